@@ -1,0 +1,259 @@
+//! The layered configuration.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The prefix of every environment variable shucang reads.
+pub const ENV_PREFIX: &str = "SHUCANG_";
+
+/// Environment variables with the prefix that are not configuration keys:
+/// secrets (read by [`crate::Secrets`]) and test settings.
+fn is_reserved_env(name: &str) -> bool {
+    name.starts_with("SHUCANG_TEST_") || crate::secrets::is_secret_env(name)
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An environment variable names a key inside something that is not a table.
+    #[error("environment variable {0} does not name a configuration key")]
+    EnvKey(String),
+    /// A key is unknown or a value has the wrong type or range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Settings of accounts and sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// Minutes of inactivity after which a session expires (1–1440).
+    pub session_idle_minutes: u32,
+    /// Consecutive failed logins that lock an account (1–100).
+    pub login_failures_max: u32,
+    /// Minutes an account stays locked (1–10080).
+    pub lockout_minutes: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> AccountsConfig {
+        AccountsConfig {
+            session_idle_minutes: 30,
+            login_failures_max: 5,
+            lockout_minutes: 30,
+        }
+    }
+}
+
+/// The platform server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the database file, the chain and secrets.
+    pub data_dir: PathBuf,
+    /// Database URL; when absent, `sqlite://<data_dir>/shucang.db`.
+    pub database_url: Option<String>,
+    /// Log filter in `tracing` syntax (`info`, `shucang=debug,info`).
+    pub log: String,
+    /// Accounts and sessions.
+    pub accounts: AccountsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            log: "info".to_owned(),
+            accounts: AccountsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the `SHUCANG_` variables
+    /// among `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Syntax {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !is_reserved_env(k))
+            .collect();
+        env.sort();
+        for (name, raw) in env {
+            overlay_env(&mut table, &name, &raw)?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("shucang.db").display()),
+        }
+    }
+
+    /// Checks ranges that types alone do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.accounts;
+        let check = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError::Invalid(what.to_owned()))
+            }
+        };
+        check(
+            (1..=1440).contains(&a.session_idle_minutes),
+            "accounts.session_idle_minutes must be between 1 and 1440",
+        )?;
+        check(
+            (1..=100).contains(&a.login_failures_max),
+            "accounts.login_failures_max must be between 1 and 100",
+        )?;
+        check(
+            (1..=10080).contains(&a.lockout_minutes),
+            "accounts.lockout_minutes must be between 1 and 10080",
+        )?;
+        check(
+            !self.data_dir.as_os_str().is_empty(),
+            "data_dir must not be empty",
+        )
+    }
+}
+
+/// Puts one environment variable into the table: `SHUCANG_A__B=v` sets
+/// `a.b = v`. The value is read as a TOML value when it is one (`30`,
+/// `true`), else as a string (`127.0.0.1:8080`).
+fn overlay_env(table: &mut toml::Table, name: &str, raw: &str) -> Result<(), ConfigError> {
+    let key = name[ENV_PREFIX.len()..].to_ascii_lowercase();
+    let path: Vec<&str> = key.split("__").collect();
+    if path.iter().any(|p| p.is_empty()) {
+        return Err(ConfigError::EnvKey(name.to_owned()));
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_table())
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    let (last, parents) = path.split_last().ok_or_else(|| ConfigError::EnvKey(name.to_owned()))?;
+    let mut node = table;
+    for part in parents {
+        let entry = node
+            .entry((*part).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::EnvKey(name.to_owned()))?;
+    }
+    node.insert((*last).to_owned(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.database_url(), "sqlite://./data/shucang.db");
+        assert_eq!(c.accounts.session_idle_minutes, 30);
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            f,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sc\"\n[accounts]\nsession_idle_minutes = 10\nlockout_minutes = 5"
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(f.path()),
+            env(&[
+                ("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "15"),
+                ("SHUCANG_DATABASE_URL", "postgres://u@h/db"),
+                ("SHUCANG_TEST_POSTGRES_URL", "ignored"),
+                ("SHUCANG_SESSION_KEY", "ignored here"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/sc"));
+        assert_eq!(c.accounts.session_idle_minutes, 15);
+        assert_eq!(c.accounts.lockout_minutes, 5);
+        assert_eq!(c.accounts.login_failures_max, 5);
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn mistakes_are_errors() {
+        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
+        assert!(bad(&[("SHUCANG_LISTN", "x")]).contains("unknown field"));
+        assert!(bad(&[("SHUCANG_LISTEN", "not-an-address")]).contains("invalid"));
+        assert!(bad(&[("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "0")]).contains("between"));
+        assert!(bad(&[("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "-3")]).contains("invalid"));
+        assert!(bad(&[("SHUCANG_LOG__X", "1")]).contains("does not name"));
+        assert!(bad(&[("SHUCANG_ACCOUNTS__", "1")]).contains("does not name"));
+
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "listen = ").unwrap();
+        let e = Config::load(Some(f.path()), env(&[])).unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
+        let e = Config::load(Some(Path::new("/nonexistent/shucang.toml")), env(&[])).unwrap_err();
+        assert!(matches!(e, ConfigError::Read { .. }), "{e}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The storage the platform domain needs, as a trait.
+//!
+//! Implemented by `shucang-store` for SQLite and PostgreSQL. Every method is
+//! one atomic step on the database; the domain never holds a transaction open
+//! across an `await` of its own.
+
+use async_trait::async_trait;
+use shucang_types::{Phone, Role, UnixMillis};
+
+/// A failure of the storage back end.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule refused the write; the string names the rule
+    /// (for example `"accounts.phone"`). Nothing was written.
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// The back end failed (connection lost, disk full, corrupt row…).
+    /// Always a bug or an outage, never the caller's fault.
+    #[error("storage back end failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An account to be created.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// The normalised phone number (unique).
+    pub phone: Phone,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+    /// The account's one role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: UnixMillis,
+}
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    /// The account id.
+    pub id: i64,
+    /// The normalised phone number.
+    pub phone: Phone,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+    /// The account's one role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: UnixMillis,
+    /// Consecutive failed logins since the last success or lock.
+    pub failed_logins: u32,
+    /// Logins are refused until this time, if set.
+    pub locked_until: Option<UnixMillis>,
+}
+
+/// A server-side session. The token itself is never stored, only its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// HMAC-SHA-256 of the bearer token under the session key, hex.
+    pub token_hash: String,
+    /// The account the session belongs to.
+    pub account_id: i64,
+    /// When the session was created.
+    pub created_at: UnixMillis,
+    /// The last time the session was used (sliding idle expiry).
+    pub last_seen_at: UnixMillis,
+}
+
+/// What the account and session rules need from storage.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Inserts an account; [`StoreError::Conflict`]`("accounts.phone")` if the
+    /// phone number is taken. Returns the new id.
+    async fn insert_account(&self, account: &NewAccount) -> Result<i64, StoreError>;
+
+    /// The account with this phone number, if any.
+    async fn account_by_phone(&self, phone: &Phone) -> Result<Option<AccountRecord>, StoreError>;
+
+    /// The account with this id, if any.
+    async fn account_by_id(&self, id: i64) -> Result<Option<AccountRecord>, StoreError>;
+
+    /// Counts one failed login, atomically. When the count reaches
+    /// `failures_max`, the account is locked until `lock_until` and the count
+    /// starts again from zero. Returns the lock time if the account is now
+    /// locked by this call.
+    async fn record_login_failure(
+        &self,
+        account_id: i64,
+        failures_max: u32,
+        lock_until: UnixMillis,
+    ) -> Result<Option<UnixMillis>, StoreError>;
+
+    /// Clears the failure count and any lock after a successful login.
+    async fn clear_login_failures(&self, account_id: i64) -> Result<(), StoreError>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    /// The session with this token hash, if any.
+    async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Records use of a session at `at`.
+    async fn touch_session(&self, token_hash: &str, at: UnixMillis) -> Result<(), StoreError>;
+
+    /// Deletes one session; returns whether it existed.
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError>;
+
+    /// Deletes every session last used before `idle_before`; returns how many.
+    async fn delete_idle_sessions(&self, idle_before: UnixMillis) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,57 @@
+//! The PostgreSQL back end.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::migrate::{Migration, run_migrations};
+use crate::{Backend, OpenError, Store};
+
+/// Connections in the pool.
+const PG_POOL_SIZE_MAX: u32 = 16;
+/// How long to wait for a free connection before failing a request.
+const PG_ACQUIRE_TIMEOUT_MS: u64 = 10_000;
+/// Serialises concurrent migrators (two servers starting at once).
+const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7284910352)";
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/postgres/0001_accounts.sql"),
+}];
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database named by `url` and migrates it.
+    pub async fn open(url: &str) -> Result<PgStore, OpenError> {
+        let options = PgConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(PG_POOL_SIZE_MAX)
+            .acquire_timeout(Duration::from_millis(PG_ACQUIRE_TIMEOUT_MS))
+            .connect_with(options)
+            .await
+            .map_err(OpenError::Connect)?;
+        run_migrations!(&pool, MIGRATIONS, PG_MIGRATION_LOCK)?;
+        Ok(PgStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::accounts::impl_account_store!(PgStore);

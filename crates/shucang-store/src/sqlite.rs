@@ -1,0 +1,69 @@
+//! The SQLite back end: one file, WAL journal, `synchronous=FULL` so that a
+//! committed transaction survives power loss, not only `kill -9`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::migrate::{Migration, run_migrations};
+use crate::{Backend, OpenError, Store};
+
+/// How long a writer waits for SQLite's write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
+/// Connections in the pool; SQLite serialises writers, readers run in parallel.
+const SQLITE_POOL_SIZE_MAX: u32 = 8;
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+}];
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the SQLite file named by `url` and migrates it.
+    pub async fn open(url: &str) -> Result<SqliteStore, OpenError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(OpenError::InvalidUrl)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_POOL_SIZE_MAX)
+            .connect_with(options)
+            .await
+            .map_err(OpenError::Connect)?;
+        run_migrations!(&pool, MIGRATIONS, "")?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::accounts::impl_account_store!(SqliteStore);

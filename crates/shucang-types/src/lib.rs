@@ -1,0 +1,25 @@
+//! Validated values shared by every shucang crate.
+//!
+//! Values from outside (HTTP bodies, CLI arguments, configuration) are parsed
+//! here, at the edge, into types that cannot hold an invalid value: a
+//! [`Phone`] is always a normalised mainland mobile number, a [`Role`] is
+//! always one of the roles of PRODUCT.md §2.
+//!
+//! **Architecture invariant:** this crate does no I/O and knows nothing of
+//! HTTP, SQL, JSON or the chain. It depends on nothing but `thiserror`.
+//!
+//! ```
+//! use shucang_types::Phone;
+//! let phone = Phone::parse("+86 138-0013-8000").unwrap();
+//! assert_eq!(phone.as_str(), "13800138000");
+//! ```
+
+mod clock;
+mod password;
+mod phone;
+mod role;
+
+pub use clock::{Clock, ManualClock, SystemClock, UnixMillis};
+pub use password::{PASSWORD_LEN_MAX, PASSWORD_LEN_MIN, PasswordProblem, check_password};
+pub use phone::{Phone, PhoneError};
+pub use role::{Role, RoleError};

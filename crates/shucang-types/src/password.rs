@@ -1,0 +1,89 @@
+//! The password policy of PRODUCT.md §5.1.
+
+/// Shortest password accepted, in characters.
+pub const PASSWORD_LEN_MIN: usize = 8;
+/// Longest password accepted, in bytes; bounds the hashing cost of one request.
+pub const PASSWORD_LEN_MAX: usize = 128;
+
+/// Why a password is refused. The first problem found is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    /// Fewer than [`PASSWORD_LEN_MIN`] characters.
+    #[error("the password must be at least 8 characters long")]
+    TooShort,
+    /// More than [`PASSWORD_LEN_MAX`] bytes.
+    #[error("the password must be at most 128 bytes long")]
+    TooLong,
+    /// Fewer than three of: lower-case letter, upper-case letter, digit, other.
+    #[error(
+        "the password must mix at least three of: lower-case letters, upper-case letters, digits, symbols"
+    )]
+    TooFewClasses,
+    /// The password contains the account's phone number.
+    #[error("the password must not contain the phone number")]
+    ContainsPhone,
+}
+
+/// Checks a new password against the policy: at least 8 characters, at least
+/// 3 of the 4 character classes, and not containing the phone number.
+pub fn check_password(password: &str, phone: &str) -> Result<(), PasswordProblem> {
+    if password.len() > PASSWORD_LEN_MAX {
+        return Err(PasswordProblem::TooLong);
+    }
+    if password.chars().count() < PASSWORD_LEN_MIN {
+        return Err(PasswordProblem::TooShort);
+    }
+    let (mut lower, mut upper, mut digit, mut other) = (false, false, false, false);
+    for c in password.chars() {
+        if c.is_ascii_lowercase() {
+            lower = true;
+        } else if c.is_ascii_uppercase() {
+            upper = true;
+        } else if c.is_ascii_digit() {
+            digit = true;
+        } else {
+            other = true;
+        }
+    }
+    let classes = [lower, upper, digit, other].iter().filter(|&&b| b).count();
+    if classes < 3 {
+        return Err(PasswordProblem::TooFewClasses);
+    }
+    if !phone.is_empty() && password.contains(phone) {
+        return Err(PasswordProblem::ContainsPhone);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PHONE: &str = "13800138000";
+
+    fn check(password: &str, expect: Result<(), PasswordProblem>) {
+        assert_eq!(check_password(password, PHONE), expect, "password {password:?}");
+    }
+
+    #[test]
+    fn policy() {
+        check("Abcdef1!", Ok(()));
+        check("abcdef12X", Ok(()));
+        check("abc-def-12", Ok(()));
+        check("密码Abc12345", Ok(()));
+        check("Abc1!", Err(PasswordProblem::TooShort));
+        check("abcdefgh", Err(PasswordProblem::TooFewClasses));
+        check("abcdefg1", Err(PasswordProblem::TooFewClasses));
+        check("ABCDEFG1", Err(PasswordProblem::TooFewClasses));
+        check("Ab13800138000", Err(PasswordProblem::ContainsPhone));
+        check(&"Aa1!".repeat(40), Err(PasswordProblem::TooLong));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,200}") {
+            let _ = check_password(&s, PHONE);
+        }
+    }
+}

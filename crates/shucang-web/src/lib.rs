@@ -1,0 +1,109 @@
+//! The HTTP face of the platform: axum routers, request parsing, the mapping
+//! from domain errors to HTTP answers, and the OpenAPI document.
+//!
+//! Every answer that is not a success is `{"error":{"code","message"}}`
+//! ([`ApiError`]), with a 4xx status for anything the caller did wrong; a 5xx
+//! means a bug, whose details go to the log and never to the caller.
+//!
+//! **Architecture invariant:** this is the only crate that knows JSON and
+//! HTML. It parses requests into validated domain values, calls the domain,
+//! and renders the outcome; it holds no business rule of its own and never
+//! touches storage except through domain services.
+
+mod auth;
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::HeaderValue;
+use shucang_platform::AccountService;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use error::ApiError;
+pub use openapi::openapi_json;
+
+/// Largest request body accepted; larger ones get 413 `payload_too_large`.
+pub const REQUEST_BODY_MAX_BYTES: usize = 1024 * 1024;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "shucang_session";
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Accounts and sessions.
+    pub accounts: Arc<AccountService>,
+}
+
+/// The whole platform application: API, health check, OpenAPI document,
+/// with request ids, tracing keyed by route template, a body limit and a
+/// panic guard.
+pub fn router(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    routes::api_routes()
+        .with_state(state)
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_MAX_BYTES))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("<unmatched>", MatchedPath::as_str);
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, RequestIds::new()))
+}
+
+/// Request ids: a per-process random prefix and a counter, e.g. `3f9a1c-42`.
+/// Unique enough to find one request in the logs, and free to make.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let seed = nanos ^ std::process::id().rotate_left(16);
+        RequestIds {
+            prefix: format!("{:06x}", seed & 0xff_ffff).into(),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::{self, AccountView, CreatedId, Health, LoginRequest, LoginResponse, RegisterRequest};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "shucang platform API", description = "数藏 — compliance-native digital-collectibles platform."),
+    paths(
+        routes::healthz,
+        routes::register,
+        routes::me,
+        routes::login,
+        routes::logout,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, Health, RegisterRequest, CreatedId, AccountView, LoginRequest, LoginResponse)),
+    modifiers(&SessionAuth),
+)]
+struct ApiDoc;
+
+struct SessionAuth;
+
+impl Modify for SessionAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document always serialises")
+}
+
+/// `GET /api/openapi.json`.
+pub(crate) async fn serve_openapi() -> impl IntoResponse {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(openapi_json).clone();
+    ([(CONTENT_TYPE, "application/json")], doc)
+}

@@ -1,0 +1,97 @@
+//! `POST /api/v1/accounts` and `GET /api/v1/me`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shucang_platform::{Account, Registration};
+use shucang_types::{Phone, Role};
+use utoipa::ToSchema;
+
+use crate::auth::Authenticated;
+use crate::error::ErrorBody;
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+/// A registration.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    /// Mainland mobile number; `+86`, spaces and dashes are accepted.
+    #[schema(example = "+86 138-0013-8000")]
+    phone: String,
+    /// At least 8 characters, 3 of 4 classes (lower, upper, digit, symbol),
+    /// not containing the phone number.
+    #[schema(example = "Shucang#2026")]
+    password: String,
+}
+
+/// The id of something just created.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedId {
+    /// The new id.
+    id: i64,
+}
+
+/// An account as its owner sees it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccountView {
+    /// The account id.
+    id: i64,
+    /// The normalised phone number.
+    #[schema(example = "13800138000")]
+    phone: String,
+    /// The account's role.
+    #[schema(example = "collector")]
+    role: &'static str,
+    /// Creation time, RFC 3339 UTC.
+    created_at: String,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> AccountView {
+        AccountView {
+            id: a.id,
+            phone: a.phone.as_str().to_owned(),
+            role: a.role.as_str(),
+            created_at: a.created_at.to_rfc3339_utc(),
+        }
+    }
+}
+
+/// Creates a collector account.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Created", body = CreatedId),
+        (status = 409, description = "`phone_taken`", body = ErrorBody),
+        (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody),
+    ))]
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let phone = Phone::parse(&req.phone).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone", e.to_string())
+    })?;
+    let id = state
+        .accounts
+        .register(Registration {
+            phone,
+            password: req.password,
+            role: Role::Collector,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+/// The logged-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The account", body = AccountView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    ))]
+pub(crate) async fn me(auth: Authenticated) -> Json<AccountView> {
+    Json(AccountView::from(&auth.account))
+}

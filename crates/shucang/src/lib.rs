@@ -1,0 +1,191 @@
+//! Wiring: turns a [`Config`] into a running platform server.
+//!
+//! This is the one place that chooses back ends (SQLite or PostgreSQL, from
+//! the database URL) and builds the domain services on them. Start-up is a
+//! library function, [`Application::build`], so integration tests start the
+//! real application on port 0 and talk HTTP to it.
+//!
+//! **Architecture invariant:** no business rule lives here; only
+//! construction, background tasks and shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use shucang_config::{Config, Secrets};
+use shucang_platform::{AccountError, AccountPolicy, AccountService, Registration};
+use shucang_store::Store;
+use shucang_types::{Clock, Phone, Role};
+use tokio::net::TcpListener;
+
+/// How often idle sessions are deleted from storage.
+const SESSION_PURGE_INTERVAL_MS: u64 = 5 * 60_000;
+
+/// The password of every demo account seeded by `serve --demo`.
+pub const DEMO_PASSWORD: &str = "Demo#2026pass";
+
+/// The demo accounts: one per role, phone numbers 1380000000N.
+pub const DEMO_ACCOUNTS: [(&str, Role); 7] = [
+    ("13800000001", Role::Collector),
+    ("13800000002", Role::Creator),
+    ("13800000003", Role::Reviewer),
+    ("13800000004", Role::ServiceAgent),
+    ("13800000005", Role::SystemAdmin),
+    ("13800000006", Role::SecurityAdmin),
+    ("13800000007", Role::AuditAdmin),
+];
+
+/// The account rules a configuration asks for.
+pub fn account_policy(config: &Config) -> AccountPolicy {
+    let minutes = |m: u32| i64::from(m) * 60_000;
+    AccountPolicy {
+        session_idle_ms: minutes(config.accounts.session_idle_minutes),
+        login_failures_max: config.accounts.login_failures_max,
+        lockout_ms: minutes(config.accounts.lockout_minutes),
+        ..AccountPolicy::default()
+    }
+}
+
+/// The database and the domain services on it, without a listener; what
+/// both `serve` and the `admin` commands need.
+pub struct Services {
+    /// The storage back end.
+    pub store: Arc<dyn Store>,
+    /// Accounts and sessions.
+    pub accounts: Arc<AccountService>,
+}
+
+impl Services {
+    /// Opens the configured database (migrating it) and builds the services.
+    pub async fn open(
+        config: &Config,
+        secrets: &Secrets,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Services> {
+        let url = config.database_url();
+        let store = shucang_store::open(&url)
+            .await
+            .with_context(|| format!("opening {}", shucang_store::redact_url(&url)))?;
+        let accounts = AccountService::new(
+            store.clone(),
+            clock,
+            account_policy(config),
+            *secrets.session.expose(),
+        )?;
+        Ok(Services {
+            store,
+            accounts: Arc::new(accounts),
+        })
+    }
+}
+
+/// Creates the demo accounts that do not exist yet; returns how many it made.
+pub async fn seed_demo(accounts: &AccountService) -> anyhow::Result<usize> {
+    let mut created = 0;
+    for (phone, role) in DEMO_ACCOUNTS {
+        let registration = Registration {
+            phone: Phone::parse(phone).context("demo phone")?,
+            password: DEMO_PASSWORD.to_owned(),
+            role,
+        };
+        match accounts.register(registration).await {
+            Ok(_) => created += 1,
+            Err(AccountError::PhoneTaken) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(created)
+}
+
+/// A platform server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    services: Services,
+}
+
+impl Application {
+    /// Opens storage, builds the services and binds the listener (port 0
+    /// picks a free port; see [`Application::local_addr`]).
+    pub async fn build(
+        config: &Config,
+        secrets: &Secrets,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let services = Services::open(config, secrets, clock).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(Application { listener, services })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// The services, e.g. to seed demo data before serving.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests
+    /// and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application { listener, services } = self;
+        let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
+        let router = shucang_web::router(shucang_web::AppState {
+            accounts: services.accounts.clone(),
+        });
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        purge.abort();
+        services.store.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+async fn purge_sessions(accounts: Arc<AccountService>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(SESSION_PURGE_INTERVAL_MS));
+    loop {
+        tick.tick().await;
+        match accounts.purge_idle_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "purged idle sessions"),
+            Err(e) => tracing::warn!(error = %e, "purging idle sessions failed"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
