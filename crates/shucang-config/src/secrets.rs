@@ -168,7 +168,11 @@ mod tests {
         let path = dir.path().join("secrets/session.key");
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let dir_mode = fs::metadata(dir.path().join("secrets")).unwrap().permissions().mode() & 0o777;
+        let dir_mode = fs::metadata(dir.path().join("secrets"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dir_mode, 0o700);
         let second = Secrets::load_or_create(dir.path(), []).unwrap();
         assert_eq!(first.session, second.session);
@@ -203,7 +207,10 @@ mod tests {
         let path = dir.path().join("secrets/pii.key");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let e = Secrets::load_or_create(dir.path(), []).unwrap_err();
-        assert!(matches!(e, SecretError::Permissions { mode: 0o644, .. }), "{e}");
+        assert!(
+            matches!(e, SecretError::Permissions { mode: 0o644, .. }),
+            "{e}"
+        );
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&path, "not hex").unwrap();
         let e = Secrets::load_or_create(dir.path(), []).unwrap_err();

@@ -184,13 +184,8 @@ impl AccountService {
         policy: AccountPolicy,
         session_key: [u8; 32],
     ) -> Result<AccountService, AccountError> {
-        let params = Params::new(
-            policy.argon2_memory_kib,
-            policy.argon2_iterations,
-            1,
-            None,
-        )
-        .map_err(|e| AccountError::Hashing(e.to_string()))?;
+        let params = Params::new(policy.argon2_memory_kib, policy.argon2_iterations, 1, None)
+            .map_err(|e| AccountError::Hashing(e.to_string()))?;
         let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut random = [0u8; 16];
         OsRng.fill_bytes(&mut random);

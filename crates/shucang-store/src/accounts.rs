@@ -23,9 +23,8 @@ pub(crate) fn account_from_parts(
     failed_logins: i32,
     locked_until: Option<i64>,
 ) -> Result<AccountRecord, StoreError> {
-    let corrupt = |what: &str| {
-        StoreError::Backend(format!("account {id}: stored {what} is invalid").into())
-    };
+    let corrupt =
+        |what: &str| StoreError::Backend(format!("account {id}: stored {what} is invalid").into());
     Ok(AccountRecord {
         id,
         phone: Phone::parse(&phone).map_err(|_| corrupt("phone"))?,

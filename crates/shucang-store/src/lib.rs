@@ -21,6 +21,7 @@ mod accounts;
 mod migrate;
 mod postgres;
 mod sqlite;
+pub mod test_support;
 
 use std::sync::Arc;
 

@@ -73,13 +73,15 @@ macro_rules! run_migrations {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
             tracing::info!(version = m.version, name = m.name, "applied migration");
         }

@@ -4,6 +4,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::ConnectOptions;
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::migrate::{Migration, run_migrations};
@@ -32,6 +34,15 @@ impl PgStore {
     /// Connects to the database named by `url` and migrates it.
     pub async fn open(url: &str) -> Result<PgStore, OpenError> {
         let options = PgConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
+        // One direct connection first: an unreachable server fails at once
+        // with its own error instead of after the pool's acquire timeout.
+        options
+            .connect()
+            .await
+            .map_err(OpenError::Connect)?
+            .close()
+            .await
+            .map_err(OpenError::Connect)?;
         let pool = PgPoolOptions::new()
             .max_connections(PG_POOL_SIZE_MAX)
             .acquire_timeout(Duration::from_millis(PG_ACQUIRE_TIMEOUT_MS))

@@ -63,7 +63,11 @@ mod tests {
     const PHONE: &str = "13800138000";
 
     fn check(password: &str, expect: Result<(), PasswordProblem>) {
-        assert_eq!(check_password(password, PHONE), expect, "password {password:?}");
+        assert_eq!(
+            check_password(password, PHONE),
+            expect,
+            "password {password:?}"
+        );
     }
 
     #[test]

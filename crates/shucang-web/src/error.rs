@@ -91,9 +91,11 @@ impl From<StoreError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
         match e {
-            AccountError::WeakPassword(problem) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", problem.to_string())
-            }
+            AccountError::WeakPassword(problem) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                problem.to_string(),
+            ),
             AccountError::PhoneTaken => ApiError::new(
                 StatusCode::CONFLICT,
                 "phone_taken",

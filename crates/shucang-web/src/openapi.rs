@@ -6,7 +6,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{self, AccountView, CreatedId, Health, LoginRequest, LoginResponse, RegisterRequest};
+use crate::routes::{
+    self, AccountView, CreatedId, Health, LoginRequest, LoginResponse, RegisterRequest,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -72,7 +72,11 @@ pub(crate) async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
     let phone = Phone::parse(&req.phone).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone", e.to_string())
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+            e.to_string(),
+        )
     })?;
     let id = state
         .accounts

@@ -1,0 +1,210 @@
+//! The storage story: every storage operation, on SQLite always and on
+//! PostgreSQL when `SHUCANG_TEST_POSTGRES_URL` names a server.
+
+use std::sync::Arc;
+
+use shucang_platform::{NewAccount, SessionRecord, StoreError};
+use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+use shucang_store::{Backend, Store};
+use shucang_types::{Phone, Role, UnixMillis};
+
+fn account(phone: &str, role: Role) -> NewAccount {
+    NewAccount {
+        phone: Phone::parse(phone).unwrap(),
+        password_hash: format!("$argon2id$fake${phone}"),
+        role,
+        created_at: UnixMillis(1_000),
+    }
+}
+
+/// Runs every operation of the storage traits and checks each result.
+async fn story(store: Arc<dyn Store>) {
+    // Accounts: insert, unique phone, lookups.
+    let alice = store
+        .insert_account(&account("13800000001", Role::Collector))
+        .await
+        .unwrap();
+    let bob = store
+        .insert_account(&account("13900000002", Role::AuditAdmin))
+        .await
+        .unwrap();
+    assert_ne!(alice, bob);
+    let dup = store
+        .insert_account(&account("13800000001", Role::Reviewer))
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict("accounts.phone"))),
+        "{dup:?}"
+    );
+
+    let a = store
+        .account_by_phone(&Phone::parse("13800000001").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.id, alice);
+    assert_eq!(
+        a.role,
+        Role::Collector,
+        "the conflicting insert changed nothing"
+    );
+    assert_eq!(a.password_hash, "$argon2id$fake$13800000001");
+    assert_eq!(a.created_at, UnixMillis(1_000));
+    assert_eq!((a.failed_logins, a.locked_until), (0, None));
+    let b = store.account_by_id(bob).await.unwrap().unwrap();
+    assert_eq!(b.phone.as_str(), "13900000002");
+    assert_eq!(b.role, Role::AuditAdmin);
+    assert!(store.account_by_id(bob + 1000).await.unwrap().is_none());
+    assert!(
+        store
+            .account_by_phone(&Phone::parse("13700000000").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Login failures: counted, then a lock at the maximum, then cleared.
+    let lock = UnixMillis(99_000);
+    for n in 1..=2 {
+        assert_eq!(
+            store.record_login_failure(alice, 3, lock).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .account_by_id(alice)
+                .await
+                .unwrap()
+                .unwrap()
+                .failed_logins,
+            n
+        );
+    }
+    assert_eq!(
+        store.record_login_failure(alice, 3, lock).await.unwrap(),
+        Some(lock)
+    );
+    let a = store.account_by_id(alice).await.unwrap().unwrap();
+    assert_eq!((a.failed_logins, a.locked_until), (0, Some(lock)));
+    assert_eq!(
+        store
+            .record_login_failure(alice, 3, UnixMillis(1))
+            .await
+            .unwrap(),
+        None
+    );
+    store.clear_login_failures(alice).await.unwrap();
+    let a = store.account_by_id(alice).await.unwrap().unwrap();
+    assert_eq!((a.failed_logins, a.locked_until), (0, None));
+    assert_eq!(
+        store
+            .record_login_failure(bob + 1000, 3, lock)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Sessions: insert, read, touch (never backwards), delete, purge idle.
+    let s1 = SessionRecord {
+        token_hash: "h1".into(),
+        account_id: alice,
+        created_at: UnixMillis(10),
+        last_seen_at: UnixMillis(10),
+    };
+    let s2 = SessionRecord {
+        token_hash: "h2".into(),
+        account_id: bob,
+        ..s1.clone()
+    };
+    store.insert_session(&s1).await.unwrap();
+    store.insert_session(&s2).await.unwrap();
+    assert_eq!(
+        store.session_by_token_hash("h1").await.unwrap(),
+        Some(s1.clone())
+    );
+    assert_eq!(store.session_by_token_hash("nope").await.unwrap(), None);
+    store.touch_session("h1", UnixMillis(500)).await.unwrap();
+    store.touch_session("h1", UnixMillis(400)).await.unwrap();
+    let got = store.session_by_token_hash("h1").await.unwrap().unwrap();
+    assert_eq!(got.last_seen_at, UnixMillis(500));
+    assert_eq!(
+        store.delete_idle_sessions(UnixMillis(100)).await.unwrap(),
+        1,
+        "h2 was idle"
+    );
+    assert_eq!(store.session_by_token_hash("h2").await.unwrap(), None);
+    assert!(store.delete_session("h1").await.unwrap());
+    assert!(!store.delete_session("h1").await.unwrap());
+    assert_eq!(store.session_by_token_hash("h1").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/dir/shucang.db").display()
+    );
+    let store = shucang_store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    story(store.clone()).await;
+    store.close().await;
+    // Reopening applies no migration twice and keeps the data.
+    let store = shucang_store::open(&url).await.unwrap();
+    assert!(
+        store
+            .account_by_phone(&Phone::parse("13800000001").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn story_on_postgres() {
+    let Some(admin_url) = postgres_url_or_skip("story_on_postgres") else {
+        return;
+    };
+    let db = TempPgDatabase::create(&admin_url).await.unwrap();
+    let store = shucang_store::open(&db.url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    story(store.clone()).await;
+    store.close().await;
+    let store = shucang_store::open(&db.url).await.unwrap();
+    assert!(store.account_by_id(1).await.unwrap().is_some());
+    store.close().await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_are_refused_with_a_reason() {
+    let e = shucang_store::open("mysql://root@localhost/x")
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("unsupported database URL"), "{e}");
+    let e = shucang_store::open("postgres://u:hunter2@127.0.0.1:1/x")
+        .await
+        .err()
+        .unwrap();
+    assert!(!format!("{e:#}").contains("hunter2"), "{e:#}");
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let store = shucang_store::open(&url).await.unwrap();
+    store.close().await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let e = shucang_store::open(&url).await.err().unwrap();
+    assert!(e.to_string().contains("newer"), "{e}");
+}

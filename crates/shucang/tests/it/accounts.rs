@@ -1,0 +1,488 @@
+//! Accounts and sessions over HTTP.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+
+use crate::harness::{MINUTE_MS, TestApp, assert_error};
+
+const PHONE: &str = "13800138000";
+const PASSWORD: &str = "Shucang#2026";
+
+#[tokio::test]
+async fn register_login_me_logout() {
+    let app = TestApp::spawn().await;
+    let res = app.register("+86 138-0013-8000", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+
+    let res = app.login(PHONE, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = res.json().await.unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 43, "256-bit token");
+    assert_eq!(body["idle_timeout_seconds"], 1800);
+    assert!(
+        cookie.starts_with(&format!("shucang_session={token};")),
+        "{cookie}"
+    );
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+
+    // Bearer token.
+    let res = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["id"], id);
+    assert_eq!(me["phone"], PHONE);
+    assert_eq!(me["role"], "collector");
+    assert_eq!(me["created_at"], "2026-11-28T00:00:00.000Z");
+
+    // The cookie works the same way.
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("theme=dark; shucang_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Logging in with any accepted spelling of the phone works.
+    app.token("+8613800138000", PASSWORD).await;
+
+    // Log out: the session is gone, the cookie is cleared.
+    let res = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let cleared = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_error(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let res = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_phone_numbers_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    for phone in [
+        "",
+        "12345",
+        "12800138000",
+        "138001380001",
+        "+85213800138000",
+        "138-0013-800O",
+        "１３８００１３８０００",
+    ] {
+        let body = assert_error(
+            app.register(phone, PASSWORD).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+        )
+        .await;
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("mobile")
+        );
+    }
+    assert_eq!(app.account_rows().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    for password in [
+        "Ab1!",
+        "abcdefgh",
+        "abcd1234",
+        "ABCD!@#$",
+        "Ab13800138000",
+        "x13800138000Y",
+    ] {
+        assert_error(
+            app.register(PHONE, password).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+        )
+        .await;
+    }
+    assert_eq!(app.account_rows().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_phone_is_refused_and_keeps_the_first_password() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    assert_error(
+        app.register("+86 13800138000", "Other#Pass99").await,
+        StatusCode::CONFLICT,
+        "phone_taken",
+    )
+    .await;
+    assert_eq!(app.account_rows().await, 1);
+    assert_error(
+        app.login(PHONE, "Other#Pass99").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    app.token(PHONE, PASSWORD).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_requests_get_json_errors_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let url = app.url("/api/v1/accounts");
+    let send = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_error(
+        send("{\"phone\":", "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    assert_error(
+        send("not json", "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    assert_error(
+        send(
+            "{\"phone\":\"13800138000\",\"password\":\"Shucang#2026\"}",
+            "text/plain",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    assert_error(
+        send("{\"phone\":\"13800138000\"}", "application/json")
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    assert_error(
+        send(
+            "{\"phone\":13800138000,\"password\":\"Shucang#2026\"}",
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    assert_error(
+        send(
+            "{\"phone\":\"13800138000\",\"password\":\"Shucang#2026\",\"role\":\"system_admin\"}",
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    assert_error(
+        send("[]", "application/json").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+
+    // Over 1 MiB: 413, whether or not the length is announced.
+    let big = format!(
+        "{{\"phone\":\"13800138000\",\"password\":\"{}\"}}",
+        "A1a!".repeat(300_000)
+    );
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let (status, body) =
+        crate::http::chunked_post(app.addr, "/api/v1/accounts", big.as_bytes()).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("payload_too_large"), "{body}");
+
+    // Unknown routes and wrong methods.
+    assert_error(
+        app.get("/api/v1/nope", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(app.get("/", None).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(
+        app.get("/api/v1/accounts", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+
+    assert_eq!(app.account_rows().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_look_the_same_whether_or_not_the_phone_exists() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let wrong_password = assert_error(
+        app.login(PHONE, "Wrong#Pass1").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown_phone = assert_error(
+        app.login("13900139000", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let not_a_phone = assert_error(
+        app.login("hello", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(wrong_password, unknown_phone);
+    assert_eq!(wrong_password, not_a_phone);
+    assert_eq!(app.account_rows().await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_for_thirty_minutes() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+
+    // A success resets the count: 4 failures, success, 4 failures, no lock.
+    for _ in 0..4 {
+        assert_error(
+            app.login(PHONE, "Wrong#Pass1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    app.token(PHONE, PASSWORD).await;
+    for _ in 0..4 {
+        assert_error(
+            app.login(PHONE, "Wrong#Pass1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // The fifth consecutive failure locks.
+    assert_error(
+        app.login(PHONE, "Wrong#Pass1").await,
+        StatusCode::LOCKED,
+        "account_locked",
+    )
+    .await;
+    // While locked, even the right password is refused.
+    let body = assert_error(
+        app.login(PHONE, PASSWORD).await,
+        StatusCode::LOCKED,
+        "account_locked",
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-28T00:30:00.000Z"),
+        "{body}"
+    );
+    app.clock.advance_ms(29 * MINUTE_MS);
+    assert_error(
+        app.login(PHONE, PASSWORD).await,
+        StatusCode::LOCKED,
+        "account_locked",
+    )
+    .await;
+    app.clock.advance_ms(MINUTE_MS);
+    app.token(PHONE, PASSWORD).await;
+    // After the lock the count starts again from zero.
+    for _ in 0..4 {
+        assert_error(
+            app.login(PHONE, "Wrong#Pass1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    app.token(PHONE, PASSWORD).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_expire_after_thirty_idle_minutes() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let token = app.token(PHONE, PASSWORD).await;
+    // Use keeps the session alive.
+    for _ in 0..3 {
+        app.clock.advance_ms(29 * MINUTE_MS);
+        assert_eq!(
+            app.get("/api/v1/me", Some(&token)).await.status(),
+            StatusCode::OK
+        );
+    }
+    // Thirty idle minutes end it, for good.
+    app.clock.advance_ms(30 * MINUTE_MS);
+    assert_error(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    app.clock.advance_ms(-60 * MINUTE_MS);
+    assert_error(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn account_story_on_postgres() {
+    let Some(admin_url) = postgres_url_or_skip("account_story_on_postgres") else {
+        return;
+    };
+    let db = TempPgDatabase::create(&admin_url).await.unwrap();
+    let app = TestApp::spawn_with(Some(db.url.clone())).await;
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    assert_error(
+        app.register(PHONE, PASSWORD).await,
+        StatusCode::CONFLICT,
+        "phone_taken",
+    )
+    .await;
+    for _ in 0..4 {
+        assert_error(
+            app.login(PHONE, "Wrong#Pass1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_error(
+        app.login(PHONE, "Wrong#Pass1").await,
+        StatusCode::LOCKED,
+        "account_locked",
+    )
+    .await;
+    app.clock.advance_ms(30 * MINUTE_MS);
+    let token = app.token(PHONE, PASSWORD).await;
+    let me: Value = app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["phone"], PHONE);
+    app.clock.advance_ms(30 * MINUTE_MS);
+    assert_error(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    app.stop().await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_phone_create_one_account() {
+    let app = TestApp::spawn().await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/accounts");
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({ "phone": PHONE, "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(app.account_rows().await, 1);
+    app.stop().await;
+}

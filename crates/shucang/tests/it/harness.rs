@@ -1,0 +1,159 @@
+//! Starting the application for a test and talking to it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use shucang::Application;
+use shucang_config::{Config, Secrets};
+use shucang_types::{ManualClock, UnixMillis};
+use tokio::sync::oneshot;
+
+/// A running application with its own data directory and a manual clock.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// 2026-11-28T00:00:00Z.
+pub const T0: UnixMillis = UnixMillis(1_795_824_000_000);
+pub const MINUTE_MS: i64 = 60_000;
+
+impl TestApp {
+    /// Starts the app on SQLite in a fresh directory.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(None).await
+    }
+
+    /// Starts the app on the given database URL (SQLite in the data
+    /// directory when `None`).
+    pub async fn spawn_with(database_url: Option<String>) -> TestApp {
+        TestApp::spawn_in(tempfile::tempdir().unwrap(), database_url).await
+    }
+
+    /// Starts the app on an existing data directory.
+    pub async fn spawn_in(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
+        let mut config = Config::load(None, std::iter::empty()).unwrap();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_owned();
+        config.database_url = database_url;
+        let secrets = Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = Application::build(&config, &secrets, clock.clone())
+            .await
+            .unwrap();
+        let addr = app.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            client,
+            clock,
+            _dir: dir,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn register(&self, phone: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/accounts",
+            &json!({ "phone": phone, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, phone: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/sessions",
+            &json!({ "phone": phone, "password": password }),
+        )
+        .await
+    }
+
+    /// Logs in and returns the token; panics unless the login succeeds.
+    pub async fn token(&self, phone: &str, password: &str) -> String {
+        let res = self.login(phone, password).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Rows in `accounts`, read straight from the SQLite file.
+    pub async fn account_rows(&self) -> i64 {
+        let url = self.config.database_url();
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// Asserts an error answer: status, JSON body with this code and a message.
+pub async fn assert_error(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "expected {status} {code}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("application/json"), "content type {ct}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "body {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "body {body}"
+    );
+    body
+}

@@ -1,0 +1,166 @@
+//! HTTP details a high-level client hides: chunked bodies without a length,
+//! the fallback routes, the OpenAPI document, request ids.
+
+use std::net::SocketAddr;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::harness::{TestApp, assert_error};
+
+/// POSTs `body` as JSON with `Transfer-Encoding: chunked` over a raw socket;
+/// returns the status code and the response body.
+pub async fn chunked_post(addr: SocketAddr, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let mut request = head.into_bytes();
+    for chunk in body.chunks(64 * 1024) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer and close before reading everything; a failed
+    // write is then expected, and the answer is still there to read.
+    let _ = stream.write_all(&request).await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn healthz_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id1 = res
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let res = app.get("/healthz", None).await;
+    let id2 = res
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id1, id2);
+    // A caller's own request id is kept.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "caller-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("x-request-id").unwrap(), "caller-7");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/openapi.json", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("/healthz", "get"),
+        ("/api/v1/accounts", "post"),
+        ("/api/v1/sessions", "post"),
+        ("/api/v1/sessions/current", "delete"),
+        ("/api/v1/me", "get"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in expected {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    assert_eq!(
+        paths.len(),
+        expected.len(),
+        "no undocumented extras: {:?}",
+        paths.keys()
+    );
+    // Every documented route exists (answers something other than 404/405).
+    for (path, method) in expected {
+        let req = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), app.url(path));
+        let status = req.send().await.unwrap().status();
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {status}"
+        );
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unauthenticated_requests_are_refused() {
+    let app = TestApp::spawn().await;
+    assert_error(
+        app.get("/api/v1/me", None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/me", Some("forged-token")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/me", Some(&"x".repeat(5000))).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .basic_auth("13800138000", Some("Shucang#2026"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "shucang_session=")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    app.stop().await;
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the platform server: the real application on port 0,
+//! real HTTP, a real SQLite file (and PostgreSQL when
+//! `SHUCANG_TEST_POSTGRES_URL` is set), the real binary for the CLI and for
+//! `kill -9`.
+
+mod accounts;
+mod cli;
+mod harness;
+mod http;
+mod process;
