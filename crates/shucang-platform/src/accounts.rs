@@ -22,6 +22,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::Sha256;
 use shucang_types::{Clock, PasswordProblem, Phone, Role, UnixMillis, check_password};
+use tokio::sync::Semaphore;
 
 use crate::store::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
 
@@ -29,6 +30,11 @@ use crate::store::{AccountRecord, AccountStore, NewAccount, SessionRecord, Store
 /// writes caused by authenticated reads; a session may therefore expire up to
 /// this much earlier than `session_idle_ms` after its very last use.
 pub const SESSION_TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// Password hashes computed at once, at most. Each Argon2id run holds
+/// `argon2_memory_kib` of memory (19 MiB by default), so without this bound a
+/// burst of logins could take the process's memory.
+pub const PASSWORD_HASHING_CONCURRENCY_MAX: usize = 4;
 
 /// Longest bearer token we look at; real ones are 43 characters.
 const SESSION_TOKEN_LEN_MAX: usize = 128;
@@ -169,6 +175,8 @@ pub struct AccountService {
     policy: AccountPolicy,
     session_key: [u8; 32],
     hasher: Argon2<'static>,
+    /// Bounds concurrent hashing to [`PASSWORD_HASHING_CONCURRENCY_MAX`].
+    hashing: Arc<Semaphore>,
     /// A valid hash of a random password, verified against when the phone is
     /// unknown so that both failures take the same time.
     dummy_hash: String,
@@ -196,6 +204,7 @@ impl AccountService {
             policy,
             session_key,
             hasher,
+            hashing: Arc::new(Semaphore::new(PASSWORD_HASHING_CONCURRENCY_MAX)),
             dummy_hash,
         })
     }
@@ -211,9 +220,13 @@ impl AccountService {
             .map_err(AccountError::WeakPassword)?;
         let hasher = self.hasher.clone();
         let password = registration.password;
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&hasher, &password))
-            .await
-            .map_err(|e| AccountError::Hashing(e.to_string()))??;
+        let permit = self.hashing.clone().acquire_owned().await;
+        let password_hash = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_password(&hasher, &password)
+        })
+        .await
+        .map_err(|e| AccountError::Hashing(e.to_string()))??;
         let new = NewAccount {
             phone: registration.phone,
             password_hash,
@@ -326,7 +339,9 @@ impl AccountService {
     async fn verify(&self, hash: String, password: &str) -> bool {
         let hasher = self.hasher.clone();
         let password = password.to_owned();
+        let permit = self.hashing.clone().acquire_owned().await;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             PasswordHash::new(&hash)
                 .map(|parsed| hasher.verify_password(password.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)
