@@ -1,0 +1,25 @@
+//! The embedded permissioned chain of PRODUCT.md §4.
+//!
+//! So far: the append-only Merkle log ([`MerkleLog`]) over every accepted
+//! transaction, in the RFC 9162 shape, with inclusion and consistency proof
+//! generation. Proofs are checked with `shucang-verify`, the same code an
+//! offline verifier runs.
+//!
+//! **Architecture invariant:** this crate knows nothing of HTTP, SQL, JSON or
+//! platform users. It speaks in keys, addresses, tokens and bytes.
+//!
+//! ```
+//! use shucang_chain::MerkleLog;
+//! use shucang_verify::{Suite, merkle};
+//! let mut log = MerkleLog::new(Suite::Ed25519Sha256);
+//! for tx in [b"a", b"b", b"c"] {
+//!     log.append(tx);
+//! }
+//! let path = log.inclusion_proof(1, 3).unwrap();
+//! let leaf = merkle::leaf_hash(Suite::Ed25519Sha256, b"b");
+//! assert!(merkle::verify_inclusion(Suite::Ed25519Sha256, 1, 3, &leaf, &path, &log.root()).is_ok());
+//! ```
+
+mod merkle_log;
+
+pub use merkle_log::MerkleLog;
