@@ -1,6 +1,8 @@
 //! The embedded permissioned chain of PRODUCT.md §4.
 //!
-//! So far: the append-only Merkle log ([`MerkleLog`]) over every accepted
+//! So far: transactions with their canonical encoding, hash and signature
+//! ([`SignedTransaction`]), signing keys of both suites ([`SigningKey`]), and
+//! the append-only Merkle log ([`MerkleLog`]) over every accepted
 //! transaction, in the RFC 9162 shape, with inclusion and consistency proof
 //! generation. Proofs are checked with `shucang-verify`, the same code an
 //! offline verifier runs.
@@ -20,6 +22,16 @@
 //! assert!(merkle::verify_inclusion(Suite::Ed25519Sha256, 1, 3, &leaf, &path, &log.root()).is_ok());
 //! ```
 
+mod codec;
+mod keys;
 mod merkle_log;
+mod tx;
 
+pub use codec::DecodeError;
+pub use keys::{InvalidSecret, SigningKey};
 pub use merkle_log::MerkleLog;
+pub use tx::{
+    Address, AddressError, COLLECTION_ID_LEN_MAX, CollectionId, CollectionIdError,
+    MINT_BATCH_LEN_MAX, MintItem, NAME_LEN_MAX, Operation, SYMBOL_LEN_MAX, SignedTransaction,
+    Transaction, URI_LEN_MAX,
+};
