@@ -312,23 +312,9 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     );
 
     // A success resets the count: 4 failures, success, 4 failures, no lock.
-    for _ in 0..4 {
-        assert_error(
-            app.login(PHONE, "Wrong#Pass1").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_logins(&app, 4).await;
     app.token(PHONE, PASSWORD).await;
-    for _ in 0..4 {
-        assert_error(
-            app.login(PHONE, "Wrong#Pass1").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_logins(&app, 4).await;
     // The fifth consecutive failure locks.
     assert_error(
         app.login(PHONE, "Wrong#Pass1").await,
@@ -360,14 +346,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     app.clock.advance_ms(MINUTE_MS);
     app.token(PHONE, PASSWORD).await;
     // After the lock the count starts again from zero.
-    for _ in 0..4 {
-        assert_error(
-            app.login(PHONE, "Wrong#Pass1").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_logins(&app, 4).await;
     app.token(PHONE, PASSWORD).await;
     app.stop().await;
 }
@@ -423,14 +402,7 @@ async fn account_story_on_postgres() {
         "phone_taken",
     )
     .await;
-    for _ in 0..4 {
-        assert_error(
-            app.login(PHONE, "Wrong#Pass1").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_logins(&app, 4).await;
     assert_error(
         app.login(PHONE, "Wrong#Pass1").await,
         StatusCode::LOCKED,
@@ -485,4 +457,16 @@ async fn concurrent_registrations_of_one_phone_create_one_account() {
     assert_eq!(created, 1);
     assert_eq!(app.account_rows().await, 1);
     app.stop().await;
+}
+
+/// `n` logins with a wrong password, each answered 401 `invalid_credentials`.
+async fn wrong_logins(app: &TestApp, n: usize) {
+    for _ in 0..n {
+        assert_error(
+            app.login(PHONE, "Wrong#Pass1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
 }
