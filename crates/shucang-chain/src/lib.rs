@@ -24,11 +24,13 @@
 
 mod codec;
 mod keys;
+mod ledger;
 mod merkle_log;
 mod tx;
 
 pub use codec::DecodeError;
 pub use keys::{InvalidSecret, SigningKey};
+pub use ledger::{CollectionState, Ledger, Rejection, TokenState};
 pub use merkle_log::MerkleLog;
 pub use tx::{
     Address, AddressError, COLLECTION_ID_LEN_MAX, CollectionId, CollectionIdError,
