@@ -660,10 +660,7 @@ mod tests {
             assert_eq!(w.run(&op, mint(&[(1, 1, a), (2, 2, a)])), Ok(()));
             assert_eq!(w.run(&op, mint(&[(1, 3, a)])), Err(Rejection::TokenExists));
             assert_eq!(w.run(&op, mint(&[(3, 2, a)])), Err(Rejection::EditionTaken));
-            assert_eq!(
-                w.run(&op, mint(&[(3, 1, b)])),
-                Err(Rejection::EditionTaken)
-            );
+            assert_eq!(w.run(&op, mint(&[(3, 1, b)])), Err(Rejection::EditionTaken));
             assert_eq!(w.run(&op, mint(&[(3, 3, b)])), Ok(()));
             assert_eq!(
                 w.run(&op, mint(&[(4, 3, b)])),

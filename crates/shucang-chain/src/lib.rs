@@ -22,12 +22,18 @@
 //! assert!(merkle::verify_inclusion(Suite::Ed25519Sha256, 1, 3, &leaf, &path, &log.root()).is_ok());
 //! ```
 
+mod block;
 mod codec;
 mod keys;
 mod ledger;
 mod merkle_log;
+pub mod storage;
 mod tx;
 
+pub use block::{
+    BLOCK_TXS_MAX, Block, BlockHeader, Genesis, OPERATORS_MAX, ORIGIN_LEN_MAX, TX_BYTES_MAX,
+    tx_root,
+};
 pub use codec::DecodeError;
 pub use keys::{InvalidSecret, SigningKey};
 pub use ledger::{CollectionState, Ledger, Rejection, TokenState};
