@@ -187,6 +187,15 @@ impl BlockHeader {
     }
 }
 
+/// Where one transaction's encoding lies inside its block's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxSpan {
+    /// Offset from the start of the block encoding.
+    pub offset: u32,
+    /// Length.
+    pub len: u32,
+}
+
 /// A block: header, the proposer's signature, the transactions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
@@ -212,17 +221,34 @@ impl Block {
     /// The canonical encoding: header, signature, then each transaction with
     /// a `u32` length.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with_spans().0
+    }
+
+    /// The encoding and, for each transaction, the offset and length of its
+    /// encoding inside it (so one transaction can be read back alone).
+    pub fn encode_with_spans(&self) -> (Vec<u8>, Vec<TxSpan>) {
         let mut w = Writer::new();
         self.header.write(&mut w);
         w.fixed(&self.signature);
+        let mut spans = Vec::with_capacity(self.txs.len());
         for tx in &self.txs {
-            w.bytes(&tx.encode());
+            let encoded = tx.encode();
+            spans.push(TxSpan {
+                offset: (w.len() + 4) as u32,
+                len: encoded.len() as u32,
+            });
+            w.bytes(&encoded);
         }
-        w.finish()
+        (w.finish(), spans)
     }
 
     /// Decodes a canonical encoding.
     pub fn decode(bytes: &[u8]) -> Result<Block, DecodeError> {
+        Block::decode_with_spans(bytes).map(|(block, _)| block)
+    }
+
+    /// Decodes a canonical encoding, with the spans of its transactions.
+    pub fn decode_with_spans(bytes: &[u8]) -> Result<(Block, Vec<TxSpan>), DecodeError> {
         let mut r = Reader::new(bytes);
         let header = BlockHeader::read(&mut r)?;
         let signature = r.fixed("block signature")?;
@@ -235,17 +261,25 @@ impl Block {
             });
         }
         let mut txs = Vec::with_capacity(n);
+        let mut spans = Vec::with_capacity(n);
         for _ in 0..n {
-            txs.push(SignedTransaction::decode(
-                r.bytes("transaction", TX_BYTES_MAX)?,
-            )?);
+            let offset = (r.position() + 4) as u32;
+            let encoded = r.bytes("transaction", TX_BYTES_MAX)?;
+            spans.push(TxSpan {
+                offset,
+                len: encoded.len() as u32,
+            });
+            txs.push(SignedTransaction::decode(encoded)?);
         }
         r.finish()?;
-        Ok(Block {
-            header,
-            signature,
-            txs,
-        })
+        Ok((
+            Block {
+                header,
+                signature,
+                txs,
+            },
+            spans,
+        ))
     }
 
     /// Checks the proposer's signature.
@@ -316,9 +350,14 @@ mod tests {
         for suite in Suite::ALL {
             let (genesis, block) = sample(suite);
             assert_eq!(Genesis::decode(&genesis.encode()), Ok(genesis.clone()));
-            let bytes = block.encode();
-            let back = Block::decode(&bytes).unwrap();
+            let (bytes, spans) = block.encode_with_spans();
+            let (back, decoded_spans) = Block::decode_with_spans(&bytes).unwrap();
             assert_eq!(back, block);
+            assert_eq!(spans, decoded_spans);
+            for (tx, span) in block.txs.iter().zip(&spans) {
+                let at = span.offset as usize;
+                assert_eq!(&bytes[at..at + span.len as usize], &tx.encode()[..]);
+            }
             back.verify_signature().unwrap();
             let mut header = block.header.clone();
             header.height = 2;

@@ -23,6 +23,7 @@
 //! ```
 
 mod block;
+mod chain;
 mod codec;
 mod keys;
 mod ledger;
@@ -32,7 +33,11 @@ mod tx;
 
 pub use block::{
     BLOCK_TXS_MAX, Block, BlockHeader, Genesis, OPERATORS_MAX, ORIGIN_LEN_MAX, TX_BYTES_MAX,
-    tx_root,
+    TxSpan, tx_root,
+};
+pub use chain::{
+    BlockMeta, Chain, ChainConfig, ChainError, ChainStats, CheckReport, LeafInfo, OpenReport,
+    ProofBundle, Receipt, SubmitError, TxRecord, check,
 };
 pub use codec::DecodeError;
 pub use keys::{InvalidSecret, SigningKey};
@@ -41,5 +46,5 @@ pub use merkle_log::MerkleLog;
 pub use tx::{
     Address, AddressError, COLLECTION_ID_LEN_MAX, CollectionId, CollectionIdError,
     MINT_BATCH_LEN_MAX, MintItem, NAME_LEN_MAX, Operation, SYMBOL_LEN_MAX, SignedTransaction,
-    Transaction, URI_LEN_MAX,
+    Transaction, URI_LEN_MAX, tx_hash_of_encoded,
 };

@@ -293,6 +293,27 @@ impl Transaction {
     }
 }
 
+/// The hash and signing message of a transaction, from its signed encoding
+/// alone (the signature is the last 64 bytes; the hash is over the rest).
+pub fn tx_hash_of_encoded(suite: Suite, signed_encoding: &[u8]) -> Option<Hash> {
+    let unsigned = signed_encoding.len().checked_sub(64)?;
+    Some(suite.hash(&signed_encoding[..unsigned]))
+}
+
+/// Checks the signature of an encoded transaction whose fields were already
+/// decoded into `tx`, without encoding it again; returns its hash.
+pub(crate) fn verify_encoded(
+    tx: &SignedTransaction,
+    encoded: &[u8],
+) -> Result<Hash, shucang_verify::SignatureError> {
+    let hash = tx_hash_of_encoded(tx.tx.suite, encoded)
+        .ok_or(shucang_verify::SignatureError::MalformedSignature)?;
+    let mut message = TX_SIGNING_DOMAIN.to_vec();
+    message.extend_from_slice(&hash);
+    tx.tx.suite.verify(&tx.tx.signer, &message, &tx.signature)?;
+    Ok(hash)
+}
+
 impl SignedTransaction {
     /// The canonical encoding: the transaction, then the 64-byte signature.
     pub fn encode(&self) -> Vec<u8> {
@@ -485,6 +506,8 @@ mod tests {
                 assert_eq!(back.encode(), bytes, "one encoding");
                 back.verify_signature().unwrap();
                 assert_eq!(back.tx.hash(), tx.hash());
+                assert_eq!(tx_hash_of_encoded(suite, &bytes), Some(tx.hash()));
+                assert_eq!(verify_encoded(&back, &bytes), Ok(tx.hash()));
                 // Every flipped bit either fails to decode or fails the signature.
                 for i in 0..bytes.len() {
                     let mut bad = bytes.clone();
