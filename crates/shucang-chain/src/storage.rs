@@ -58,6 +58,9 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process holds the chain directory.
+    #[error("{0} is in use by another shucang process (its LOCK file is held)")]
+    Locked(PathBuf),
     /// A record does not check out.
     #[error("{path} at offset {offset}: {reason}")]
     Corrupt {
@@ -110,9 +113,11 @@ impl SegmentReader {
     }
 }
 
-/// Appends records to the last segment.
+/// Appends records to the last segment. Holds an exclusive lock on the
+/// directory, so two processes never write one chain.
 #[derive(Debug)]
 pub struct SegmentWriter {
+    _lock: File,
     dir: PathBuf,
     segment: u32,
     file: File,
@@ -304,6 +309,20 @@ pub fn open<E>(
     visit: impl FnMut(RecordLocation, &[u8]) -> Result<(), E>,
 ) -> Result<(SegmentWriter, Option<TornTail>), ScanError<E>> {
     fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let lock_path = dir.join("LOCK");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(StorageError::Locked(dir.to_owned()).into());
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e).into()),
+    }
     if list_segments(dir)?.is_empty() {
         let path = segment_path(dir, 0);
         File::create(&path).map_err(io_err(&path))?;
@@ -335,6 +354,7 @@ pub fn open<E>(
     });
     Ok((
         SegmentWriter {
+            _lock: lock,
             dir: dir.to_owned(),
             segment: last,
             file,
@@ -448,6 +468,19 @@ mod tests {
             "open refuses a corrupt record, it does not cut it"
         );
         assert_eq!(fs::read(&path).unwrap(), bytes, "nothing was changed");
+    }
+
+    #[test]
+    fn one_writer_per_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, _, _) = reopen(dir.path());
+        let second = open(dir.path(), |_, _| Ok::<(), ()>(()));
+        assert!(matches!(
+            second,
+            Err(ScanError::Storage(StorageError::Locked(_)))
+        ));
+        drop(w);
+        reopen(dir.path());
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub const MINT_BATCH_LEN_MAX: usize = 1000;
 
 /// Version byte at the start of every encoded transaction.
 const TX_VERSION: u8 = 1;
-/// Domain separation for transaction signatures.
-const TX_SIGNING_DOMAIN: &[u8] = b"shucang/tx/v1\n";
+/// Domain separation for transaction signatures (defined by the verifier,
+/// which checks them offline).
+use shucang_verify::bundle::TX_SIGNING_DOMAIN;
 
 /// A 20-byte chain address, shown as `0x` + 40 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -64,6 +64,34 @@ impl Default for AccountsConfig {
     }
 }
 
+/// Settings of the embedded chain.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSettings {
+    /// Crypto suite for a new chain: `ed25519-sha256` or `sm2-sm3`. An
+    /// existing chain keeps the suite of its genesis; a different setting
+    /// stops start-up.
+    pub suite: String,
+    /// The chain's name for a new genesis (checkpoint origin), e.g.
+    /// `chain.example.cn/shucang`.
+    pub origin: String,
+    /// Threads that check signatures; 0 means one per CPU.
+    pub verify_threads: usize,
+    /// Extra operator public keys (hex) for a new genesis.
+    pub operators: Vec<String>,
+}
+
+impl Default for ChainSettings {
+    fn default() -> ChainSettings {
+        ChainSettings {
+            suite: "ed25519-sha256".to_owned(),
+            origin: "shucang.local/chain".to_owned(),
+            verify_threads: 0,
+            operators: Vec::new(),
+        }
+    }
+}
+
 /// The platform server's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -78,6 +106,8 @@ pub struct Config {
     pub log: String,
     /// Accounts and sessions.
     pub accounts: AccountsConfig,
+    /// The embedded chain.
+    pub chain: ChainSettings,
 }
 
 impl Default for Config {
@@ -88,6 +118,7 @@ impl Default for Config {
             database_url: None,
             log: "info".to_owned(),
             accounts: AccountsConfig::default(),
+            chain: ChainSettings::default(),
         }
     }
 }
@@ -156,6 +187,14 @@ impl Config {
         check(
             (1..=10080).contains(&a.lockout_minutes),
             "accounts.lockout_minutes must be between 1 and 10080",
+        )?;
+        check(
+            matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),
+            "chain.suite must be ed25519-sha256 or sm2-sm3",
+        )?;
+        check(
+            self.chain.verify_threads <= 64,
+            "chain.verify_threads must be between 0 (one per CPU) and 64",
         )?;
         check(
             !self.data_dir.as_os_str().is_empty(),
@@ -250,6 +289,7 @@ mod tests {
         assert!(bad(&[("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "-3")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_LOG__X", "1")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_ACCOUNTS__", "1")]).contains("does not name"));
+        assert!(bad(&[("SHUCANG_CHAIN__SUITE", "rsa")]).contains("chain.suite"));
 
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "listen = ").unwrap();

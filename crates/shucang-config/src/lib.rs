@@ -22,5 +22,5 @@
 mod layered;
 mod secrets;
 
-pub use layered::{AccountsConfig, Config, ConfigError, ENV_PREFIX};
+pub use layered::{AccountsConfig, ChainSettings, Config, ConfigError, ENV_PREFIX};
 pub use secrets::{SecretError, SecretKey, Secrets};

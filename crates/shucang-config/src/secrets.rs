@@ -11,8 +11,9 @@ use rand::RngCore;
 
 /// The secrets a platform server needs, by name. Each is 32 random bytes.
 /// `session` keys the stored hashes of session tokens; `pii` encrypts
-/// personal data (ID numbers) at rest.
-const SECRET_NAMES: [&str; 2] = ["session", "pii"];
+/// personal data (ID numbers) at rest; `node` is the chain node's private
+/// signing key (blocks, checkpoints, operator transactions).
+const SECRET_NAMES: [&str; 3] = ["session", "pii", "node"];
 
 /// Whether an environment variable is one of the secrets (`SHUCANG_SESSION_KEY`…).
 pub(crate) fn is_secret_env(name: &str) -> bool {
@@ -80,6 +81,8 @@ pub struct Secrets {
     pub session: SecretKey,
     /// Encrypts personal data at rest.
     pub pii: SecretKey,
+    /// The chain node's private key.
+    pub node: SecretKey,
 }
 
 impl Secrets {
@@ -106,6 +109,7 @@ impl Secrets {
         Ok(Secrets {
             session: next(),
             pii: next(),
+            node: next(),
         })
     }
 }

@@ -18,6 +18,7 @@
 //! assert!(merkle::verify_inclusion(suite, 0, 1, &leaf, &[], &leaf).is_ok());
 //! ```
 
+pub mod bundle;
 pub mod merkle;
 pub mod note;
 mod suite;

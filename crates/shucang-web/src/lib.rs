@@ -14,6 +14,7 @@ mod auth;
 mod error;
 mod extract;
 mod openapi;
+pub mod proof;
 mod routes;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub const SESSION_COOKIE: &str = "shucang_session";
 pub struct AppState {
     /// Accounts and sessions.
     pub accounts: Arc<AccountService>,
+    /// The embedded chain.
+    pub chain: Arc<shucang_chain::Chain>,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,

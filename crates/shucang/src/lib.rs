@@ -14,10 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use shucang_chain::{Chain, ChainConfig, SigningKey};
 use shucang_config::{Config, Secrets};
 use shucang_platform::{AccountError, AccountPolicy, AccountService, Registration};
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
+use shucang_verify::Suite;
 use tokio::net::TcpListener;
 
 /// How often idle sessions are deleted from storage.
@@ -48,8 +50,63 @@ pub fn account_policy(config: &Config) -> AccountPolicy {
     }
 }
 
-/// The database and the domain services on it, without a listener; what
-/// both `serve` and the `admin` commands need.
+/// The chain settings of a configuration, with the node key from the secrets.
+pub fn chain_config(
+    config: &Config,
+    secrets: &Secrets,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<ChainConfig> {
+    let settings = &config.chain;
+    let suite = Suite::parse(&settings.suite)
+        .with_context(|| format!("chain.suite {:?} is not a suite", settings.suite))?;
+    let node_key = SigningKey::from_secret(suite, secrets.node.expose())
+        .context("the node key (secrets/node.key or SHUCANG_NODE_KEY)")?;
+    let extra_operators = settings
+        .operators
+        .iter()
+        .map(|k| hex::decode(k).with_context(|| format!("chain.operators: {k:?} is not hex")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let verify_threads = match settings.verify_threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    Ok(ChainConfig {
+        dir: config.data_dir.join("chain"),
+        origin: settings.origin.clone(),
+        node_key,
+        extra_operators,
+        verify_threads,
+        clock: Arc::new(move || u64::try_from(clock.now().0).unwrap_or(0)),
+    })
+}
+
+/// Opens the chain under the data directory, logging what opening found.
+pub fn open_chain(
+    config: &Config,
+    secrets: &Secrets,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Chain> {
+    let chain_config = chain_config(config, secrets, clock)?;
+    let dir = chain_config.dir.clone();
+    let (chain, report) = Chain::open(chain_config)
+        .with_context(|| format!("opening the chain in {}", dir.display()))?;
+    if report.created {
+        tracing::info!(dir = %dir.display(), suite = chain.genesis().suite.name(), "created a new chain");
+    }
+    if let Some(torn) = &report.torn_tail {
+        tracing::warn!(
+            file = %torn.path.display(),
+            offset = torn.offset,
+            bytes = torn.bytes,
+            "cut an incomplete last block left by a crash (it was never acknowledged)"
+        );
+    }
+    tracing::info!(blocks = report.blocks, txs = report.txs, "chain ready");
+    Ok(chain)
+}
+
+/// The database and the domain services on it, without a listener or the
+/// chain; what both `serve` and the `admin` commands need.
 pub struct Services {
     /// The storage back end.
     pub store: Arc<dyn Store>,
@@ -103,6 +160,7 @@ pub async fn seed_demo(accounts: &AccountService) -> anyhow::Result<usize> {
 pub struct Application {
     listener: TcpListener,
     services: Services,
+    chain: Arc<Chain>,
 }
 
 impl Application {
@@ -113,11 +171,16 @@ impl Application {
         secrets: &Secrets,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let services = Services::open(config, secrets, clock).await?;
+        let services = Services::open(config, secrets, clock.clone()).await?;
+        let chain = Arc::new(open_chain(config, secrets, clock)?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, services })
+        Ok(Application {
+            listener,
+            services,
+            chain,
+        })
     }
 
     /// The address actually bound.
@@ -132,21 +195,32 @@ impl Application {
         &self.services
     }
 
+    /// The chain.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Application { listener, services } = self;
+        let Application {
+            listener,
+            services,
+            chain,
+        } = self;
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let router = shucang_web::router(shucang_web::AppState {
             accounts: services.accounts.clone(),
+            chain: chain.clone(),
         });
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
         purge.abort();
+        chain.close();
         services.store.close().await;
         served.context("serving HTTP")
     }

@@ -8,7 +8,7 @@ use shucang_chain::{
     Address, Chain, ChainConfig, ChainError, CollectionId, MintItem, Operation, Rejection,
     SignedTransaction, SigningKey, SubmitError, Transaction,
 };
-use shucang_verify::{Suite, merkle, note};
+use shucang_verify::{Suite, merkle};
 
 struct Keys {
     node: SigningKey,
@@ -81,13 +81,16 @@ fn addr(k: &SigningKey) -> Address {
 
 /// Verifies a proof bundle exactly as an offline verifier would.
 fn verify_bundle(b: &shucang_chain::ProofBundle, public_key: &[u8]) -> Result<(), String> {
-    let cp =
-        note::verify_checkpoint(b.suite, public_key, &b.checkpoint).map_err(|e| e.to_string())?;
-    if cp.size != b.tree_size {
-        return Err("size".into());
-    }
-    let leaf = merkle::leaf_hash(b.suite, &b.tx);
-    merkle::verify_inclusion(b.suite, b.leaf_index, cp.size, &leaf, &b.path, &cp.root)
+    let bundle = shucang_verify::bundle::Bundle {
+        tx: &b.tx,
+        tx_hash: Some(b.tx_hash),
+        leaf_index: b.leaf_index,
+        tree_size: Some(b.tree_size),
+        path: &b.path,
+        checkpoint: &b.checkpoint,
+    };
+    shucang_verify::bundle::verify_bundle(b.suite, public_key, &bundle)
+        .map(|_| ())
         .map_err(|e| e.to_string())
 }
 

@@ -1,6 +1,7 @@
 //! The routes, one module per resource.
 
 mod accounts;
+pub(crate) mod chain;
 mod health;
 mod sessions;
 
@@ -29,4 +30,20 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/sessions", post(sessions::login))
         .route("/api/v1/sessions/current", delete(sessions::logout))
         .route("/api/v1/me", get(accounts::me))
+        .route("/api/v1/chain/stats", get(chain::stats))
+        .route("/api/v1/chain/blocks", get(chain::blocks))
+        .route("/api/v1/chain/blocks/{id}", get(chain::block))
+        .route("/api/v1/chain/txs/{hash}", get(chain::tx))
+        .route("/api/v1/chain/txs/{hash}/proof", get(chain::proof))
+        .route("/api/v1/chain/addresses/{address}", get(chain::address))
+        .route(
+            "/api/v1/chain/tokens/{collection}/{token_id}",
+            get(chain::token),
+        )
+        .route(
+            "/api/v1/chain/collections/{collection}",
+            get(chain::collection),
+        )
+        .route("/api/v1/chain/checkpoint", get(chain::checkpoint))
+        .route("/api/v1/chain/consistency", get(chain::consistency))
 }

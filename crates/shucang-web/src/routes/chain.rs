@@ -1,0 +1,548 @@
+//! The public, read-only chain API under `/api/v1/chain`: what the block
+//! explorer and offline verifiers need.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use shucang_chain::{Address, BlockMeta, ChainError, CollectionId, Operation, TxRecord};
+use shucang_verify::Hash;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ErrorBody;
+use crate::proof::ProofBundleJson;
+use crate::{ApiError, AppState};
+
+/// Default page of blocks.
+const BLOCKS_PAGE_DEFAULT: usize = 20;
+/// Largest page of blocks.
+const BLOCKS_PAGE_MAX: usize = 100;
+
+impl From<ChainError> for ApiError {
+    fn from(e: ChainError) -> ApiError {
+        match e {
+            ChainError::Stopped(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "chain_unavailable",
+                "the chain is stopped after a storage failure; the operator must restart it",
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+fn bad(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+fn missing(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such {what} on the chain"),
+    )
+}
+
+fn parse_hash(s: &str) -> Result<Hash, ApiError> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    hex::decode(digits)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("invalid_hash", "a hash is 64 hexadecimal digits"))
+}
+
+fn parse_address(s: &str) -> Result<Address, ApiError> {
+    Address::parse(s).map_err(|e| bad("invalid_address", &e.to_string()))
+}
+
+fn parse_collection(s: &str) -> Result<CollectionId, ApiError> {
+    CollectionId::parse(s).map_err(|e| bad("invalid_collection", &e.to_string()))
+}
+
+fn parse_u64(s: &str, what: &'static str) -> Result<u64, ApiError> {
+    s.parse().map_err(|_| {
+        bad(
+            "invalid_number",
+            &format!("{what} must be a non-negative integer"),
+        )
+    })
+}
+
+fn ms_to_rfc3339(ms: u64) -> String {
+    shucang_types::UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX)).to_rfc3339_utc()
+}
+
+/// Chain-wide figures, and what a verifier needs.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StatsView {
+    /// Height of the last block.
+    height: u64,
+    /// Committed transactions.
+    tx_count: u64,
+    /// Tokens minted and not burned.
+    token_count: u64,
+    /// Collections.
+    collection_count: u64,
+    /// Transactions per second over the last 100 blocks.
+    recent_tps: f64,
+    /// `ed25519-sha256` or `sm2-sm3`.
+    suite: &'static str,
+    /// The chain name (checkpoint origin and key name).
+    origin: String,
+    /// The genesis hash, hex.
+    genesis_hash: String,
+    /// The node's public key, hex: verify checkpoints and proofs with it.
+    node_public_key: String,
+}
+
+/// A block header.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BlockView {
+    height: u64,
+    hash: String,
+    prev_hash: String,
+    /// RFC 3339, UTC.
+    timestamp: String,
+    tx_count: u32,
+    tx_root: String,
+    log_size: u64,
+    log_root: String,
+    proposer: String,
+    signature: String,
+}
+
+impl From<&BlockMeta> for BlockView {
+    fn from(b: &BlockMeta) -> BlockView {
+        let h = &b.header;
+        BlockView {
+            height: h.height,
+            hash: hex::encode(b.hash),
+            prev_hash: hex::encode(h.prev_hash),
+            timestamp: ms_to_rfc3339(h.timestamp_ms),
+            tx_count: h.tx_count,
+            tx_root: hex::encode(h.tx_root),
+            log_size: h.log_size,
+            log_root: hex::encode(h.log_root),
+            proposer: hex::encode(&h.proposer),
+            signature: hex::encode(b.signature),
+        }
+    }
+}
+
+/// A page of blocks, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BlocksPage {
+    blocks: Vec<BlockView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    next_before: Option<u64>,
+}
+
+/// A block with the hashes of its transactions.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BlockDetail {
+    #[serde(flatten)]
+    block: BlockView,
+    tx_hashes: Vec<String>,
+}
+
+/// A committed transaction.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TxView {
+    hash: String,
+    block_height: u64,
+    index: u32,
+    leaf_index: u64,
+    /// The block's time, RFC 3339 UTC.
+    timestamp: String,
+    nonce: u64,
+    signer: String,
+    signer_address: String,
+    signature: String,
+    /// What it did: `type` is create_collection, mint, transfer, freeze,
+    /// unfreeze or burn, with that operation's fields.
+    #[schema(value_type = Object)]
+    operation: serde_json::Value,
+}
+
+impl From<&TxRecord> for TxView {
+    fn from(r: &TxRecord) -> TxView {
+        let t = &r.tx.tx;
+        TxView {
+            hash: hex::encode(r.info.tx_hash),
+            block_height: r.info.height,
+            index: r.info.index,
+            leaf_index: r.leaf,
+            timestamp: ms_to_rfc3339(r.timestamp_ms),
+            nonce: t.nonce,
+            signer: hex::encode(&t.signer),
+            signer_address: t.signer_address().to_string(),
+            signature: hex::encode(r.tx.signature),
+            operation: operation_json(&t.operation, t.signer_address()),
+        }
+    }
+}
+
+fn operation_json(op: &Operation, signer: Address) -> serde_json::Value {
+    use serde_json::json;
+    match op {
+        Operation::CreateCollection {
+            collection,
+            name,
+            symbol,
+            supply_cap,
+            issuer,
+            metadata_uri,
+            metadata_hash,
+        } => json!({
+            "type": "create_collection", "collection": collection.as_str(), "name": name,
+            "symbol": symbol, "supply_cap": supply_cap, "issuer": issuer,
+            "metadata_uri": metadata_uri, "metadata_hash": hex::encode(metadata_hash),
+        }),
+        Operation::Mint { collection, items } => json!({
+            "type": "mint", "collection": collection.as_str(),
+            "items": items.iter().map(|i| json!({
+                "token_id": i.token_id, "edition": i.edition,
+                "owner": i.owner.to_string(), "content_hash": hex::encode(i.content_hash),
+            })).collect::<Vec<_>>(),
+        }),
+        Operation::Transfer {
+            collection,
+            token_id,
+            to,
+        } => json!({
+            "type": "transfer", "collection": collection.as_str(), "token_id": token_id,
+            "from": signer.to_string(), "to": to.to_string(),
+        }),
+        Operation::Freeze {
+            collection,
+            token_id,
+            reason,
+        } => json!({
+            "type": "freeze", "collection": collection.as_str(), "token_id": token_id, "reason": reason,
+        }),
+        Operation::Unfreeze {
+            collection,
+            token_id,
+            reason,
+        } => json!({
+            "type": "unfreeze", "collection": collection.as_str(), "token_id": token_id, "reason": reason,
+        }),
+        Operation::Burn {
+            collection,
+            token_id,
+        } => json!({ "type": "burn", "collection": collection.as_str(), "token_id": token_id }),
+    }
+}
+
+/// A token reference.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenRef {
+    collection: String,
+    token_id: u64,
+}
+
+/// An address: holdings and recent history.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AddressView {
+    address: String,
+    holdings: Vec<TokenRef>,
+    /// Up to 100 transactions, newest first.
+    history: Vec<TxView>,
+}
+
+/// A token: owner, state and full history.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenView {
+    collection: String,
+    token_id: u64,
+    edition: u64,
+    supply_cap: u64,
+    owner: String,
+    content_hash: String,
+    frozen: bool,
+    frozen_reason: Option<u16>,
+    burned: bool,
+    /// Every transaction that touched it, oldest first.
+    history: Vec<TxView>,
+}
+
+/// A collection.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CollectionView {
+    collection: String,
+    name: String,
+    symbol: String,
+    supply_cap: u64,
+    issuer: String,
+    metadata_uri: String,
+    metadata_hash: String,
+    minted: u64,
+    burned: u64,
+    created_by_tx: String,
+    /// Token ids in mint order.
+    token_ids: Vec<u64>,
+}
+
+/// A consistency proof between two log sizes.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ConsistencyView {
+    from: u64,
+    to: u64,
+    from_root: String,
+    to_root: String,
+    /// RFC 9162 §2.1.4 proof, hex hashes.
+    proof: Vec<String>,
+}
+
+/// `before` and `limit` for block pages.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct BlocksQuery {
+    /// Only blocks below this height.
+    before: Option<String>,
+    /// Page size, 1–100 (default 20).
+    limit: Option<String>,
+}
+
+/// `from` and `to` log sizes.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct ConsistencyQuery {
+    /// The older size (≥ 1).
+    from: Option<String>,
+    /// The newer size.
+    to: Option<String>,
+}
+
+/// Chain statistics and the node's public key.
+#[utoipa::path(get, path = "/api/v1/chain/stats", tag = "chain",
+    responses((status = 200, body = StatsView)))]
+pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<StatsView>, ApiError> {
+    let s = state.chain.stats()?;
+    Ok(Json(StatsView {
+        height: s.height,
+        tx_count: s.tx_count,
+        token_count: s.token_count,
+        collection_count: s.collection_count,
+        recent_tps: (s.recent_tps * 10.0).round() / 10.0,
+        suite: s.suite.name(),
+        origin: s.origin,
+        genesis_hash: hex::encode(s.genesis_hash),
+        node_public_key: hex::encode(s.node_key),
+    }))
+}
+
+/// The latest blocks, newest first.
+#[utoipa::path(get, path = "/api/v1/chain/blocks", tag = "chain", params(BlocksQuery),
+    responses((status = 200, body = BlocksPage), (status = 400, body = ErrorBody)))]
+pub(crate) async fn blocks(
+    State(state): State<AppState>,
+    Query(q): Query<BlocksQuery>,
+) -> Result<Json<BlocksPage>, ApiError> {
+    let before = q
+        .before
+        .as_deref()
+        .map(|b| parse_u64(b, "before"))
+        .transpose()?;
+    let limit = match q.limit.as_deref() {
+        None => BLOCKS_PAGE_DEFAULT,
+        Some(l) => match usize::try_from(parse_u64(l, "limit")?) {
+            Ok(n) if (1..=BLOCKS_PAGE_MAX).contains(&n) => n,
+            _ => return Err(bad("invalid_number", "limit must be between 1 and 100")),
+        },
+    };
+    let blocks = state.chain.blocks(before, limit)?;
+    let next_before = blocks
+        .last()
+        .filter(|b| b.header.height > 1 && blocks.len() == limit)
+        .map(|b| b.header.height);
+    Ok(Json(BlocksPage {
+        blocks: blocks.iter().map(BlockView::from).collect(),
+        next_before,
+    }))
+}
+
+/// A block by height, or by hash (64 hex digits).
+#[utoipa::path(get, path = "/api/v1/chain/blocks/{id}", tag = "chain",
+    params(("id" = String, Path, description = "height or block hash")),
+    responses((status = 200, body = BlockDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn block(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<BlockDetail>, ApiError> {
+    let height = if id.len() >= 64 {
+        let hash = parse_hash(&id)?;
+        state
+            .chain
+            .block_height(&hash)?
+            .ok_or_else(|| missing("block"))?
+    } else {
+        parse_u64(&id, "the block height")?
+    };
+    let (meta, hashes) = state.chain.block(height)?.ok_or_else(|| missing("block"))?;
+    Ok(Json(BlockDetail {
+        block: BlockView::from(&meta),
+        tx_hashes: hashes.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// A transaction by hash.
+#[utoipa::path(get, path = "/api/v1/chain/txs/{hash}", tag = "chain",
+    params(("hash" = String, Path, description = "transaction hash, hex")),
+    responses((status = 200, body = TxView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn tx(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Json<TxView>, ApiError> {
+    let hash = parse_hash(&hash)?;
+    let record = state
+        .chain
+        .tx(&hash)?
+        .ok_or_else(|| missing("transaction"))?;
+    Ok(Json(TxView::from(&record)))
+}
+
+/// A transaction's inclusion proof bundle, verifiable offline.
+#[utoipa::path(get, path = "/api/v1/chain/txs/{hash}/proof", tag = "chain",
+    params(("hash" = String, Path, description = "transaction hash, hex")),
+    responses((status = 200, body = ProofBundleJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn proof(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Json<ProofBundleJson>, ApiError> {
+    let hash = parse_hash(&hash)?;
+    let bundle = state
+        .chain
+        .proof(&hash)?
+        .ok_or_else(|| missing("transaction"))?;
+    Ok(Json(ProofBundleJson::from(&bundle)))
+}
+
+/// An address's holdings and history.
+#[utoipa::path(get, path = "/api/v1/chain/addresses/{address}", tag = "chain",
+    params(("address" = String, Path, description = "0x + 40 hex digits")),
+    responses((status = 200, body = AddressView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn address(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> Result<Json<AddressView>, ApiError> {
+    let address = parse_address(&address)?;
+    let (holdings, history) = state
+        .chain
+        .address(&address)?
+        .ok_or_else(|| missing("address"))?;
+    Ok(Json(AddressView {
+        address: address.to_string(),
+        holdings: holdings
+            .into_iter()
+            .map(|(c, id)| TokenRef {
+                collection: c.as_str().to_owned(),
+                token_id: id,
+            })
+            .collect(),
+        history: history.iter().map(TxView::from).collect(),
+    }))
+}
+
+/// A token's owner, state and full history.
+#[utoipa::path(get, path = "/api/v1/chain/tokens/{collection}/{token_id}", tag = "chain",
+    params(("collection" = String, Path), ("token_id" = u64, Path)),
+    responses((status = 200, body = TokenView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    Path((collection, token_id)): Path<(String, String)>,
+) -> Result<Json<TokenView>, ApiError> {
+    let collection = parse_collection(&collection)?;
+    let token_id = parse_u64(&token_id, "the token id")?;
+    let (token, history) = state
+        .chain
+        .token(&collection, token_id)?
+        .ok_or_else(|| missing("token"))?;
+    let supply_cap = state
+        .chain
+        .collection(&collection)?
+        .map_or(0, |c| c.supply_cap);
+    Ok(Json(TokenView {
+        collection: collection.as_str().to_owned(),
+        token_id,
+        edition: token.edition,
+        supply_cap,
+        owner: token.owner.to_string(),
+        content_hash: hex::encode(token.content_hash),
+        frozen: token.frozen.is_some(),
+        frozen_reason: token.frozen,
+        burned: token.burned,
+        history: history.iter().map(TxView::from).collect(),
+    }))
+}
+
+/// A collection.
+#[utoipa::path(get, path = "/api/v1/chain/collections/{collection}", tag = "chain",
+    params(("collection" = String, Path)),
+    responses((status = 200, body = CollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn collection(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+) -> Result<Json<CollectionView>, ApiError> {
+    let id = parse_collection(&collection)?;
+    let c = state
+        .chain
+        .collection(&id)?
+        .ok_or_else(|| missing("collection"))?;
+    let created_by_tx = state
+        .chain
+        .txs_at(&[c.created_by])?
+        .first()
+        .map(|t| hex::encode(t.info.tx_hash))
+        .unwrap_or_default();
+    Ok(Json(CollectionView {
+        collection: c.id.as_str().to_owned(),
+        name: c.name,
+        symbol: c.symbol,
+        supply_cap: c.supply_cap,
+        issuer: c.issuer,
+        metadata_uri: c.metadata_uri,
+        metadata_hash: hex::encode(c.metadata_hash),
+        minted: c.minted,
+        burned: c.burned,
+        created_by_tx,
+        token_ids: c.tokens,
+    }))
+}
+
+/// The latest signed checkpoint (C2SP signed-note text).
+#[utoipa::path(get, path = "/api/v1/chain/checkpoint", tag = "chain",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+pub(crate) async fn checkpoint(
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, ApiError> {
+    let text = state.chain.checkpoint()?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}
+
+/// A consistency proof between two log sizes.
+#[utoipa::path(get, path = "/api/v1/chain/consistency", tag = "chain", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn consistency(
+    State(state): State<AppState>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<ConsistencyView>, ApiError> {
+    let (Some(from), Some(to)) = (q.from.as_deref(), q.to.as_deref()) else {
+        return Err(bad("invalid_number", "give both from and to"));
+    };
+    let (from, to) = (parse_u64(from, "from")?, parse_u64(to, "to")?);
+    if from == 0 || from > to {
+        return Err(bad("invalid_number", "need 1 <= from <= to"));
+    }
+    let (proof, from_root, to_root) = state
+        .chain
+        .consistency(from, to)?
+        .ok_or_else(|| missing("log size (to is beyond the log)"))?;
+    Ok(Json(ConsistencyView {
+        from,
+        to,
+        from_root: hex::encode(from_root),
+        to_root: hex::encode(to_root),
+        proof: proof.iter().map(hex::encode).collect(),
+    }))
+}
