@@ -323,10 +323,10 @@ impl Replayer {
         if h.prev_hash != prev {
             return Err(fail("previous-block hash does not match".into()));
         }
-        if let Some(last) = self.blocks.last() {
-            if h.timestamp_ms < last.header.timestamp_ms {
-                return Err(fail("timestamp goes backwards".into()));
-            }
+        if let Some(last) = self.blocks.last()
+            && h.timestamp_ms < last.header.timestamp_ms
+        {
+            return Err(fail("timestamp goes backwards".into()));
         }
         if block.txs.is_empty() || block.txs.len() != h.tx_count as usize {
             return Err(fail("transaction count does not match".into()));

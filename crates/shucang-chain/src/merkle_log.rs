@@ -47,7 +47,7 @@ impl MerkleLog {
         self.levels[0].push(leaf);
         // Each completed pair at one level completes a node one level up.
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let n = self.levels[level].len();
             let parent = node_hash(
                 self.suite,

@@ -247,10 +247,10 @@ impl AccountService {
             Err(_) => None,
         };
         let now = self.clock.now();
-        if let Some(until) = record.as_ref().and_then(|r| r.locked_until) {
-            if until > now {
-                return Err(LoginError::Locked { until });
-            }
+        if let Some(until) = record.as_ref().and_then(|r| r.locked_until)
+            && until > now
+        {
+            return Err(LoginError::Locked { until });
         }
         let hash = match &record {
             Some(r) => r.password_hash.clone(),
