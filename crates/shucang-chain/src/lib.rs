@@ -37,7 +37,7 @@ pub use block::{
 };
 pub use chain::{
     BlockMeta, Chain, ChainConfig, ChainError, ChainStats, CheckReport, LeafInfo, OpenReport,
-    ProofBundle, Receipt, SubmitError, TxRecord, check,
+    ProofBundle, Receipt, SubmitError, TxRecord, check, verify_parallel,
 };
 pub use codec::DecodeError;
 pub use keys::{InvalidSecret, SigningKey};

@@ -8,6 +8,8 @@
 //! **Architecture invariant:** no business rule lives here; only
 //! construction, background tasks and shutdown.
 
+pub mod bench;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -51,6 +51,57 @@ enum Command {
     /// Administration against the configured data directory and database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The embedded chain: offline proof verification, integrity check, load.
+    #[command(subcommand)]
+    Chain(ChainCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum ChainCommand {
+    /// Verify a proof bundle offline (no server, no data directory).
+    VerifyProof {
+        /// The JSON bundle from GET /api/v1/chain/txs/{hash}/proof.
+        file: PathBuf,
+        /// The node's public key, hex (GET /api/v1/chain/stats, node_public_key).
+        #[arg(long, value_name = "HEX")]
+        public_key: String,
+    },
+    /// Re-verify the whole stored chain under --data-dir (every hash,
+    /// signature, Merkle root and rule); names the first bad block.
+    Check,
+    /// Mint tokens into a new collection from concurrent clients and print
+    /// each acknowledgement (a storage smoke test for a stopped node).
+    Load {
+        /// Transactions to submit.
+        #[arg(long, default_value_t = 10_000)]
+        txs: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 256)]
+        clients: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Commit N signed mints and transfers from concurrent clients; the last
+    /// line is one JSON object with the figures.
+    Chain {
+        /// Transactions to commit.
+        #[arg(long, default_value_t = 200_000)]
+        txs: usize,
+        /// ed25519-sha256 or sm2-sm3.
+        #[arg(long, default_value = "ed25519-sha256")]
+        suite: String,
+        /// Concurrent submitting clients.
+        #[arg(long, default_value_t = 4096)]
+        clients: usize,
+        /// Signature-checking threads [default: one per CPU].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +171,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing("warn");
             create_user(&config, &phone, password, &role).await
         }
+        Command::Chain(ChainCommand::VerifyProof { file, public_key }) => {
+            verify_proof(&file, &public_key)
+        }
+        Command::Chain(ChainCommand::Check) => check_chain(&config),
+        Command::Chain(ChainCommand::Load { txs, clients }) => {
+            init_tracing("warn");
+            let secrets = secrets(&config)?;
+            let chain_config = shucang::chain_config(&config, &secrets, Arc::new(SystemClock))?;
+            let node = chain_config.node_key.clone();
+            let chain = Arc::new(shucang::open_chain(
+                &config,
+                &secrets,
+                Arc::new(SystemClock),
+            )?);
+            shucang::bench::run_load(chain.clone(), &node, txs, clients).await?;
+            chain.close();
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Chain {
+            txs,
+            suite,
+            clients,
+            threads,
+        }) => bench_chain(txs, &suite, clients, threads).await,
     }
 }
 
@@ -188,4 +263,75 @@ async fn create_user(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+fn verify_proof(file: &std::path::Path, public_key: &str) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (suite, v) = shucang_web::proof::verify_bundle_json(&text, public_key)
+        .map_err(|reason| anyhow::anyhow!("invalid proof: {reason}"))?;
+    println!(
+        "valid: transaction {} (signer 0x{}) is leaf {} of {} at size {} (root {}), signed by the node key ({})",
+        hex::encode(v.tx_hash),
+        hex::encode(v.signer),
+        v.leaf_index,
+        v.checkpoint.origin,
+        v.checkpoint.size,
+        hex::encode(v.checkpoint.root),
+        suite.name()
+    );
+    Ok(())
+}
+
+fn check_chain(config: &Config) -> anyhow::Result<()> {
+    let dir = config.data_dir.join("chain");
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let report = shucang_chain::check(&dir, threads)
+        .map_err(|e| anyhow::anyhow!("chain check failed: {e}"))?;
+    println!(
+        "chain intact: {} blocks, {} transactions, log root {} ({})",
+        report.blocks,
+        report.txs,
+        hex::encode(report.log_root),
+        report.suite.name()
+    );
+    Ok(())
+}
+
+async fn bench_chain(
+    txs: usize,
+    suite: &str,
+    clients: usize,
+    threads: Option<usize>,
+) -> anyhow::Result<()> {
+    let suite = shucang_verify::Suite::parse(suite)
+        .ok_or_else(|| anyhow::anyhow!("--suite must be ed25519-sha256 or sm2-sm3"))?;
+    anyhow::ensure!(txs >= 2, "--txs must be at least 2");
+    anyhow::ensure!(clients >= 1, "--clients must be at least 1");
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let dir = std::env::temp_dir().join(format!("shucang-bench-{}", std::process::id()));
+    let options = shucang::bench::ChainBenchOptions {
+        txs,
+        suite,
+        clients,
+        threads,
+        dir: dir.clone(),
+    };
+    let result = shucang::bench::run_chain_bench(&options).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = result?;
+    println!(
+        "{} txs ({}): {:.0} committed tx/s, bound {:.0} verifications/s, p99 latency {:.1} ms, proof p99 {:.1} us, {:.0} bytes/tx, {} blocks",
+        result.txs,
+        suite.name(),
+        result.commit_tps,
+        result.verify_bound_tps,
+        result.p99_commit_latency_ms,
+        result.proof_us_p99,
+        result.bytes_per_tx,
+        result.blocks
+    );
+    println!("{}", result.to_json(clients, threads));
+    Ok(())
 }

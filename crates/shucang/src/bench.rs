@@ -1,0 +1,381 @@
+//! `shucang bench chain` and `shucang chain load`: driving the embedded
+//! chain with many signed transactions from concurrent clients.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use shucang_chain::{
+    Address, Chain, ChainConfig, CollectionId, MintItem, Operation, Receipt, SignedTransaction,
+    SigningKey, Transaction, verify_parallel,
+};
+use shucang_verify::Suite;
+
+/// Keys that hold and pass on tokens in a benchmark.
+const BENCH_USER_KEYS: usize = 1000;
+/// Random proofs timed for `proof_us_p99`.
+const BENCH_PROOF_SAMPLES: usize = 10_000;
+
+/// What `shucang bench chain` does.
+#[derive(Debug, Clone)]
+pub struct ChainBenchOptions {
+    /// Transactions to commit (half mints, half transfers).
+    pub txs: usize,
+    /// The crypto suite.
+    pub suite: Suite,
+    /// Concurrent submitting clients.
+    pub clients: usize,
+    /// Signature-checking threads (the committer's and the bound's).
+    pub threads: usize,
+    /// Where the chain is written (a fresh directory; removed afterwards).
+    pub dir: PathBuf,
+}
+
+/// The figures of one benchmark run.
+#[derive(Debug, Clone)]
+pub struct ChainBenchResult {
+    /// Transactions committed.
+    pub txs: usize,
+    /// The suite.
+    pub suite: Suite,
+    /// Durable, verified, committed transactions per second.
+    pub commit_tps: f64,
+    /// Bare signature checks per second with the same threads.
+    pub verify_bound_tps: f64,
+    /// 99th percentile of submit-to-durable latency.
+    pub p99_commit_latency_ms: f64,
+    /// 99th percentile of inclusion-proof generation at the final size.
+    pub proof_us_p99: f64,
+    /// Segment bytes per committed transaction.
+    pub bytes_per_tx: f64,
+    /// Blocks written.
+    pub blocks: u64,
+}
+
+impl ChainBenchResult {
+    /// The result as one JSON object (the last line of the bench output).
+    pub fn to_json(&self, clients: usize, threads: usize) -> String {
+        serde_json::json!({
+            "txs": self.txs,
+            "suite": self.suite.name(),
+            "commit_tps": round1(self.commit_tps),
+            "verify_bound_tps": round1(self.verify_bound_tps),
+            "ratio": (self.commit_tps / self.verify_bound_tps * 1000.0).round() / 1000.0,
+            "p99_commit_latency_ms": round1(self.p99_commit_latency_ms),
+            "proof_us_p99": round1(self.proof_us_p99),
+            "bytes_per_tx": round1(self.bytes_per_tx),
+            "blocks": self.blocks,
+            "clients": clients,
+            "threads": threads,
+        })
+        .to_string()
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn key(suite: Suite, n: u64) -> SigningKey {
+    // Deterministic, distinct, valid keys: a counter in a fixed pattern
+    // (valid SM2 scalars too: far below the group order, never zero).
+    let mut secret = [0x5a_u8; 32];
+    secret[0] = 0x11;
+    secret[24..].copy_from_slice(&(n + 1).to_be_bytes());
+    SigningKey::from_secret(suite, &secret).expect("bench keys are valid scalars")
+}
+
+fn sign_all(work: Vec<(SigningKey, Transaction)>, threads: usize) -> Vec<SignedTransaction> {
+    let chunk = work.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|(k, t)| t.clone().sign(k)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signing does not panic"))
+            .collect()
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Submits `txs` from `clients` concurrent tasks; returns each receipt and
+/// its latency in milliseconds.
+async fn submit_all(
+    chain: &Arc<Chain>,
+    txs: Vec<SignedTransaction>,
+    clients: usize,
+) -> anyhow::Result<Vec<(Receipt, f64)>> {
+    let queue = Arc::new(std::sync::Mutex::new(
+        txs.into_iter().rev().collect::<Vec<_>>(),
+    ));
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let queue = queue.clone();
+        let chain = chain.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let next = queue.lock().expect("queue lock").pop();
+                let Some(tx) = next else { break };
+                let start = Instant::now();
+                let receipt = chain.submit(tx).await?;
+                out.push((receipt, start.elapsed().as_secs_f64() * 1000.0));
+            }
+            Ok::<_, shucang_chain::SubmitError>(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.context("client task")??);
+    }
+    Ok(all)
+}
+
+/// Runs the chain benchmark: pre-signs the transactions, commits them from
+/// concurrent clients (mints, then transfers between many keys), measures
+/// the bare verification rate with the same threads, and times proofs.
+pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<ChainBenchResult> {
+    let suite = options.suite;
+    let node = key(suite, 1_000_000);
+    let users: Vec<SigningKey> = (0..BENCH_USER_KEYS as u64).map(|n| key(suite, n)).collect();
+    let addr = |k: &SigningKey| Address::of_public_key(suite, &k.public_key());
+    let collection = CollectionId::parse("bench").expect("valid id");
+    let mints = options.txs.div_ceil(2);
+    let transfers = options.txs - mints;
+
+    eprintln!("signing {} transactions ({})…", options.txs, suite.name());
+    let mut work = Vec::with_capacity(options.txs);
+    for i in 0..mints {
+        let owner = addr(&users[i % users.len()]);
+        let item = MintItem {
+            token_id: i as u64 + 1,
+            edition: i as u64 + 1,
+            owner,
+            content_hash: suite.hash(&(i as u64).to_be_bytes()),
+        };
+        let op = Operation::Mint {
+            collection: collection.clone(),
+            items: vec![item],
+        };
+        work.push((node.clone(), op));
+    }
+    for i in 0..transfers {
+        let from = &users[i % users.len()];
+        let to = addr(&users[(i + 1) % users.len()]);
+        let op = Operation::Transfer {
+            collection: collection.clone(),
+            token_id: i as u64 + 1,
+            to,
+        };
+        work.push((from.clone(), op));
+    }
+    let work: Vec<(SigningKey, Transaction)> = work
+        .into_iter()
+        .enumerate()
+        .map(|(n, (k, operation))| {
+            let tx = Transaction {
+                suite,
+                nonce: n as u64,
+                signer: k.public_key(),
+                operation,
+            };
+            (k, tx)
+        })
+        .collect();
+    let mut signed = sign_all(work, options.threads);
+    let transfer_txs = signed.split_off(mints);
+    let mint_txs = signed;
+
+    // The bound: bare signature checks of a sample, same threads, same code.
+    let sample_len = match suite {
+        Suite::Ed25519Sha256 => 40_000,
+        Suite::Sm2Sm3 => 8_000,
+    }
+    .min(options.txs.max(1));
+    let sample: Vec<SignedTransaction> = mint_txs
+        .iter()
+        .chain(&transfer_txs)
+        .take(sample_len)
+        .cloned()
+        .collect();
+    let encoded: Vec<Vec<u8>> = sample.iter().map(SignedTransaction::encode).collect();
+    let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+    let start = Instant::now();
+    let ok = verify_parallel(&sample, &refs, options.threads);
+    let verify_bound_tps = sample.len() as f64 / start.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        ok.iter().all(Option::is_some),
+        "bench signatures must verify"
+    );
+    drop((sample, encoded));
+
+    let config = ChainConfig {
+        dir: options.dir.clone(),
+        origin: "bench.shucang.local/chain".into(),
+        node_key: node.clone(),
+        extra_operators: vec![],
+        verify_threads: options.threads,
+        clock: Arc::new(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
+        }),
+    };
+    let (chain, _) = Chain::open(config)?;
+    let chain = Arc::new(chain);
+    let create = Transaction {
+        suite,
+        nonce: u64::MAX,
+        signer: node.public_key(),
+        operation: Operation::CreateCollection {
+            collection: collection.clone(),
+            name: "bench".into(),
+            symbol: "B".into(),
+            supply_cap: mints.max(1) as u64,
+            issuer: "bench".into(),
+            metadata_uri: "bench://".into(),
+            metadata_hash: [0; 32],
+        },
+    }
+    .sign(&node);
+    chain.submit(create).await?;
+
+    eprintln!("committing from {} clients…", options.clients);
+    let start = Instant::now();
+    let mut results = submit_all(&chain, mint_txs, options.clients).await?;
+    results.extend(submit_all(&chain, transfer_txs, options.clients).await?);
+    let elapsed = start.elapsed().as_secs_f64();
+    let commit_tps = results.len() as f64 / elapsed;
+    let mut latencies: Vec<f64> = results.iter().map(|(_, ms)| *ms).collect();
+    latencies.sort_by(f64::total_cmp);
+
+    // Proofs at the final size, for random committed transactions.
+    let mut proof_us = Vec::with_capacity(BENCH_PROOF_SAMPLES);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..BENCH_PROOF_SAMPLES.min(results.len()) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let receipt = &results[(x % results.len() as u64) as usize].0;
+        let t = Instant::now();
+        let proof = chain.proof(&receipt.tx_hash)?;
+        proof_us.push(t.elapsed().as_secs_f64() * 1e6);
+        anyhow::ensure!(proof.is_some(), "a committed transaction has a proof");
+    }
+    proof_us.sort_by(f64::total_cmp);
+    let stats = chain.stats()?;
+    chain.close();
+    let bytes = dir_bytes(&options.dir)?;
+    Ok(ChainBenchResult {
+        txs: results.len(),
+        suite,
+        commit_tps,
+        verify_bound_tps,
+        p99_commit_latency_ms: percentile(&latencies, 0.99),
+        proof_us_p99: percentile(&proof_us, 0.99),
+        bytes_per_tx: bytes as f64 / stats.tx_count.max(1) as f64,
+        blocks: stats.height,
+    })
+}
+
+fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with("segment-") {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// `shucang chain load`: mints `txs` tokens (one per transaction) into a new
+/// collection from `clients` concurrent tasks and prints `ack <leaf> <hash>`
+/// for each durable receipt, as it arrives. A smoke test for a node's
+/// storage; the crash test kills it mid-way.
+pub async fn run_load(
+    chain: Arc<Chain>,
+    node: &SigningKey,
+    txs: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let suite = node.suite();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let collection = CollectionId::parse(&format!("load-{nanos}")).expect("valid id");
+    let owner = Address::of_public_key(suite, &node.public_key());
+    let tx = |nonce: u64, operation| {
+        Transaction {
+            suite,
+            nonce,
+            signer: node.public_key(),
+            operation,
+        }
+        .sign(node)
+    };
+    chain
+        .submit(tx(
+            0,
+            Operation::CreateCollection {
+                collection: collection.clone(),
+                name: "load test".into(),
+                symbol: "LOAD".into(),
+                supply_cap: txs.max(1) as u64,
+                issuer: "shucang chain load".into(),
+                metadata_uri: "load://".into(),
+                metadata_hash: [0; 32],
+            },
+        ))
+        .await?;
+    let all: Vec<SignedTransaction> = (1..=txs as u64)
+        .map(|i| {
+            tx(
+                i,
+                Operation::Mint {
+                    collection: collection.clone(),
+                    items: vec![MintItem {
+                        token_id: i,
+                        edition: i,
+                        owner,
+                        content_hash: [0; 32],
+                    }],
+                },
+            )
+        })
+        .collect();
+    let queue = Arc::new(std::sync::Mutex::new(
+        all.into_iter().rev().collect::<Vec<_>>(),
+    ));
+    let stdout = Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let mut tasks = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (queue, chain, stdout) = (queue.clone(), chain.clone(), stdout.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().expect("queue lock").pop();
+                let Some(tx) = next else { break };
+                let r = chain.submit(tx).await?;
+                let mut out = stdout.lock().expect("stdout lock");
+                let _ = writeln!(out, "ack {} {}", r.leaf, hex::encode(r.tx_hash));
+                let _ = out.flush();
+            }
+            Ok::<(), shucang_chain::SubmitError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.context("load task")??;
+    }
+    Ok(())
+}
