@@ -17,6 +17,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
     pub config: Config,
+    pub chain: Arc<shucang_chain::Chain>,
+    pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -49,6 +51,7 @@ impl TestApp {
             .await
             .unwrap();
         let addr = app.local_addr();
+        let chain = app.chain().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -63,19 +66,23 @@ impl TestApp {
             clock,
             _dir: dir,
             config,
+            chain,
+            secrets,
             stop: Some(stop),
             task: Some(task),
         }
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Stops the server gracefully and waits for it; returns the data
+    /// directory (deleted when dropped).
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+        self._dir
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@
 //! `kill -9`.
 
 mod accounts;
+mod chain;
 mod cli;
 mod harness;
 mod http;

@@ -1,0 +1,530 @@
+//! The chain through the server and the CLI: the read-only API, proof
+//! bundles verified offline, `chain check`, and `kill -9` while blocks are
+//! being written.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use shucang_chain::{Address, CollectionId, MintItem, Operation, SigningKey, Transaction};
+use shucang_verify::Suite;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::harness::{TestApp, assert_error};
+use crate::process::shucang;
+
+const SUITE: Suite = Suite::Ed25519Sha256;
+
+fn coll() -> CollectionId {
+    CollectionId::parse("feitian").unwrap()
+}
+
+/// Commits create → mint (3 tokens to Alice) → transfer (token 2 to Bob);
+/// returns Alice's key, Bob's address and the three transaction hashes.
+async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
+    let node = SigningKey::from_secret(SUITE, app.secrets.node.expose()).unwrap();
+    let alice = SigningKey::from_secret(SUITE, &[21; 32]).unwrap();
+    let bob = Address::of_public_key(
+        SUITE,
+        &SigningKey::from_secret(SUITE, &[22; 32])
+            .unwrap()
+            .public_key(),
+    );
+    let alice_addr = Address::of_public_key(SUITE, &alice.public_key());
+    let ops = vec![
+        (
+            node.clone(),
+            Operation::CreateCollection {
+                collection: coll(),
+                name: "飞天".into(),
+                symbol: "FT".into(),
+                supply_cap: 10,
+                issuer: "敦煌文创".into(),
+                metadata_uri: "https://example.cn/feitian.json".into(),
+                metadata_hash: [1; 32],
+            },
+        ),
+        (
+            node.clone(),
+            Operation::Mint {
+                collection: coll(),
+                items: (1..=3)
+                    .map(|i| MintItem {
+                        token_id: i,
+                        edition: i,
+                        owner: alice_addr,
+                        content_hash: [i as u8; 32],
+                    })
+                    .collect(),
+            },
+        ),
+        (
+            alice.clone(),
+            Operation::Transfer {
+                collection: coll(),
+                token_id: 2,
+                to: bob,
+            },
+        ),
+    ];
+    let mut hashes = Vec::new();
+    for (nonce, (key, operation)) in ops.into_iter().enumerate() {
+        let tx = Transaction {
+            suite: SUITE,
+            nonce: nonce as u64,
+            signer: key.public_key(),
+            operation,
+        }
+        .sign(&key);
+        let receipt = app.chain.submit(tx).await.unwrap();
+        hashes.push(hex::encode(receipt.tx_hash));
+    }
+    (alice, bob, hashes)
+}
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let res = app.get(path, None).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_chain_api_answers_what_an_explorer_needs() {
+    let app = TestApp::spawn().await;
+    let (alice, bob, hashes) = populate(&app).await;
+    let alice_addr = Address::of_public_key(SUITE, &alice.public_key()).to_string();
+
+    let stats = json(&app, "/api/v1/chain/stats").await;
+    assert_eq!(stats["height"], 3);
+    assert_eq!(stats["tx_count"], 3);
+    assert_eq!(stats["token_count"], 3);
+    assert_eq!(stats["suite"], "ed25519-sha256");
+    let node_key = SigningKey::from_secret(SUITE, app.secrets.node.expose())
+        .unwrap()
+        .public_key();
+    assert_eq!(stats["node_public_key"], hex::encode(&node_key));
+    assert_eq!(stats["genesis_hash"].as_str().unwrap().len(), 64);
+
+    let page = json(&app, "/api/v1/chain/blocks?limit=2").await;
+    let heights: Vec<u64> = page["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["height"].as_u64().unwrap())
+        .collect();
+    assert_eq!(heights, vec![3, 2]);
+    assert_eq!(page["next_before"], 2);
+    let rest = json(&app, "/api/v1/chain/blocks?before=2&limit=2").await;
+    assert_eq!(rest["blocks"].as_array().unwrap().len(), 1);
+    assert!(rest["next_before"].is_null());
+
+    let block = json(&app, "/api/v1/chain/blocks/2").await;
+    assert_eq!(block["tx_hashes"][0], hashes[1]);
+    let by_hash = json(
+        &app,
+        &format!("/api/v1/chain/blocks/{}", block["hash"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(by_hash["height"], 2);
+
+    let tx = json(&app, &format!("/api/v1/chain/txs/{}", hashes[2])).await;
+    assert_eq!(tx["operation"]["type"], "transfer");
+    assert_eq!(tx["operation"]["from"], alice_addr);
+    assert_eq!(tx["operation"]["to"], bob.to_string());
+    assert_eq!(tx["block_height"], 3);
+    assert_eq!(tx["leaf_index"], 2);
+
+    let address = json(&app, &format!("/api/v1/chain/addresses/{alice_addr}")).await;
+    let held: Vec<u64> = address["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["token_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(held, vec![1, 3]);
+    assert_eq!(address["history"].as_array().unwrap().len(), 2);
+
+    let token = json(&app, "/api/v1/chain/tokens/feitian/2").await;
+    assert_eq!(token["owner"], bob.to_string());
+    assert_eq!(token["edition"], 2);
+    assert_eq!(token["supply_cap"], 10);
+    let history: Vec<&str> = token["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["operation"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, vec!["mint", "transfer"]);
+
+    let collection = json(&app, "/api/v1/chain/collections/feitian").await;
+    assert_eq!(collection["minted"], 3);
+    assert_eq!(collection["created_by_tx"], hashes[0]);
+
+    let res = app.get("/api/v1/chain/checkpoint", None).await;
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let checkpoint = res.text().await.unwrap();
+    let cp = shucang_verify::note::verify_checkpoint(SUITE, &node_key, &checkpoint).unwrap();
+    assert_eq!((cp.origin.as_str(), cp.size), ("shucang.local/chain", 3));
+
+    let c = json(&app, "/api/v1/chain/consistency?from=1&to=3").await;
+    let h = |v: &Value| -> [u8; 32] {
+        hex::decode(v.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let proof: Vec<[u8; 32]> = c["proof"].as_array().unwrap().iter().map(h).collect();
+    shucang_verify::merkle::verify_consistency(
+        SUITE,
+        1,
+        3,
+        &proof,
+        &h(&c["from_root"]),
+        &h(&c["to_root"]),
+    )
+    .unwrap();
+    assert_eq!(h(&c["to_root"]), cp.root);
+
+    // Bad input: 400 with a code; unknown: 404.
+    for (path, status, code) in [
+        (
+            "/api/v1/chain/blocks/abc",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/blocks/-1",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/blocks/99",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        ("/api/v1/chain/blocks/0", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "/api/v1/chain/blocks?limit=0",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/blocks?limit=101",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/blocks?before=x",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/txs/zz",
+            StatusCode::BAD_REQUEST,
+            "invalid_hash",
+        ),
+        (
+            "/api/v1/chain/txs/0000000000000000000000000000000000000000000000000000000000000000",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/chain/txs/zz/proof",
+            StatusCode::BAD_REQUEST,
+            "invalid_hash",
+        ),
+        (
+            "/api/v1/chain/addresses/0x12",
+            StatusCode::BAD_REQUEST,
+            "invalid_address",
+        ),
+        (
+            "/api/v1/chain/addresses/0x0000000000000000000000000000000000000000",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/chain/tokens/FEITIAN/1",
+            StatusCode::BAD_REQUEST,
+            "invalid_collection",
+        ),
+        (
+            "/api/v1/chain/tokens/feitian/one",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/tokens/feitian/99",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/chain/collections/none",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/chain/consistency?from=0&to=3",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/consistency?from=3&to=1",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/consistency?from=1",
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+        ),
+        (
+            "/api/v1/chain/consistency?from=1&to=99",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ] {
+        assert_error(app.get(path, None).await, status, code).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn proof_bundles_verify_offline_and_any_change_is_caught() {
+    let app = TestApp::spawn().await;
+    let (_, _, hashes) = populate(&app).await;
+    let node_key = hex::encode(
+        SigningKey::from_secret(SUITE, app.secrets.node.expose())
+            .unwrap()
+            .public_key(),
+    );
+    let text = app
+        .get(&format!("/api/v1/chain/txs/{}/proof", hashes[1]), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("proof.json");
+    std::fs::write(&file, &text).unwrap();
+
+    // The CLI: valid with the node key, invalid with another or after a change.
+    let run = |file: std::path::PathBuf, key: String| async move {
+        shucang()
+            .args(["chain", "verify-proof"])
+            .arg(file)
+            .args(["--public-key", &key])
+            .output()
+            .await
+            .unwrap()
+    };
+    let out = run(file.clone(), node_key.clone()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.starts_with("valid:") && line.contains(&hashes[1]) && line.contains("leaf 1"),
+        "{line}"
+    );
+    let other = hex::encode(
+        SigningKey::from_secret(SUITE, &[9; 32])
+            .unwrap()
+            .public_key(),
+    );
+    let out = run(file.clone(), other).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid proof"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for bad in ["{}", "not json", "[]"] {
+        std::fs::write(&file, bad).unwrap();
+        let out = run(file.clone(), node_key.clone()).await;
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+    }
+    let out = run(dir.path().join("missing.json"), node_key.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+
+    // Every byte of the transaction, the path and the checkpoint matters
+    // (checked through the same function the CLI calls).
+    let bundle: Value = serde_json::from_str(&text).unwrap();
+    let verify = |b: &Value| shucang_web::proof::verify_bundle_json(&b.to_string(), &node_key);
+    verify(&bundle).unwrap();
+    let flip_hex = |s: &str, i: usize| -> String {
+        let mut bytes = hex::decode(s).unwrap();
+        bytes[i] ^= 0x01;
+        hex::encode(bytes)
+    };
+    let tx_len = bundle["tx"].as_str().unwrap().len() / 2;
+    for i in 0..tx_len {
+        let mut b = bundle.clone();
+        b["tx"] = Value::String(flip_hex(bundle["tx"].as_str().unwrap(), i));
+        assert!(verify(&b).is_err(), "tx byte {i}");
+    }
+    let path = bundle["inclusion_path"].as_array().unwrap().clone();
+    assert!(!path.is_empty());
+    for (p, entry) in path.iter().enumerate() {
+        for i in 0..32 {
+            let mut b = bundle.clone();
+            b["inclusion_path"][p] = Value::String(flip_hex(entry.as_str().unwrap(), i));
+            assert!(verify(&b).is_err(), "path {p} byte {i}");
+        }
+    }
+    let checkpoint = bundle["checkpoint"].as_str().unwrap().to_owned();
+    for i in 0..checkpoint.len() {
+        let mut bytes = checkpoint.clone().into_bytes();
+        bytes[i] ^= 0x01;
+        if let Ok(changed) = String::from_utf8(bytes) {
+            let mut b = bundle.clone();
+            b["checkpoint"] = Value::String(changed);
+            assert!(verify(&b).is_err(), "checkpoint byte {i}");
+        }
+    }
+    for (field, value) in [
+        ("leaf_index", Value::from(2)),
+        ("tree_size", Value::from(4)),
+        ("tx_hash", Value::String(hashes[0].clone())),
+    ] {
+        let mut b = bundle.clone();
+        b[field] = value;
+        assert!(verify(&b).is_err(), "{field}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn chain_check_passes_then_names_a_damaged_block() {
+    let app = TestApp::spawn().await;
+    populate(&app).await;
+    let block2 = app.chain.block(2).unwrap().unwrap().0.location;
+    let data_dir = app.config.data_dir.clone();
+    let _dir = app.stop().await;
+    let check = || {
+        shucang()
+            .args(["chain", "check", "--data-dir"])
+            .arg(&data_dir)
+            .output()
+    };
+    let out = check().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("chain intact: 3 blocks, 3 transactions")
+    );
+
+    let segment = data_dir.join("chain/segment-00000000.log");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[(block2.offset + 8 + 40) as usize] ^= 0xff;
+    std::fs::write(&segment, &bytes).unwrap();
+    let out = check().await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("block 2"), "{err}");
+
+    let out = shucang()
+        .args(["chain", "check", "--data-dir", "/nonexistent/shucang"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = shucang()
+        .args([
+            "chain",
+            "load",
+            "--txs",
+            "20000",
+            "--clients",
+            "64",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = Vec::new();
+    let reading = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("ack ") {
+                acked.push(rest.split(' ').nth(1).unwrap().to_owned());
+                if acked.len() >= 3000 {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), reading)
+        .await
+        .expect("acknowledgements arrive");
+    child.kill().await.unwrap();
+    assert!(acked.len() >= 3000, "{} acks", acked.len());
+
+    // Before any restart, the check passes or reports only a torn tail.
+    let out = shucang()
+        .args(["chain", "check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("torn tail"), "{err}");
+    }
+
+    // Restart: every acknowledged transaction is there; the tail is cut.
+    let mut config = shucang_config::Config::load(None, std::iter::empty()).unwrap();
+    config.data_dir = dir.path().to_owned();
+    let secrets = shucang_config::Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
+    let chain = shucang::open_chain(
+        &config,
+        &secrets,
+        std::sync::Arc::new(shucang_types::SystemClock),
+    )
+    .unwrap();
+    for hash in &acked {
+        let hash: [u8; 32] = hex::decode(hash).unwrap().try_into().unwrap();
+        assert!(
+            chain.tx(&hash).unwrap().is_some(),
+            "acknowledged {} is missing",
+            hex::encode(hash)
+        );
+    }
+    let stats = chain.stats().unwrap();
+    assert!(
+        stats.tx_count > acked.len() as u64,
+        "the collection's creation and the acks"
+    );
+    chain.close();
+    drop(chain);
+    let out = shucang()
+        .args(["chain", "check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
