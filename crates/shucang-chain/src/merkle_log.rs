@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn every_inclusion_proof_verifies_for_both_suites() {
         for suite in Suite::ALL {
-            let log = log_of(suite, 130);
+            let log = log_of(suite, 300);
             for size in 1..=log.size() {
                 let root = log.root_at(size).unwrap();
                 for index in 0..size {
@@ -215,6 +215,25 @@ mod tests {
                     let leaf = log.leaf(index).unwrap();
                     verify_inclusion(suite, index, size, &leaf, &path, &root).unwrap();
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_index_of_large_trees_verifies() {
+        let suite = Suite::Ed25519Sha256;
+        let log = log_of(suite, 4097);
+        for size in [1000, 2047, 2048, 2049, 3001, 4096, 4097] {
+            let root = log.root_at(size).unwrap();
+            for index in 0..size {
+                let path = log.inclusion_proof(index, size).unwrap();
+                let leaf = log.leaf(index).unwrap();
+                verify_inclusion(suite, index, size, &leaf, &path, &root).unwrap();
+            }
+            for from in (1..=size).step_by(97) {
+                let proof = log.consistency_proof(from, size).unwrap();
+                let old = log.root_at(from).unwrap();
+                verify_consistency(suite, from, size, &proof, &old, &root).unwrap();
             }
         }
     }
