@@ -94,6 +94,24 @@ mod tests {
     }
 
     #[test]
+    fn the_published_sm2_private_key_gives_its_public_key() {
+        // GM/T 0003.5-2012 Appendix A signing example key pair.
+        let d = hex::decode("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+            .unwrap();
+        let key = SigningKey::from_secret(Suite::Sm2Sm3, &d.try_into().unwrap()).unwrap();
+        assert_eq!(
+            hex::encode_upper(key.public_key()),
+            "0409F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020\
+             CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13"
+        );
+        let sig = key.sign(b"message digest");
+        assert_eq!(
+            Suite::Sm2Sm3.verify(&key.public_key(), b"message digest", &sig),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn invalid_sm2_secrets_are_refused() {
         assert!(SigningKey::from_secret(Suite::Sm2Sm3, &[0; 32]).is_err());
         assert!(SigningKey::from_secret(Suite::Sm2Sm3, &[0xff; 32]).is_err());

@@ -224,6 +224,28 @@ mod tests {
         );
     }
 
+    /// The published example of GM/T 0003.5-2012 Appendix A (the same in
+    /// GB/T 32918.5): the recommended curve, the default user id, message
+    /// "message digest".
+    pub(crate) const GMT_0003_5_PUBLIC: &str = "04\
+        09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020\
+        CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13";
+
+    #[test]
+    fn sm2_published_example_of_gmt_0003_5() {
+        let public = h(GMT_0003_5_PUBLIC);
+        let sig = h(
+            "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3\
+                     B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA",
+        );
+        let s = Suite::Sm2Sm3;
+        assert_eq!(s.verify(&public, b"message digest", &sig), Ok(()));
+        assert_eq!(
+            s.verify(&public, b"message digest.", &sig),
+            Err(SignatureError::Invalid)
+        );
+    }
+
     #[test]
     fn sm2_signature_made_by_openssl_with_the_default_user_id() {
         // `openssl pkeyutl -sign -rawin -digest sm3 -pkeyopt distid:1234567812345678`
