@@ -18,11 +18,19 @@ impl UnixMillis {
         self.0.saturating_sub(earlier.0)
     }
 
+    /// The calendar date in China (UTC+8, no daylight saving time).
+    pub fn china_date(self) -> crate::Date {
+        crate::Date::from_days_since_epoch(
+            self.0.saturating_add(8 * 3_600_000).div_euclid(86_400_000),
+        )
+    }
+
     /// RFC 3339 in UTC with milliseconds: `2026-11-28T07:05:09.123Z`.
     pub fn to_rfc3339_utc(self) -> String {
         let days = self.0.div_euclid(86_400_000);
         let ms_of_day = self.0.rem_euclid(86_400_000);
-        let (y, m, d) = civil_from_days(days);
+        let date = crate::Date::from_days_since_epoch(days);
+        let (y, m, d) = (date.year, date.month, date.day);
         let secs = ms_of_day / 1000;
         format!(
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -32,21 +40,6 @@ impl UnixMillis {
             ms_of_day % 1000
         )
     }
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Where the domain gets the current time. Production uses [`SystemClock`];
@@ -104,6 +97,17 @@ mod tests {
         check(951_782_400_000, "2000-02-29T00:00:00.000Z");
         check(1_795_849_509_123, "2026-11-28T07:05:09.123Z");
         check(-1, "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn china_date_is_utc_plus_8() {
+        // 2026-11-28T15:59:59Z is 23:59:59 in Beijing; one second later it is the 29th.
+        let t = UnixMillis(1_795_881_599_000);
+        assert_eq!(t.china_date(), crate::Date::new(2026, 11, 28).unwrap());
+        assert_eq!(
+            t.plus_ms(1000).china_date(),
+            crate::Date::new(2026, 11, 29).unwrap()
+        );
     }
 
     #[test]
