@@ -9,10 +9,20 @@
 //! traits. Time comes from an injected [`shucang_types::Clock`].
 
 pub mod accounts;
+pub mod identity;
+pub mod pii;
 pub mod store;
 
 pub use accounts::{
     Account, AccountError, AccountPolicy, AccountService, LoginError, NewSession, Registration,
     SessionToken,
 };
-pub use store::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
+pub use identity::{
+    CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
+    RealName, SandboxVerifier,
+};
+pub use pii::PiiCipher;
+pub use store::{
+    AccountRecord, AccountStore, IdentityRecord, IdentityStore, NewAccount, SessionRecord,
+    StoreError,
+};

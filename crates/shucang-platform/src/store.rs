@@ -110,3 +110,52 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Deletes every session last used before `idle_before`; returns how many.
     async fn delete_idle_sessions(&self, idle_before: UnixMillis) -> Result<u64, StoreError>;
 }
+
+/// A verified identity with its custodial wallet, as stored. Personal data
+/// is encrypted; the ID number is findable only through its keyed hash.
+#[derive(Debug, Clone)]
+pub struct IdentityRecord {
+    /// The account.
+    pub account_id: i64,
+    /// The real name, encrypted.
+    pub name_enc: Vec<u8>,
+    /// The ID number, encrypted.
+    pub id_number_enc: Vec<u8>,
+    /// Keyed hash of the ID number (unique: one ID number, one account).
+    pub id_number_hash: String,
+    /// Version of the consent text the user accepted.
+    pub consent_version: String,
+    /// When consent was given.
+    pub consent_at: UnixMillis,
+    /// From which address consent was given.
+    pub consent_ip: String,
+    /// When the identity was verified.
+    pub verified_at: UnixMillis,
+    /// The custodial wallet's public key.
+    pub wallet_public_key: Vec<u8>,
+    /// The wallet's chain address, `0x…`.
+    pub wallet_address: String,
+    /// The wallet's private key, encrypted.
+    pub wallet_secret_enc: Vec<u8>,
+}
+
+/// What real-name verification needs from storage.
+#[async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
+    /// Stores an identity; [`StoreError::Conflict`] with
+    /// `"identities.account_id"` if the account already has one, or
+    /// `"identities.id_number_hash"` if the ID number backs another account.
+    async fn insert_identity(&self, identity: &IdentityRecord) -> Result<(), StoreError>;
+
+    /// The identity of an account.
+    async fn identity_by_account(
+        &self,
+        account_id: i64,
+    ) -> Result<Option<IdentityRecord>, StoreError>;
+
+    /// The identity behind a wallet address.
+    async fn identity_by_address(
+        &self,
+        address: &str,
+    ) -> Result<Option<IdentityRecord>, StoreError>;
+}

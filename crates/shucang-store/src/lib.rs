@@ -18,6 +18,7 @@
 //! ```
 
 mod accounts;
+mod identities;
 mod migrate;
 mod postgres;
 mod sqlite;
@@ -26,7 +27,7 @@ pub mod test_support;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shucang_platform::{AccountStore, StoreError};
+use shucang_platform::{AccountStore, IdentityStore, StoreError};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -42,7 +43,7 @@ pub enum Backend {
 
 /// Everything the platform stores, on one back end.
 #[async_trait]
-pub trait Store: AccountStore {
+pub trait Store: AccountStore + IdentityStore {
     /// The engine underneath.
     fn backend(&self) -> Backend;
     /// Waits for in-flight work and closes the connections.

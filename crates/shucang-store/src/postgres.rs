@@ -18,11 +18,18 @@ const PG_ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 /// Serialises concurrent migrators (two servers starting at once).
 const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7284910352)";
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/postgres/0001_accounts.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/postgres/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "identities",
+        sql: include_str!("../migrations/postgres/0002_identities.sql"),
+    },
+];
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -66,3 +73,4 @@ impl Store for PgStore {
 }
 
 crate::accounts::impl_account_store!(PgStore);
+crate::identities::impl_identity_store!(PgStore);

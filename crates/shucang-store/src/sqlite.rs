@@ -17,11 +17,18 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Connections in the pool; SQLite serialises writers, readers run in parallel.
 const SQLITE_POOL_SIZE_MAX: u32 = 8;
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "identities",
+        sql: include_str!("../migrations/sqlite/0002_identities.sql"),
+    },
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -69,3 +76,4 @@ impl Store for SqliteStore {
 }
 
 crate::accounts::impl_account_store!(SqliteStore);
+crate::identities::impl_identity_store!(SqliteStore);

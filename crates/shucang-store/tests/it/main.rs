@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use shucang_platform::{NewAccount, SessionRecord, StoreError};
+use shucang_platform::{IdentityRecord, NewAccount, SessionRecord, StoreError};
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
 use shucang_types::{Phone, Role, UnixMillis};
@@ -136,6 +136,66 @@ async fn story(store: Arc<dyn Store>) {
     assert!(store.delete_session("h1").await.unwrap());
     assert!(!store.delete_session("h1").await.unwrap());
     assert_eq!(store.session_by_token_hash("h1").await.unwrap(), None);
+
+    // Identities: one per account, one account per ID number, found by
+    // account and by wallet address.
+    let identity = |account_id: i64, hash: &str, address: &str| IdentityRecord {
+        account_id,
+        name_enc: vec![1, 2, 3],
+        id_number_enc: vec![4, 5, 6],
+        id_number_hash: hash.into(),
+        consent_version: "v1".into(),
+        consent_at: UnixMillis(5),
+        consent_ip: "127.0.0.1".into(),
+        verified_at: UnixMillis(6),
+        wallet_public_key: vec![7; 32],
+        wallet_address: address.into(),
+        wallet_secret_enc: vec![8; 60],
+    };
+    store
+        .insert_identity(&identity(alice, "hash-a", "0xaa"))
+        .await
+        .unwrap();
+    let dup_id = store
+        .insert_identity(&identity(bob, "hash-a", "0xbb"))
+        .await;
+    assert!(
+        matches!(
+            dup_id,
+            Err(StoreError::Conflict("identities.id_number_hash"))
+        ),
+        "{dup_id:?}"
+    );
+    let dup_account = store
+        .insert_identity(&identity(alice, "hash-b", "0xcc"))
+        .await;
+    assert!(
+        matches!(
+            dup_account,
+            Err(StoreError::Conflict("identities.account_id"))
+        ),
+        "{dup_account:?}"
+    );
+    let got = store.identity_by_account(alice).await.unwrap().unwrap();
+    assert_eq!(
+        (got.id_number_hash.as_str(), got.wallet_address.as_str()),
+        ("hash-a", "0xaa")
+    );
+    assert_eq!(
+        (got.name_enc, got.consent_at, got.wallet_secret_enc.len()),
+        (vec![1, 2, 3], UnixMillis(5), 60)
+    );
+    assert!(store.identity_by_account(bob).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .identity_by_address("0xaa")
+            .await
+            .unwrap()
+            .unwrap()
+            .account_id,
+        alice
+    );
+    assert!(store.identity_by_address("0xbb").await.unwrap().is_none());
 }
 
 #[tokio::test]
