@@ -32,6 +32,22 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The client's IP address (from the TCP connection), or `unknown` when the
+/// server was not started with connection info.
+pub(crate) struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(ClientIp(ip))
+    }
+}
+
 /// The token a request carries: the `Authorization` header if present (and
 /// then only a Bearer token), else the session cookie.
 fn session_token(headers: &HeaderMap) -> Option<SessionToken> {

@@ -46,6 +46,8 @@ pub struct AppState {
     pub accounts: Arc<AccountService>,
     /// The embedded chain.
     pub chain: Arc<shucang_chain::Chain>,
+    /// Real-name verification and wallets.
+    pub identity: Arc<shucang_platform::IdentityService>,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,

@@ -19,6 +19,7 @@ use crate::routes::{
         routes::me,
         routes::login,
         routes::logout,
+        routes::identity::verify_identity,
         routes::chain::stats,
         routes::chain::blocks,
         routes::chain::block,

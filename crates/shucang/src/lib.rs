@@ -18,7 +18,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use shucang_chain::{Chain, ChainConfig, SigningKey};
 use shucang_config::{Config, Secrets};
-use shucang_platform::{AccountError, AccountPolicy, AccountService, Registration};
+use shucang_platform::{
+    AccountError, AccountPolicy, AccountService, IdentityService, PiiCipher, Registration,
+    SandboxVerifier,
+};
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
 use shucang_verify::Suite;
@@ -114,6 +117,8 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// Accounts and sessions.
     pub accounts: Arc<AccountService>,
+    /// Real-name verification and custodial wallets.
+    pub identity: Arc<IdentityService>,
 }
 
 impl Services {
@@ -129,13 +134,23 @@ impl Services {
             .with_context(|| format!("opening {}", shucang_store::redact_url(&url)))?;
         let accounts = AccountService::new(
             store.clone(),
-            clock,
+            clock.clone(),
             account_policy(config),
             *secrets.session.expose(),
         )?;
+        let suite = Suite::parse(&config.chain.suite)
+            .with_context(|| format!("chain.suite {:?} is not a suite", config.chain.suite))?;
+        let identity = IdentityService::new(
+            store.clone(),
+            clock,
+            Arc::new(PiiCipher::new(secrets.pii.expose())),
+            Arc::new(SandboxVerifier),
+            suite,
+        );
         Ok(Services {
             store,
             accounts: Arc::new(accounts),
+            identity: Arc::new(identity),
         })
     }
 }
@@ -217,10 +232,14 @@ impl Application {
         let router = shucang_web::router(shucang_web::AppState {
             accounts: services.accounts.clone(),
             chain: chain.clone(),
+            identity: services.identity.clone(),
         });
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         purge.abort();
         chain.close();
         services.store.close().await;

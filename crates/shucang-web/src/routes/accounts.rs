@@ -46,6 +46,8 @@ pub(crate) struct AccountView {
     role: &'static str,
     /// Creation time, RFC 3339 UTC.
     created_at: String,
+    /// The verified identity (masked), or null before real-name verification.
+    real_name: Option<super::identity::IdentityResponse>,
 }
 
 impl From<&Account> for AccountView {
@@ -55,6 +57,7 @@ impl From<&Account> for AccountView {
             phone: a.phone.as_str().to_owned(),
             role: a.role.as_str(),
             created_at: a.created_at.to_rfc3339_utc(),
+            real_name: None,
         }
     }
 }
@@ -96,6 +99,11 @@ pub(crate) async fn register(
         (status = 200, description = "The account", body = AccountView),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
     ))]
-pub(crate) async fn me(auth: Authenticated) -> Json<AccountView> {
-    Json(AccountView::from(&auth.account))
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<AccountView>, ApiError> {
+    let mut view = AccountView::from(&auth.account);
+    view.real_name = super::identity::identity_of(&state, auth.account.id).await?;
+    Ok(Json(view))
 }

@@ -3,6 +3,7 @@
 mod accounts;
 pub(crate) mod chain;
 mod health;
+pub(crate) mod identity;
 mod sessions;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/sessions", post(sessions::login))
         .route("/api/v1/sessions/current", delete(sessions::logout))
         .route("/api/v1/me", get(accounts::me))
+        .route("/api/v1/me/identity", post(identity::verify_identity))
         .route("/api/v1/chain/stats", get(chain::stats))
         .route("/api/v1/chain/blocks", get(chain::blocks))
         .route("/api/v1/chain/blocks/{id}", get(chain::block))

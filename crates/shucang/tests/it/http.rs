@@ -96,6 +96,7 @@ async fn openapi_documents_every_route() {
         ("/api/v1/sessions", "post"),
         ("/api/v1/sessions/current", "delete"),
         ("/api/v1/me", "get"),
+        ("/api/v1/me/identity", "post"),
         ("/api/v1/chain/stats", "get"),
         ("/api/v1/chain/blocks", "get"),
         ("/api/v1/chain/blocks/{id}", "get"),

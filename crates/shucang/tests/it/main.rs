@@ -8,4 +8,5 @@ mod chain;
 mod cli;
 mod harness;
 mod http;
+mod identity;
 mod process;
