@@ -1,17 +1,23 @@
 //! The collectibles platform's domain logic.
 //!
-//! So far: accounts and sessions ([`accounts`]). Each module owns its rules and
+//! So far: accounts and sessions ([`accounts`]), real-name identity and
+//! custodial wallets ([`identity`], [`pii`]), works with the content filter,
+//! media and review ([`works`], [`content`], [`media`]). Each module owns its rules and
 //! declares the storage it needs as a trait ([`store`]); the SQL back ends in
 //! `shucang-store` implement those traits.
 //!
-//! **Architecture invariant:** this crate knows nothing of HTTP, JSON, HTML or
-//! SQL. It receives validated values, decides, and writes through its storage
+//! **Architecture invariant:** this crate knows nothing of HTTP, HTML or SQL,
+//! and JSON only for the ERC-721 metadata document a collection commits to
+//! on chain. It receives validated values, decides, and writes through its storage
 //! traits. Time comes from an injected [`shucang_types::Clock`].
 
 pub mod accounts;
+pub mod content;
 pub mod identity;
+pub mod media;
 pub mod pii;
 pub mod store;
+pub mod works;
 
 pub use accounts::{
     Account, AccountError, AccountPolicy, AccountService, LoginError, NewSession, Registration,
@@ -23,6 +29,7 @@ pub use identity::{
 };
 pub use pii::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, IdentityRecord, IdentityStore, NewAccount, SessionRecord,
-    StoreError,
+    AccountRecord, AccountStore, IdentityRecord, IdentityStore, NewAccount, NewWork, ReviewRecord,
+    SessionRecord, StoreError, WorkRecord, WorkStatus, WorkStore,
 };
+pub use works::{Decision, WorkDraft, WorkError, WorksService};

@@ -159,3 +159,123 @@ pub trait IdentityStore: Send + Sync + 'static {
         address: &str,
     ) -> Result<Option<IdentityRecord>, StoreError>;
 }
+
+/// Where a work is in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkStatus {
+    /// Waiting for a reviewer.
+    PendingReview,
+    /// Approved; its collection exists on chain.
+    Approved,
+    /// Rejected with a reason.
+    Rejected,
+}
+
+impl WorkStatus {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            WorkStatus::PendingReview => "pending_review",
+            WorkStatus::Approved => "approved",
+            WorkStatus::Rejected => "rejected",
+        }
+    }
+
+    /// The status with this code.
+    pub fn from_code(code: &str) -> Option<WorkStatus> {
+        [
+            WorkStatus::PendingReview,
+            WorkStatus::Approved,
+            WorkStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// A work to be stored.
+#[derive(Debug, Clone)]
+pub struct NewWork {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Editions that may ever be sold.
+    pub edition_size: u64,
+    /// The issuer's name.
+    pub issuer: String,
+    /// Copyright registration number or authorisation reference.
+    pub copyright_evidence: String,
+    /// SHA-256 of the stored image.
+    pub image_sha256: String,
+    /// `png`, `jpeg` or `webp`.
+    pub image_type: String,
+    /// Words the content filter flagged.
+    pub flags: Vec<String>,
+    /// Who submitted it.
+    pub created_by: i64,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// A work as stored.
+#[derive(Debug, Clone)]
+pub struct WorkRecord {
+    /// The id.
+    pub id: i64,
+    /// What was submitted.
+    pub work: NewWork,
+    /// Review state.
+    pub status: WorkStatus,
+    /// The reviewer's reason (rejections).
+    pub review_reason: Option<String>,
+    /// The reviewer.
+    pub reviewed_by: Option<i64>,
+    /// When it was reviewed.
+    pub reviewed_at: Option<UnixMillis>,
+    /// The chain collection id once approved.
+    pub collection_id: Option<String>,
+    /// The creating transaction's hash (hex) once approved.
+    pub chain_tx: Option<String>,
+    /// The metadata document's hash (hex) once approved.
+    pub metadata_hash: Option<String>,
+}
+
+/// A review decision to record.
+#[derive(Debug, Clone)]
+pub struct ReviewRecord {
+    /// Approved or rejected.
+    pub status: WorkStatus,
+    /// The reason.
+    pub reason: Option<String>,
+    /// The reviewer.
+    pub reviewed_by: i64,
+    /// When.
+    pub reviewed_at: UnixMillis,
+    /// The chain collection id (approvals).
+    pub collection_id: Option<String>,
+    /// The creating transaction (approvals).
+    pub chain_tx: Option<String>,
+    /// The metadata hash (approvals).
+    pub metadata_hash: Option<String>,
+}
+
+/// What works and their review need from storage.
+#[async_trait]
+pub trait WorkStore: Send + Sync + 'static {
+    /// Stores a new work pending review; returns its id.
+    async fn insert_work(&self, work: &NewWork) -> Result<i64, StoreError>;
+
+    /// A work.
+    async fn work_by_id(&self, id: i64) -> Result<Option<WorkRecord>, StoreError>;
+
+    /// Works with a status (all when `None`), oldest first, at most `limit`.
+    async fn list_works(
+        &self,
+        status: Option<WorkStatus>,
+        limit: u32,
+    ) -> Result<Vec<WorkRecord>, StoreError>;
+
+    /// Records a decision if the work is still pending; returns whether it was.
+    async fn record_review(&self, id: i64, review: &ReviewRecord) -> Result<bool, StoreError>;
+}

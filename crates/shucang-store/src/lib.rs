@@ -23,11 +23,12 @@ mod migrate;
 mod postgres;
 mod sqlite;
 pub mod test_support;
+mod works;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shucang_platform::{AccountStore, IdentityStore, StoreError};
+use shucang_platform::{AccountStore, IdentityStore, StoreError, WorkStore};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -43,7 +44,7 @@ pub enum Backend {
 
 /// Everything the platform stores, on one back end.
 #[async_trait]
-pub trait Store: AccountStore + IdentityStore {
+pub trait Store: AccountStore + IdentityStore + WorkStore {
     /// The engine underneath.
     fn backend(&self) -> Backend;
     /// Waits for in-flight work and closes the connections.

@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identities",
         sql: include_str!("../migrations/postgres/0002_identities.sql"),
     },
+    Migration {
+        version: 3,
+        name: "works",
+        sql: include_str!("../migrations/postgres/0003_works.sql"),
+    },
 ];
 
 /// The PostgreSQL store.
@@ -74,3 +79,4 @@ impl Store for PgStore {
 
 crate::accounts::impl_account_store!(PgStore);
 crate::identities::impl_identity_store!(PgStore);
+crate::works::impl_work_store!(PgStore);

@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identities",
         sql: include_str!("../migrations/sqlite/0002_identities.sql"),
     },
+    Migration {
+        version: 3,
+        name: "works",
+        sql: include_str!("../migrations/sqlite/0003_works.sql"),
+    },
 ];
 
 /// The SQLite store.
@@ -77,3 +82,4 @@ impl Store for SqliteStore {
 
 crate::accounts::impl_account_store!(SqliteStore);
 crate::identities::impl_identity_store!(SqliteStore);
+crate::works::impl_work_store!(SqliteStore);

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use shucang_platform::{IdentityRecord, NewAccount, SessionRecord, StoreError};
+use shucang_platform::{
+    IdentityRecord, NewAccount, NewWork, ReviewRecord, SessionRecord, StoreError, WorkStatus,
+};
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
 use shucang_types::{Phone, Role, UnixMillis};
@@ -196,6 +198,74 @@ async fn story(store: Arc<dyn Store>) {
         alice
     );
     assert!(store.identity_by_address("0xbb").await.unwrap().is_none());
+
+    // Works: insert pending, list by status, review once.
+    let work = |title: &str| NewWork {
+        title: title.into(),
+        description: "敦煌".into(),
+        edition_size: 1000,
+        issuer: "发行方".into(),
+        copyright_evidence: "国作登字-2026-F-00000001".into(),
+        image_sha256: "ab".repeat(32),
+        image_type: "png".into(),
+        flags: vec!["转售".into(), "炒作".into()],
+        created_by: bob,
+        created_at: UnixMillis(9),
+    };
+    let w1 = store.insert_work(&work("飞天")).await.unwrap();
+    let w2 = store.insert_work(&work("九色鹿")).await.unwrap();
+    let got = store.work_by_id(w1).await.unwrap().unwrap();
+    assert_eq!(
+        (got.status, got.work.edition_size, got.work.flags.len()),
+        (WorkStatus::PendingReview, 1000, 2)
+    );
+    assert_eq!(got.work.title, "飞天");
+    assert!(store.work_by_id(w2 + 10).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .list_works(Some(WorkStatus::PendingReview), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(store.list_works(None, 1).await.unwrap().len(), 1);
+    let approve = ReviewRecord {
+        status: WorkStatus::Approved,
+        reason: None,
+        reviewed_by: alice,
+        reviewed_at: UnixMillis(10),
+        collection_id: Some(format!("work-{w1}")),
+        chain_tx: Some("cd".repeat(32)),
+        metadata_hash: Some("ef".repeat(32)),
+    };
+    assert!(store.record_review(w1, &approve).await.unwrap());
+    assert!(
+        !store.record_review(w1, &approve).await.unwrap(),
+        "a decision is made once"
+    );
+    let got = store.work_by_id(w1).await.unwrap().unwrap();
+    assert_eq!(
+        (got.status, got.reviewed_by),
+        (WorkStatus::Approved, Some(alice))
+    );
+    assert_eq!(got.collection_id, Some(format!("work-{w1}")));
+    assert_eq!(
+        store
+            .list_works(Some(WorkStatus::PendingReview), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_works(Some(WorkStatus::Approved), 10)
+            .await
+            .unwrap()[0]
+            .id,
+        w1
+    );
 }
 
 #[tokio::test]

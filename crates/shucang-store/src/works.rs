@@ -1,0 +1,190 @@
+//! [`shucang_platform::WorkStore`] for both back ends.
+
+use shucang_platform::{NewWork, StoreError, WorkRecord, WorkStatus};
+use shucang_types::UnixMillis;
+
+/// Columns of `works`, in [`WorkRow`] order.
+pub(crate) const WORK_COLUMNS: &str = "id, title, description, edition_size, issuer, \
+    copyright_evidence, image_sha256, image_type, flags, created_by, created_at, status, \
+    review_reason, reviewed_by, reviewed_at, collection_id, chain_tx, metadata_hash";
+
+/// One `works` row as sqlx decodes it.
+pub(crate) type WorkRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Flags are stored one per line (words never contain newlines: the filter
+/// normalises them to letters and digits).
+pub(crate) fn flags_to_text(flags: &[String]) -> String {
+    flags.join("\n")
+}
+
+pub(crate) fn work_from_row(r: WorkRow) -> Result<WorkRecord, StoreError> {
+    let corrupt =
+        |what: &str| StoreError::Backend(format!("work {}: stored {what} is invalid", r.0).into());
+    let status = WorkStatus::from_code(&r.11).ok_or_else(|| corrupt("status"))?;
+    let edition_size = u64::try_from(r.3).map_err(|_| corrupt("edition_size"))?;
+    Ok(WorkRecord {
+        id: r.0,
+        work: NewWork {
+            title: r.1,
+            description: r.2,
+            edition_size,
+            issuer: r.4,
+            copyright_evidence: r.5,
+            image_sha256: r.6,
+            image_type: r.7,
+            flags: r
+                .8
+                .split('\n')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            created_by: r.9,
+            created_at: UnixMillis(r.10),
+        },
+        status,
+        review_reason: r.12,
+        reviewed_by: r.13,
+        reviewed_at: r.14.map(UnixMillis),
+        collection_id: r.15,
+        chain_tx: r.16,
+        metadata_hash: r.17,
+    })
+}
+
+/// Reads a [`WorkRow`] from a row of any engine (the tuple is too wide for
+/// sqlx's tuple decoding).
+macro_rules! work_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let r = $row;
+        let row: Result<crate::works::WorkRow, sqlx::Error> = (|| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+                r.try_get(8)?,
+                r.try_get(9)?,
+                r.try_get(10)?,
+                r.try_get(11)?,
+                r.try_get(12)?,
+                r.try_get(13)?,
+                r.try_get(14)?,
+                r.try_get(15)?,
+                r.try_get(16)?,
+                r.try_get(17)?,
+            ))
+        })();
+        row.map_err(crate::backend_error)
+            .and_then(crate::works::work_from_row)
+    }};
+}
+
+macro_rules! impl_work_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl shucang_platform::WorkStore for $store {
+            async fn insert_work(&self, w: &shucang_platform::NewWork) -> Result<i64, shucang_platform::StoreError> {
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO works (title, description, edition_size, issuer, copyright_evidence, \
+                     image_sha256, image_type, flags, created_by, created_at, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review') RETURNING id",
+                )
+                .bind(&w.title)
+                .bind(&w.description)
+                .bind(i64::try_from(w.edition_size).unwrap_or(i64::MAX))
+                .bind(&w.issuer)
+                .bind(&w.copyright_evidence)
+                .bind(&w.image_sha256)
+                .bind(&w.image_type)
+                .bind(crate::works::flags_to_text(&w.flags))
+                .bind(w.created_by)
+                .bind(w.created_at.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::backend_error)
+            }
+
+            async fn work_by_id(&self, id: i64) -> Result<Option<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
+                let sql = format!("SELECT {} FROM works WHERE id = $1", crate::works::WORK_COLUMNS);
+                sqlx::query(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .map(|row| crate::works::work_row!(&row))
+                    .transpose()
+            }
+
+            async fn list_works(
+                &self,
+                status: Option<shucang_platform::WorkStatus>,
+                limit: u32,
+            ) -> Result<Vec<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM works WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
+                    crate::works::WORK_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(status.map(|s| s.code()))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .iter()
+                    .map(|row| crate::works::work_row!(row))
+                    .collect()
+            }
+
+            async fn record_review(
+                &self,
+                id: i64,
+                r: &shucang_platform::ReviewRecord,
+            ) -> Result<bool, shucang_platform::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE works SET status = $2, review_reason = $3, reviewed_by = $4, reviewed_at = $5, \
+                     collection_id = $6, chain_tx = $7, metadata_hash = $8 \
+                     WHERE id = $1 AND status = 'pending_review'",
+                )
+                .bind(id)
+                .bind(r.status.code())
+                .bind(&r.reason)
+                .bind(r.reviewed_by)
+                .bind(r.reviewed_at.0)
+                .bind(&r.collection_id)
+                .bind(&r.chain_tx)
+                .bind(&r.metadata_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::backend_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_work_store;
+pub(crate) use work_row;
