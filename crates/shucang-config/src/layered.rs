@@ -92,6 +92,16 @@ impl Default for ChainSettings {
     }
 }
 
+/// The content filter's keyword lists; absent lists use the built-in ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentSettings {
+    /// Words that stop a submission.
+    pub block: Option<Vec<String>>,
+    /// Words that send a submission to review marked.
+    pub flag: Option<Vec<String>>,
+}
+
 /// The platform server's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -108,6 +118,8 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// The embedded chain.
     pub chain: ChainSettings,
+    /// The content filter.
+    pub content: ContentSettings,
 }
 
 impl Default for Config {
@@ -119,6 +131,7 @@ impl Default for Config {
             log: "info".to_owned(),
             accounts: AccountsConfig::default(),
             chain: ChainSettings::default(),
+            content: ContentSettings::default(),
         }
     }
 }

@@ -22,5 +22,7 @@
 mod layered;
 mod secrets;
 
-pub use layered::{AccountsConfig, ChainSettings, Config, ConfigError, ENV_PREFIX};
+pub use layered::{
+    AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX,
+};
 pub use secrets::{SecretError, SecretKey, Secrets};

@@ -48,6 +48,8 @@ pub struct AppState {
     pub chain: Arc<shucang_chain::Chain>,
     /// Real-name verification and wallets.
     pub identity: Arc<shucang_platform::IdentityService>,
+    /// Works and their review.
+    pub works: Arc<shucang_platform::WorksService>,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,

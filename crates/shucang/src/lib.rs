@@ -18,9 +18,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use shucang_chain::{Chain, ChainConfig, SigningKey};
 use shucang_config::{Config, Secrets};
+use shucang_platform::content::ContentFilter;
+use shucang_platform::media::MediaStore;
 use shucang_platform::{
     AccountError, AccountPolicy, AccountService, IdentityService, PiiCipher, Registration,
-    SandboxVerifier,
+    SandboxVerifier, WorksService,
 };
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
@@ -85,13 +87,24 @@ pub fn chain_config(
     })
 }
 
-/// Opens the chain under the data directory, logging what opening found.
-pub fn open_chain(
-    config: &Config,
-    secrets: &Secrets,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Chain> {
-    let chain_config = chain_config(config, secrets, clock)?;
+/// The content filter a configuration asks for.
+pub fn content_filter(config: &Config) -> anyhow::Result<ContentFilter> {
+    let owned = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let block = config
+        .content
+        .block
+        .clone()
+        .unwrap_or_else(|| owned(shucang_platform::content::DEFAULT_BLOCK_WORDS));
+    let flag = config
+        .content
+        .flag
+        .clone()
+        .unwrap_or_else(|| owned(shucang_platform::content::DEFAULT_FLAG_WORDS));
+    Ok(ContentFilter::new(&block, &flag)?)
+}
+
+/// Opens the chain (see [`chain_config`]), logging what opening found.
+pub fn open_chain(chain_config: ChainConfig) -> anyhow::Result<Chain> {
     let dir = chain_config.dir.clone();
     let (chain, report) = Chain::open(chain_config)
         .with_context(|| format!("opening the chain in {}", dir.display()))?;
@@ -178,6 +191,7 @@ pub struct Application {
     listener: TcpListener,
     services: Services,
     chain: Arc<Chain>,
+    works: Arc<WorksService>,
 }
 
 impl Application {
@@ -189,7 +203,17 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let services = Services::open(config, secrets, clock.clone()).await?;
-        let chain = Arc::new(open_chain(config, secrets, clock)?);
+        let chain_config = chain_config(config, secrets, clock.clone())?;
+        let operator = chain_config.node_key.clone();
+        let chain = Arc::new(open_chain(chain_config)?);
+        let works = Arc::new(WorksService::new(
+            services.store.clone(),
+            clock,
+            Arc::new(content_filter(config)?),
+            MediaStore::new(&config.data_dir.join("media")),
+            chain.clone(),
+            operator,
+        ));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -197,6 +221,7 @@ impl Application {
             listener,
             services,
             chain,
+            works,
         })
     }
 
@@ -217,6 +242,11 @@ impl Application {
         &self.chain
     }
 
+    /// Works and their review.
+    pub fn works(&self) -> &Arc<WorksService> {
+        &self.works
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
@@ -227,12 +257,14 @@ impl Application {
             listener,
             services,
             chain,
+            works,
         } = self;
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let router = shucang_web::router(shucang_web::AppState {
             accounts: services.accounts.clone(),
             chain: chain.clone(),
             identity: services.identity.clone(),
+            works,
         });
         let served = axum::serve(
             listener,

@@ -180,11 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let secrets = secrets(&config)?;
             let chain_config = shucang::chain_config(&config, &secrets, Arc::new(SystemClock))?;
             let node = chain_config.node_key.clone();
-            let chain = Arc::new(shucang::open_chain(
-                &config,
-                &secrets,
-                Arc::new(SystemClock),
-            )?);
+            let chain = Arc::new(shucang::open_chain(chain_config)?);
             shucang::bench::run_load(chain.clone(), &node, txs, clients).await?;
             chain.close();
             Ok(())

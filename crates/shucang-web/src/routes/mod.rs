@@ -5,8 +5,10 @@ pub(crate) mod chain;
 mod health;
 pub(crate) mod identity;
 mod sessions;
+pub(crate) mod works;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 
 use crate::AppState;
@@ -32,6 +34,16 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/sessions/current", delete(sessions::logout))
         .route("/api/v1/me", get(accounts::me))
         .route("/api/v1/me/identity", post(identity::verify_identity))
+        .route(
+            "/api/v1/admin/works",
+            post(works::submit)
+                .layer(DefaultBodyLimit::max(works::WORK_UPLOAD_BYTES_MAX))
+                .get(works::list),
+        )
+        .route("/api/v1/admin/works/{id}/review", post(works::review))
+        .route("/api/v1/works/{id}", get(works::public_work))
+        .route("/api/v1/works/{id}/image", get(works::image))
+        .route("/api/v1/works/{id}/metadata", get(works::metadata))
         .route("/api/v1/chain/stats", get(chain::stats))
         .route("/api/v1/chain/blocks", get(chain::blocks))
         .route("/api/v1/chain/blocks/{id}", get(chain::block))

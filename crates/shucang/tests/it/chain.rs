@@ -495,12 +495,9 @@ async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
     let mut config = shucang_config::Config::load(None, std::iter::empty()).unwrap();
     config.data_dir = dir.path().to_owned();
     let secrets = shucang_config::Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
-    let chain = shucang::open_chain(
-        &config,
-        &secrets,
-        std::sync::Arc::new(shucang_types::SystemClock),
-    )
-    .unwrap();
+    let clock = std::sync::Arc::new(shucang_types::SystemClock);
+    let chain =
+        shucang::open_chain(shucang::chain_config(&config, &secrets, clock).unwrap()).unwrap();
     for hash in &acked {
         let hash: [u8; 32] = hex::decode(hash).unwrap().try_into().unwrap();
         assert!(

@@ -18,6 +18,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     pub config: Config,
     pub chain: Arc<shucang_chain::Chain>,
+    pub accounts: Arc<shucang_platform::AccountService>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -52,6 +53,7 @@ impl TestApp {
             .unwrap();
         let addr = app.local_addr();
         let chain = app.chain().clone();
+        let accounts = app.services().accounts.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -67,6 +69,7 @@ impl TestApp {
             _dir: dir,
             config,
             chain,
+            accounts,
             secrets,
             stop: Some(stop),
             task: Some(task),
@@ -128,6 +131,17 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.unwrap();
         body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an account with `role` directly and logs it in; returns the token.
+    pub async fn staff(&self, phone: &str, role: shucang_types::Role) -> String {
+        let registration = shucang_platform::Registration {
+            phone: shucang_types::Phone::parse(phone).unwrap(),
+            password: "Staff#2026pass".into(),
+            role,
+        };
+        self.accounts.register(registration).await.unwrap();
+        self.token(phone, "Staff#2026pass").await
     }
 
     /// Rows in `accounts`, read straight from the SQLite file.

@@ -10,3 +10,4 @@ mod harness;
 mod http;
 mod identity;
 mod process;
+mod works;

@@ -1,0 +1,368 @@
+//! Works: submission with an image, the content filter, review, the
+//! collection on chain, and the public views.
+
+use base64::Engine as _;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use shucang_types::Role;
+
+use crate::harness::{TestApp, assert_error};
+
+/// A real 1×1 PNG.
+pub fn png() -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .unwrap()
+}
+
+pub fn form(title: &str, description: &str, edition_size: &str, image: Vec<u8>) -> Form {
+    Form::new()
+        .text("title", title.to_owned())
+        .text("description", description.to_owned())
+        .text("edition_size", edition_size.to_owned())
+        .text("issuer", "敦煌文创有限公司")
+        .text("copyright_evidence", "国作登字-2026-F-00012345")
+        .part("image", Part::bytes(image).file_name("feitian.png"))
+}
+
+pub async fn submit(app: &TestApp, token: &str, form: Form) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/admin/works"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn review(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/admin/works/{id}/review")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn queue(app: &TestApp, token: &str) -> Vec<Value> {
+    let res = app
+        .get("/api/v1/admin/works?status=pending_review", Some(token))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn submit_review_approve_creates_the_collection_on_chain() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff("13900000001", Role::Reviewer).await;
+    let res = submit(
+        &app,
+        &reviewer,
+        form("飞天", "敦煌壁画中的飞天，欢迎转售", "1000", png()),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let work: Value = res.json().await.unwrap();
+    let id = work["id"].as_i64().unwrap();
+    assert_eq!(work["status"], "pending_review");
+    assert_eq!(work["flags"], serde_json::json!(["转售"]));
+    assert_eq!(queue(&app, &reviewer).await.len(), 1);
+
+    // Not public yet.
+    assert_error(
+        app.get(&format!("/api/v1/works/{id}"), None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get(&format!("/api/v1/works/{id}/image"), None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    let res = review(
+        &app,
+        &reviewer,
+        id,
+        serde_json::json!({"decision": "approve"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let approved: Value = res.json().await.unwrap();
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["collection_id"], format!("work-{id}"));
+    assert!(queue(&app, &reviewer).await.is_empty());
+
+    // The chain has the collection, committing to the metadata document.
+    let collection = shucang_chain::CollectionId::parse(&format!("work-{id}")).unwrap();
+    let on_chain = app.chain.collection(&collection).unwrap().unwrap();
+    assert_eq!(
+        (on_chain.supply_cap, on_chain.name.as_str()),
+        (1000, "飞天")
+    );
+    let metadata = app
+        .get(&format!("/api/v1/works/{id}/metadata"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_chain.metadata_hash,
+        shucang_verify::Suite::Ed25519Sha256.hash(&metadata)
+    );
+    assert_eq!(
+        hex::encode(on_chain.metadata_hash),
+        approved["metadata_hash"].as_str().unwrap()
+    );
+    let doc: Value = serde_json::from_slice(&metadata).unwrap();
+    assert_eq!(doc["name"], "飞天");
+    assert_eq!(doc["image"], format!("/api/v1/works/{id}/image"));
+    let tx = app
+        .get(
+            &format!(
+                "/api/v1/chain/txs/{}",
+                approved["chain_tx"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(tx.status(), StatusCode::OK);
+
+    // Public now, with its image.
+    let public: Value = app
+        .get(&format!("/api/v1/works/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["title"], "飞天");
+    assert!(public.get("flags").is_none());
+    let image = app.get(&format!("/api/v1/works/{id}/image"), None).await;
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert_eq!(image.bytes().await.unwrap().to_vec(), png());
+
+    // Decided once.
+    let again = review(
+        &app,
+        &reviewer,
+        id,
+        serde_json::json!({"decision": "reject", "reason": "x"}),
+    )
+    .await;
+    assert_error(again, StatusCode::CONFLICT, "work_already_reviewed").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn roles_rejections_and_bad_submissions() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff("13900000002", Role::Reviewer).await;
+    let sysadmin = app.staff("13900000003", Role::SystemAdmin).await;
+    let auditor = app.staff("13900000004", Role::AuditAdmin).await;
+    assert_eq!(
+        app.register("13900000005", "Shucang#2026").await.status(),
+        StatusCode::CREATED
+    );
+    let collector = app.token("13900000005", "Shucang#2026").await;
+
+    // Who may submit and review.
+    assert_error(
+        submit(&app, &collector, form("a", "", "1", png())).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        submit(&app, &auditor, form("a", "", "1", png())).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/admin/works", Some(&collector)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let res = submit(&app, &sysadmin, form("九色鹿", "", "20", png())).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let approve = serde_json::json!({"decision": "approve"});
+    assert_error(
+        review(&app, &sysadmin, id, approve.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    // Rejection needs a reason; a rejected work is never public.
+    let res = review(
+        &app,
+        &reviewer,
+        id,
+        serde_json::json!({"decision": "reject"}),
+    )
+    .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    let res = review(
+        &app,
+        &reviewer,
+        id,
+        serde_json::json!({"decision": "maybe"}),
+    )
+    .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision").await;
+    let res = review(
+        &app,
+        &reviewer,
+        id,
+        serde_json::json!({"decision": "reject", "reason": "版权证明不足"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["review_reason"],
+        "版权证明不足"
+    );
+    assert_error(
+        app.get(&format!("/api/v1/works/{id}"), None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        review(&app, &reviewer, 999, approve.clone()).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/works/abc/review"))
+        .bearer_auth(&reviewer)
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
+
+    // Bad submissions store nothing.
+    let before = app
+        .get("/api/v1/admin/works", Some(&reviewer))
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .len();
+    let blocked = submit(&app, &reviewer, form("赌 博 机", "", "10", png())).await;
+    let body = assert_error(blocked, StatusCode::UNPROCESSABLE_ENTITY, "content_blocked").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("赌博"));
+    assert_error(
+        submit(&app, &reviewer, form("a", "", "10", b"GIF89a....".to_vec())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_image",
+    )
+    .await;
+    assert_error(
+        submit(
+            &app,
+            &reviewer,
+            form("a", "", "10", b"<svg onload=alert(1)>".to_vec()),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_image",
+    )
+    .await;
+    assert_error(
+        submit(&app, &reviewer, form("a", "", "0", png())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    )
+    .await;
+    assert_error(
+        submit(&app, &reviewer, form("a", "", "ten", png())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    assert_error(
+        submit(&app, &reviewer, form("", "", "10", png())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    )
+    .await;
+    assert_error(
+        submit(&app, &reviewer, form(&"长".repeat(101), "", "10", png())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    )
+    .await;
+    let extra = form("a", "", "10", png()).text("price", "100");
+    assert_error(
+        submit(&app, &reviewer, extra).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    let no_image = Form::new()
+        .text("title", "a")
+        .text("edition_size", "1")
+        .text("issuer", "x")
+        .text("copyright_evidence", "y");
+    assert_error(
+        submit(&app, &reviewer, no_image).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/works"))
+        .bearer_auth(&reviewer)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let mut huge = png();
+    huge.resize(12 * 1024 * 1024, 0);
+    assert_error(
+        submit(&app, &reviewer, form("a", "", "10", huge)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    let after = app
+        .get("/api/v1/admin/works", Some(&reviewer))
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    assert_error(
+        app.get("/api/v1/admin/works?status=done", Some(&reviewer))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_status",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/works/x", None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_number",
+    )
+    .await;
+    app.stop().await;
+}
