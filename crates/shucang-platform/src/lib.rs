@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod content;
+pub mod drops;
 pub mod identity;
 pub mod media;
 pub mod pii;
@@ -23,13 +24,15 @@ pub use accounts::{
     Account, AccountError, AccountPolicy, AccountService, LoginError, NewSession, Registration,
     SessionToken,
 };
+pub use drops::{DropDraft, DropError, DropPhase, DropsService, PurchaseError};
 pub use identity::{
     CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
     RealName, SandboxVerifier,
 };
 pub use pii::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, IdentityRecord, IdentityStore, NewAccount, NewWork, ReviewRecord,
+    AccountRecord, AccountStore, DropRecord, DropStore, IdentityRecord, IdentityStore, NewAccount,
+    NewDrop, NewWork, OrderRecord, OrderStatus, Reservation, ReserveOutcome, ReviewRecord,
     SessionRecord, StoreError, WorkRecord, WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksService};

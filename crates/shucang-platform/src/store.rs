@@ -279,3 +279,164 @@ pub trait WorkStore: Send + Sync + 'static {
     /// Records a decision if the work is still pending; returns whether it was.
     async fn record_review(&self, id: i64, review: &ReviewRecord) -> Result<bool, StoreError>;
 }
+
+/// A drop to be created.
+#[derive(Debug, Clone)]
+pub struct NewDrop {
+    /// The approved work whose editions it sells.
+    pub work_id: i64,
+    /// The drop's name.
+    pub title: String,
+    /// Price of one edition.
+    pub price: shucang_types::Fen,
+    /// Editions on sale.
+    pub supply: u64,
+    /// Sales open at.
+    pub starts_at: UnixMillis,
+    /// Sales close at.
+    pub ends_at: UnixMillis,
+    /// Editions one account may buy.
+    pub per_user_limit: u32,
+    /// Who created it.
+    pub created_by: i64,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// A drop as stored.
+#[derive(Debug, Clone)]
+pub struct DropRecord {
+    /// The id.
+    pub id: i64,
+    /// What was created.
+    pub drop: NewDrop,
+    /// First edition number of the drop's range (the range is
+    /// `edition_start .. edition_start + supply`).
+    pub edition_start: u64,
+    /// Editions reserved or sold (returns when reservations expire).
+    pub sold: u64,
+}
+
+/// Where an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Editions held, awaiting payment.
+    Reserved,
+    /// Paid; minting pending.
+    Paid,
+    /// Tokens minted on chain.
+    Minted,
+    /// Unpaid in time; editions returned.
+    Expired,
+}
+
+impl OrderStatus {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderStatus::Reserved => "reserved",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Minted => "minted",
+            OrderStatus::Expired => "expired",
+        }
+    }
+
+    /// The status with this code.
+    pub fn from_code(code: &str) -> Option<OrderStatus> {
+        [
+            OrderStatus::Reserved,
+            OrderStatus::Paid,
+            OrderStatus::Minted,
+            OrderStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// The id.
+    pub id: i64,
+    /// The drop.
+    pub drop_id: i64,
+    /// The buyer.
+    pub account_id: i64,
+    /// Editions bought.
+    pub quantity: u32,
+    /// Total price.
+    pub amount: shucang_types::Fen,
+    /// Where the order is.
+    pub status: OrderStatus,
+    /// When it was made.
+    pub created_at: UnixMillis,
+    /// When an unpaid reservation lapses.
+    pub expires_at: UnixMillis,
+    /// The edition numbers held (ascending).
+    pub editions: Vec<u64>,
+}
+
+/// One purchase attempt, all of whose checks and writes are one atomic step.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    /// The drop.
+    pub drop_id: i64,
+    /// The buyer.
+    pub account_id: i64,
+    /// Editions wanted (≥ 1).
+    pub quantity: u32,
+    /// Now.
+    pub now: UnixMillis,
+    /// When the reservation lapses unpaid.
+    pub expires_at: UnixMillis,
+    /// The client's idempotency key.
+    pub idempotency_key: String,
+    /// Hash of what was asked (drop and quantity), to detect a reused key.
+    pub request_hash: String,
+}
+
+/// What a purchase attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveOutcome {
+    /// Editions reserved: the new order.
+    Reserved(OrderRecord),
+    /// The same key and request were seen: the first answer's order, as first answered.
+    Replayed(OrderRecord),
+    /// The key was used for a different request.
+    KeyReused,
+    /// No such drop.
+    DropNotFound,
+    /// Before the start or after the end.
+    NotOpen,
+    /// Not enough editions left.
+    SoldOut,
+    /// The account would pass the drop's per-account limit.
+    LimitReached,
+}
+
+/// What drops and orders need from storage.
+#[async_trait]
+pub trait DropStore: Send + Sync + 'static {
+    /// Creates a drop, assigning it the next free edition range of its
+    /// work; [`StoreError::Conflict`]`("drops.editions")` if the work's
+    /// `edition_size` would be exceeded.
+    async fn insert_drop(&self, drop: &NewDrop, edition_size: u64) -> Result<i64, StoreError>;
+
+    /// A drop.
+    async fn drop_by_id(&self, id: i64) -> Result<Option<DropRecord>, StoreError>;
+
+    /// Drops, newest start first, at most `limit`.
+    async fn list_drops(&self, limit: u32) -> Result<Vec<DropRecord>, StoreError>;
+
+    /// One atomic purchase step: idempotency, window, stock, per-account
+    /// limit and edition numbers.
+    async fn reserve(&self, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
+
+    /// An order.
+    async fn order_by_id(&self, id: i64) -> Result<Option<OrderRecord>, StoreError>;
+
+    /// Expires up to `limit` reserved orders whose time is up, returning
+    /// their editions to stock, each exactly once; returns their ids.
+    async fn expire_due(&self, now: UnixMillis, limit: u32) -> Result<Vec<i64>, StoreError>;
+}

@@ -18,6 +18,7 @@
 //! ```
 
 mod accounts;
+mod drops;
 mod identities;
 mod migrate;
 mod postgres;
@@ -28,7 +29,7 @@ mod works;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shucang_platform::{AccountStore, IdentityStore, StoreError, WorkStore};
+use shucang_platform::{AccountStore, DropStore, IdentityStore, StoreError, WorkStore};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -44,7 +45,7 @@ pub enum Backend {
 
 /// Everything the platform stores, on one back end.
 #[async_trait]
-pub trait Store: AccountStore + IdentityStore + WorkStore {
+pub trait Store: AccountStore + IdentityStore + WorkStore + DropStore {
     /// The engine underneath.
     fn backend(&self) -> Backend;
     /// Waits for in-flight work and closes the connections.

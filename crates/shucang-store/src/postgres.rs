@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "works",
         sql: include_str!("../migrations/postgres/0003_works.sql"),
     },
+    Migration {
+        version: 4,
+        name: "drops",
+        sql: include_str!("../migrations/postgres/0004_drops.sql"),
+    },
 ];
 
 /// The PostgreSQL store.
@@ -66,6 +71,16 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// A transaction that will write: on SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so it never fails later on upgrading.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> Backend {
@@ -80,3 +95,4 @@ impl Store for PgStore {
 crate::accounts::impl_account_store!(PgStore);
 crate::identities::impl_identity_store!(PgStore);
 crate::works::impl_work_store!(PgStore);
+crate::drops::impl_drop_store!(PgStore);

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "works",
         sql: include_str!("../migrations/sqlite/0003_works.sql"),
     },
+    Migration {
+        version: 4,
+        name: "drops",
+        sql: include_str!("../migrations/sqlite/0004_drops.sql"),
+    },
 ];
 
 /// The SQLite store.
@@ -69,6 +74,16 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// A transaction that will write: on SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so it never fails later on upgrading.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -83,3 +98,4 @@ impl Store for SqliteStore {
 crate::accounts::impl_account_store!(SqliteStore);
 crate::identities::impl_identity_store!(SqliteStore);
 crate::works::impl_work_store!(SqliteStore);
+crate::drops::impl_drop_store!(SqliteStore);

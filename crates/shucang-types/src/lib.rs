@@ -17,6 +17,7 @@
 mod clock;
 mod date;
 mod id_number;
+mod money;
 mod password;
 mod phone;
 mod role;
@@ -24,6 +25,7 @@ mod role;
 pub use clock::{Clock, ManualClock, SystemClock, UnixMillis};
 pub use date::{Date, days_in_month, is_leap_year};
 pub use id_number::{IdNumber, IdNumberError, id_check_character};
+pub use money::{FEN_PRICE_MAX, Fen, FenError};
 pub use password::{PASSWORD_LEN_MAX, PASSWORD_LEN_MIN, PasswordProblem, check_password};
 pub use phone::{Phone, PhoneError};
 pub use role::{Role, RoleError};

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use shucang_platform::{
-    IdentityRecord, NewAccount, NewWork, ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    IdentityRecord, NewAccount, NewDrop, NewWork, OrderStatus, Reservation, ReserveOutcome,
+    ReviewRecord, SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
-use shucang_types::{Phone, Role, UnixMillis};
+use shucang_types::{Fen, Phone, Role, UnixMillis};
 
 fn account(phone: &str, role: Role) -> NewAccount {
     NewAccount {
@@ -266,6 +267,143 @@ async fn story(store: Arc<dyn Store>) {
             .id,
         w1
     );
+
+    // Drops: edition ranges per work, then the atomic purchase step.
+    let new_drop = |supply: u64, limit: u32| NewDrop {
+        work_id: w1,
+        title: "首发".into(),
+        price: Fen::price(990).unwrap(),
+        supply,
+        starts_at: UnixMillis(1_000),
+        ends_at: UnixMillis(2_000),
+        per_user_limit: limit,
+        created_by: alice,
+        created_at: UnixMillis(500),
+    };
+    let d1 = store.insert_drop(&new_drop(3, 2), 1000).await.unwrap();
+    assert!(matches!(
+        store.insert_drop(&new_drop(998, 1), 1000).await,
+        Err(StoreError::Conflict("drops.editions"))
+    ));
+    let d2 = store.insert_drop(&new_drop(997, 1), 1000).await.unwrap();
+    let drop1 = store.drop_by_id(d1).await.unwrap().unwrap();
+    assert_eq!(
+        (drop1.edition_start, drop1.sold, drop1.drop.supply),
+        (1, 0, 3)
+    );
+    assert_eq!(
+        store.drop_by_id(d2).await.unwrap().unwrap().edition_start,
+        4
+    );
+    assert_eq!(store.list_drops(10).await.unwrap().len(), 2);
+
+    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| Reservation {
+        drop_id: d1,
+        account_id,
+        quantity,
+        now: UnixMillis(now),
+        expires_at: UnixMillis(now + 100),
+        idempotency_key: key.into(),
+        request_hash: format!("q{quantity}"),
+    };
+    assert_eq!(
+        store.reserve(&reserve(alice, 1, "k0", 999)).await.unwrap(),
+        ReserveOutcome::NotOpen
+    );
+    assert_eq!(
+        store
+            .reserve(&reserve(alice, 1, "k0", 2_000))
+            .await
+            .unwrap(),
+        ReserveOutcome::NotOpen
+    );
+    let ReserveOutcome::Reserved(first) = store
+        .reserve(&reserve(alice, 2, "k1", 1_100))
+        .await
+        .unwrap()
+    else {
+        panic!("reserved")
+    };
+    assert_eq!(
+        (first.editions.clone(), first.amount.get(), first.status),
+        (vec![1, 2], 1980, OrderStatus::Reserved)
+    );
+    assert_eq!(
+        store
+            .reserve(&reserve(alice, 2, "k1", 1_101))
+            .await
+            .unwrap(),
+        ReserveOutcome::Replayed(first.clone())
+    );
+    assert_eq!(
+        store
+            .reserve(&reserve(alice, 1, "k1", 1_101))
+            .await
+            .unwrap(),
+        ReserveOutcome::KeyReused
+    );
+    assert_eq!(
+        store
+            .reserve(&reserve(alice, 1, "k2", 1_102))
+            .await
+            .unwrap(),
+        ReserveOutcome::LimitReached
+    );
+    assert_eq!(
+        store.reserve(&reserve(bob, 2, "k3", 1_103)).await.unwrap(),
+        ReserveOutcome::SoldOut
+    );
+    let ReserveOutcome::Reserved(second) =
+        store.reserve(&reserve(bob, 1, "k4", 1_104)).await.unwrap()
+    else {
+        panic!("reserved")
+    };
+    assert_eq!(second.editions, vec![3]);
+    assert_eq!(
+        store.reserve(&reserve(bob, 1, "k5", 1_105)).await.unwrap(),
+        ReserveOutcome::SoldOut
+    );
+    assert_eq!(store.drop_by_id(d1).await.unwrap().unwrap().sold, 3);
+    let mut missing = reserve(bob, 1, "k6", 1_106);
+    missing.drop_id = d2 + 100;
+    assert_eq!(
+        store.reserve(&missing).await.unwrap(),
+        ReserveOutcome::DropNotFound
+    );
+
+    // Expiry returns stock once; the lowest free editions are sold again.
+    assert!(
+        store
+            .expire_due(UnixMillis(1_150), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut expired = store.expire_due(UnixMillis(1_300), 10).await.unwrap();
+    expired.sort_unstable();
+    assert_eq!(expired, vec![first.id, second.id]);
+    assert!(
+        store
+            .expire_due(UnixMillis(1_300), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.drop_by_id(d1).await.unwrap().unwrap().sold, 0);
+    let expired_order = store.order_by_id(first.id).await.unwrap().unwrap();
+    assert_eq!(expired_order.status, OrderStatus::Expired);
+    assert_eq!(
+        expired_order.editions,
+        vec![1, 2],
+        "the record keeps what it held"
+    );
+    let ReserveOutcome::Reserved(third) =
+        store.reserve(&reserve(bob, 1, "k7", 1_400)).await.unwrap()
+    else {
+        panic!("reserved")
+    };
+    assert_eq!(third.editions, vec![1]);
+    assert!(store.order_by_id(third.id + 100).await.unwrap().is_none());
 }
 
 #[tokio::test]
