@@ -92,6 +92,22 @@ impl Default for ChainSettings {
     }
 }
 
+/// Orders and payment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrdersSettings {
+    /// Minutes an unpaid reservation holds its editions (1–120).
+    pub payment_window_minutes: u32,
+}
+
+impl Default for OrdersSettings {
+    fn default() -> OrdersSettings {
+        OrdersSettings {
+            payment_window_minutes: 10,
+        }
+    }
+}
+
 /// The content filter's keyword lists; absent lists use the built-in ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -120,6 +136,8 @@ pub struct Config {
     pub chain: ChainSettings,
     /// The content filter.
     pub content: ContentSettings,
+    /// Orders and payment.
+    pub orders: OrdersSettings,
 }
 
 impl Default for Config {
@@ -132,6 +150,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             chain: ChainSettings::default(),
             content: ContentSettings::default(),
+            orders: OrdersSettings::default(),
         }
     }
 }
@@ -204,6 +223,10 @@ impl Config {
         check(
             matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),
             "chain.suite must be ed25519-sha256 or sm2-sm3",
+        )?;
+        check(
+            (1..=120).contains(&self.orders.payment_window_minutes),
+            "orders.payment_window_minutes must be between 1 and 120",
         )?;
         check(
             self.chain.verify_threads <= 64,

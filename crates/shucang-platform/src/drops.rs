@@ -231,7 +231,7 @@ impl DropsService {
     }
 
     /// A drop.
-    pub async fn drop(&self, id: i64) -> Result<Option<DropRecord>, StoreError> {
+    pub async fn drop_by_id(&self, id: i64) -> Result<Option<DropRecord>, StoreError> {
         self.store.drop_by_id(id).await
     }
 

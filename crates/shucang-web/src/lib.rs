@@ -50,6 +50,8 @@ pub struct AppState {
     pub identity: Arc<shucang_platform::IdentityService>,
     /// Works and their review.
     pub works: Arc<shucang_platform::WorksService>,
+    /// Drops and orders.
+    pub drops: Arc<shucang_platform::DropsService>,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,

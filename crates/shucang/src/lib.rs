@@ -21,13 +21,16 @@ use shucang_config::{Config, Secrets};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
-    AccountError, AccountPolicy, AccountService, IdentityService, PiiCipher, Registration,
-    SandboxVerifier, WorksService,
+    AccountError, AccountPolicy, AccountService, DropsService, IdentityService, PiiCipher,
+    Registration, SandboxVerifier, WorksService,
 };
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
 use shucang_verify::Suite;
 use tokio::net::TcpListener;
+
+/// How often lapsed reservations are expired.
+const ORDER_EXPIRY_INTERVAL_MS: u64 = 5_000;
 
 /// How often idle sessions are deleted from storage.
 const SESSION_PURGE_INTERVAL_MS: u64 = 5 * 60_000;
@@ -192,6 +195,7 @@ pub struct Application {
     services: Services,
     chain: Arc<Chain>,
     works: Arc<WorksService>,
+    drops: Arc<DropsService>,
 }
 
 impl Application {
@@ -206,6 +210,13 @@ impl Application {
         let chain_config = chain_config(config, secrets, clock.clone())?;
         let operator = chain_config.node_key.clone();
         let chain = Arc::new(open_chain(chain_config)?);
+        let drops = Arc::new(DropsService::new(
+            services.store.clone(),
+            services.store.clone(),
+            services.identity.clone(),
+            clock.clone(),
+            i64::from(config.orders.payment_window_minutes) * 60_000,
+        ));
         let works = Arc::new(WorksService::new(
             services.store.clone(),
             clock,
@@ -222,6 +233,7 @@ impl Application {
             services,
             chain,
             works,
+            drops,
         })
     }
 
@@ -247,6 +259,11 @@ impl Application {
         &self.works
     }
 
+    /// Drops and orders.
+    pub fn drops(&self) -> &Arc<DropsService> {
+        &self.drops
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
@@ -258,13 +275,16 @@ impl Application {
             services,
             chain,
             works,
+            drops,
         } = self;
+        let expiry = tokio::spawn(expire_orders(drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let router = shucang_web::router(shucang_web::AppState {
             accounts: services.accounts.clone(),
             chain: chain.clone(),
             identity: services.identity.clone(),
             works,
+            drops,
         });
         let served = axum::serve(
             listener,
@@ -273,9 +293,24 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         purge.abort();
+        expiry.abort();
         chain.close();
         services.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Expires lapsed reservations now (catching up after a restart) and then
+/// every [`ORDER_EXPIRY_INTERVAL_MS`].
+async fn expire_orders(drops: Arc<DropsService>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(ORDER_EXPIRY_INTERVAL_MS));
+    loop {
+        tick.tick().await;
+        match drops.expire_due().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(orders = n, "expired unpaid reservations; editions returned"),
+            Err(e) => tracing::warn!(error = %e, "expiring reservations failed"),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 pub(crate) mod chain;
+pub(crate) mod drops;
 mod health;
 pub(crate) mod identity;
 mod sessions;
@@ -41,6 +42,11 @@ pub(crate) fn api_routes() -> Router<AppState> {
                 .get(works::list),
         )
         .route("/api/v1/admin/works/{id}/review", post(works::review))
+        .route("/api/v1/admin/drops", post(drops::create))
+        .route("/api/v1/drops", get(drops::list))
+        .route("/api/v1/drops/{id}", get(drops::get))
+        .route("/api/v1/drops/{id}/orders", post(drops::buy))
+        .route("/api/v1/orders/{id}", get(drops::order))
         .route("/api/v1/works/{id}", get(works::public_work))
         .route("/api/v1/works/{id}/image", get(works::image))
         .route("/api/v1/works/{id}/metadata", get(works::metadata))

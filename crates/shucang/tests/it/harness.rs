@@ -19,6 +19,7 @@ pub struct TestApp {
     pub config: Config,
     pub chain: Arc<shucang_chain::Chain>,
     pub accounts: Arc<shucang_platform::AccountService>,
+    pub drops: Arc<shucang_platform::DropsService>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -54,6 +55,7 @@ impl TestApp {
         let addr = app.local_addr();
         let chain = app.chain().clone();
         let accounts = app.services().accounts.clone();
+        let drops = app.drops().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -70,6 +72,7 @@ impl TestApp {
             config,
             chain,
             accounts,
+            drops,
             secrets,
             stop: Some(stop),
             task: Some(task),
