@@ -16,6 +16,7 @@ pub mod content;
 pub mod drops;
 pub mod identity;
 pub mod media;
+pub mod payments;
 pub mod pii;
 pub mod store;
 pub mod works;
@@ -29,10 +30,12 @@ pub use identity::{
     CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
     RealName, SandboxVerifier,
 };
+pub use payments::{BadSignature, PaymentError, PaymentsService, SandboxProvider, StartedPayment};
 pub use pii::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, DropRecord, DropStore, IdentityRecord, IdentityStore, NewAccount,
-    NewDrop, NewWork, OrderRecord, OrderStatus, Reservation, ReserveOutcome, ReviewRecord,
-    SessionRecord, StoreError, WorkRecord, WorkStatus, WorkStore,
+    AccountRecord, AccountStore, DropRecord, DropStore, IdentityRecord, IdentityStore, MintJob,
+    NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
+    PaymentStore, Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkRecord,
+    WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksService};

@@ -440,3 +440,85 @@ pub trait DropStore: Send + Sync + 'static {
     /// their editions to stock, each exactly once; returns their ids.
     async fn expire_due(&self, now: UnixMillis, limit: u32) -> Result<Vec<i64>, StoreError>;
 }
+
+/// A payment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// The provider's payment id.
+    pub id: String,
+    /// The order it pays.
+    pub order_id: i64,
+    /// The amount asked.
+    pub amount: shucang_types::Fen,
+    /// `created`, `succeeded` or `refund_required` (paid after the order lapsed).
+    pub status: String,
+    /// When it was created.
+    pub created_at: UnixMillis,
+}
+
+/// What recording a successful payment came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidOutcome {
+    /// The order is now paid and its mint job queued.
+    Paid,
+    /// This payment was already recorded (a repeated callback).
+    AlreadyRecorded,
+    /// The order had lapsed or was paid otherwise: money to refund.
+    RefundRequired,
+    /// No such payment.
+    UnknownPayment,
+    /// The amount differs from what was asked.
+    AmountMismatch,
+}
+
+/// A queued mint (the outbox row written with the payment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintJob {
+    /// The order to mint.
+    pub order_id: i64,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// What payments and minting need from storage.
+#[async_trait]
+pub trait PaymentStore: Send + Sync + 'static {
+    /// Stores a new payment for an order.
+    async fn insert_payment(&self, payment: &PaymentRecord) -> Result<(), StoreError>;
+
+    /// A payment.
+    async fn payment_by_id(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
+
+    /// In one transaction: the payment succeeds, its order goes from
+    /// reserved to paid, and a mint job is queued.
+    async fn record_paid(
+        &self,
+        payment_id: &str,
+        amount: shucang_types::Fen,
+        at: UnixMillis,
+    ) -> Result<PaidOutcome, StoreError>;
+
+    /// Mint jobs due at `now`, oldest first.
+    async fn due_mint_jobs(&self, now: UnixMillis, limit: u32) -> Result<Vec<MintJob>, StoreError>;
+
+    /// In one transaction: the job is done and its order minted with this
+    /// transaction (hash hex, block height).
+    async fn complete_mint(
+        &self,
+        order_id: i64,
+        tx_hash: &str,
+        height: u64,
+        at: UnixMillis,
+    ) -> Result<(), StoreError>;
+
+    /// Records a failed attempt and when to try again.
+    async fn retry_mint(
+        &self,
+        order_id: i64,
+        error: &str,
+        next_attempt_at: UnixMillis,
+    ) -> Result<(), StoreError>;
+
+    /// The mint transaction of an order (hash hex, block height), once minted.
+    async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError>;
+}

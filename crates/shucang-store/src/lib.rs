@@ -21,6 +21,7 @@ mod accounts;
 mod drops;
 mod identities;
 mod migrate;
+mod payments;
 mod postgres;
 mod sqlite;
 pub mod test_support;
@@ -29,7 +30,9 @@ mod works;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shucang_platform::{AccountStore, DropStore, IdentityStore, StoreError, WorkStore};
+use shucang_platform::{
+    AccountStore, DropStore, IdentityStore, PaymentStore, StoreError, WorkStore,
+};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -45,7 +48,7 @@ pub enum Backend {
 
 /// Everything the platform stores, on one back end.
 #[async_trait]
-pub trait Store: AccountStore + IdentityStore + WorkStore + DropStore {
+pub trait Store: AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore {
     /// The engine underneath.
     fn backend(&self) -> Backend;
     /// Waits for in-flight work and closes the connections.

@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "drops",
         sql: include_str!("../migrations/postgres/0004_drops.sql"),
     },
+    Migration {
+        version: 5,
+        name: "payments",
+        sql: include_str!("../migrations/postgres/0005_payments.sql"),
+    },
 ];
 
 /// The PostgreSQL store.
@@ -96,3 +101,4 @@ crate::accounts::impl_account_store!(PgStore);
 crate::identities::impl_identity_store!(PgStore);
 crate::works::impl_work_store!(PgStore);
 crate::drops::impl_drop_store!(PgStore);
+crate::payments::impl_payment_store!(PgStore);

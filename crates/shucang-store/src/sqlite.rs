@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "drops",
         sql: include_str!("../migrations/sqlite/0004_drops.sql"),
     },
+    Migration {
+        version: 5,
+        name: "payments",
+        sql: include_str!("../migrations/sqlite/0005_payments.sql"),
+    },
 ];
 
 /// The SQLite store.
@@ -99,3 +104,4 @@ crate::accounts::impl_account_store!(SqliteStore);
 crate::identities::impl_identity_store!(SqliteStore);
 crate::works::impl_work_store!(SqliteStore);
 crate::drops::impl_drop_store!(SqliteStore);
+crate::payments::impl_payment_store!(SqliteStore);

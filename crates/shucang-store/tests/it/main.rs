@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use shucang_platform::{
-    IdentityRecord, NewAccount, NewDrop, NewWork, OrderStatus, Reservation, ReserveOutcome,
-    ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus, PaidOutcome, PaymentRecord,
+    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -404,6 +404,131 @@ async fn story(store: Arc<dyn Store>) {
     };
     assert_eq!(third.editions, vec![1]);
     assert!(store.order_by_id(third.id + 100).await.unwrap().is_none());
+    // Payments: recorded once, with the mint job in the same step.
+    let payment = PaymentRecord {
+        id: "sbx_1".into(),
+        order_id: third.id,
+        amount: third.amount,
+        status: "created".into(),
+        created_at: UnixMillis(1_401),
+    };
+    store.insert_payment(&payment).await.unwrap();
+    assert_eq!(
+        store.payment_by_id("sbx_1").await.unwrap(),
+        Some(payment.clone())
+    );
+    assert!(store.payment_by_id("nope").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .record_paid("nope", third.amount, UnixMillis(1_402))
+            .await
+            .unwrap(),
+        PaidOutcome::UnknownPayment
+    );
+    assert_eq!(
+        store
+            .record_paid("sbx_1", Fen::price(1).unwrap(), UnixMillis(1_402))
+            .await
+            .unwrap(),
+        PaidOutcome::AmountMismatch
+    );
+    assert!(
+        store
+            .due_mint_jobs(UnixMillis(2_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .record_paid("sbx_1", third.amount, UnixMillis(1_403))
+            .await
+            .unwrap(),
+        PaidOutcome::Paid
+    );
+    assert_eq!(
+        store
+            .record_paid("sbx_1", third.amount, UnixMillis(1_404))
+            .await
+            .unwrap(),
+        PaidOutcome::AlreadyRecorded
+    );
+    assert_eq!(
+        store.order_by_id(third.id).await.unwrap().unwrap().status,
+        OrderStatus::Paid
+    );
+    assert_eq!(
+        store.expire_due(UnixMillis(9_999), 10).await.unwrap(),
+        Vec::<i64>::new(),
+        "paid orders never expire"
+    );
+    let jobs = store.due_mint_jobs(UnixMillis(1_403), 10).await.unwrap();
+    assert_eq!(
+        jobs,
+        vec![MintJob {
+            order_id: third.id,
+            attempts: 0
+        }]
+    );
+    store
+        .retry_mint(third.id, "chain busy", UnixMillis(5_000))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_mint_jobs(UnixMillis(4_999), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.due_mint_jobs(UnixMillis(5_000), 10).await.unwrap()[0].attempts,
+        1
+    );
+    assert_eq!(store.mint_of_order(third.id).await.unwrap(), None);
+    store
+        .complete_mint(third.id, "abcd", 7, UnixMillis(5_001))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.mint_of_order(third.id).await.unwrap(),
+        Some(("abcd".to_owned(), 7))
+    );
+    assert_eq!(
+        store.order_by_id(third.id).await.unwrap().unwrap().status,
+        OrderStatus::Minted
+    );
+    assert!(
+        store
+            .due_mint_jobs(UnixMillis(9_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A payment for a lapsed order is kept for refund and changes nothing else.
+    let late = PaymentRecord {
+        id: "sbx_2".into(),
+        order_id: first.id,
+        amount: first.amount,
+        ..payment
+    };
+    store.insert_payment(&late).await.unwrap();
+    assert_eq!(
+        store
+            .record_paid("sbx_2", first.amount, UnixMillis(9_001))
+            .await
+            .unwrap(),
+        PaidOutcome::RefundRequired
+    );
+    assert_eq!(
+        store.order_by_id(first.id).await.unwrap().unwrap().status,
+        OrderStatus::Expired
+    );
+    assert_eq!(
+        store.payment_by_id("sbx_2").await.unwrap().unwrap().status,
+        "refund_required"
+    );
 }
 
 #[tokio::test]

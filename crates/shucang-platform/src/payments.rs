@@ -1,0 +1,335 @@
+//! Payment and minting (PRODUCT.md §5.4).
+//!
+//! A buyer starts a payment for a reserved order; the provider later calls
+//! back, signed. A verified callback marks the payment succeeded, the order
+//! paid, and queues the mint, in one transaction (the outbox). The mint
+//! worker turns each queued order into one chain transaction whose content
+//! (and so hash) is fixed by the order, retries failures with backoff, and
+//! records the transaction; a retry after a crash finds its own transaction
+//! already on chain instead of minting twice.
+
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::Sha256;
+use shucang_chain::{
+    Address, Chain, MintItem, Operation, Rejection, SigningKey, SubmitError, Transaction,
+};
+use shucang_types::{Clock, Fen, UnixMillis};
+
+use crate::identity::IdentityService;
+use crate::store::{
+    DropStore, MintJob, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore,
+    StoreError, WorkStore,
+};
+
+/// Most mint jobs handled in one pass.
+pub const MINT_BATCH_MAX: u32 = 100;
+/// Longest wait between mint attempts.
+pub const MINT_BACKOFF_MAX_MS: i64 = 5 * 60_000;
+
+/// A callback's signature does not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the callback signature does not verify")]
+pub struct BadSignature;
+
+/// The sandbox payment provider: it "pays" when asked and signs its
+/// callbacks with HMAC-SHA-256, as real providers sign theirs.
+pub struct SandboxProvider {
+    key: [u8; 32],
+}
+
+impl SandboxProvider {
+    /// A provider signing with `key`.
+    pub fn new(key: [u8; 32]) -> SandboxProvider {
+        SandboxProvider { key }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length")
+    }
+
+    /// The signature (hex) of a callback body.
+    pub fn sign(&self, body: &[u8]) -> String {
+        let mut mac = self.mac();
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks a callback's signature (constant time).
+    pub fn verify(&self, body: &[u8], signature_hex: &str) -> Result<(), BadSignature> {
+        let signature = hex::decode(signature_hex.trim()).map_err(|_| BadSignature)?;
+        let mut mac = self.mac();
+        mac.update(body);
+        mac.verify_slice(&signature).map_err(|_| BadSignature)
+    }
+}
+
+/// Why a payment could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// No such order of the caller's.
+    #[error("no such order")]
+    OrderNotFound,
+    /// The order is not awaiting payment.
+    #[error("the order is not awaiting payment (paid, minted or expired)")]
+    NotPayable,
+    /// No such payment.
+    #[error("no such payment")]
+    PaymentNotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A payment started: where the buyer pays.
+#[derive(Debug, Clone)]
+pub struct StartedPayment {
+    /// The payment.
+    pub payment: PaymentRecord,
+    /// The provider's page for it.
+    pub pay_url: String,
+}
+
+/// Payments, callbacks and the mint worker.
+pub struct PaymentsService {
+    store: Arc<dyn PaymentStore>,
+    drops: Arc<dyn DropStore>,
+    works: Arc<dyn WorkStore>,
+    identity: Arc<IdentityService>,
+    chain: Arc<Chain>,
+    operator: SigningKey,
+    provider: Arc<SandboxProvider>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl PaymentsService {
+    /// Builds the service. `operator` is an operator key of the chain.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn PaymentStore>,
+        drops: Arc<dyn DropStore>,
+        works: Arc<dyn WorkStore>,
+        identity: Arc<IdentityService>,
+        chain: Arc<Chain>,
+        operator: SigningKey,
+        provider: Arc<SandboxProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> PaymentsService {
+        PaymentsService {
+            store,
+            drops,
+            works,
+            identity,
+            chain,
+            operator,
+            provider,
+            clock,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The sandbox provider (for its pay page and signatures).
+    pub fn provider(&self) -> &SandboxProvider {
+        &self.provider
+    }
+
+    /// Starts a payment for the caller's reserved order.
+    pub async fn start(
+        &self,
+        account_id: i64,
+        order_id: i64,
+    ) -> Result<StartedPayment, PaymentError> {
+        let order = self
+            .drops
+            .order_by_id(order_id)
+            .await?
+            .filter(|o| o.account_id == account_id)
+            .ok_or(PaymentError::OrderNotFound)?;
+        let now = self.clock.now();
+        if order.status != OrderStatus::Reserved || now >= order.expires_at {
+            return Err(PaymentError::NotPayable);
+        }
+        let mut random = [0u8; 12];
+        OsRng.fill_bytes(&mut random);
+        let payment = PaymentRecord {
+            id: format!("sbx_{}", hex::encode(random)),
+            order_id,
+            amount: order.amount,
+            status: "created".into(),
+            created_at: now,
+        };
+        self.store.insert_payment(&payment).await?;
+        let pay_url = format!("/api/v1/sandbox/payments/{}", payment.id);
+        Ok(StartedPayment { payment, pay_url })
+    }
+
+    /// A payment.
+    pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.store.payment_by_id(id).await
+    }
+
+    /// Records a verified callback: the payment succeeded with `amount`.
+    /// Repeated callbacks change nothing.
+    pub async fn paid(&self, payment_id: &str, amount: Fen) -> Result<PaidOutcome, StoreError> {
+        let outcome = self
+            .store
+            .record_paid(payment_id, amount, self.clock.now())
+            .await?;
+        match outcome {
+            PaidOutcome::Paid => {
+                tracing::info!(payment_id, "payment recorded; mint queued");
+                self.wake.notify_one();
+            }
+            PaidOutcome::RefundRequired => {
+                tracing::warn!(
+                    payment_id,
+                    "payment arrived for an order no longer awaiting it; refund required"
+                );
+            }
+            _ => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Waits until a payment queues a mint (or `timeout_ms` passes).
+    pub async fn wait_for_work(&self, timeout_ms: u64) {
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(timeout_ms),
+            self.wake.notified(),
+        )
+        .await;
+    }
+
+    /// Handles every mint job due now; returns how many were completed.
+    pub async fn process_mint_jobs(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let jobs = self.store.due_mint_jobs(now, MINT_BATCH_MAX).await?;
+        let mut done = 0;
+        for job in jobs {
+            match self.mint(&job).await {
+                Ok((tx_hash, height)) => {
+                    self.store
+                        .complete_mint(job.order_id, &tx_hash, height, self.clock.now())
+                        .await?;
+                    tracing::info!(order_id = job.order_id, height, "order minted");
+                    done += 1;
+                }
+                Err(reason) => {
+                    let backoff = (1_000_i64 << job.attempts.min(20)).min(MINT_BACKOFF_MAX_MS);
+                    tracing::warn!(order_id = job.order_id, attempts = job.attempts + 1, %reason, "mint failed; will retry");
+                    self.store
+                        .retry_mint(job.order_id, &reason, now.plus_ms(backoff))
+                        .await?;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The mint transaction for one order; the same order always gives the
+    /// same transaction, so a repeat is recognised by the chain.
+    async fn mint(&self, job: &MintJob) -> Result<(String, u64), String> {
+        let order = self.order(job.order_id).await?;
+        let drop = self
+            .drops
+            .drop_by_id(order.drop_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the order's drop is missing")?;
+        let work = self
+            .works
+            .work_by_id(drop.drop.work_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the drop's work is missing")?;
+        let collection = crate::works::collection_of(work.id);
+        let content_hash: [u8; 32] = work
+            .metadata_hash
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or("the work has no metadata hash")?;
+        let identity = self
+            .identity
+            .identity(order.account_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the buyer has no wallet")?;
+        let owner: Address = identity.address;
+        let items = order
+            .editions
+            .iter()
+            .map(|&e| MintItem {
+                token_id: e,
+                edition: e,
+                owner,
+                content_hash,
+            })
+            .collect();
+        let tx = Transaction {
+            suite: self.operator.suite(),
+            nonce: u64::try_from(order.id).map_err(|_| "negative order id")?,
+            signer: self.operator.public_key(),
+            operation: Operation::Mint { collection, items },
+        }
+        .sign(&self.operator);
+        let hash = tx.tx.hash();
+        let height = match self.chain.submit(tx).await {
+            Ok(receipt) => receipt.height,
+            Err(SubmitError::Rejected(Rejection::Replayed)) => {
+                // Minted before a crash or a lost answer: find it.
+                self.chain
+                    .tx(&hash)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the chain says replayed but has no such transaction")?
+                    .info
+                    .height
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok((hex::encode(hash), height))
+    }
+
+    async fn order(&self, id: i64) -> Result<OrderRecord, String> {
+        self.drops
+            .order_by_id(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "the order is missing".to_owned())
+    }
+
+    /// The mint transaction of an order (hash hex, height), once minted.
+    pub async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError> {
+        self.store.mint_of_order(order_id).await
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> UnixMillis {
+        self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_signatures() {
+        let p = SandboxProvider::new([9; 32]);
+        let sig = p.sign(b"{\"payment_id\":\"sbx_1\"}");
+        assert_eq!(p.verify(b"{\"payment_id\":\"sbx_1\"}", &sig), Ok(()));
+        assert_eq!(
+            p.verify(b"{\"payment_id\":\"sbx_2\"}", &sig),
+            Err(BadSignature)
+        );
+        assert_eq!(p.verify(b"{}", "zz"), Err(BadSignature));
+        assert_eq!(
+            SandboxProvider::new([8; 32]).verify(b"{\"payment_id\":\"sbx_1\"}", &sig),
+            Err(BadSignature)
+        );
+    }
+}
