@@ -52,6 +52,13 @@ pub struct AppState {
     pub works: Arc<shucang_platform::WorksService>,
     /// Drops and orders.
     pub drops: Arc<shucang_platform::DropsService>,
+    /// Payments and minting.
+    pub payments: Arc<shucang_platform::PaymentsService>,
+    /// This server's own base URL (`http://127.0.0.1:8080`), where the
+    /// sandbox provider delivers its callbacks.
+    pub self_url: String,
+    /// An HTTP client (the sandbox provider's callbacks).
+    pub http: reqwest::Client,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,

@@ -21,13 +21,18 @@ use shucang_config::{Config, Secrets};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
-    AccountError, AccountPolicy, AccountService, DropsService, IdentityService, PiiCipher,
-    Registration, SandboxVerifier, WorksService,
+    AccountError, AccountPolicy, AccountService, DropsService, IdentityService, PaymentsService,
+    PiiCipher, Registration, SandboxProvider, SandboxVerifier, WorksService,
 };
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
 use shucang_verify::Suite;
 use tokio::net::TcpListener;
+
+/// How often the mint worker looks for due jobs when not woken.
+const MINT_POLL_INTERVAL_MS: u64 = 1_000;
+/// How long the sandbox provider waits for the notify endpoint.
+const SANDBOX_CALLBACK_TIMEOUT_MS: u64 = 10_000;
 
 /// How often lapsed reservations are expired.
 const ORDER_EXPIRY_INTERVAL_MS: u64 = 5_000;
@@ -196,6 +201,7 @@ pub struct Application {
     chain: Arc<Chain>,
     works: Arc<WorksService>,
     drops: Arc<DropsService>,
+    payments: Arc<PaymentsService>,
 }
 
 impl Application {
@@ -217,6 +223,19 @@ impl Application {
             clock.clone(),
             i64::from(config.orders.payment_window_minutes) * 60_000,
         ));
+        let payments = Arc::new(PaymentsService::new(
+            services.store.clone(),
+            services.store.clone(),
+            services.store.clone(),
+            services.identity.clone(),
+            chain.clone(),
+            operator.clone(),
+            Arc::new(SandboxProvider::new(derive_key(
+                secrets.session.expose(),
+                b"shucang/sandbox-payments",
+            ))),
+            clock.clone(),
+        ));
         let works = Arc::new(WorksService::new(
             services.store.clone(),
             clock,
@@ -234,6 +253,7 @@ impl Application {
             chain,
             works,
             drops,
+            payments,
         })
     }
 
@@ -264,6 +284,11 @@ impl Application {
         &self.drops
     }
 
+    /// Payments and minting.
+    pub fn payments(&self) -> &Arc<PaymentsService> {
+        &self.payments
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
@@ -276,7 +301,11 @@ impl Application {
             chain,
             works,
             drops,
+            payments,
         } = self;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());
+        let minting = tokio::spawn(mint_worker(payments.clone()));
         let expiry = tokio::spawn(expire_orders(drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let router = shucang_web::router(shucang_web::AppState {
@@ -285,6 +314,12 @@ impl Application {
             identity: services.identity.clone(),
             works,
             drops,
+            payments,
+            self_url,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))
+                .build()
+                .context("building the HTTP client")?,
         });
         let served = axum::serve(
             listener,
@@ -294,10 +329,41 @@ impl Application {
         .await;
         purge.abort();
         expiry.abort();
+        minting.abort();
         chain.close();
         services.store.close().await;
         served.context("serving HTTP")
     }
+}
+
+/// Mints paid orders as payments arrive (and retries failures).
+async fn mint_worker(payments: Arc<PaymentsService>) {
+    loop {
+        match payments.process_mint_jobs().await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "mint worker pass failed"),
+        }
+        payments.wait_for_work(MINT_POLL_INTERVAL_MS).await;
+    }
+}
+
+/// The address to reach a listener bound to `ip` from this machine.
+fn loopback_for(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".into(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+/// A subkey of a secret for one purpose (HMAC-SHA-256 of the label).
+fn derive_key(secret: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret)
+        .expect("HMAC takes any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 /// Expires lapsed reservations now (catching up after a restart) and then

@@ -5,6 +5,7 @@ pub(crate) mod chain;
 pub(crate) mod drops;
 mod health;
 pub(crate) mod identity;
+pub(crate) mod payments;
 mod sessions;
 pub(crate) mod works;
 
@@ -47,6 +48,16 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/drops/{id}", get(drops::get))
         .route("/api/v1/drops/{id}/orders", post(drops::buy))
         .route("/api/v1/orders/{id}", get(drops::order))
+        .route("/api/v1/orders/{id}/payments", post(payments::start))
+        .route(
+            "/api/v1/sandbox/payments/{payment_id}",
+            get(payments::pay_page),
+        )
+        .route(
+            "/api/v1/sandbox/payments/{payment_id}/complete",
+            post(payments::complete),
+        )
+        .route("/api/v1/payments/notify", post(payments::notify))
         .route("/api/v1/works/{id}", get(works::public_work))
         .route("/api/v1/works/{id}/image", get(works::image))
         .route("/api/v1/works/{id}/metadata", get(works::metadata))

@@ -20,6 +20,7 @@ pub struct TestApp {
     pub chain: Arc<shucang_chain::Chain>,
     pub accounts: Arc<shucang_platform::AccountService>,
     pub drops: Arc<shucang_platform::DropsService>,
+    pub payments: Arc<shucang_platform::PaymentsService>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -56,6 +57,7 @@ impl TestApp {
         let chain = app.chain().clone();
         let accounts = app.services().accounts.clone();
         let drops = app.drops().clone();
+        let payments = app.payments().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -73,6 +75,7 @@ impl TestApp {
             chain,
             accounts,
             drops,
+            payments,
             secrets,
             stop: Some(stop),
             task: Some(task),

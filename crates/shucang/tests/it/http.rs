@@ -108,6 +108,10 @@ async fn openapi_documents_every_route() {
         ("/api/v1/drops/{id}", "get"),
         ("/api/v1/drops/{id}/orders", "post"),
         ("/api/v1/orders/{id}", "get"),
+        ("/api/v1/orders/{id}/payments", "post"),
+        ("/api/v1/sandbox/payments/{payment_id}", "get"),
+        ("/api/v1/sandbox/payments/{payment_id}/complete", "post"),
+        ("/api/v1/payments/notify", "post"),
         ("/api/v1/chain/stats", "get"),
         ("/api/v1/chain/blocks", "get"),
         ("/api/v1/chain/blocks/{id}", "get"),
@@ -140,7 +144,8 @@ async fn openapi_documents_every_route() {
             .replace("{hash}", &"0".repeat(64))
             .replace("{address}", &format!("0x{}", "0".repeat(40)))
             .replace("{collection}", "c")
-            .replace("{token_id}", "1");
+            .replace("{token_id}", "1")
+            .replace("{payment_id}", "sbx_0");
         let res = app
             .client
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))

@@ -10,5 +10,6 @@ mod drops;
 mod harness;
 mod http;
 mod identity;
+mod payments;
 mod process;
 mod works;

@@ -1,0 +1,233 @@
+//! Payments: starting one for an order, the sandbox provider's pay page and
+//! "complete" button (which makes the provider send its signed callback),
+//! and the notify endpoint that verifies callbacks.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse};
+use serde::{Deserialize, Serialize};
+use shucang_platform::{PaidOutcome, PaymentError};
+use shucang_types::Fen;
+use utoipa::ToSchema;
+
+use crate::auth::Authenticated;
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+/// The header carrying the sandbox provider's signature.
+pub const SANDBOX_SIGNATURE_HEADER: &str = "x-sandbox-signature";
+
+impl From<PaymentError> for ApiError {
+    fn from(e: PaymentError) -> ApiError {
+        let (status, code) = match &e {
+            PaymentError::OrderNotFound | PaymentError::PaymentNotFound => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            PaymentError::NotPayable => (StatusCode::CONFLICT, "order_not_payable"),
+            PaymentError::Store(_) => return ApiError::internal(&e),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+/// A started payment.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PaymentView {
+    payment_id: String,
+    /// Where the buyer pays (the sandbox pay page).
+    pay_url: String,
+    amount_fen: u64,
+}
+
+/// Starts paying the caller's reserved order.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "payments", params(("id" = i64, Path)),
+    security(("session" = [])),
+    responses(
+        (status = 201, body = PaymentView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`order_not_payable`", body = ErrorBody),
+    ))]
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
+    let order_id = id.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+            "an order id is a positive integer",
+        )
+    })?;
+    let started = state.payments.start(auth.account.id, order_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PaymentView {
+            payment_id: started.payment.id,
+            pay_url: started.pay_url,
+            amount_fen: started.payment.amount.get(),
+        }),
+    ))
+}
+
+fn payment_id_ok(id: &str) -> bool {
+    id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The sandbox provider's pay page.
+#[utoipa::path(get, path = "/api/v1/sandbox/payments/{payment_id}", tag = "payments",
+    params(("payment_id" = String, Path)),
+    responses((status = 200, description = "An HTML page with a pay button", content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub(crate) async fn pay_page(
+    State(state): State<AppState>,
+    Path(payment_id): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    if !payment_id_ok(&payment_id) {
+        return Err(PaymentError::PaymentNotFound.into());
+    }
+    let payment = state
+        .payments
+        .payment(&payment_id)
+        .await?
+        .ok_or(PaymentError::PaymentNotFound)?;
+    // Every interpolated value is an id of [A-Za-z0-9_] or a formatted
+    // amount, so nothing here needs escaping.
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>沙箱支付</title>\
+         <body><h1>沙箱支付（测试环境，不产生真实扣款）</h1>\
+         <p>订单 {} · 金额 {} · 状态 {}</p>\
+         <form method=\"post\" action=\"/api/v1/sandbox/payments/{}/complete\"><button>确认支付</button></form></body></html>",
+        payment.order_id, payment.amount, payment.status, payment.id
+    )))
+}
+
+/// What the sandbox provider posts to the notify endpoint.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Callback {
+    payment_id: String,
+    amount_fen: u64,
+    /// `success` (anything else is acknowledged and ignored).
+    status: String,
+}
+
+/// The outcome of delivering a callback.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Delivery {
+    /// The HTTP status the notify endpoint answered.
+    notify_status: u16,
+    /// Its body.
+    notify_response: serde_json::Value,
+}
+
+/// Pays in the sandbox: the provider signs a success callback and sends it
+/// over HTTP to the platform's notify endpoint, as a real provider would.
+#[utoipa::path(post, path = "/api/v1/sandbox/payments/{payment_id}/complete", tag = "payments",
+    params(("payment_id" = String, Path)),
+    responses((status = 200, body = Delivery), (status = 404, body = ErrorBody)))]
+pub(crate) async fn complete(
+    State(state): State<AppState>,
+    Path(payment_id): Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    if !payment_id_ok(&payment_id) {
+        return Err(PaymentError::PaymentNotFound.into());
+    }
+    let payment = state
+        .payments
+        .payment(&payment_id)
+        .await?
+        .ok_or(PaymentError::PaymentNotFound)?;
+    let body = serde_json::to_vec(&Callback {
+        payment_id: payment.id.clone(),
+        amount_fen: payment.amount.get(),
+        status: "success".into(),
+    })
+    .map_err(|e| ApiError::internal(&e))?;
+    let signature = state.payments.provider().sign(&body);
+    let url = format!("{}/api/v1/payments/notify", state.self_url);
+    let response = state
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header(SANDBOX_SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| ApiError::internal(&format!("delivering the sandbox callback: {e}")))?;
+    let notify_status = response.status().as_u16();
+    let notify_response = response.json().await.unwrap_or(serde_json::Value::Null);
+    Ok(Json(Delivery {
+        notify_status,
+        notify_response,
+    }))
+}
+
+/// How a callback was handled.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NotifyResult {
+    /// `paid`, `already_recorded`, `refund_required` or `ignored`.
+    result: &'static str,
+}
+
+/// The payment provider's callback. The signature is checked over the raw
+/// body before anything is read; a bad one is refused and changes nothing.
+/// Repeated callbacks are acknowledged without effect.
+#[utoipa::path(post, path = "/api/v1/payments/notify", tag = "payments",
+    request_body(content = Callback, description = "Signed with the `X-Sandbox-Signature` header (HMAC-SHA-256, hex)"),
+    responses(
+        (status = 200, body = NotifyResult),
+        (status = 400, description = "`invalid_signature`, `malformed_callback`, `unknown_payment`, `amount_mismatch`", body = ErrorBody),
+    ))]
+pub(crate) async fn notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let signature = headers
+        .get(SANDBOX_SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    state
+        .payments
+        .provider()
+        .verify(&body, signature)
+        .map_err(|e| {
+            tracing::warn!("refused a payment callback with a bad signature");
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string())
+        })?;
+    let callback: Callback = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_callback", e.to_string()))?;
+    if callback.status != "success" {
+        return Ok(Json(NotifyResult { result: "ignored" }));
+    }
+    let amount =
+        Fen::from_stored(i64::try_from(callback.amount_fen).unwrap_or(-1)).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_callback",
+                "amount out of range",
+            )
+        })?;
+    let result = match state.payments.paid(&callback.payment_id, amount).await? {
+        PaidOutcome::Paid => "paid",
+        PaidOutcome::AlreadyRecorded => "already_recorded",
+        PaidOutcome::RefundRequired => "refund_required",
+        PaidOutcome::UnknownPayment => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_payment",
+                "no such payment",
+            ));
+        }
+        PaidOutcome::AmountMismatch => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "amount_mismatch",
+                "the amount differs from the payment's",
+            ));
+        }
+    };
+    Ok(Json(NotifyResult { result }))
+}

@@ -1,0 +1,269 @@
+//! Paying for an order in the sandbox, the signed callback, and minting.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shucang_types::Role;
+
+use crate::drops::{approved_work, buy, buyer, create_drop, drop_body};
+use crate::harness::{MINUTE_MS, TestApp, assert_error};
+
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.post(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn notify(app: &TestApp, body: &Value, signature: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/payments/notify"))
+        .header("x-sandbox-signature", signature)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A drop on sale (supply 10, limit 2) and a verified buyer; returns (drop id, work id, buyer token).
+pub async fn market(app: &TestApp) -> (i64, i64, String) {
+    let reviewer = app.staff("13900000041", Role::Reviewer).await;
+    let admin = app.staff("13900000042", Role::SystemAdmin).await;
+    let work = approved_work(app, &reviewer, 1000).await;
+    let d = create_drop(app, &admin, drop_body(work, 10, 2, -HOUR_MS, 24 * HOUR_MS)).await;
+    let d = d.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    (d, work, buyer(app, 900).await)
+}
+
+#[tokio::test]
+async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = market(&app).await;
+    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 2}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["order_id"].as_i64().unwrap();
+
+    let res = post(
+        &app,
+        &format!("/api/v1/orders/{order_id}/payments"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let payment: Value = res.json().await.unwrap();
+    assert_eq!(payment["amount_fen"], 1980);
+    let pay_url = payment["pay_url"].as_str().unwrap().to_owned();
+    let page = app.get(&pay_url, None).await;
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("¥19.80"));
+
+    // The provider's signed callback arrives over HTTP; the order is paid.
+    let res = post(&app, &format!("{pay_url}/complete"), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let delivery: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            delivery["notify_status"].as_u64(),
+            delivery["notify_response"]["result"].as_str()
+        ),
+        (Some(200), Some("paid"))
+    );
+    // A repeated callback changes nothing.
+    let again: Value = post(&app, &format!("{pay_url}/complete"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["notify_response"]["result"], "already_recorded");
+
+    // The mint worker mints it; driving it again does nothing more.
+    app.payments.process_mint_jobs().await.unwrap();
+    assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "minted");
+    let me: Value = app
+        .get("/api/v1/me", Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let address = me["real_name"]["address"].as_str().unwrap().to_owned();
+    for edition in [1, 2] {
+        let token: Value = app
+            .get(&format!("/api/v1/chain/tokens/work-{work}/{edition}"), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(token["owner"], address);
+        assert_eq!(token["history"].as_array().unwrap().len(), 1);
+    }
+    let stats: Value = app
+        .get("/api/v1/chain/stats", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["token_count"], 2);
+
+    // A second payment for a paid order is refused.
+    assert_error(
+        post(
+            &app,
+            &format!("/api/v1/orders/{order_id}/payments"),
+            Some(&alice),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "order_not_payable",
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forged_or_wrong_callbacks_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (d, _, alice) = market(&app).await;
+    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["order_id"].as_i64().unwrap();
+    let payment: Value = post(
+        &app,
+        &format!("/api/v1/orders/{order_id}/payments"),
+        Some(&alice),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let payment_id = payment["payment_id"].as_str().unwrap();
+
+    let body = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success"});
+    assert_error(
+        notify(&app, &body, "00").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_signature",
+    )
+    .await;
+    assert_error(
+        notify(&app, &body, "").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_signature",
+    )
+    .await;
+    let sign = |v: &Value| {
+        app.payments
+            .provider()
+            .sign(&serde_json::to_vec(v).unwrap())
+    };
+    let wrong_amount = json!({"payment_id": payment_id, "amount_fen": 1, "status": "success"});
+    assert_error(
+        notify(&app, &wrong_amount, &sign(&wrong_amount)).await,
+        StatusCode::BAD_REQUEST,
+        "amount_mismatch",
+    )
+    .await;
+    let unknown = json!({"payment_id": "sbx_nope", "amount_fen": 990, "status": "success"});
+    assert_error(
+        notify(&app, &unknown, &sign(&unknown)).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_payment",
+    )
+    .await;
+    let extra = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success", "x": 1});
+    assert_error(
+        notify(&app, &extra, &sign(&extra)).await,
+        StatusCode::BAD_REQUEST,
+        "malformed_callback",
+    )
+    .await;
+    let failed = json!({"payment_id": payment_id, "amount_fen": 990, "status": "failed"});
+    let res: Value = notify(&app, &failed, &sign(&failed))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["result"], "ignored");
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "reserved", "nothing changed");
+
+    // Others cannot pay someone's order; unknown payments have no page.
+    let bob = buyer(&app, 901).await;
+    assert_error(
+        post(
+            &app,
+            &format!("/api/v1/orders/{order_id}/payments"),
+            Some(&bob),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/sandbox/payments/sbx_nope", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        post(&app, "/api/v1/sandbox/payments/..%2F/complete", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // After the payment window the order cannot be paid; a late callback is kept for refund.
+    app.clock.advance_ms(10 * MINUTE_MS);
+    assert_error(
+        post(
+            &app,
+            &format!("/api/v1/orders/{order_id}/payments"),
+            Some(&alice),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "order_not_payable",
+    )
+    .await;
+    app.drops.expire_due().await.unwrap();
+    let res: Value = notify(&app, &body, &sign(&body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["result"], "refund_required");
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "expired");
+    assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
+    app.stop().await;
+}
