@@ -89,6 +89,12 @@ impl CollectionId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The collection's contract-style address: the last 20 bytes of the
+    /// suite's hash of `collection:<id>`, shown like any other address.
+    pub fn address(&self, suite: Suite) -> Address {
+        Address(suite.address(format!("collection:{}", self.0).as_bytes()))
+    }
 }
 
 /// One token of a mint.

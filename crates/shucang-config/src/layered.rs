@@ -108,6 +108,28 @@ impl Default for OrdersSettings {
     }
 }
 
+/// Gifting rules.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GiftSettings {
+    /// Days after buying before a collectible may be gifted (0–3650).
+    pub after_purchase_days: u32,
+    /// Days after receiving a gift before gifting it on (0–3650).
+    pub after_gift_days: u32,
+    /// Gifts per account per day (1–100).
+    pub daily_limit: u32,
+}
+
+impl Default for GiftSettings {
+    fn default() -> GiftSettings {
+        GiftSettings {
+            after_purchase_days: 180,
+            after_gift_days: 720,
+            daily_limit: 3,
+        }
+    }
+}
+
 /// The content filter's keyword lists; absent lists use the built-in ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -138,6 +160,8 @@ pub struct Config {
     pub content: ContentSettings,
     /// Orders and payment.
     pub orders: OrdersSettings,
+    /// Gifting.
+    pub gifts: GiftSettings,
 }
 
 impl Default for Config {
@@ -151,6 +175,7 @@ impl Default for Config {
             chain: ChainSettings::default(),
             content: ContentSettings::default(),
             orders: OrdersSettings::default(),
+            gifts: GiftSettings::default(),
         }
     }
 }
@@ -227,6 +252,14 @@ impl Config {
         check(
             (1..=120).contains(&self.orders.payment_window_minutes),
             "orders.payment_window_minutes must be between 1 and 120",
+        )?;
+        check(
+            self.gifts.after_purchase_days <= 3650 && self.gifts.after_gift_days <= 3650,
+            "gifts.after_purchase_days and gifts.after_gift_days must be between 0 and 3650",
+        )?;
+        check(
+            (1..=100).contains(&self.gifts.daily_limit),
+            "gifts.daily_limit must be between 1 and 100",
         )?;
         check(
             self.chain.verify_threads <= 64,

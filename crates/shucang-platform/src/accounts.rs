@@ -317,6 +317,25 @@ impl AccountService {
             .map(Account::from))
     }
 
+    /// Whether `password` is the account's (a confirmation for sensitive
+    /// actions such as gifting). Takes as long as a login check.
+    pub async fn confirm_password(
+        &self,
+        account_id: i64,
+        password: &str,
+    ) -> Result<bool, StoreError> {
+        let hash = match self.store.account_by_id(account_id).await? {
+            Some(r) => r.password_hash,
+            None => self.dummy_hash.clone(),
+        };
+        Ok(self.verify(hash, password).await)
+    }
+
+    /// The account with this phone number.
+    pub async fn account_by_phone(&self, phone: &Phone) -> Result<Option<Account>, StoreError> {
+        Ok(self.store.account_by_phone(phone).await?.map(Account::from))
+    }
+
     /// Ends a session; returns whether it existed.
     pub async fn logout(&self, token: &SessionToken) -> Result<bool, StoreError> {
         self.store.delete_session(&self.token_hash(token)).await

@@ -285,6 +285,18 @@ impl IdentityService {
         })
     }
 
+    /// The account behind a wallet address and its identity, if any.
+    pub async fn by_address(
+        &self,
+        address: &Address,
+    ) -> Result<Option<(i64, IdentityView)>, IdentityError> {
+        let Some(r) = self.store.identity_by_address(&address.to_string()).await? else {
+            return Ok(None);
+        };
+        let view = self.view(&r)?;
+        Ok(Some((r.account_id, view)))
+    }
+
     /// The account's wallet signing key (to sign its transfers).
     pub async fn wallet_key(&self, account_id: i64) -> Result<Option<SigningKey>, IdentityError> {
         let Some(r) = self.store.identity_by_account(account_id).await? else {

@@ -12,6 +12,7 @@
 //! traits. Time comes from an injected [`shucang_types::Clock`].
 
 pub mod accounts;
+pub mod collectibles;
 pub mod content;
 pub mod drops;
 pub mod identity;
@@ -25,6 +26,10 @@ pub use accounts::{
     Account, AccountError, AccountPolicy, AccountService, LoginError, NewSession, Registration,
     SessionToken,
 };
+pub use collectibles::{
+    Collectible, CollectibleError, CollectiblesService, GiftPolicy, GiftReceipt, HistoryEntry,
+    Recipient, TradingFeature, trading_allowed,
+};
 pub use drops::{DropDraft, DropError, DropPhase, DropsService, PurchaseError};
 pub use identity::{
     CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
@@ -33,9 +38,9 @@ pub use identity::{
 pub use payments::{BadSignature, PaymentError, PaymentsService, SandboxProvider, StartedPayment};
 pub use pii::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, DropRecord, DropStore, IdentityRecord, IdentityStore, MintJob,
-    NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
-    PaymentStore, Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkRecord,
-    WorkStatus, WorkStore,
+    AccountRecord, AccountStore, DropRecord, DropStore, GiftRecord, GiftStore, IdentityRecord,
+    IdentityStore, MintJob, NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome,
+    PaymentRecord, PaymentStore, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
+    StoreError, WorkRecord, WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksService};

@@ -522,3 +522,46 @@ pub trait PaymentStore: Send + Sync + 'static {
     /// The mint transaction of an order (hash hex, block height), once minted.
     async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError>;
 }
+
+/// A gift as stored. Written (pending) before the transfer is submitted,
+/// with the transfer's hash, so a crash in between can be settled from the
+/// chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftRecord {
+    /// The id.
+    pub id: i64,
+    /// The giver.
+    pub from_account: i64,
+    /// The recipient.
+    pub to_account: i64,
+    /// The token's collection.
+    pub collection: String,
+    /// The token.
+    pub token_id: u64,
+    /// The transfer's hash (hex).
+    pub tx_hash: String,
+    /// The day in China it counts against (YYYYMMDD).
+    pub day: i64,
+    /// `pending`, `done` or `failed`.
+    pub status: String,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// What gifting needs from storage.
+#[async_trait]
+pub trait GiftStore: Send + Sync + 'static {
+    /// Records a pending gift unless the giver already has `daily_limit`
+    /// gifts (pending or done) that day; returns its id, or `None` at the limit.
+    async fn insert_pending_gift(
+        &self,
+        gift: &GiftRecord,
+        daily_limit: u32,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Settles a gift as `done` or `failed`.
+    async fn finish_gift(&self, id: i64, status: &str) -> Result<(), StoreError>;
+
+    /// Gifts still pending (after a crash).
+    async fn pending_gifts(&self) -> Result<Vec<GiftRecord>, StoreError>;
+}

@@ -19,6 +19,7 @@
 
 mod accounts;
 mod drops;
+mod gifts;
 mod identities;
 mod migrate;
 mod payments;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shucang_platform::{
-    AccountStore, DropStore, IdentityStore, PaymentStore, StoreError, WorkStore,
+    AccountStore, DropStore, GiftStore, IdentityStore, PaymentStore, StoreError, WorkStore,
 };
 
 pub use postgres::PgStore;
@@ -48,7 +49,9 @@ pub enum Backend {
 
 /// Everything the platform stores, on one back end.
 #[async_trait]
-pub trait Store: AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore {
+pub trait Store:
+    AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore + GiftStore
+{
     /// The engine underneath.
     fn backend(&self) -> Backend;
     /// Waits for in-flight work and closes the connections.

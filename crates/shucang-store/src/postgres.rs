@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "payments",
         sql: include_str!("../migrations/postgres/0005_payments.sql"),
     },
+    Migration {
+        version: 6,
+        name: "gifts",
+        sql: include_str!("../migrations/postgres/0006_gifts.sql"),
+    },
 ];
 
 /// The PostgreSQL store.
@@ -102,3 +107,4 @@ crate::identities::impl_identity_store!(PgStore);
 crate::works::impl_work_store!(PgStore);
 crate::drops::impl_drop_store!(PgStore);
 crate::payments::impl_payment_store!(PgStore);
+crate::gifts::impl_gift_store!(PgStore);

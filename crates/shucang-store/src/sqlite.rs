@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "payments",
         sql: include_str!("../migrations/sqlite/0005_payments.sql"),
     },
+    Migration {
+        version: 6,
+        name: "gifts",
+        sql: include_str!("../migrations/sqlite/0006_gifts.sql"),
+    },
 ];
 
 /// The SQLite store.
@@ -105,3 +110,4 @@ crate::identities::impl_identity_store!(SqliteStore);
 crate::works::impl_work_store!(SqliteStore);
 crate::drops::impl_drop_store!(SqliteStore);
 crate::payments::impl_payment_store!(SqliteStore);
+crate::gifts::impl_gift_store!(SqliteStore);

@@ -54,6 +54,8 @@ pub struct AppState {
     pub drops: Arc<shucang_platform::DropsService>,
     /// Payments and minting.
     pub payments: Arc<shucang_platform::PaymentsService>,
+    /// Collections and gifts.
+    pub collectibles: Arc<shucang_platform::CollectiblesService>,
     /// This server's own base URL (`http://127.0.0.1:8080`), where the
     /// sandbox provider delivers its callbacks.
     pub self_url: String,

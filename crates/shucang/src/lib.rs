@@ -21,8 +21,9 @@ use shucang_config::{Config, Secrets};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
-    AccountError, AccountPolicy, AccountService, DropsService, IdentityService, PaymentsService,
-    PiiCipher, Registration, SandboxProvider, SandboxVerifier, WorksService,
+    AccountError, AccountPolicy, AccountService, CollectiblesService, DropsService, GiftPolicy,
+    IdentityService, PaymentsService, PiiCipher, Registration, SandboxProvider, SandboxVerifier,
+    WorksService,
 };
 use shucang_store::Store;
 use shucang_types::{Clock, Phone, Role};
@@ -202,6 +203,7 @@ pub struct Application {
     works: Arc<WorksService>,
     drops: Arc<DropsService>,
     payments: Arc<PaymentsService>,
+    collectibles: Arc<CollectiblesService>,
 }
 
 impl Application {
@@ -236,6 +238,24 @@ impl Application {
             ))),
             clock.clone(),
         ));
+        let day_ms = |d: u32| i64::from(d) * 86_400_000;
+        let collectibles = Arc::new(CollectiblesService::new(
+            services.store.clone(),
+            services.store.clone(),
+            services.accounts.clone(),
+            services.identity.clone(),
+            chain.clone(),
+            clock.clone(),
+            GiftPolicy {
+                after_purchase_ms: day_ms(config.gifts.after_purchase_days),
+                after_gift_ms: day_ms(config.gifts.after_gift_days),
+                daily_limit: config.gifts.daily_limit,
+            },
+        ));
+        let settled = collectibles.settle_pending_gifts().await?;
+        if settled > 0 {
+            tracing::warn!(gifts = settled, "settled gifts left pending by a crash");
+        }
         let works = Arc::new(WorksService::new(
             services.store.clone(),
             clock,
@@ -254,6 +274,7 @@ impl Application {
             works,
             drops,
             payments,
+            collectibles,
         })
     }
 
@@ -289,6 +310,11 @@ impl Application {
         &self.payments
     }
 
+    /// Collections and gifts.
+    pub fn collectibles(&self) -> &Arc<CollectiblesService> {
+        &self.collectibles
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
@@ -302,6 +328,7 @@ impl Application {
             works,
             drops,
             payments,
+            collectibles,
         } = self;
         let addr = listener.local_addr().context("reading the bound address")?;
         let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());
@@ -315,6 +342,7 @@ impl Application {
             works,
             drops,
             payments,
+            collectibles,
             self_url,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))

@@ -2,6 +2,7 @@
 
 mod accounts;
 pub(crate) mod chain;
+pub(crate) mod collectibles;
 pub(crate) mod drops;
 mod health;
 pub(crate) mod identity;
@@ -36,6 +37,15 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/sessions/current", delete(sessions::logout))
         .route("/api/v1/me", get(accounts::me))
         .route("/api/v1/me/identity", post(identity::verify_identity))
+        .route("/api/v1/me/collectibles", get(collectibles::mine))
+        .route(
+            "/api/v1/collectibles/{collection}/{token_id}",
+            get(collectibles::get),
+        )
+        .route(
+            "/api/v1/collectibles/{collection}/{token_id}/gifts",
+            post(collectibles::gift),
+        )
         .route(
             "/api/v1/admin/works",
             post(works::submit)

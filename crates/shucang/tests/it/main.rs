@@ -6,6 +6,7 @@
 mod accounts;
 mod chain;
 mod cli;
+mod collectibles;
 mod drops;
 mod harness;
 mod http;

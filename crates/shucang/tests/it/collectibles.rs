@@ -1,0 +1,428 @@
+//! The whole story: buy, pay, mint, see the chain evidence, verify the proof
+//! offline, gift under the holding-period rules.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::drops::{buy, buyer};
+use crate::harness::{MINUTE_MS, TestApp, assert_error};
+use crate::identity::{id_number, post_identity, user};
+use crate::payments::market;
+
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
+/// Buys `quantity` editions and drives payment and minting to the end;
+/// returns the editions.
+pub async fn buy_and_mint(
+    app: &TestApp,
+    token: &str,
+    drop_id: i64,
+    key: &str,
+    quantity: u32,
+) -> Vec<u64> {
+    let order: Value = buy(
+        app,
+        token,
+        drop_id,
+        Some(key),
+        json!({"quantity": quantity}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let order_id = order["order_id"].as_i64().unwrap();
+    let payment: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{order_id}/payments")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pay_url = payment["pay_url"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("{pay_url}/complete")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    app.payments.process_mint_jobs().await.unwrap();
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "minted");
+    order["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_u64().unwrap())
+        .collect()
+}
+
+async fn gift(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("{path}/gifts")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn buy_mint_show_prove_and_gift() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = market(&app).await;
+    let editions = buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let path = format!("/api/v1/collectibles/work-{work}/{}", editions[0]);
+
+    // The collection and the collectible show the chain evidence.
+    let mine: Vec<Value> = app
+        .get("/api/v1/me/collectibles", Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let c: Value = app.get(&path, None).await.json().await.unwrap();
+    assert_eq!(c["edition"], "1/1000");
+    assert_eq!(c["owner_name"], "买*");
+    assert_eq!(c["state"], "active");
+    let alice_address = app
+        .get("/api/v1/me", Some(&alice))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["real_name"]["address"]
+        .clone();
+    assert_eq!(c["chain"]["owner_address"], alice_address);
+    assert_eq!(c["chain"]["chain_name"], "shucang.local/chain");
+    assert!(
+        c["chain"]["collection_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x")
+    );
+    assert_eq!(c["history"].as_array().unwrap().len(), 1);
+    assert_eq!(c["history"][0]["kind"], "mint");
+    let mint_hash = c["chain"]["mint_tx_hash"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get(
+            &c["history"][0]["tx_url"].as_str().unwrap().to_owned(),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+
+    // The mint's proof verifies offline with the node key.
+    let proof = app
+        .get(c["chain"]["proof_url"].as_str().unwrap(), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let stats: Value = app
+        .get("/api/v1/chain/stats", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, verified) =
+        shucang_web::proof::verify_bundle_json(&proof, stats["node_public_key"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(hex::encode(verified.tx_hash), mint_hash);
+
+    // A gift inside the 180-day holding period is refused.
+    buyer(&app, 901).await;
+    let bob_phone = "13700000901";
+    let body = json!({"to_phone": bob_phone, "password": "Shucang#2026"});
+    let refused = assert_error(
+        gift(&app, &alice, &path, body.clone()).await,
+        StatusCode::CONFLICT,
+        "holding_period",
+    )
+    .await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2027-"),
+        "{refused}"
+    );
+    app.clock.advance_ms(180 * DAY_MS);
+    // Sessions idle out over half a year: log in again.
+    let alice = app.token("13700000900", "Shucang#2026").await;
+    let bob = app.token(bob_phone, "Shucang#2026").await;
+    let res = gift(&app, &alice, &path, body.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let receipt: Value = res.json().await.unwrap();
+    let bob_address = app
+        .get("/api/v1/me", Some(&bob))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["real_name"]["address"]
+        .clone();
+    assert_eq!(receipt["to_address"], bob_address);
+
+    // Bob's collection has it; the history has both transactions.
+    let bobs: Vec<Value> = app
+        .get("/api/v1/me/collectibles", Some(&bob))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert!(
+        app.get("/api/v1/me/collectibles", Some(&alice))
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c: Value = app.get(&path, None).await.json().await.unwrap();
+    let kinds: Vec<&str> = c["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["mint", "gift"]);
+    assert_eq!(c["history"][1]["tx_hash"], receipt["tx_hash"]);
+    assert_eq!(c["history"][1]["from"], alice_address);
+    assert_eq!(c["chain"]["owner_address"], bob_address);
+
+    // A received gift waits 720 days before it moves again.
+    let back = json!({"to_address": alice_address, "password": "Shucang#2026"});
+    assert_error(
+        gift(&app, &bob, &path, back.clone()).await,
+        StatusCode::CONFLICT,
+        "holding_period",
+    )
+    .await;
+    app.clock.advance_ms(720 * DAY_MS);
+    let bob = app.token(bob_phone, "Shucang#2026").await;
+    assert_eq!(
+        gift(&app, &bob, &path, back).await.status(),
+        StatusCode::CREATED
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_gift_rule_has_its_answer_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = market(&app).await;
+    let mut editions = buy_and_mint(&app, &alice, d, "k1", 2).await;
+    let bob = buyer(&app, 901).await;
+    editions.extend(buy_and_mint(&app, &bob, d, "k2", 2).await);
+    app.clock.advance_ms(180 * DAY_MS);
+    let alice = app.token("13700000900", "Shucang#2026").await;
+    let bob = app.token("13700000901", "Shucang#2026").await;
+    let path = |e: u64| format!("/api/v1/collectibles/work-{work}/{e}");
+    let to_bob = json!({"to_phone": "13700000901", "password": "Shucang#2026"});
+
+    // Not the holder: 404, as for anything that does not exist.
+    assert_error(
+        gift(&app, &bob, &path(editions[0]), to_bob.clone()).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        gift(&app, &alice, &path(999), to_bob.clone()).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        gift(
+            &app,
+            &alice,
+            &format!("/api/v1/collectibles/nope/{}", editions[0]),
+            to_bob.clone(),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        gift(&app, &alice, "/api/v1/collectibles/BAD/1", to_bob.clone()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_collection",
+    )
+    .await;
+
+    // The body: one recipient, the password, and never a price.
+    let p = path(editions[0]);
+    for (body, status, code) in [
+        (
+            json!({"to_phone": "13700000901", "password": "Shucang#2026", "price_fen": 100}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            json!({"password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipient_required",
+        ),
+        (
+            json!({"to_phone": "13700000901", "to_address": "0x00", "password": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipient_required",
+        ),
+        (
+            json!({"to_phone": "12345", "password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+        ),
+        (
+            json!({"to_address": "0x12", "password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_address",
+        ),
+        (
+            json!({"to_phone": "13700000901", "password": "Wrong#pass1"}),
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+        ),
+        (
+            json!({"to_phone": "13500000000", "password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipient_not_found",
+        ),
+        (
+            json!({"to_address": format!("0x{}", "ab".repeat(20)), "password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipient_not_found",
+        ),
+        (
+            json!({"to_phone": "13700000900", "password": "Shucang#2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_gift_to_self",
+        ),
+    ] {
+        assert_error(gift(&app, &alice, &p, body).await, status, code).await;
+    }
+    let unverified = user(&app, "13600000009").await;
+    drop(unverified);
+    assert_error(
+        gift(
+            &app,
+            &alice,
+            &p,
+            json!({"to_phone": "13600000009", "password": "Shucang#2026"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recipient_not_verified",
+    )
+    .await;
+    let minor = user(&app, "13600000010").await;
+    let res = post_identity(
+        &app,
+        &minor,
+        &json!({"name": "小红", "id_number": id_number("11010520120101002"), "consent": true}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_error(
+        gift(
+            &app,
+            &alice,
+            &p,
+            json!({"to_phone": "13600000010", "password": "Shucang#2026"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recipient_minor",
+    )
+    .await;
+    let c: Value = app.get(&p, None).await.json().await.unwrap();
+    assert_eq!(c["history"].as_array().unwrap().len(), 1, "nothing moved");
+
+    // Frozen tokens do not move (an operator freezes on chain).
+    let node = shucang_chain::SigningKey::from_secret(
+        shucang_verify::Suite::Ed25519Sha256,
+        app.secrets.node.expose(),
+    )
+    .unwrap();
+    let collection = shucang_chain::CollectionId::parse(&format!("work-{work}")).unwrap();
+    let freeze = shucang_chain::Transaction {
+        suite: node.suite(),
+        nonce: 77,
+        signer: node.public_key(),
+        operation: shucang_chain::Operation::Freeze {
+            collection,
+            token_id: editions[1],
+            reason: 1,
+        },
+    }
+    .sign(&node);
+    app.chain.submit(freeze).await.unwrap();
+    assert_error(
+        gift(&app, &alice, &path(editions[1]), to_bob.clone()).await,
+        StatusCode::CONFLICT,
+        "token_frozen",
+    )
+    .await;
+    let frozen: Value = app
+        .get(&path(editions[1]), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(frozen["state"], "frozen");
+
+    // Three gifts a day per account (China time), then the next day again.
+    let admin = app.token("13900000042", "Staff#2026pass").await;
+    let body = crate::drops::drop_body(work, 10, 5, 179 * DAY_MS, 200 * DAY_MS);
+    let second = crate::drops::create_drop(&app, &admin, body)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let many = buy_and_mint(&app, &bob, second, "k9", 5).await;
+    app.clock.advance_ms(180 * DAY_MS);
+    let bob = app.token("13700000901", "Shucang#2026").await;
+    let _carol = buyer(&app, 902).await;
+    let to_carol = json!({"to_phone": "13700000902", "password": "Shucang#2026"});
+    for e in &many[..3] {
+        assert_eq!(
+            gift(&app, &bob, &path(*e), to_carol.clone()).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert_error(
+        gift(&app, &bob, &path(many[3]), to_carol.clone()).await,
+        StatusCode::CONFLICT,
+        "daily_gift_limit_reached",
+    )
+    .await;
+    let still: Value = app.get(&path(many[3]), None).await.json().await.unwrap();
+    assert_eq!(
+        still["history"].as_array().unwrap().len(),
+        1,
+        "refused gifts move nothing"
+    );
+    app.clock.advance_ms(DAY_MS);
+    let bob = app.token("13700000901", "Shucang#2026").await;
+    assert_eq!(
+        gift(&app, &bob, &path(many[3]), to_carol).await.status(),
+        StatusCode::CREATED
+    );
+    app.stop().await;
+}
