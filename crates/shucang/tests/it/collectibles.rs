@@ -114,12 +114,9 @@ async fn buy_mint_show_prove_and_gift() {
     assert_eq!(c["history"][0]["kind"], "mint");
     let mint_hash = c["chain"]["mint_tx_hash"].as_str().unwrap().to_owned();
     assert_eq!(
-        app.get(
-            &c["history"][0]["tx_url"].as_str().unwrap().to_owned(),
-            None
-        )
-        .await
-        .status(),
+        app.get(c["history"][0]["tx_url"].as_str().unwrap(), None)
+            .await
+            .status(),
         StatusCode::OK
     );
 
