@@ -9,6 +9,9 @@
 //! construction, background tasks and shutdown.
 
 pub mod bench;
+pub mod demo;
+
+pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,12 +24,11 @@ use shucang_config::{Config, Secrets};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
-    AccountError, AccountPolicy, AccountService, CollectiblesService, DropsService, GiftPolicy,
-    IdentityService, PaymentsService, PiiCipher, Registration, SandboxProvider, SandboxVerifier,
-    WorksService,
+    AccountPolicy, AccountService, CollectiblesService, DropsService, GiftPolicy, IdentityService,
+    PaymentsService, PiiCipher, SandboxProvider, SandboxVerifier, WorksService,
 };
 use shucang_store::Store;
-use shucang_types::{Clock, Phone, Role};
+use shucang_types::Clock;
 use shucang_verify::Suite;
 use tokio::net::TcpListener;
 
@@ -40,20 +42,6 @@ const ORDER_EXPIRY_INTERVAL_MS: u64 = 5_000;
 
 /// How often idle sessions are deleted from storage.
 const SESSION_PURGE_INTERVAL_MS: u64 = 5 * 60_000;
-
-/// The password of every demo account seeded by `serve --demo`.
-pub const DEMO_PASSWORD: &str = "Demo#2026pass";
-
-/// The demo accounts: one per role, phone numbers 1380000000N.
-pub const DEMO_ACCOUNTS: [(&str, Role); 7] = [
-    ("13800000001", Role::Collector),
-    ("13800000002", Role::Creator),
-    ("13800000003", Role::Reviewer),
-    ("13800000004", Role::ServiceAgent),
-    ("13800000005", Role::SystemAdmin),
-    ("13800000006", Role::SecurityAdmin),
-    ("13800000007", Role::AuditAdmin),
-];
 
 /// The account rules a configuration asks for.
 pub fn account_policy(config: &Config) -> AccountPolicy {
@@ -177,24 +165,6 @@ impl Services {
     }
 }
 
-/// Creates the demo accounts that do not exist yet; returns how many it made.
-pub async fn seed_demo(accounts: &AccountService) -> anyhow::Result<usize> {
-    let mut created = 0;
-    for (phone, role) in DEMO_ACCOUNTS {
-        let registration = Registration {
-            phone: Phone::parse(phone).context("demo phone")?,
-            password: DEMO_PASSWORD.to_owned(),
-            role,
-        };
-        match accounts.register(registration).await {
-            Ok(_) => created += 1,
-            Err(AccountError::PhoneTaken) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(created)
-}
-
 /// A platform server, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -204,6 +174,7 @@ pub struct Application {
     drops: Arc<DropsService>,
     payments: Arc<PaymentsService>,
     collectibles: Arc<CollectiblesService>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Application {
@@ -258,7 +229,7 @@ impl Application {
         }
         let works = Arc::new(WorksService::new(
             services.store.clone(),
-            clock,
+            clock.clone(),
             Arc::new(content_filter(config)?),
             MediaStore::new(&config.data_dir.join("media")),
             chain.clone(),
@@ -275,6 +246,7 @@ impl Application {
             drops,
             payments,
             collectibles,
+            clock,
         })
     }
 
@@ -315,6 +287,11 @@ impl Application {
         &self.collectibles
     }
 
+    /// Now, by the application's clock.
+    pub fn clock_now(&self) -> shucang_types::UnixMillis {
+        self.clock.now()
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests
     /// and closes the database.
     pub async fn run_until(
@@ -329,6 +306,7 @@ impl Application {
             drops,
             payments,
             collectibles,
+            clock: _,
         } = self;
         let addr = listener.local_addr().context("reading the bound address")?;
         let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());

@@ -213,12 +213,22 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let secrets = secrets(config)?;
     let app = Application::build(config, &secrets, Arc::new(SystemClock)).await?;
     if demo {
-        let created = shucang::seed_demo(&app.services().accounts).await?;
-        tracing::info!(created, "demo accounts ready");
+        let seeded = shucang::demo::seed(&app).await?;
+        tracing::info!(
+            accounts = seeded.accounts,
+            catalogue = seeded.catalogue,
+            "demo data ready"
+        );
         println!("demo accounts (password {DEMO_PASSWORD}):");
         for (phone, role) in DEMO_ACCOUNTS {
-            println!("  {phone}  {role}");
+            let note = if role == Role::Collector {
+                " (real-name verified, can buy)"
+            } else {
+                ""
+            };
+            println!("  {phone}  {role}{note}");
         }
+        println!("demo drops: GET /api/v1/drops");
     }
     let addr = app.local_addr();
     tracing::info!(

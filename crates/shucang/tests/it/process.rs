@@ -144,9 +144,52 @@ async fn demo_seeds_one_account_per_role_and_secrets_are_0600() {
             .unwrap();
         assert_eq!(me["role"], role);
     }
+    // The catalogue: three approved works and three drops, told apart by
+    // their fields; the demo collector is real-named and can buy.
+    let drops: Vec<Value> = client
+        .get(format!("{}/api/v1/drops", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shape: Vec<(u64, u64, &str)> = drops
+        .iter()
+        .map(|d| {
+            (
+                d["supply"].as_u64().unwrap(),
+                d["per_user_limit"].as_u64().unwrap(),
+                d["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (500, 2, "upcoming"),
+            (20, 1, "on_sale"),
+            (1000, 5, "on_sale")
+        ]
+    );
+    let image = client
+        .get(format!("{}/api/v1/works/1/image", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["content-type"], "image/png");
     server.child.kill().await.unwrap();
-    // Seeding again on restart is harmless.
+    // Seeding again on restart adds nothing.
     let mut server = start_server(dir.path(), &["--demo"]).await;
+    let drops: Vec<Value> = client
+        .get(format!("{}/api/v1/drops", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(drops.len(), 3);
     server.child.kill().await.unwrap();
 
     for name in ["session.key", "pii.key"] {
