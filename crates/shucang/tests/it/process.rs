@@ -239,3 +239,262 @@ async fn bad_configuration_stops_start_up_with_a_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL"), "{err}");
 }
+
+/// Registers, logs in and real-name-verifies a buyer on a running server.
+async fn remote_buyer(client: &reqwest::Client, base: &str, n: u32) -> String {
+    let phone = format!("135{n:08}");
+    let res = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&json!({"phone": phone, "password": "Crash#2026x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login: Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"phone": phone, "password": "Crash#2026x"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let id = crate::identity::id_number(&format!(
+        "3201021985{:02}{:02}{:03}",
+        1 + n % 12,
+        1 + n % 28,
+        n
+    ));
+    let res = client
+        .post(format!("{base}/api/v1/me/identity"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "压测用户", "id_number": id, "consent": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    token
+}
+
+#[tokio::test]
+async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut server = start_server(dir.path(), &["--demo"]).await;
+    let base = server.base.clone();
+    let mut tokens = Vec::new();
+    for n in 0..24 {
+        tokens.push(remote_buyer(&client, &base, n).await);
+    }
+
+    // A burst: every buyer buys 3 editions of drop 1, then pays. What the
+    // server acknowledged is recorded as it arrives.
+    let acked_orders =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64, Vec<u64>)>::new()));
+    let acked_paid = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64)>::new()));
+    let mut tasks = Vec::new();
+    for (n, token) in tokens.iter().enumerate() {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (orders, paid) = (acked_orders.clone(), acked_paid.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(format!("{base}/api/v1/drops/1/orders"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", format!("crash-{n}"))
+                .json(&json!({"quantity": 3}))
+                .send()
+                .await;
+            let Ok(res) = res else { return };
+            if res.status() != StatusCode::CREATED {
+                return;
+            }
+            let Ok(order) = res.json::<Value>().await else {
+                return;
+            };
+            let order_id = order["order_id"].as_i64().unwrap();
+            let editions = order["editions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_u64().unwrap())
+                .collect();
+            orders
+                .lock()
+                .unwrap()
+                .push((token.clone(), order_id, editions));
+            let Ok(res) = client
+                .post(format!("{base}/api/v1/orders/{order_id}/payments"))
+                .bearer_auth(&token)
+                .send()
+                .await
+            else {
+                return;
+            };
+            let Ok(payment) = res.json::<Value>().await else {
+                return;
+            };
+            let Some(pay_url) = payment["pay_url"].as_str() else {
+                return;
+            };
+            let Ok(res) = client
+                .post(format!("{base}{pay_url}/complete"))
+                .send()
+                .await
+            else {
+                return;
+            };
+            let Ok(delivery) = res.json::<Value>().await else {
+                return;
+            };
+            if delivery["notify_response"]["result"] == "paid" {
+                paid.lock().unwrap().push((token, order_id));
+            }
+        }));
+    }
+    // Kill the server mid-burst, once some payments were acknowledged.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acked_paid.lock().unwrap().len() < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().await.unwrap();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let orders = acked_orders.lock().unwrap().clone();
+    let paid = acked_paid.lock().unwrap().clone();
+    assert!(
+        paid.len() >= 4,
+        "payments were acknowledged before the kill"
+    );
+
+    // Restart: every acknowledged order is there; nothing is oversold; every
+    // acknowledged payment ends minted, exactly once.
+    let mut server = start_server(dir.path(), &["--demo"]).await;
+    let base = server.base.clone();
+    let mut editions = Vec::new();
+    for (token, order_id, held) in &orders {
+        let res = client
+            .get(format!("{base}/api/v1/orders/{order_id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "acknowledged order {order_id} is missing"
+        );
+        let order: Value = res.json().await.unwrap();
+        assert_eq!(
+            &order["editions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_u64().unwrap())
+                .collect::<Vec<_>>(),
+            held
+        );
+        editions.extend(held.iter().copied());
+    }
+    let drop: Value = client
+        .get(format!("{base}/api/v1/drops/1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sold = 1000 - drop["remaining"].as_u64().unwrap();
+    assert!(
+        sold >= editions.len() as u64,
+        "acknowledged editions are still sold"
+    );
+    assert!(sold <= 1000);
+    let distinct: std::collections::HashSet<u64> = editions.iter().copied().collect();
+    assert_eq!(distinct.len(), editions.len(), "no edition sold twice");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for (token, order_id) in &paid {
+        loop {
+            let order: Value = client
+                .get(format!("{base}/api/v1/orders/{order_id}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if order["status"] == "minted" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "order {order_id} was paid but is {}",
+                order["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Exactly once: every minted edition has one mint in its history, and
+    // the chain holds no more tokens of the work than minted editions.
+    let mut minted = 0;
+    for (token, order_id, held) in &orders {
+        let order: Value = client
+            .get(format!("{base}/api/v1/orders/{order_id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if order["status"] != "minted" {
+            continue;
+        }
+        for e in held {
+            let t: Value = client
+                .get(format!("{base}/api/v1/chain/tokens/work-1/{e}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mints = t["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["operation"]["type"] == "mint")
+                .count();
+            assert_eq!(mints, 1, "edition {e}");
+            minted += 1;
+        }
+    }
+    let collection: Value = client
+        .get(format!("{base}/api/v1/chain/collections/work-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        collection["minted"].as_u64().unwrap(),
+        minted,
+        "no token beyond the minted orders"
+    );
+    server.child.kill().await.unwrap();
+    let out = shucang()
+        .args(["chain", "check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
