@@ -379,3 +379,206 @@ pub async fn run_load(
     }
     Ok(())
 }
+
+/// What `shucang bench purchases` measured in one round.
+#[derive(Debug, Clone)]
+pub struct PurchaseRound {
+    /// Purchases answered 201.
+    pub created: usize,
+    /// Purchase requests per second.
+    pub purchases_per_s: f64,
+    /// Median purchase latency.
+    pub p50_ms: f64,
+    /// 99th percentile purchase latency.
+    pub p99_ms: f64,
+    /// `/healthz` requests per second with the same client and concurrency.
+    pub healthz_per_s: f64,
+}
+
+/// `shucang bench purchases`: starts the real server in-process on a fresh
+/// SQLite data directory, and sends `requests` purchases (one edition each,
+/// unique idempotency keys) over HTTP on loopback from `clients` concurrent
+/// connections, per round; the same client then measures `/healthz` as the
+/// ceiling of the HTTP stack for comparison.
+pub async fn run_purchase_bench(
+    requests: usize,
+    clients: usize,
+    rounds: usize,
+    dir: &Path,
+) -> anyhow::Result<Vec<PurchaseRound>> {
+    use shucang_types::{Role, SystemClock};
+    let mut config = shucang_config::Config::load(None, std::iter::empty())?;
+    config.listen = "127.0.0.1:0".parse()?;
+    config.data_dir = dir.to_owned();
+    config.log = "warn".into();
+    let secrets = shucang_config::Secrets::load_or_create(dir, std::iter::empty())?;
+    let app = crate::Application::build(&config, &secrets, Arc::new(SystemClock)).await?;
+    let base = format!("http://{}", app.local_addr());
+    let accounts = app.services().accounts.clone();
+    let identity = app.services().identity.clone();
+    let works = app.works().clone();
+    let drops = app.drops().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let staff = |phone: &str, role| shucang_platform::Registration {
+        phone: shucang_types::Phone::parse(phone).expect("valid"),
+        password: "Bench#2026pass".into(),
+        role,
+    };
+    let reviewer = accounts
+        .register(staff("13900009001", Role::Reviewer))
+        .await?;
+    let admin = accounts
+        .register(staff("13900009002", Role::SystemAdmin))
+        .await?;
+    let total = requests * rounds;
+    let draft = shucang_platform::WorkDraft {
+        title: "bench".into(),
+        description: String::new(),
+        edition_size: total as u64,
+        issuer: "bench".into(),
+        copyright_evidence: "bench".into(),
+        image: crate::demo::gradient_png(8, 8, 0.0),
+    };
+    let work = works.submit(Role::Reviewer, reviewer, draft).await?;
+    works
+        .review(
+            Role::Reviewer,
+            reviewer,
+            work.id,
+            shucang_platform::Decision::Approve,
+        )
+        .await?;
+
+    // Enough buyers that none passes the per-account limit.
+    let per_user = shucang_platform::drops::PER_USER_LIMIT_MAX as usize;
+    let users = requests.div_ceil(per_user).max(clients.min(64));
+    let mut tokens = Vec::with_capacity(users);
+    for n in 0..users {
+        let phone = shucang_types::Phone::parse(&format!("134{n:08}"))?;
+        let account = accounts
+            .register(shucang_platform::Registration {
+                phone: phone.clone(),
+                password: "Bench#2026pass".into(),
+                role: Role::Collector,
+            })
+            .await?;
+        let first17 = format!(
+            "3101011988{:02}{:02}{:03}",
+            1 + n % 12,
+            1 + n % 28,
+            n % 1000
+        );
+        let id = format!(
+            "{first17}{}",
+            shucang_types::id_check_character(first17.as_bytes()) as char
+        );
+        identity
+            .verify(
+                account,
+                shucang_platform::RealName::parse("压测").expect("valid"),
+                shucang_types::IdNumber::parse(&id, identity.today())?,
+                shucang_platform::Consent {
+                    given: true,
+                    ip: "bench".into(),
+                },
+            )
+            .await?;
+        tokens.push(
+            accounts
+                .login(phone.as_str(), "Bench#2026pass")
+                .await?
+                .token
+                .expose()
+                .to_owned(),
+        );
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let mut results = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let now = crate::now_ms();
+        let drop = drops
+            .create(
+                Role::SystemAdmin,
+                admin,
+                shucang_platform::DropDraft {
+                    work_id: work.id,
+                    title: format!("bench round {round}"),
+                    price_fen: 100,
+                    supply: requests as u64,
+                    starts_at: shucang_types::UnixMillis(now - 60_000),
+                    ends_at: shucang_types::UnixMillis(now + 3_600_000),
+                    per_user_limit: shucang_platform::drops::PER_USER_LIMIT_MAX,
+                },
+            )
+            .await?;
+        let url = format!("{base}/api/v1/drops/{}/orders", drop.id);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            let (client, url, next, tokens) =
+                (client.clone(), url.clone(), next.clone(), tokens.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= requests {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&tokens[i % tokens.len()])
+                        .header("Idempotency-Key", format!("bench-{round}-{i}"))
+                        .json(&serde_json::json!({"quantity": 1}))
+                        .send()
+                        .await?;
+                    out.push((res.status().as_u16(), t.elapsed().as_secs_f64() * 1000.0));
+                }
+                Ok::<_, reqwest::Error>(out)
+            }));
+        }
+        let mut answers = Vec::with_capacity(requests);
+        for t in tasks {
+            answers.extend(t.await??);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        let created = answers.iter().filter(|(s, _)| *s == 201).count();
+        let mut lat: Vec<f64> = answers.iter().map(|(_, ms)| *ms).collect();
+        lat.sort_by(f64::total_cmp);
+        // The reference: the same client, concurrency and count on /healthz.
+        let health = format!("{base}/healthz");
+        let start = Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            let (client, health, next) = (client.clone(), health.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
+                    client.get(&health).send().await?.bytes().await?;
+                }
+                Ok::<_, reqwest::Error>(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let healthz_per_s = requests as f64 / start.elapsed().as_secs_f64();
+        results.push(PurchaseRound {
+            created,
+            purchases_per_s: answers.len() as f64 / elapsed,
+            p50_ms: percentile(&lat, 0.5),
+            p99_ms: percentile(&lat, 0.99),
+            healthz_per_s,
+        });
+    }
+    let _ = stop.send(());
+    server.await??;
+    Ok(results)
+}

@@ -32,6 +32,11 @@ use shucang_types::Clock;
 use shucang_verify::Suite;
 use tokio::net::TcpListener;
 
+/// Now, from the system clock, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    shucang_types::Clock::now(&shucang_types::SystemClock).0
+}
+
 /// How often the mint worker looks for due jobs when not woken.
 const MINT_POLL_INTERVAL_MS: u64 = 1_000;
 /// How long the sandbox provider waits for the notify endpoint.

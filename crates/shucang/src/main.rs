@@ -86,6 +86,20 @@ enum ChainCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Purchases over HTTP on loopback against the real server (fresh
+    /// SQLite data directory), with /healthz from the same client as the
+    /// reference; the last line is one JSON object with medians.
+    Purchases {
+        /// Purchase requests per round.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Rounds (each on a fresh drop).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Commit N signed mints and transfers from concurrent clients; the last
     /// line is one JSON object with the figures.
     Chain {
@@ -185,6 +199,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             chain.close();
             Ok(())
         }
+        Command::Bench(BenchCommand::Purchases {
+            requests,
+            clients,
+            rounds,
+        }) => bench_purchases(requests, clients, rounds).await,
         Command::Bench(BenchCommand::Chain {
             txs,
             suite,
@@ -339,5 +358,54 @@ async fn bench_chain(
         result.blocks
     );
     println!("{}", result.to_json(clients, threads));
+    Ok(())
+}
+
+async fn bench_purchases(requests: usize, clients: usize, rounds: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=1_000_000).contains(&requests),
+        "--requests must be between 1 and 1000000"
+    );
+    anyhow::ensure!(
+        (1..=1024).contains(&clients),
+        "--clients must be between 1 and 1024"
+    );
+    anyhow::ensure!(
+        (1..=20).contains(&rounds),
+        "--rounds must be between 1 and 20"
+    );
+    let dir = std::env::temp_dir().join(format!("shucang-bench-purchases-{}", std::process::id()));
+    let results = shucang::bench::run_purchase_bench(requests, clients, rounds, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let results = results?;
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "round {}: {} purchases ({} created): {:.0} purchases/s, p50 {:.1} ms, p99 {:.1} ms; /healthz {:.0} req/s",
+            i + 1,
+            requests,
+            r.created,
+            r.purchases_per_s,
+            r.p50_ms,
+            r.p99_ms,
+            r.healthz_per_s
+        );
+    }
+    let median = |f: fn(&shucang::bench::PurchaseRound) -> f64| {
+        let mut v: Vec<f64> = results.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let purchases = median(|r| r.purchases_per_s);
+    let healthz = median(|r| r.healthz_per_s);
+    println!(
+        "{}",
+        serde_json::json!({
+            "requests": requests, "clients": clients, "rounds": rounds,
+            "purchases_per_s": purchases.round(), "healthz_per_s": healthz.round(),
+            "ratio": (purchases / healthz * 1000.0).round() / 1000.0,
+            "p50_ms": (median(|r| r.p50_ms) * 10.0).round() / 10.0,
+            "p99_ms": (median(|r| r.p99_ms) * 10.0).round() / 10.0,
+        })
+    );
     Ok(())
 }
