@@ -96,7 +96,7 @@ macro_rules! impl_drop_store {
                 edition_size: u64,
             ) -> Result<i64, shucang_platform::StoreError> {
                 use crate::backend_error as be;
-                let mut tx = self.write_tx().await.map_err(be)?;
+                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                 let allocated: i64 = sqlx::query_scalar(
                     "SELECT CAST(COALESCE(SUM(supply), 0) AS BIGINT) FROM drops WHERE work_id = $1",
                 )
@@ -180,7 +180,7 @@ macro_rules! impl_drop_store {
             ) -> Result<shucang_platform::ReserveOutcome, shucang_platform::StoreError> {
                 use crate::backend_error as be;
                 use shucang_platform::ReserveOutcome as Out;
-                let mut tx = self.write_tx().await.map_err(be)?;
+                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                 // 1. A known key answers what it answered first.
                 let seen: Option<(String, i64)> = sqlx::query_as(
                     "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
@@ -343,7 +343,7 @@ macro_rules! impl_drop_store {
                 .map_err(be)?;
                 let mut expired = Vec::with_capacity(due.len());
                 for id in due {
-                    let mut tx = self.write_tx().await.map_err(be)?;
+                    let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                     // The status guard makes the return of stock happen once.
                     let row: Option<(i64, i64, i64)> = sqlx::query_as(
                         "UPDATE orders SET status = 'expired' WHERE id = $1 AND status = 'reserved' AND expires_at <= $2 \

@@ -28,7 +28,7 @@ macro_rules! impl_gift_store {
                 use crate::backend_error as be;
                 // Count and insert in one write transaction, so concurrent
                 // gifts cannot pass the limit together.
-                let mut tx = self.write_tx().await.map_err(be)?;
+                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                 // Serialise this giver's gifts on PostgreSQL too.
                 sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
                     .bind(g.from_account)

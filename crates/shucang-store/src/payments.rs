@@ -51,7 +51,7 @@ macro_rules! impl_payment_store {
             ) -> Result<shucang_platform::PaidOutcome, shucang_platform::StoreError> {
                 use crate::backend_error as be;
                 use shucang_platform::PaidOutcome as Out;
-                let mut tx = self.write_tx().await.map_err(be)?;
+                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                 let row: Option<(i64, i64, String)> =
                     sqlx::query_as("SELECT order_id, amount_fen, status FROM payments WHERE id = $1")
                         .bind(payment_id)
@@ -127,7 +127,7 @@ macro_rules! impl_payment_store {
                 at: shucang_types::UnixMillis,
             ) -> Result<(), shucang_platform::StoreError> {
                 use crate::backend_error as be;
-                let mut tx = self.write_tx().await.map_err(be)?;
+                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
                 sqlx::query(
                     "UPDATE mint_jobs SET status = 'done', attempts = attempts + 1, tx_hash = $2, block_height = $3, \
                      done_at = $4, last_error = NULL WHERE order_id = $1 AND status = 'pending'",

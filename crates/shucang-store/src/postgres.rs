@@ -82,12 +82,12 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// A transaction that will write: on SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`), so it never fails later on upgrading.
+    /// A transaction that will write (PostgreSQL needs no in-process
+    /// queue: row locks order writers; the unit is the SQLite twin's guard).
     pub(crate) async fn write_tx(
         &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), sqlx::Error> {
+        Ok(((), self.pool.begin().await?))
     }
 }
 

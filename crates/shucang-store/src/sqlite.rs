@@ -2,7 +2,10 @@
 //! committed transaction survives power loss, not only `kill -9`.
 
 use std::str::FromStr;
+use std::sync::Arc;
+
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -54,6 +57,7 @@ const MIGRATIONS: &[Migration] = &[
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    writer: Arc<Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -80,17 +84,31 @@ impl SqliteStore {
             .await
             .map_err(OpenError::Connect)?;
         run_migrations!(&pool, MIGRATIONS, "")?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
     }
 }
 
 impl SqliteStore {
-    /// A transaction that will write: on SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`), so it never fails later on upgrading.
+    /// A transaction that will write. Writers queue on an in-process lock
+    /// first (SQLite admits one writer; waiting in SQLite's busy handler
+    /// means sleeping in growing steps of up to 100 ms), then take SQLite's
+    /// write lock at once (`BEGIN IMMEDIATE`), so they never fail later on
+    /// upgrading. Keep the guard until the transaction ends.
     pub(crate) async fn write_tx(
         &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    ) -> Result<
+        (
+            OwnedMutexGuard<()>,
+            sqlx::Transaction<'static, sqlx::Sqlite>,
+        ),
+        sqlx::Error,
+    > {
+        let guard = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((guard, tx))
     }
 }
 
