@@ -78,7 +78,25 @@ async fn gift(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::R
 
 #[tokio::test]
 async fn buy_mint_show_prove_and_gift() {
-    let app = TestApp::spawn().await;
+    story(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn buy_mint_show_prove_and_gift_on_postgres() {
+    let Some(admin_url) = shucang_store::test_support::postgres_url_or_skip("the story") else {
+        return;
+    };
+    let db = shucang_store::test_support::TempPgDatabase::create(&admin_url)
+        .await
+        .unwrap();
+    story(TestApp::spawn_with(Some(db.url.clone())).await).await;
+    db.drop_database().await.unwrap();
+}
+
+/// Register → real-name → buy → pay → minted → the collectible shows its
+/// chain evidence → the mint's proof verifies offline → a gift is refused
+/// in the holding period and accepted after it → the recipient holds it.
+async fn story(app: TestApp) {
     let (d, work, alice) = market(&app).await;
     let editions = buy_and_mint(&app, &alice, d, "k1", 1).await;
     let path = format!("/api/v1/collectibles/work-{work}/{}", editions[0]);

@@ -444,7 +444,24 @@ async fn drop_creation_is_checked() {
 
 #[tokio::test]
 async fn two_hundred_buyers_five_attempts_each_never_oversell() {
-    let app = TestApp::spawn().await;
+    never_oversell(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn two_hundred_buyers_five_attempts_each_never_oversell_on_postgres() {
+    let Some(admin_url) = shucang_store::test_support::postgres_url_or_skip("never_oversell")
+    else {
+        return;
+    };
+    let db = shucang_store::test_support::TempPgDatabase::create(&admin_url)
+        .await
+        .unwrap();
+    never_oversell(TestApp::spawn_with(Some(db.url.clone())).await).await;
+    db.drop_database().await.unwrap();
+}
+
+/// 200 buyers × 5 attempts against a drop of 100 with a limit of 1.
+async fn never_oversell(app: TestApp) {
     let reviewer = app.staff("13900000031", Role::Reviewer).await;
     let admin = app.staff("13900000032", Role::SystemAdmin).await;
     let work = approved_work(&app, &reviewer, 100).await;
