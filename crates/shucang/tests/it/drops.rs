@@ -534,3 +534,45 @@ async fn never_oversell(app: TestApp) {
     assert_eq!(remaining(&app, d).await, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn expiry_survives_a_restart_and_returns_stock_once() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff("13900000051", Role::Reviewer).await;
+    let admin = app.staff("13900000052", Role::SystemAdmin).await;
+    let work = approved_work(&app, &reviewer, 100).await;
+    let d = create_drop(&app, &admin, drop_body(work, 10, 5, -HOUR_MS, 24 * HOUR_MS))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let alice = buyer(&app, 50).await;
+    assert_eq!(
+        buy(&app, &alice, d, Some("r1"), json!({"quantity": 4}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(remaining(&app, d).await, 6);
+    // Stop before the window ends; start again on the same data after it.
+    let dir = app.stop().await;
+    let app = TestApp::spawn_in(dir, None).await;
+    app.clock.advance_ms(10 * MINUTE_MS);
+    let expired = app.drops.expire_due().await.unwrap();
+    assert!(
+        expired <= 1,
+        "at most this one (the background sweep may have been first)"
+    );
+    assert_eq!(app.drops.expire_due().await.unwrap(), 0);
+    assert_eq!(remaining(&app, d).await, 10, "returned once, not twice");
+    let alice = app.token("13700000050", "Shucang#2026").await;
+    let again = buy(&app, &alice, d, Some("r2"), json!({"quantity": 5})).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::CREATED,
+        "the per-account count was returned too"
+    );
+    app.stop().await;
+}

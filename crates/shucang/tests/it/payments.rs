@@ -267,3 +267,58 @@ async fn forged_or_wrong_callbacks_change_nothing() {
     assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_mint_is_retried_later_and_the_order_stays_paid() {
+    let app = TestApp::spawn().await;
+    let (d, _, alice) = market(&app).await;
+    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["order_id"].as_i64().unwrap();
+    // The chain goes away before the mint worker runs.
+    app.chain.close();
+    let payment: Value = post(
+        &app,
+        &format!("/api/v1/orders/{order_id}/payments"),
+        Some(&alice),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let pay_url = payment["pay_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post(&app, &format!("{pay_url}/complete"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "paid");
+    let pool = sqlx::SqlitePool::connect(&app.config.database_url())
+        .await
+        .unwrap();
+    let (attempts, next, error): (i64, i64, Option<String>) = sqlx::query_as(
+        "SELECT attempts, next_attempt_at, last_error FROM mint_jobs WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert!(attempts >= 1, "attempted");
+    assert!(next > app.payments.now().0, "retried later, with backoff");
+    assert!(error.unwrap().contains("not accepting"));
+    // Not due yet: nothing is attempted before the backoff ends.
+    assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
+    app.stop().await;
+}
