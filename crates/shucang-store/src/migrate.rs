@@ -15,6 +15,47 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
+/// The migrations of one engine, from `migrations/<engine>/`: both engines
+/// list the same versions and names, so a migration is added in one place.
+macro_rules! migrations {
+    ($engine:literal) => {
+        &[
+            crate::migrate::Migration {
+                version: 1,
+                name: "accounts",
+                sql: include_str!(concat!("../migrations/", $engine, "/0001_accounts.sql")),
+            },
+            crate::migrate::Migration {
+                version: 2,
+                name: "identities",
+                sql: include_str!(concat!("../migrations/", $engine, "/0002_identities.sql")),
+            },
+            crate::migrate::Migration {
+                version: 3,
+                name: "works",
+                sql: include_str!(concat!("../migrations/", $engine, "/0003_works.sql")),
+            },
+            crate::migrate::Migration {
+                version: 4,
+                name: "drops",
+                sql: include_str!(concat!("../migrations/", $engine, "/0004_drops.sql")),
+            },
+            crate::migrate::Migration {
+                version: 5,
+                name: "payments",
+                sql: include_str!(concat!("../migrations/", $engine, "/0005_payments.sql")),
+            },
+            crate::migrate::Migration {
+                version: 6,
+                name: "gifts",
+                sql: include_str!(concat!("../migrations/", $engine, "/0006_gifts.sql")),
+            },
+        ]
+    };
+}
+
+pub(crate) use migrations;
+
 /// The highest version in a list.
 pub(crate) fn latest(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)

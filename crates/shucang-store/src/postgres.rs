@@ -8,7 +8,7 @@ use sqlx::ConnectOptions;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::migrate::{Migration, run_migrations};
+use crate::migrate::{Migration, migrations, run_migrations};
 use crate::{Backend, OpenError, Store};
 
 /// Connections in the pool.
@@ -18,38 +18,7 @@ const PG_ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 /// Serialises concurrent migrators (two servers starting at once).
 const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7284910352)";
 
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "accounts",
-        sql: include_str!("../migrations/postgres/0001_accounts.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "identities",
-        sql: include_str!("../migrations/postgres/0002_identities.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "works",
-        sql: include_str!("../migrations/postgres/0003_works.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "drops",
-        sql: include_str!("../migrations/postgres/0004_drops.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "payments",
-        sql: include_str!("../migrations/postgres/0005_payments.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "gifts",
-        sql: include_str!("../migrations/postgres/0006_gifts.sql"),
-    },
-];
+const MIGRATIONS: &[Migration] = migrations!("postgres");
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::migrate::{Migration, run_migrations};
+use crate::migrate::{Migration, migrations, run_migrations};
 use crate::{Backend, OpenError, Store};
 
 /// How long a writer waits for SQLite's write lock before failing.
@@ -20,38 +20,7 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Connections in the pool; SQLite serialises writers, readers run in parallel.
 const SQLITE_POOL_SIZE_MAX: u32 = 8;
 
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "accounts",
-        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "identities",
-        sql: include_str!("../migrations/sqlite/0002_identities.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "works",
-        sql: include_str!("../migrations/sqlite/0003_works.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "drops",
-        sql: include_str!("../migrations/sqlite/0004_drops.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "payments",
-        sql: include_str!("../migrations/sqlite/0005_payments.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "gifts",
-        sql: include_str!("../migrations/sqlite/0006_gifts.sql"),
-    },
-];
+const MIGRATIONS: &[Migration] = migrations!("sqlite");
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
