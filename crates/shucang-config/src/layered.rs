@@ -92,6 +92,24 @@ impl Default for ChainSettings {
     }
 }
 
+/// What every page footer shows (Art. 13): the operator's filing and
+/// licence numbers. Absent values show as "not configured", never as fake
+/// numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSettings {
+    /// The site's name.
+    pub name: Option<String>,
+    /// 区块链信息服务备案编号.
+    pub blockchain_filing_number: Option<String>,
+    /// ICP licence or filing number.
+    pub icp_number: Option<String>,
+    /// Public-security (公安) filing number.
+    pub public_security_filing_number: Option<String>,
+    /// The technical provider's full name.
+    pub technical_provider: Option<String>,
+}
+
 /// Orders and payment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -162,6 +180,8 @@ pub struct Config {
     pub orders: OrdersSettings,
     /// Gifting.
     pub gifts: GiftSettings,
+    /// Footer information.
+    pub site: SiteSettings,
 }
 
 impl Default for Config {
@@ -176,6 +196,7 @@ impl Default for Config {
             content: ContentSettings::default(),
             orders: OrdersSettings::default(),
             gifts: GiftSettings::default(),
+            site: SiteSettings::default(),
         }
     }
 }

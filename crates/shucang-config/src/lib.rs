@@ -23,6 +23,7 @@ mod layered;
 mod secrets;
 
 pub use layered::{
-    AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX,
+    AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX, GiftSettings,
+    OrdersSettings, SiteSettings,
 };
 pub use secrets::{SecretError, SecretKey, Secrets};

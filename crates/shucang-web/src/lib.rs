@@ -14,6 +14,7 @@ mod auth;
 mod error;
 mod extract;
 mod openapi;
+pub mod pages;
 pub mod proof;
 mod routes;
 
@@ -61,6 +62,10 @@ pub struct AppState {
     pub self_url: String,
     /// An HTTP client (the sandbox provider's callbacks).
     pub http: reqwest::Client,
+    /// Templates and translations.
+    pub pages: Arc<pages::Pages>,
+    /// What every page footer shows.
+    pub site: pages::SiteInfo,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,
@@ -69,8 +74,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     routes::api_routes()
+        .fallback(fallback)
         .with_state(state)
-        .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_MAX_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -93,6 +98,24 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RequestIds::new()))
+}
+
+/// Unknown routes: the site's 404 page for browsers, JSON for the rest.
+async fn fallback(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        pages::html_not_found(&state, &uri, &headers)
+    } else {
+        error::not_found(uri).await.into_response()
+    }
 }
 
 /// Request ids: a per-process random prefix and a counter, e.g. `3f9a1c-42`.

@@ -180,6 +180,7 @@ pub struct Application {
     payments: Arc<PaymentsService>,
     collectibles: Arc<CollectiblesService>,
     clock: Arc<dyn Clock>,
+    site_info: shucang_web::pages::SiteInfo,
 }
 
 impl Application {
@@ -252,6 +253,13 @@ impl Application {
             payments,
             collectibles,
             clock,
+            site_info: shucang_web::pages::SiteInfo {
+                name: config.site.name.clone(),
+                blockchain_filing_number: config.site.blockchain_filing_number.clone(),
+                icp_number: config.site.icp_number.clone(),
+                public_security_filing_number: config.site.public_security_filing_number.clone(),
+                technical_provider: config.site.technical_provider.clone(),
+            },
         })
     }
 
@@ -312,10 +320,12 @@ impl Application {
             payments,
             collectibles,
             clock: _,
+            site_info,
         } = self;
         let addr = listener.local_addr().context("reading the bound address")?;
         let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());
         let minting = tokio::spawn(mint_worker(payments.clone()));
+        let site = site_info;
         let expiry = tokio::spawn(expire_orders(drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let router = shucang_web::router(shucang_web::AppState {
@@ -331,6 +341,8 @@ impl Application {
                 .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))
                 .build()
                 .context("building the HTTP client")?,
+            pages: Arc::new(shucang_web::pages::Pages::new()),
+            site,
         });
         let served = axum::serve(
             listener,

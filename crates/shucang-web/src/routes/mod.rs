@@ -31,6 +31,20 @@ pub(crate) use sessions::{__path_login, __path_logout};
 pub(crate) fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/static/site.css", get(crate::pages::stylesheet))
+        .route("/explorer", get(crate::pages::explorer))
+        .route("/explorer/search", get(crate::pages::search))
+        .route("/explorer/blocks/{height}", get(crate::pages::block))
+        .route("/explorer/txs/{hash}", get(crate::pages::tx))
+        .route("/explorer/addresses/{address}", get(crate::pages::address))
+        .route(
+            "/explorer/tokens/{collection}/{token_id}",
+            get(crate::pages::token),
+        )
+        .route(
+            "/explorer/collections/{collection}",
+            get(crate::pages::collection),
+        )
         .route("/api/openapi.json", get(crate::openapi::serve_openapi))
         .route("/api/v1/accounts", post(accounts::register))
         .route("/api/v1/sessions", post(sessions::login))

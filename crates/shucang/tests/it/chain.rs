@@ -22,7 +22,7 @@ fn coll() -> CollectionId {
 
 /// Commits create → mint (3 tokens to Alice) → transfer (token 2 to Bob);
 /// returns Alice's key, Bob's address and the three transaction hashes.
-async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
+pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
     let node = SigningKey::from_secret(SUITE, app.secrets.node.expose()).unwrap();
     let alice = SigningKey::from_secret(SUITE, &[21; 32]).unwrap();
     let bob = Address::of_public_key(

@@ -42,12 +42,26 @@ impl TestApp {
         TestApp::spawn_in(tempfile::tempdir().unwrap(), database_url).await
     }
 
+    /// Starts the app with a configuration changed by `change`.
+    pub async fn spawn_configured(change: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(tempfile::tempdir().unwrap(), None, change).await
+    }
+
     /// Starts the app on an existing data directory.
     pub async fn spawn_in(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
+        TestApp::start(dir, database_url, |_| {}).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        change: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::load(None, std::iter::empty()).unwrap();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_owned();
         config.database_url = database_url;
+        change(&mut config);
         let secrets = Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
         let clock = Arc::new(ManualClock::new(T0));
         let app = Application::build(&config, &secrets, clock.clone())

@@ -11,6 +11,7 @@ mod drops;
 mod harness;
 mod http;
 mod identity;
+mod pages;
 mod payments;
 mod process;
 mod works;

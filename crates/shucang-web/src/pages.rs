@@ -1,0 +1,678 @@
+//! Server-rendered pages: templates (minijinja, auto-escaped by the `.html`
+//! name), translations (one table per language, zh-CN by default, English
+//! with `?lang=en` or an `Accept-Language` preferring English), and the
+//! public block explorer.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Environment, Value, context};
+use serde::{Deserialize, Serialize};
+use shucang_chain::{Address, CollectionId, Operation, TxRecord};
+use shucang_types::UnixMillis;
+
+use crate::AppState;
+
+/// Blocks shown on the explorer's front page.
+const FRONT_BLOCKS: usize = 20;
+/// Blocks read to draw the last day's chart, at most.
+const CHART_BLOCKS_MAX: usize = 20_000;
+/// Longest search query looked at, in bytes.
+const SEARCH_QUERY_MAX: usize = 200;
+
+/// The site information every footer shows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SiteInfo {
+    /// The site's name.
+    pub name: Option<String>,
+    /// 区块链信息服务备案编号.
+    pub blockchain_filing_number: Option<String>,
+    /// ICP number.
+    pub icp_number: Option<String>,
+    /// Public-security filing number.
+    pub public_security_filing_number: Option<String>,
+    /// The technical provider's full name.
+    pub technical_provider: Option<String>,
+}
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Simplified Chinese, the default.
+    ZhCn,
+    /// English.
+    En,
+}
+
+impl Lang {
+    fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The compiled templates and the translation tables.
+pub struct Pages {
+    env: Environment<'static>,
+    zh: BTreeMap<String, String>,
+    en: BTreeMap<String, String>,
+}
+
+fn table(json: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(json).expect("the translation tables are valid JSON (tested)")
+}
+
+impl Pages {
+    /// Compiles the built-in templates.
+    pub fn new() -> Pages {
+        let mut env = Environment::new();
+        let templates = [
+            ("base.html", include_str!("../templates/base.html")),
+            ("macros.html", include_str!("../templates/macros.html")),
+            ("explorer.html", include_str!("../templates/explorer.html")),
+            ("block.html", include_str!("../templates/block.html")),
+            ("tx.html", include_str!("../templates/tx.html")),
+            ("address.html", include_str!("../templates/address.html")),
+            ("token.html", include_str!("../templates/token.html")),
+            (
+                "collection.html",
+                include_str!("../templates/collection.html"),
+            ),
+            (
+                "not_found.html",
+                include_str!("../templates/not_found.html"),
+            ),
+        ];
+        for (name, source) in templates {
+            env.add_template(name, source)
+                .expect("the built-in templates compile (tested)");
+        }
+        Pages {
+            env,
+            zh: table(include_str!("../i18n/zh-CN.json")),
+            en: table(include_str!("../i18n/en.json")),
+        }
+    }
+
+    fn render(&self, name: &str, page: &PageCtx, extra: Value) -> Result<String, minijinja::Error> {
+        let t = match page.lang {
+            Lang::ZhCn => &self.zh,
+            Lang::En => &self.en,
+        };
+        let base = context! {
+            t => t,
+            lang => page.lang.code(),
+            q => page.q(),
+            other_lang_url => page.other_lang_url(),
+            site => &page.site,
+        };
+        self.env
+            .get_template(name)?
+            .render(context! { ..extra, ..base })
+    }
+}
+
+impl Default for Pages {
+    fn default() -> Pages {
+        Pages::new()
+    }
+}
+
+/// Per-request page context: language, path, site information.
+pub(crate) struct PageCtx {
+    lang: Lang,
+    path: String,
+    site: SiteInfo,
+}
+
+impl PageCtx {
+    fn q(&self) -> &'static str {
+        match self.lang {
+            Lang::ZhCn => "",
+            Lang::En => "?lang=en",
+        }
+    }
+
+    fn other_lang_url(&self) -> String {
+        match self.lang {
+            Lang::ZhCn => format!("{}?lang=en", self.path),
+            Lang::En => format!("{}?lang=zh-CN", self.path),
+        }
+    }
+}
+
+/// The language a request asks for.
+pub(crate) fn lang_of(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            match pair {
+                "lang=en" => return Lang::En,
+                "lang=zh-CN" | "lang=zh" => return Lang::ZhCn,
+                _ => {}
+            }
+        }
+    }
+    let accept = headers
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match accept.split(',').next().map(str::trim) {
+        Some(first) if first.to_ascii_lowercase().starts_with("en") => Lang::En,
+        _ => Lang::ZhCn,
+    }
+}
+
+fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
+    PageCtx {
+        lang: lang_of(uri.query(), headers),
+        path: uri.path().to_owned(),
+        site: state.site.clone(),
+    }
+}
+
+fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusCode) -> Response {
+    match state.pages.render(name, c, extra) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "page rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>500</h1>".to_owned()),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn not_found(state: &AppState, c: &PageCtx, query: Option<&str>) -> Response {
+    page(
+        state,
+        c,
+        "not_found.html",
+        context! { query => query },
+        StatusCode::NOT_FOUND,
+    )
+}
+
+fn time(ms: u64) -> String {
+    // Shown in China time: the UTC instant plus eight hours, labelled.
+    let t = UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX))
+        .plus_ms(8 * 3_600_000)
+        .to_rfc3339_utc();
+    format!("{} {}", &t[..10], &t[11..19])
+}
+
+/// A transaction as the templates show it.
+#[derive(Serialize)]
+struct TxRow {
+    hash: String,
+    kind: &'static str,
+    collection: Option<String>,
+    height: u64,
+    time: String,
+    leaf: u64,
+    signer: String,
+    to: Option<String>,
+    tokens: Vec<TokenRow>,
+}
+
+#[derive(Serialize)]
+struct TokenRow {
+    token_id: u64,
+    owner: Option<String>,
+}
+
+fn tx_row(r: &TxRecord) -> TxRow {
+    let op = &r.tx.tx.operation;
+    let (kind, collection, to, tokens) = match op {
+        Operation::CreateCollection { collection, .. } => {
+            ("create_collection", Some(collection), None, vec![])
+        }
+        Operation::Mint { collection, items } => (
+            "mint",
+            Some(collection),
+            None,
+            items
+                .iter()
+                .map(|i| TokenRow {
+                    token_id: i.token_id,
+                    owner: Some(i.owner.to_string()),
+                })
+                .collect(),
+        ),
+        Operation::Transfer {
+            collection,
+            token_id,
+            to,
+        } => (
+            "transfer",
+            Some(collection),
+            Some(to.to_string()),
+            vec![TokenRow {
+                token_id: *token_id,
+                owner: None,
+            }],
+        ),
+        Operation::Freeze {
+            collection,
+            token_id,
+            ..
+        } => (
+            "freeze",
+            Some(collection),
+            None,
+            vec![TokenRow {
+                token_id: *token_id,
+                owner: None,
+            }],
+        ),
+        Operation::Unfreeze {
+            collection,
+            token_id,
+            ..
+        } => (
+            "unfreeze",
+            Some(collection),
+            None,
+            vec![TokenRow {
+                token_id: *token_id,
+                owner: None,
+            }],
+        ),
+        Operation::Burn {
+            collection,
+            token_id,
+        } => (
+            "burn",
+            Some(collection),
+            None,
+            vec![TokenRow {
+                token_id: *token_id,
+                owner: None,
+            }],
+        ),
+    };
+    TxRow {
+        hash: hex::encode(r.info.tx_hash),
+        kind,
+        collection: collection.map(|c| c.as_str().to_owned()),
+        height: r.info.height,
+        time: time(r.timestamp_ms),
+        leaf: r.leaf,
+        signer: r.tx.tx.signer_address().to_string(),
+        to,
+        tokens,
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "explorer page failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html("<h1>500</h1>".to_owned()),
+    )
+        .into_response()
+}
+
+/// Transactions per minute over the 24 hours before `now_ms`, as an SVG.
+fn chart(state: &AppState, now_ms: u64) -> String {
+    let since = now_ms.saturating_sub(86_400_000);
+    let mut per_minute = vec![0u64; 1440];
+    if let Ok(blocks) = state.chain.blocks(None, CHART_BLOCKS_MAX) {
+        for b in blocks.iter().take_while(|b| b.header.timestamp_ms >= since) {
+            let minute = ((b.header.timestamp_ms - since) / 60_000).min(1439) as usize;
+            per_minute[minute] += u64::from(b.header.tx_count);
+        }
+    }
+    let max = per_minute.iter().copied().max().unwrap_or(0).max(1);
+    let (w, h) = (1440.0, 160.0);
+    let points: Vec<String> = per_minute
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{},{:.1}", i, h - (*n as f64 / max as f64) * (h - 10.0)))
+        .collect();
+    format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"tx/min\" preserveAspectRatio=\"none\">\
+         <polyline fill=\"none\" stroke=\"#b4232a\" stroke-width=\"2\" points=\"{}\"/>\
+         <text x=\"4\" y=\"14\" font-size=\"12\" fill=\"#59636e\">max {max}/min</text></svg>",
+        points.join(" ")
+    )
+}
+
+/// `GET /explorer`.
+pub(crate) async fn explorer(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let (stats, blocks) = match (state.chain.stats(), state.chain.blocks(None, FRONT_BLOCKS)) {
+        (Ok(s), Ok(b)) => (s, b),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let mut leaves = Vec::new();
+    for b in &blocks {
+        let first = b.first_leaf;
+        for i in (0..u64::from(b.header.tx_count)).rev() {
+            if leaves.len() < FRONT_BLOCKS {
+                leaves.push(first + i);
+            }
+        }
+    }
+    let txs = match state.chain.txs_at(&leaves) {
+        Ok(t) => t.iter().map(tx_row).collect::<Vec<_>>(),
+        Err(e) => return internal(e),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+        .max(blocks.first().map_or(0, |b| b.header.timestamp_ms));
+    let block_rows: Vec<Value> = blocks
+        .iter()
+        .map(|b| {
+            context! { height => b.header.height, hash => hex::encode(b.hash), tx_count => b.header.tx_count, time => time(b.header.timestamp_ms) }
+        })
+        .collect();
+    let extra = context! {
+        stats => context! {
+            height => stats.height, tx_count => stats.tx_count, token_count => stats.token_count,
+            tps => format!("{:.1}", stats.recent_tps), suite => stats.suite.name(),
+            node_key => hex::encode(&stats.node_key), genesis => hex::encode(stats.genesis_hash),
+        },
+        blocks => block_rows,
+        txs => txs,
+        chart => chart(&state, now),
+    };
+    page(&state, &c, "explorer.html", extra, StatusCode::OK)
+}
+
+/// `GET /explorer/blocks/{height}`.
+pub(crate) async fn block(
+    State(state): State<AppState>,
+    Path(height): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let Ok(height) = height.parse::<u64>() else {
+        return not_found(&state, &c, None);
+    };
+    let (meta, hashes) = match state.chain.block(height) {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let leaves: Vec<u64> = (0..hashes.len() as u64)
+        .map(|i| meta.first_leaf + i)
+        .collect();
+    let txs = match state.chain.txs_at(&leaves) {
+        Ok(t) => t.iter().map(tx_row).collect::<Vec<_>>(),
+        Err(e) => return internal(e),
+    };
+    let h = &meta.header;
+    let extra = context! {
+        b => context! {
+            height => h.height, hash => hex::encode(meta.hash), prev_hash => hex::encode(h.prev_hash),
+            time => time(h.timestamp_ms), tx_root => hex::encode(h.tx_root), log_size => h.log_size,
+            log_root => hex::encode(h.log_root), proposer => hex::encode(&h.proposer),
+            signature => hex::encode(meta.signature), tx_count => h.tx_count,
+        },
+        txs => txs,
+    };
+    page(&state, &c, "block.html", extra, StatusCode::OK)
+}
+
+fn parse_hash(s: &str) -> Option<[u8; 32]> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    hex::decode(digits).ok()?.try_into().ok()
+}
+
+/// `GET /explorer/txs/{hash}`.
+pub(crate) async fn tx(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let Some(hash) = parse_hash(&hash) else {
+        return not_found(&state, &c, None);
+    };
+    let record = match state.chain.tx(&hash) {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let extra = context! { tx => tx_row(&record), node_key => hex::encode(&state.chain.genesis().node_key) };
+    page(&state, &c, "tx.html", extra, StatusCode::OK)
+}
+
+/// `GET /explorer/addresses/{address}`.
+pub(crate) async fn address(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let Ok(address) = Address::parse(&address) else {
+        return not_found(&state, &c, None);
+    };
+    let (holdings, history) = match state.chain.address(&address) {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let holdings: Vec<Value> = holdings
+        .iter()
+        .map(|(coll, id)| context! { collection => coll.as_str(), token_id => id })
+        .collect();
+    let extra = context! { address => address.to_string(), holdings => holdings, txs => history.iter().map(tx_row).collect::<Vec<_>>() };
+    page(&state, &c, "address.html", extra, StatusCode::OK)
+}
+
+/// `GET /explorer/tokens/{collection}/{token_id}`.
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    Path((collection, token_id)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
+        return not_found(&state, &c, None);
+    };
+    let (tok, history) = match state.chain.token(&coll, id) {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let cap = state
+        .chain
+        .collection(&coll)
+        .ok()
+        .flatten()
+        .map_or(0, |c| c.supply_cap);
+    let st = if tok.burned {
+        "burned"
+    } else if tok.frozen.is_some() {
+        "frozen"
+    } else {
+        "active"
+    };
+    let extra = context! {
+        tok => context! { collection => coll.as_str(), token_id => id, edition => tok.edition, supply_cap => cap, owner => tok.owner.to_string(), state => st },
+        txs => history.iter().map(tx_row).collect::<Vec<_>>(),
+    };
+    page(&state, &c, "token.html", extra, StatusCode::OK)
+}
+
+/// `GET /explorer/collections/{collection}`.
+pub(crate) async fn collection(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let Ok(id) = CollectionId::parse(&collection) else {
+        return not_found(&state, &c, None);
+    };
+    let coll = match state.chain.collection(&id) {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let extra = context! {
+        c => context! {
+            id => coll.id.as_str(), name => coll.name, issuer => coll.issuer,
+            address => id.address(state.chain.genesis().suite).to_string(),
+            supply_cap => coll.supply_cap, minted => coll.minted, token_ids => coll.tokens,
+        },
+    };
+    page(&state, &c, "collection.html", extra, StatusCode::OK)
+}
+
+/// The search box's query.
+#[derive(Deserialize)]
+pub(crate) struct SearchQuery {
+    q: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /explorer/search?q=`: redirects to the match, or says nothing
+/// matched (404, in the page).
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    Query(sq): Query<SearchQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let suffix = if sq.lang.as_deref() == Some("en") {
+        "?lang=en"
+    } else {
+        ""
+    };
+    let query = sq.q.unwrap_or_default();
+    let q = query.trim();
+    if q.is_empty() || q.len() > SEARCH_QUERY_MAX {
+        return not_found(&state, &c, Some(q));
+    }
+    let found: Option<String> = (|| {
+        if let Ok(h) = q.parse::<u64>() {
+            return state
+                .chain
+                .block(h)
+                .ok()
+                .flatten()
+                .map(|_| format!("/explorer/blocks/{h}"));
+        }
+        if let Some(hash) = parse_hash(q) {
+            if state.chain.tx(&hash).ok().flatten().is_some() {
+                return Some(format!("/explorer/txs/{}", hex::encode(hash)));
+            }
+            return state
+                .chain
+                .block_height(&hash)
+                .ok()
+                .flatten()
+                .map(|h| format!("/explorer/blocks/{h}"));
+        }
+        if let Ok(a) = Address::parse(q) {
+            return state
+                .chain
+                .address(&a)
+                .ok()
+                .flatten()
+                .map(|_| format!("/explorer/addresses/{a}"));
+        }
+        let (coll, token) = match q.split_once(['/', '#', ' ']) {
+            Some((c, t)) => (c.trim(), Some(t.trim().trim_start_matches('#'))),
+            None => (q, None),
+        };
+        let coll = CollectionId::parse(coll).ok()?;
+        match token {
+            Some(t) => {
+                let id = t.parse::<u64>().ok()?;
+                state
+                    .chain
+                    .token(&coll, id)
+                    .ok()
+                    .flatten()
+                    .map(|_| format!("/explorer/tokens/{}/{id}", coll.as_str()))
+            }
+            None => state
+                .chain
+                .collection(&coll)
+                .ok()
+                .flatten()
+                .map(|_| format!("/explorer/collections/{}", coll.as_str())),
+        }
+    })();
+    match found {
+        Some(to) => Redirect::to(&format!("{to}{suffix}")).into_response(),
+        None => not_found(&state, &c, Some(q)),
+    }
+}
+
+/// `GET /static/site.css`.
+pub(crate) async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/site.css"),
+    )
+        .into_response()
+}
+
+/// The 404 page for browsers (the JSON fallback serves everyone else).
+pub(crate) fn html_not_found(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+    let c = ctx(state, uri, headers);
+    not_found(state, &c, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_translations_match() {
+        let pages = Pages::new();
+        assert_eq!(
+            pages.zh.keys().collect::<Vec<_>>(),
+            pages.en.keys().collect::<Vec<_>>(),
+            "one table per language, same keys"
+        );
+        for name in [
+            "explorer.html",
+            "block.html",
+            "tx.html",
+            "address.html",
+            "token.html",
+            "collection.html",
+            "not_found.html",
+        ] {
+            assert!(pages.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn language_choice() {
+        let mut h = HeaderMap::new();
+        assert_eq!(lang_of(None, &h), Lang::ZhCn);
+        assert_eq!(lang_of(Some("lang=en"), &h), Lang::En);
+        h.insert(ACCEPT_LANGUAGE, "en-US,en;q=0.9".parse().unwrap());
+        assert_eq!(lang_of(None, &h), Lang::En);
+        assert_eq!(lang_of(Some("lang=zh-CN"), &h), Lang::ZhCn);
+        h.insert(ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8".parse().unwrap());
+        assert_eq!(lang_of(None, &h), Lang::ZhCn);
+    }
+}
