@@ -87,6 +87,10 @@ impl Pages {
                 "not_found.html",
                 include_str!("../templates/not_found.html"),
             ),
+            (
+                "collectible.html",
+                include_str!("../templates/collectible.html"),
+            ),
         ];
         for (name, source) in templates {
             env.add_template(name, source)
@@ -536,6 +540,69 @@ pub(crate) async fn collection(
         },
     };
     page(&state, &c, "collection.html", extra, StatusCode::OK)
+}
+
+/// `GET /collectibles/{collection}/{token_id}`: the collectible page with
+/// its on-chain record, each part linked to the explorer.
+pub(crate) async fn collectible(
+    State(state): State<AppState>,
+    Path((collection, token_id)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
+        return not_found(&state, &c, None);
+    };
+    let found = match state.collectibles.collectible(&coll, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let policy = state.collectibles.policy();
+    let day = 86_400_000;
+    let t = match c.lang {
+        Lang::ZhCn => &state.pages.zh,
+        Lang::En => &state.pages.en,
+    };
+    let gift_rules = t
+        .get("gift_rules")
+        .map(|r| {
+            r.replace("{purchase}", &(policy.after_purchase_ms / day).to_string())
+                .replace("{gift}", &(policy.after_gift_ms / day).to_string())
+                .replace("{daily}", &policy.daily_limit.to_string())
+        })
+        .unwrap_or_default();
+    let mint = found.history.first();
+    let history: Vec<Value> = found
+        .history
+        .iter()
+        .map(|h| {
+            context! {
+                kind => h.kind, time => time(h.tx.timestamp_ms), hash => hex::encode(h.tx.info.tx_hash),
+                from => h.from.map(|a| a.to_string()), to => h.to.map(|a| a.to_string()),
+            }
+        })
+        .collect();
+    let giftable = state.collectibles.giftable_from(&found);
+    let extra = context! {
+        c => context! {
+            title => found.work.work.title, issuer => found.work.work.issuer,
+            image_url => format!("/api/v1/works/{}/image", found.work.id),
+            edition => found.edition, edition_size => found.edition_size,
+            owner_name => found.owner_name, owner => found.owner.to_string(),
+            state => if found.burned { "burned" } else if found.frozen.is_some() { "frozen" } else { "active" },
+            giftable_from => time(u64::try_from(giftable.0).unwrap_or(0)),
+            chain_name => state.chain.genesis().origin.clone(),
+            collection => coll.as_str(), collection_address => found.collection_address.to_string(),
+            token_id => id,
+            mint_tx => mint.map(|m| hex::encode(m.tx.info.tx_hash)),
+            mint_height => mint.map(|m| m.tx.info.height),
+            history => history,
+        },
+        gift_rules => gift_rules,
+    };
+    page(&state, &c, "collectible.html", extra, StatusCode::OK)
 }
 
 /// The search box's query.

@@ -33,6 +33,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/static/site.css", get(crate::pages::stylesheet))
         .route("/explorer", get(crate::pages::explorer))
+        .route(
+            "/collectibles/{collection}/{token_id}",
+            get(crate::pages::collectible),
+        )
         .route("/explorer/search", get(crate::pages::search))
         .route("/explorer/blocks/{height}", get(crate::pages::block))
         .route("/explorer/txs/{hash}", get(crate::pages::tx))

@@ -168,3 +168,43 @@ async fn the_footer_shows_the_configured_numbers() {
     assert!(page.contains("公安机关备案号：未配置"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_collectible_page_shows_the_on_chain_record_linked_to_the_explorer() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = crate::payments::market(&app).await;
+    let editions = crate::collectibles::buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let api: serde_json::Value = app
+        .get(
+            &format!("/api/v1/collectibles/work-{work}/{}", editions[0]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mint = api["chain"]["mint_tx_hash"].as_str().unwrap();
+    let owner = api["chain"]["owner_address"].as_str().unwrap();
+    let height = api["chain"]["mint_block_height"].as_u64().unwrap();
+    let (status, page) = html(&app, &format!("/collectibles/work-{work}/{}", editions[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "链上信息".to_owned(),
+        "#1/1000".to_owned(),
+        "买*".to_owned(),
+        "shucang.local&#x2f;chain".to_owned(), // HTML-escaped "/"
+        format!("/explorer/txs/{mint}"),
+        format!("/explorer/blocks/{height}"),
+        format!("/explorer/addresses/{owner}"),
+        format!("/explorer/tokens/work-{work}/1"),
+        format!("/api/v1/chain/txs/{mint}/proof"),
+        "购买后满 180 天".to_owned(),
+    ] {
+        assert!(page.contains(&needle), "missing {needle}");
+    }
+    let (_, en) = html(&app, &format!("/collectibles/work-{work}/1?lang=en")).await;
+    assert!(en.contains("On-chain record") && !en.contains("链上信息"));
+    let (status, _) = html(&app, &format!("/collectibles/work-{work}/999")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
