@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod collectibles;
+pub mod complaints;
 pub mod content;
 pub mod drops;
 pub mod identity;
@@ -30,6 +31,7 @@ pub use collectibles::{
     Collectible, CollectibleError, CollectiblesService, GiftPolicy, GiftReceipt, HistoryEntry,
     Recipient, TradingFeature, trading_allowed,
 };
+pub use complaints::{ComplaintError, ComplaintsService, NewComplaint};
 pub use drops::{DropDraft, DropError, DropPhase, DropsService, PurchaseError};
 pub use identity::{
     CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
@@ -38,9 +40,9 @@ pub use identity::{
 pub use payments::{BadSignature, PaymentError, PaymentsService, SandboxProvider, StartedPayment};
 pub use pii::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, DropRecord, DropStore, GiftRecord, GiftStore, IdentityRecord,
-    IdentityStore, MintJob, NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome,
-    PaymentRecord, PaymentStore, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
-    StoreError, WorkRecord, WorkStatus, WorkStore,
+    AccountRecord, AccountStore, ComplaintRecord, ComplaintStore, DropRecord, DropStore,
+    GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, NewAccount, NewDrop, NewWork,
+    OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore, Reservation,
+    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkRecord, WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksService};

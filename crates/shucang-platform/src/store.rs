@@ -565,3 +565,39 @@ pub trait GiftStore: Send + Sync + 'static {
     /// Gifts still pending (after a crash).
     async fn pending_gifts(&self) -> Result<Vec<GiftRecord>, StoreError>;
 }
+
+/// A complaint or report (投诉举报, Art. 18) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintRecord {
+    /// The public ticket number.
+    pub ticket: String,
+    /// The category code.
+    pub category: String,
+    /// What it is about (a work, a collectible, an account, a page).
+    pub target: String,
+    /// The complaint.
+    pub text: String,
+    /// How to reach the complainant.
+    pub contact: Option<String>,
+    /// The logged-in complainant, if any.
+    pub account_id: Option<i64>,
+    /// The client's address.
+    pub ip: String,
+    /// `received` (handling comes with the service console).
+    pub status: String,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// What complaint intake needs from storage.
+#[async_trait]
+pub trait ComplaintStore: Send + Sync + 'static {
+    /// Stores a complaint.
+    async fn insert_complaint(&self, complaint: &ComplaintRecord) -> Result<(), StoreError>;
+
+    /// A complaint by ticket.
+    async fn complaint_by_ticket(
+        &self,
+        ticket: &str,
+    ) -> Result<Option<ComplaintRecord>, StoreError>;
+}

@@ -18,6 +18,7 @@
 //! ```
 
 mod accounts;
+mod complaints;
 mod drops;
 mod gifts;
 mod identities;
@@ -32,7 +33,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shucang_platform::{
-    AccountStore, DropStore, GiftStore, IdentityStore, PaymentStore, StoreError, WorkStore,
+    AccountStore, ComplaintStore, DropStore, GiftStore, IdentityStore, PaymentStore, StoreError,
+    WorkStore,
 };
 
 pub use postgres::PgStore;
@@ -50,7 +52,7 @@ pub enum Backend {
 /// Everything the platform stores, on one back end.
 #[async_trait]
 pub trait Store:
-    AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore + GiftStore
+    AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore + GiftStore + ComplaintStore
 {
     /// The engine underneath.
     fn backend(&self) -> Backend;

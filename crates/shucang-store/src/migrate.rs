@@ -50,6 +50,11 @@ macro_rules! migrations {
                 name: "gifts",
                 sql: include_str!(concat!("../migrations/", $engine, "/0006_gifts.sql")),
             },
+            crate::migrate::Migration {
+                version: 7,
+                name: "complaints",
+                sql: include_str!(concat!("../migrations/", $engine, "/0007_complaints.sql")),
+            },
         ]
     };
 }

@@ -77,3 +77,4 @@ crate::works::impl_work_store!(PgStore);
 crate::drops::impl_drop_store!(PgStore);
 crate::payments::impl_payment_store!(PgStore);
 crate::gifts::impl_gift_store!(PgStore);
+crate::complaints::impl_complaint_store!(PgStore);

@@ -98,3 +98,4 @@ crate::works::impl_work_store!(SqliteStore);
 crate::drops::impl_drop_store!(SqliteStore);
 crate::payments::impl_payment_store!(SqliteStore);
 crate::gifts::impl_gift_store!(SqliteStore);
+crate::complaints::impl_complaint_store!(SqliteStore);

@@ -22,7 +22,7 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let token = token_from_headers(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let account = state
             .accounts
             .authenticate(&token)
@@ -50,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The token a request carries: the `Authorization` header if present (and
 /// then only a Bearer token), else the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
+pub(crate) fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;

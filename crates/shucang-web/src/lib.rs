@@ -57,6 +57,8 @@ pub struct AppState {
     pub payments: Arc<shucang_platform::PaymentsService>,
     /// Collections and gifts.
     pub collectibles: Arc<shucang_platform::CollectiblesService>,
+    /// Complaint intake.
+    pub complaints: Arc<shucang_platform::ComplaintsService>,
     /// This server's own base URL (`http://127.0.0.1:8080`), where the
     /// sandbox provider delivers its callbacks.
     pub self_url: String,

@@ -38,6 +38,8 @@ use crate::routes::{
         routes::collectibles::mine,
         routes::collectibles::get,
         routes::collectibles::gift,
+        routes::complaints::file,
+        routes::complaints::lookup,
         routes::chain::stats,
         routes::chain::blocks,
         routes::chain::block,

@@ -91,6 +91,14 @@ impl Pages {
                 "collectible.html",
                 include_str!("../templates/collectible.html"),
             ),
+            (
+                "complaints.html",
+                include_str!("../templates/complaints.html"),
+            ),
+            (
+                "complaint.html",
+                include_str!("../templates/complaint.html"),
+            ),
         ];
         for (name, source) in templates {
             env.add_template(name, source)
@@ -191,6 +199,19 @@ fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusC
                 .into_response()
         }
     }
+}
+
+/// Renders a page template for a request (language from the request).
+pub(crate) fn render_page(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    name: &str,
+    extra: Value,
+    status: StatusCode,
+) -> Response {
+    let c = ctx(state, uri, headers);
+    page(state, &c, name, extra, status)
 }
 
 fn not_found(state: &AppState, c: &PageCtx, query: Option<&str>) -> Response {
@@ -726,6 +747,9 @@ mod tests {
             "token.html",
             "collection.html",
             "not_found.html",
+            "collectible.html",
+            "complaints.html",
+            "complaint.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

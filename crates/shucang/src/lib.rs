@@ -319,7 +319,7 @@ impl Application {
             drops,
             payments,
             collectibles,
-            clock: _,
+            clock,
             site_info,
         } = self;
         let addr = listener.local_addr().context("reading the bound address")?;
@@ -336,6 +336,10 @@ impl Application {
             drops,
             payments,
             collectibles,
+            complaints: Arc::new(shucang_platform::ComplaintsService::new(
+                services.store.clone(),
+                clock.clone(),
+            )),
             self_url,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use shucang_platform::{
-    IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus, PaidOutcome, PaymentRecord,
-    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    ComplaintRecord, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus,
+    PaidOutcome, PaymentRecord, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
+    StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -528,6 +529,34 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(
         store.payment_by_id("sbx_2").await.unwrap().unwrap().status,
         "refund_required"
+    );
+
+    // Complaints: stored and found by ticket.
+    let complaint = ComplaintRecord {
+        ticket: "TS20261128-ABCDEF".into(),
+        category: "fraud".into(),
+        target: "某账号".into(),
+        text: "冒充客服诈骗".into(),
+        contact: None,
+        account_id: Some(alice),
+        ip: "127.0.0.1".into(),
+        status: "received".into(),
+        created_at: UnixMillis(42),
+    };
+    store.insert_complaint(&complaint).await.unwrap();
+    assert_eq!(
+        store
+            .complaint_by_ticket("TS20261128-ABCDEF")
+            .await
+            .unwrap(),
+        Some(complaint)
+    );
+    assert!(
+        store
+            .complaint_by_ticket("TS-NONE")
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 pub(crate) mod chain;
 pub(crate) mod collectibles;
+pub(crate) mod complaints;
 pub(crate) mod drops;
 mod health;
 pub(crate) mod identity;
@@ -33,6 +34,14 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/static/site.css", get(crate::pages::stylesheet))
         .route("/explorer", get(crate::pages::explorer))
+        .route(
+            "/complaints",
+            get(complaints::form).post(complaints::submit),
+        )
+        .route("/complaints/lookup", get(complaints::lookup_form))
+        .route("/complaints/{ticket}", get(complaints::status_page))
+        .route("/api/v1/complaints", post(complaints::file))
+        .route("/api/v1/complaints/{ticket}", get(complaints::lookup))
         .route(
             "/collectibles/{collection}/{token_id}",
             get(crate::pages::collectible),

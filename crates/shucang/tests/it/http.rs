@@ -98,6 +98,8 @@ async fn openapi_documents_every_route() {
         ("/api/v1/me", "get"),
         ("/api/v1/me/identity", "post"),
         ("/api/v1/me/collectibles", "get"),
+        ("/api/v1/complaints", "post"),
+        ("/api/v1/complaints/{ticket}", "get"),
         ("/api/v1/collectibles/{collection}/{token_id}", "get"),
         ("/api/v1/collectibles/{collection}/{token_id}/gifts", "post"),
         ("/api/v1/admin/works", "post"),
@@ -148,7 +150,8 @@ async fn openapi_documents_every_route() {
             .replace("{address}", &format!("0x{}", "0".repeat(40)))
             .replace("{collection}", "c")
             .replace("{token_id}", "1")
-            .replace("{payment_id}", "sbx_0");
+            .replace("{payment_id}", "sbx_0")
+            .replace("{ticket}", "TS0");
         let res = app
             .client
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
