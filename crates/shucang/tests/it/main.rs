@@ -4,6 +4,7 @@
 //! `kill -9`.
 
 mod accounts;
+mod browser;
 mod chain;
 mod cli;
 mod collectibles;
