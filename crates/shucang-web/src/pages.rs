@@ -99,6 +99,8 @@ impl Pages {
                 "complaint.html",
                 include_str!("../templates/complaint.html"),
             ),
+            ("home.html", include_str!("../templates/home.html")),
+            ("drop.html", include_str!("../templates/drop.html")),
         ];
         for (name, source) in templates {
             env.add_template(name, source)
@@ -626,6 +628,96 @@ pub(crate) async fn collectible(
     page(&state, &c, "collectible.html", extra, StatusCode::OK)
 }
 
+fn drop_card(
+    state: &AppState,
+    d: &shucang_platform::DropRecord,
+    now_ms: i64,
+    t: &BTreeMap<String, String>,
+) -> Value {
+    let phase = state.drops.phase(d);
+    let left = d.drop.starts_at.ms_since(UnixMillis(now_ms)).max(0);
+    let word = |k: &str| t.get(k).cloned().unwrap_or_default();
+    let countdown = format!(
+        "{} {} {} {} {} {}",
+        left / 86_400_000,
+        word("days"),
+        left / 3_600_000 % 24,
+        word("hours"),
+        left / 60_000 % 60,
+        word("minutes")
+    );
+    context! {
+        id => d.id, work_id => d.drop.work_id, title => d.drop.title.clone(),
+        price => d.drop.price.to_string(), supply => d.drop.supply,
+        remaining => d.drop.supply.saturating_sub(d.sold), per_user_limit => d.drop.per_user_limit,
+        phase => phase.code(), starts => time(u64::try_from(d.drop.starts_at.0).unwrap_or(0)),
+        ends => time(u64::try_from(d.drop.ends_at.0).unwrap_or(0)), countdown => countdown,
+    }
+}
+
+fn table_of<'a>(state: &'a AppState, c: &PageCtx) -> &'a BTreeMap<String, String> {
+    match c.lang {
+        Lang::ZhCn => &state.pages.zh,
+        Lang::En => &state.pages.en,
+    }
+}
+
+/// `GET /`: drops on sale and upcoming.
+pub(crate) async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let drops = match state.drops.list(100).await {
+        Ok(d) => d,
+        Err(e) => return internal(e),
+    };
+    let now = state.payments.now().0;
+    let t = table_of(&state, &c);
+    let mut on_sale = Vec::new();
+    let mut upcoming = Vec::new();
+    for d in &drops {
+        match state.drops.phase(d) {
+            shucang_platform::DropPhase::OnSale | shucang_platform::DropPhase::SoldOut => {
+                on_sale.push(drop_card(&state, d, now, t))
+            }
+            shucang_platform::DropPhase::Upcoming => upcoming.push(drop_card(&state, d, now, t)),
+            shucang_platform::DropPhase::Ended => {}
+        }
+    }
+    page(
+        &state,
+        &c,
+        "home.html",
+        context! { on_sale => on_sale, upcoming => upcoming },
+        StatusCode::OK,
+    )
+}
+
+/// `GET /drops/{id}`: one drop.
+pub(crate) async fn drop_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers);
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found(&state, &c, None);
+    };
+    let d = match state.drops.drop_by_id(id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let work = match state.works.work(d.drop.work_id).await {
+        Ok(Some(w)) => w,
+        Ok(None) => return not_found(&state, &c, None),
+        Err(e) => return internal(e),
+    };
+    let now = state.payments.now().0;
+    let card = drop_card(&state, &d, now, table_of(&state, &c));
+    let extra = context! { d => context! { issuer => work.work.issuer, description => work.work.description, ..card } };
+    page(&state, &c, "drop.html", extra, StatusCode::OK)
+}
+
 /// The search box's query.
 #[derive(Deserialize)]
 pub(crate) struct SearchQuery {
@@ -750,6 +842,8 @@ mod tests {
             "collectible.html",
             "complaints.html",
             "complaint.html",
+            "home.html",
+            "drop.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -33,6 +33,8 @@ pub(crate) fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/static/site.css", get(crate::pages::stylesheet))
+        .route("/", get(crate::pages::home))
+        .route("/drops/{id}", get(crate::pages::drop_page))
         .route("/explorer", get(crate::pages::explorer))
         .route(
             "/complaints",

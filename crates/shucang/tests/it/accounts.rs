@@ -260,7 +260,6 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
         "not_found",
     )
     .await;
-    assert_error(app.get("/", None).await, StatusCode::NOT_FOUND, "not_found").await;
     assert_error(
         app.get("/api/v1/accounts", None).await,
         StatusCode::METHOD_NOT_ALLOWED,

@@ -359,3 +359,41 @@ async fn complaints_api_and_form_with_csrf_and_a_rate_limit() {
     assert_eq!(res.status(), StatusCode::CREATED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_home_and_drop_pages_show_what_is_on_sale() {
+    let app = TestApp::spawn().await;
+    let (d, _, _) = crate::payments::market(&app).await;
+    let admin = app.token("13900000042", "Staff#2026pass").await;
+    let reviewer = app.token("13900000041", "Staff#2026pass").await;
+    let work = crate::drops::approved_work(&app, &reviewer, 50).await;
+    let day = 24 * 60 * 60_000;
+    let later = crate::drops::create_drop(
+        &app,
+        &admin,
+        crate::drops::drop_body(work, 10, 1, day + 90 * 60_000, 3 * day),
+    )
+    .await;
+    let later = later.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let (status, home) = html(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("正在发售") && home.contains("即将开售"));
+    assert!(home.contains(&format!("/drops/{d}")) && home.contains(&format!("/drops/{later}")));
+    assert!(home.contains("¥9.90") && home.contains("发售中"));
+    let (status, page) = html(&app, &format!("/drops/{d}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("每人限购") && page.contains("先到先得") && page.contains("敦煌文创有限公司")
+    );
+    let (_, upcoming) = html(&app, &format!("/drops/{later}")).await;
+    assert!(upcoming.contains("距开售 1 天 1 小时 30 分钟"), "countdown");
+    let (_, en) = html(&app, &format!("/drops/{d}?lang=en")).await;
+    assert!(en.contains("Limit per account") && !en.contains("每人限购"));
+    for path in ["/drops/999", "/drops/x"] {
+        assert_eq!(html(&app, path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    app.stop().await;
+}
