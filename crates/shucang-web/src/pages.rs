@@ -226,6 +226,19 @@ fn not_found(state: &AppState, c: &PageCtx, query: Option<&str>) -> Response {
     )
 }
 
+/// The value, or the page's answer when there is none (404) or it failed (500).
+fn or_page<T, E: std::fmt::Display>(
+    r: Result<Option<T>, E>,
+    state: &AppState,
+    c: &PageCtx,
+) -> Result<T, Response> {
+    match r {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(not_found(state, c, None)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 fn time(ms: u64) -> String {
     // Shown in China time: the UTC instant plus eight hours, labelled.
     let t = UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -424,22 +437,18 @@ pub(crate) async fn block(
     Path(height): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let Ok(height) = height.parse::<u64>() else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let (meta, hashes) = match state.chain.block(height) {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let (meta, hashes) = or_page(state.chain.block(height), &state, &c)?;
     let leaves: Vec<u64> = (0..hashes.len() as u64)
         .map(|i| meta.first_leaf + i)
         .collect();
     let txs = match state.chain.txs_at(&leaves) {
         Ok(t) => t.iter().map(tx_row).collect::<Vec<_>>(),
-        Err(e) => return internal(e),
+        Err(e) => return Err(internal(e)),
     };
     let h = &meta.header;
     let extra = context! {
@@ -451,7 +460,7 @@ pub(crate) async fn block(
         },
         txs => txs,
     };
-    page(&state, &c, "block.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "block.html", extra, StatusCode::OK))
 }
 
 fn parse_hash(s: &str) -> Option<[u8; 32]> {
@@ -465,18 +474,14 @@ pub(crate) async fn tx(
     Path(hash): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let Some(hash) = parse_hash(&hash) else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let record = match state.chain.tx(&hash) {
-        Ok(Some(r)) => r,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let record = or_page(state.chain.tx(&hash), &state, &c)?;
     let extra = context! { tx => tx_row(&record), node_key => hex::encode(&state.chain.genesis().node_key) };
-    page(&state, &c, "tx.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "tx.html", extra, StatusCode::OK))
 }
 
 /// `GET /explorer/addresses/{address}`.
@@ -485,22 +490,18 @@ pub(crate) async fn address(
     Path(address): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let Ok(address) = Address::parse(&address) else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let (holdings, history) = match state.chain.address(&address) {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let (holdings, history) = or_page(state.chain.address(&address), &state, &c)?;
     let holdings: Vec<Value> = holdings
         .iter()
         .map(|(coll, id)| context! { collection => coll.as_str(), token_id => id })
         .collect();
     let extra = context! { address => address.to_string(), holdings => holdings, txs => history.iter().map(tx_row).collect::<Vec<_>>() };
-    page(&state, &c, "address.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "address.html", extra, StatusCode::OK))
 }
 
 /// `GET /explorer/tokens/{collection}/{token_id}`.
@@ -509,16 +510,12 @@ pub(crate) async fn token(
     Path((collection, token_id)): Path<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let (tok, history) = match state.chain.token(&coll, id) {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let (tok, history) = or_page(state.chain.token(&coll, id), &state, &c)?;
     let cap = state
         .chain
         .collection(&coll)
@@ -536,7 +533,7 @@ pub(crate) async fn token(
         tok => context! { collection => coll.as_str(), token_id => id, edition => tok.edition, supply_cap => cap, owner => tok.owner.to_string(), state => st },
         txs => history.iter().map(tx_row).collect::<Vec<_>>(),
     };
-    page(&state, &c, "token.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "token.html", extra, StatusCode::OK))
 }
 
 /// `GET /explorer/collections/{collection}`.
@@ -545,16 +542,12 @@ pub(crate) async fn collection(
     Path(collection): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let Ok(id) = CollectionId::parse(&collection) else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let coll = match state.chain.collection(&id) {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let coll = or_page(state.chain.collection(&id), &state, &c)?;
     let extra = context! {
         c => context! {
             id => coll.id.as_str(), name => coll.name, issuer => coll.issuer,
@@ -562,7 +555,7 @@ pub(crate) async fn collection(
             supply_cap => coll.supply_cap, minted => coll.minted, token_ids => coll.tokens,
         },
     };
-    page(&state, &c, "collection.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "collection.html", extra, StatusCode::OK))
 }
 
 /// `GET /collectibles/{collection}/{token_id}`: the collectible page with
@@ -572,16 +565,12 @@ pub(crate) async fn collectible(
     Path((collection, token_id)): Path<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let found = match state.collectibles.collectible(&coll, id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let found = or_page(state.collectibles.collectible(&coll, id).await, &state, &c)?;
     let policy = state.collectibles.policy();
     let day = 86_400_000;
     let t = match c.lang {
@@ -625,7 +614,7 @@ pub(crate) async fn collectible(
         },
         gift_rules => gift_rules,
     };
-    page(&state, &c, "collectible.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "collectible.html", extra, StatusCode::OK))
 }
 
 fn drop_card(
@@ -697,25 +686,17 @@ pub(crate) async fn drop_page(
     Path(id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers);
     let Ok(id) = id.parse::<i64>() else {
-        return not_found(&state, &c, None);
+        return Err(not_found(&state, &c, None));
     };
-    let d = match state.drops.drop_by_id(id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
-    let work = match state.works.work(d.drop.work_id).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return not_found(&state, &c, None),
-        Err(e) => return internal(e),
-    };
+    let d = or_page(state.drops.drop_by_id(id).await, &state, &c)?;
+    let work = or_page(state.works.work(d.drop.work_id).await, &state, &c)?;
     let now = state.payments.now().0;
     let card = drop_card(&state, &d, now, table_of(&state, &c));
     let extra = context! { d => context! { issuer => work.work.issuer, description => work.work.description, ..card } };
-    page(&state, &c, "drop.html", extra, StatusCode::OK)
+    Ok(page(&state, &c, "drop.html", extra, StatusCode::OK))
 }
 
 /// The search box's query.
