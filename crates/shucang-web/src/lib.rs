@@ -13,6 +13,7 @@
 mod auth;
 mod error;
 mod extract;
+mod forms;
 mod openapi;
 pub mod pages;
 pub mod proof;
@@ -114,7 +115,7 @@ async fn fallback(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && !uri.path().starts_with("/api/") {
-        pages::html_not_found(&state, &uri, &headers)
+        pages::html_not_found(&state, &uri, &headers).await
     } else {
         error::not_found(uri).await.into_response()
     }

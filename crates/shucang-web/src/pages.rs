@@ -100,6 +100,7 @@ impl Pages {
                 include_str!("../templates/complaint.html"),
             ),
             ("home.html", include_str!("../templates/home.html")),
+            ("login.html", include_str!("../templates/login.html")),
             ("drop.html", include_str!("../templates/drop.html")),
         ];
         for (name, source) in templates {
@@ -124,6 +125,8 @@ impl Pages {
             q => page.q(),
             other_lang_url => page.other_lang_url(),
             site => &page.site,
+            user => &page.user,
+            csrf => &page.csrf,
         };
         self.env
             .get_template(name)?
@@ -142,6 +145,12 @@ pub(crate) struct PageCtx {
     lang: Lang,
     path: String,
     site: SiteInfo,
+    /// The logged-in account's masked phone number.
+    user: Option<String>,
+    /// The form token for this browser.
+    csrf: String,
+    /// Whether the browser has yet to receive it.
+    csrf_is_new: bool,
 }
 
 impl PageCtx {
@@ -181,17 +190,43 @@ pub(crate) fn lang_of(query: Option<&str>, headers: &HeaderMap) -> Lang {
     }
 }
 
-fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
+async fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
+    let user = match crate::auth::token_from_headers(headers) {
+        Some(token) => state
+            .accounts
+            .authenticate(&token)
+            .await
+            .ok()
+            .flatten()
+            .map(|a| a.phone.masked()),
+        None => None,
+    };
+    let (csrf, csrf_is_new) = match crate::forms::csrf_from_cookie(headers) {
+        Some(token) => (token, false),
+        None => (crate::forms::new_csrf(), true),
+    };
     PageCtx {
         lang: lang_of(uri.query(), headers),
         path: uri.path().to_owned(),
         site: state.site.clone(),
+        user,
+        csrf,
+        csrf_is_new,
     }
 }
 
 fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusCode) -> Response {
     match state.pages.render(name, c, extra) {
-        Ok(html) => (status, Html(html)).into_response(),
+        Ok(html) => {
+            let mut res = (status, Html(html)).into_response();
+            if c.csrf_is_new
+                && let Ok(v) =
+                    axum::http::HeaderValue::from_str(&crate::forms::csrf_cookie(&c.csrf))
+            {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            res
+        }
         Err(e) => {
             tracing::error!(error = %e, template = name, "page rendering failed");
             (
@@ -204,7 +239,7 @@ fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusC
 }
 
 /// Renders a page template for a request (language from the request).
-pub(crate) fn render_page(
+pub(crate) async fn render_page(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
@@ -212,7 +247,7 @@ pub(crate) fn render_page(
     extra: Value,
     status: StatusCode,
 ) -> Response {
-    let c = ctx(state, uri, headers);
+    let c = ctx(state, uri, headers).await;
     page(state, &c, name, extra, status)
 }
 
@@ -393,7 +428,7 @@ pub(crate) async fn explorer(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let (stats, blocks) = match (state.chain.stats(), state.chain.blocks(None, FRONT_BLOCKS)) {
         (Ok(s), Ok(b)) => (s, b),
         (Err(e), _) | (_, Err(e)) => return internal(e),
@@ -441,7 +476,7 @@ pub(crate) async fn block(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let Ok(height) = height.parse::<u64>() else {
         return Err(not_found(&state, &c, None));
     };
@@ -478,7 +513,7 @@ pub(crate) async fn tx(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let Some(hash) = parse_hash(&hash) else {
         return Err(not_found(&state, &c, None));
     };
@@ -494,7 +529,7 @@ pub(crate) async fn address(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let Ok(address) = Address::parse(&address) else {
         return Err(not_found(&state, &c, None));
     };
@@ -514,7 +549,7 @@ pub(crate) async fn token(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
         return Err(not_found(&state, &c, None));
     };
@@ -546,7 +581,7 @@ pub(crate) async fn collection(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let Ok(id) = CollectionId::parse(&collection) else {
         return Err(not_found(&state, &c, None));
     };
@@ -569,7 +604,7 @@ pub(crate) async fn collectible(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
         return Err(not_found(&state, &c, None));
     };
@@ -656,7 +691,7 @@ fn table_of<'a>(state: &'a AppState, c: &PageCtx) -> &'a BTreeMap<String, String
 
 /// `GET /`: drops on sale and upcoming.
 pub(crate) async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let drops = match state.drops.list(100).await {
         Ok(d) => d,
         Err(e) => return internal(e),
@@ -690,7 +725,7 @@ pub(crate) async fn drop_page(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let Ok(id) = id.parse::<i64>() else {
         return Err(not_found(&state, &c, None));
     };
@@ -717,7 +752,7 @@ pub(crate) async fn search(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers);
+    let c = ctx(&state, &uri, &headers).await;
     let suffix = if sq.lang.as_deref() == Some("en") {
         "?lang=en"
     } else {
@@ -798,8 +833,8 @@ pub(crate) async fn stylesheet() -> Response {
 }
 
 /// The 404 page for browsers (the JSON fallback serves everyone else).
-pub(crate) fn html_not_found(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
-    let c = ctx(state, uri, headers);
+pub(crate) async fn html_not_found(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+    let c = ctx(state, uri, headers).await;
     not_found(state, &c, None)
 }
 
@@ -828,6 +863,7 @@ mod tests {
             "complaint.html",
             "home.html",
             "drop.html",
+            "login.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -6,8 +6,7 @@
 
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -19,8 +18,6 @@ use crate::auth::ClientIp;
 use crate::error::ErrorBody;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
-
-const CSRF_COOKIE: &str = "shucang_csrf";
 
 impl From<ComplaintError> for ApiError {
     fn from(e: ComplaintError) -> ApiError {
@@ -127,41 +124,15 @@ pub(crate) async fn lookup(
     }))
 }
 
-fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == CSRF_COOKIE)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn new_csrf() -> String {
-    use rand::RngCore as _;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn form_page(
+async fn form_page(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
     status: StatusCode,
     extra: minijinja::Value,
 ) -> Response {
-    let csrf = csrf_from_cookie(headers)
-        .filter(|c| c.len() == 32)
-        .unwrap_or_else(new_csrf);
-    let extra = context! { csrf => csrf.clone(), categories => COMPLAINT_CATEGORIES, ..extra };
-    let mut res = crate::pages::render_page(state, uri, headers, "complaints.html", extra, status);
-    let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/complaints; HttpOnly; SameSite=Strict");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(SET_COOKIE, v);
-    }
-    res
+    let extra = context! { categories => COMPLAINT_CATEGORIES, ..extra };
+    crate::pages::render_page(state, uri, headers, "complaints.html", extra, status).await
 }
 
 /// `GET /complaints`: the public form.
@@ -173,6 +144,7 @@ pub(crate) async fn form(State(state): State<AppState>, uri: Uri, headers: Heade
         StatusCode::OK,
         context! { form => context! {} },
     )
+    .await
 }
 
 /// The form's fields.
@@ -195,7 +167,7 @@ pub(crate) async fn submit(
     Form(f): Form<ComplaintForm>,
 ) -> Response {
     let filled = context! { category => f.category.clone(), target => f.target.clone(), text => f.text.clone(), contact => f.contact.clone() };
-    let token_ok = matches!((csrf_from_cookie(&headers), &f.csrf), (Some(a), Some(b)) if a.len() == 32 && a == *b);
+    let token_ok = crate::forms::csrf_ok(&headers, f.csrf.as_deref());
     if !token_ok {
         return form_page(
             &state,
@@ -203,7 +175,8 @@ pub(crate) async fn submit(
             &headers,
             StatusCode::FORBIDDEN,
             context! { error => "form_expired", form => filled },
-        );
+        )
+        .await;
     }
     let account = optional_account(&state, &headers).await;
     let complaint = NewComplaint {
@@ -213,20 +186,26 @@ pub(crate) async fn submit(
         contact: f.contact,
     };
     match state.complaints.file(complaint, account, &ip).await {
-        Ok(r) => form_page(
-            &state,
-            &uri,
-            &headers,
-            StatusCode::CREATED,
-            context! { ticket => r.ticket, form => context! {} },
-        ),
-        Err(ComplaintError::RateLimited) => form_page(
-            &state,
-            &uri,
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            context! { error => "rate_limited", form => filled },
-        ),
+        Ok(r) => {
+            form_page(
+                &state,
+                &uri,
+                &headers,
+                StatusCode::CREATED,
+                context! { ticket => r.ticket, form => context! {} },
+            )
+            .await
+        }
+        Err(ComplaintError::RateLimited) => {
+            form_page(
+                &state,
+                &uri,
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                context! { error => "rate_limited", form => filled },
+            )
+            .await
+        }
         Err(ComplaintError::InvalidField(message)) => {
             let error = ["category", "target", "text", "contact"]
                 .into_iter()
@@ -244,6 +223,7 @@ pub(crate) async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 context! { error => error, form => filled },
             )
+            .await
         }
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -292,8 +272,9 @@ pub(crate) async fn status_page(
                 context! { c => c },
                 StatusCode::OK,
             )
+            .await
         }
-        Ok(None) => crate::pages::html_not_found(&state, &uri, &headers),
+        Ok(None) => crate::pages::html_not_found(&state, &uri, &headers).await,
         Err(e) => ApiError::from(e).into_response(),
     }
 }

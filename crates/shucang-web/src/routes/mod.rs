@@ -9,6 +9,7 @@ mod health;
 pub(crate) mod identity;
 pub(crate) mod payments;
 mod sessions;
+pub(crate) mod web_auth;
 pub(crate) mod works;
 
 use axum::Router;
@@ -34,6 +35,12 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/static/site.css", get(crate::pages::stylesheet))
         .route("/", get(crate::pages::home))
+        .route("/login", get(web_auth::login_page).post(web_auth::login))
+        .route(
+            "/register",
+            get(web_auth::register_page).post(web_auth::register),
+        )
+        .route("/logout", post(web_auth::logout))
         .route("/drops/{id}", get(crate::pages::drop_page))
         .route("/explorer", get(crate::pages::explorer))
         .route(

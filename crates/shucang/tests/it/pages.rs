@@ -397,3 +397,188 @@ async fn the_home_and_drop_pages_show_what_is_on_sale() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn register_log_in_and_out_on_the_web() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(app.url("/register")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let csrf = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    assert!(page.text().await.unwrap().contains("注册并登录"));
+    let jar = format!("shucang_csrf={csrf}");
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>, cookie: String| {
+        let (client, url) = (client.clone(), app.url(path));
+        async move {
+            client
+                .post(url)
+                .header("cookie", cookie)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Errors in the page, in Chinese, nothing created.
+    let res = post(
+        "/register",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "12345".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请输入中国大陆手机号"));
+    let res = post(
+        "/register",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "13812345678".into()),
+            ("password", "abcdefgh".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("至少三类"));
+    let res = post(
+        "/register",
+        vec![
+            ("phone", "13812345678".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token in the form");
+    assert_eq!(app.account_rows().await, 0);
+
+    // Register: logged in at once.
+    let res = post(
+        "/register",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "138 1234 5678".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(session.starts_with("shucang_session="));
+    let logged_in = format!("{jar}; {session}");
+    let home = client
+        .get(app.url("/"))
+        .header("cookie", &logged_in)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("138****5678") && home.contains("退出"));
+    let res = post(
+        "/register",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "13812345678".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // Log out: the session is gone for the API too.
+    let res = post("/logout", vec![("csrf", csrf.clone())], logged_in.clone()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let me = client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &logged_in)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+
+    // Log in: a wrong password is said in the page; the right one logs in.
+    let res = post(
+        "/login",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "13812345678".into()),
+            ("password", "Wrong#pass1".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("手机号或密码错误"));
+    let res = post(
+        "/login",
+        vec![
+            ("csrf", "f".repeat(32)),
+            ("phone", "13812345678".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "a token that is not the cookie's"
+    );
+    let res = post(
+        "/login",
+        vec![
+            ("csrf", csrf.clone()),
+            ("phone", "13812345678".into()),
+            ("password", "Shucang#2026".into()),
+        ],
+        jar.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me = client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("{jar}; {session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    app.stop().await;
+}
