@@ -101,6 +101,11 @@ impl Pages {
             ),
             ("home.html", include_str!("../templates/home.html")),
             ("login.html", include_str!("../templates/login.html")),
+            ("identity.html", include_str!("../templates/identity.html")),
+            (
+                "my_collection.html",
+                include_str!("../templates/my_collection.html"),
+            ),
             ("drop.html", include_str!("../templates/drop.html")),
         ];
         for (name, source) in templates {
@@ -147,6 +152,8 @@ pub(crate) struct PageCtx {
     site: SiteInfo,
     /// The logged-in account's masked phone number.
     user: Option<String>,
+    /// The logged-in account.
+    pub(crate) account_id: Option<i64>,
     /// The form token for this browser.
     csrf: String,
     /// Whether the browser has yet to receive it.
@@ -191,16 +198,12 @@ pub(crate) fn lang_of(query: Option<&str>, headers: &HeaderMap) -> Lang {
 }
 
 async fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
-    let user = match crate::auth::token_from_headers(headers) {
-        Some(token) => state
-            .accounts
-            .authenticate(&token)
-            .await
-            .ok()
-            .flatten()
-            .map(|a| a.phone.masked()),
+    let account = match crate::auth::token_from_headers(headers) {
+        Some(token) => state.accounts.authenticate(&token).await.ok().flatten(),
         None => None,
     };
+    let user = account.as_ref().map(|a| a.phone.masked());
+    let account_id = account.map(|a| a.id);
     let (csrf, csrf_is_new) = match crate::forms::csrf_from_cookie(headers) {
         Some(token) => (token, false),
         None => (crate::forms::new_csrf(), true),
@@ -210,6 +213,7 @@ async fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
         path: uri.path().to_owned(),
         site: state.site.clone(),
         user,
+        account_id,
         csrf,
         csrf_is_new,
     }
@@ -236,6 +240,22 @@ fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusC
                 .into_response()
         }
     }
+}
+
+/// The page context of a request (language, logged-in account, form token).
+pub(crate) async fn page_ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
+    ctx(state, uri, headers).await
+}
+
+/// Renders a template with a context already made.
+pub(crate) fn render_with(
+    state: &AppState,
+    c: &PageCtx,
+    name: &str,
+    extra: Value,
+    status: StatusCode,
+) -> Response {
+    page(state, c, name, extra, status)
 }
 
 /// Renders a page template for a request (language from the request).
@@ -864,6 +884,8 @@ mod tests {
             "home.html",
             "drop.html",
             "login.html",
+            "identity.html",
+            "my_collection.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -10,6 +10,7 @@ pub(crate) mod identity;
 pub(crate) mod payments;
 mod sessions;
 pub(crate) mod web_auth;
+pub(crate) mod web_me;
 pub(crate) mod works;
 
 use axum::Router;
@@ -41,6 +42,11 @@ pub(crate) fn api_routes() -> Router<AppState> {
             get(web_auth::register_page).post(web_auth::register),
         )
         .route("/logout", post(web_auth::logout))
+        .route(
+            "/me/identity",
+            get(web_me::identity_page).post(web_me::verify),
+        )
+        .route("/me/collection", get(web_me::collection))
         .route("/drops/{id}", get(crate::pages::drop_page))
         .route("/explorer", get(crate::pages::explorer))
         .route(

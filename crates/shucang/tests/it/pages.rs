@@ -206,6 +206,17 @@ async fn the_collectible_page_shows_the_on_chain_record_linked_to_the_explorer()
     assert!(en.contains("On-chain record") && !en.contains("链上信息"));
     let (status, _) = html(&app, &format!("/collectibles/work-{work}/999")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let mine = app
+        .client
+        .get(app.url("/me/collection"))
+        .header("cookie", format!("shucang_session={alice}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains(&format!("/collectibles/work-{work}/1")) && mine.contains("#1/1000"));
     app.stop().await;
 }
 
@@ -580,5 +591,114 @@ async fn register_log_in_and_out_on_the_web() {
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn real_name_and_collection_pages_for_the_logged_in_account() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Not logged in: sent to the login page.
+    let res = client.get(app.url("/me/identity")).send().await.unwrap();
+    assert_eq!(
+        (res.status(), res.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let res = client.get(app.url("/me/collection")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let token = crate::identity::user(&app, "13812340000").await;
+    let csrf = "a".repeat(32);
+    let cookie = format!("shucang_csrf={csrf}; shucang_session={token}");
+    let page = client
+        .get(app.url("/me/identity"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("个人信息处理告知与同意") && page.contains("name=\"consent\""));
+    let id = crate::identity::id_number("11010519900307123");
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (client, url, cookie) = (client.clone(), app.url("/me/identity"), cookie.clone());
+        async move {
+            client
+                .post(url)
+                .header("cookie", cookie)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("name", "张三".into()),
+        ("id_number", id.clone()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text().await.unwrap().contains("请先勾选同意"),
+        "consent first"
+    );
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("name", "张三".into()),
+        ("id_number", "110105199003071230".into()),
+        ("consent", "yes".into()),
+    ])
+    .await;
+    assert!(res.text().await.unwrap().contains("身份证号码无效"));
+    let res = post(vec![
+        ("csrf", "b".repeat(32)),
+        ("name", "张三".into()),
+        ("id_number", id.clone()),
+        ("consent", "yes".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let me: serde_json::Value = app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(me["real_name"].is_null(), "nothing stored by the refusals");
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("name", "张三".into()),
+        ("id_number", id.clone()),
+        ("consent", "yes".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(app.url("/me/identity"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("已完成实名认证") && page.contains("110105********"));
+    assert!(!page.contains(&id), "never the full number");
+
+    let page = client
+        .get(app.url("/me/collection"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("还没有藏品"));
     app.stop().await;
 }
