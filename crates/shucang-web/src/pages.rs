@@ -102,6 +102,7 @@ impl Pages {
             ("home.html", include_str!("../templates/home.html")),
             ("login.html", include_str!("../templates/login.html")),
             ("identity.html", include_str!("../templates/identity.html")),
+            ("order.html", include_str!("../templates/order.html")),
             (
                 "my_collection.html",
                 include_str!("../templates/my_collection.html"),
@@ -751,10 +752,37 @@ pub(crate) async fn drop_page(
     };
     let d = or_page(state.drops.drop_by_id(id).await, &state, &c)?;
     let work = or_page(state.works.work(d.drop.work_id).await, &state, &c)?;
+    Ok(drop_view(&state, &c, &d, &work, None, StatusCode::OK).await)
+}
+
+/// Renders a drop page, with the buy form for a verified adult.
+pub(crate) async fn drop_view(
+    state: &AppState,
+    c: &PageCtx,
+    d: &shucang_platform::DropRecord,
+    work: &shucang_platform::WorkRecord,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let now = state.payments.now().0;
-    let card = drop_card(&state, &d, now, table_of(&state, &c));
-    let extra = context! { d => context! { issuer => work.work.issuer, description => work.work.description, ..card } };
-    Ok(page(&state, &c, "drop.html", extra, StatusCode::OK))
+    let card = drop_card(state, d, now, table_of(state, c));
+    let verified = match c.account_id {
+        Some(id) => state
+            .identity
+            .identity(id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|v| v.adult),
+        None => false,
+    };
+    let extra = context! {
+        d => context! { issuer => work.work.issuer.clone(), description => work.work.description.clone(), ..card },
+        verified => verified,
+        key => crate::forms::new_csrf(),
+        error => error,
+    };
+    page(state, c, "drop.html", extra, status)
 }
 
 /// The search box's query.
@@ -886,6 +914,7 @@ mod tests {
             "login.html",
             "identity.html",
             "my_collection.html",
+            "order.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -47,6 +47,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
             get(web_me::identity_page).post(web_me::verify),
         )
         .route("/me/collection", get(web_me::collection))
+        .route("/drops/{id}/buy", post(web_me::buy))
+        .route("/orders/{id}", get(web_me::order_page))
+        .route("/orders/{id}/pay", post(web_me::pay_order))
+        .route("/sandbox/pay/{payment_id}", post(payments::pay_and_show))
         .route("/drops/{id}", get(crate::pages::drop_page))
         .route("/explorer", get(crate::pages::explorer))
         .route(

@@ -98,7 +98,7 @@ pub(crate) async fn pay_page(
         "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>沙箱支付</title>\
          <body><h1>沙箱支付（测试环境，不产生真实扣款）</h1>\
          <p>订单 {} · 金额 {} · 状态 {}</p>\
-         <form method=\"post\" action=\"/api/v1/sandbox/payments/{}/complete\"><button>确认支付</button></form></body></html>",
+         <form method=\"post\" action=\"/sandbox/pay/{}\"><button>确认支付</button></form></body></html>",
         payment.order_id, payment.amount, payment.status, payment.id
     )))
 }
@@ -139,6 +139,19 @@ pub(crate) async fn complete(
         .payment(&payment_id)
         .await?
         .ok_or(PaymentError::PaymentNotFound)?;
+    let (notify_status, notify_response) = deliver(&state, &payment).await?;
+    Ok(Json(Delivery {
+        notify_status,
+        notify_response,
+    }))
+}
+
+/// The sandbox provider signs a success callback for `payment` and sends
+/// it over HTTP to the notify endpoint; returns the endpoint's answer.
+pub(crate) async fn deliver(
+    state: &AppState,
+    payment: &shucang_platform::PaymentRecord,
+) -> Result<(u16, serde_json::Value), ApiError> {
     let body = serde_json::to_vec(&Callback {
         payment_id: payment.id.clone(),
         amount_fen: payment.amount.get(),
@@ -156,12 +169,29 @@ pub(crate) async fn complete(
         .send()
         .await
         .map_err(|e| ApiError::internal(&format!("delivering the sandbox callback: {e}")))?;
-    let notify_status = response.status().as_u16();
-    let notify_response = response.json().await.unwrap_or(serde_json::Value::Null);
-    Ok(Json(Delivery {
-        notify_status,
-        notify_response,
-    }))
+    let status = response.status().as_u16();
+    Ok((
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// `POST /sandbox/pay/{payment_id}`: the pay page's button — pays, then
+/// shows the order's page.
+pub(crate) async fn pay_and_show(
+    State(state): State<AppState>,
+    Path(payment_id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    if !payment_id_ok(&payment_id) {
+        return Err(PaymentError::PaymentNotFound.into());
+    }
+    let payment = state
+        .payments
+        .payment(&payment_id)
+        .await?
+        .ok_or(PaymentError::PaymentNotFound)?;
+    deliver(&state, &payment).await?;
+    Ok(axum::response::Redirect::to(&format!("/orders/{}", payment.order_id)).into_response())
 }
 
 /// How a callback was handled.

@@ -157,3 +157,147 @@ pub(crate) async fn collection(
         Err(e) => ApiError::from(e).into_response(),
     }
 }
+
+/// The buy form's fields.
+#[derive(Deserialize)]
+pub(crate) struct BuyForm {
+    csrf: Option<String>,
+    key: Option<String>,
+    quantity: Option<String>,
+}
+
+/// `POST /drops/{id}/buy`: reserves, starts the payment, and goes to the
+/// provider's pay page.
+pub(crate) async fn buy(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Form(f): Form<BuyForm>,
+) -> Response {
+    let c = page_ctx(&state, &uri, &headers).await;
+    let Some(account_id) = c.account_id else {
+        return to_login(&uri);
+    };
+    let Ok(drop_id) = id.parse::<i64>() else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    let (Ok(Some(d)), Some(work_id)) = (state.drops.drop_by_id(drop_id).await, Some(drop_id))
+    else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    let _ = work_id;
+    let Ok(Some(work)) = state.works.work(d.drop.work_id).await else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    let again = |error: &'static str, status| {
+        let (state, c, d, work) = (&state, &c, &d, &work);
+        async move { crate::pages::drop_view(state, c, d, work, Some(error), status).await }
+    };
+    if !crate::forms::csrf_ok(&headers, f.csrf.as_deref()) {
+        return again("form_expired", StatusCode::FORBIDDEN).await;
+    }
+    let quantity = f
+        .quantity
+        .as_deref()
+        .unwrap_or("1")
+        .parse::<u32>()
+        .unwrap_or(0);
+    let key = format!("web-{}", f.key.unwrap_or_default());
+    use shucang_platform::PurchaseError as P;
+    let order = match state
+        .drops
+        .purchase(account_id, drop_id, quantity, &key)
+        .await
+    {
+        Ok((order, _)) => order,
+        Err(P::SoldOut) => return again("sold_out", StatusCode::CONFLICT).await,
+        Err(P::LimitReached) => return again("purchase_limit_reached", StatusCode::CONFLICT).await,
+        Err(P::NotOpen) => return again("drop_not_open", StatusCode::CONFLICT).await,
+        Err(P::IdentityRequired) => return again("identity_required", StatusCode::FORBIDDEN).await,
+        Err(P::MinorNotAllowed) => return again("minor_not_allowed", StatusCode::FORBIDDEN).await,
+        Err(P::InvalidQuantity | P::InvalidKey | P::KeyReused) => {
+            return again("invalid_quantity", StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    pay(&state, account_id, order.id).await
+}
+
+async fn pay(state: &AppState, account_id: i64, order_id: i64) -> Response {
+    match state.payments.start(account_id, order_id).await {
+        Ok(started) => axum::response::Redirect::to(&started.pay_url).into_response(),
+        Err(shucang_platform::PaymentError::NotPayable) => {
+            axum::response::Redirect::to(&format!("/orders/{order_id}")).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The pay button's field.
+#[derive(Deserialize)]
+pub(crate) struct PayForm {
+    csrf: Option<String>,
+}
+
+/// `POST /orders/{id}/pay`: starts a payment for a reserved order.
+pub(crate) async fn pay_order(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Form(f): Form<PayForm>,
+) -> Response {
+    let c = page_ctx(&state, &uri, &headers).await;
+    let Some(account_id) = c.account_id else {
+        return to_login(&uri);
+    };
+    let Ok(order_id) = id.parse::<i64>() else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    if !crate::forms::csrf_ok(&headers, f.csrf.as_deref()) {
+        return (StatusCode::FORBIDDEN, "form expired").into_response();
+    }
+    pay(&state, account_id, order_id).await
+}
+
+/// `GET /orders/{id}`: the buyer's order, refreshing until it is minted.
+pub(crate) async fn order_page(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = page_ctx(&state, &uri, &headers).await;
+    let Some(account_id) = c.account_id else {
+        return to_login(&uri);
+    };
+    let order = match id.parse::<i64>() {
+        Ok(order_id) => state.drops.order(account_id, order_id).await,
+        Err(_) => Ok(None),
+    };
+    let order = match order {
+        Ok(Some(o)) => o,
+        Ok(None) => return crate::pages::html_not_found(&state, &uri, &headers).await,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let collection = match state.drops.drop_by_id(order.drop_id).await {
+        Ok(Some(d)) => shucang_platform::works::collection_of(d.drop.work_id)
+            .as_str()
+            .to_owned(),
+        _ => String::new(),
+    };
+    let expires = order.expires_at.plus_ms(8 * 3_600_000).to_rfc3339_utc();
+    let o = context! {
+        id => order.id, status => order.status.code(), amount => order.amount.to_string(),
+        editions => order.editions, collection => collection,
+        expires => format!("{} {}", &expires[..10], &expires[11..19]),
+    };
+    render_with(
+        &state,
+        &c,
+        "order.html",
+        context! { o => o },
+        StatusCode::OK,
+    )
+}

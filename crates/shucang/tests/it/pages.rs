@@ -702,3 +702,124 @@ async fn real_name_and_collection_pages_for_the_logged_in_account() {
     assert!(page.contains("还没有藏品"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn buying_on_the_web_from_the_drop_page_to_the_minted_order() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = crate::payments::market(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = "c".repeat(32);
+    let cookie = format!("shucang_csrf={csrf}; shucang_session={alice}");
+
+    let (_, anonymous) = html(&app, &format!("/drops/{d}")).await;
+    assert!(anonymous.contains("登录后购买") && !anonymous.contains("立即购买"));
+    let unverified = crate::identity::user(&app, "13812349999").await;
+    let page = client
+        .get(app.url(&format!("/drops/{d}")))
+        .header("cookie", format!("shucang_session={unverified}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("完成实名认证后购买"));
+
+    let page = client
+        .get(app.url(&format!("/drops/{d}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("立即购买"));
+    let buy = |quantity: &'static str, key: &'static str| {
+        let (client, url, cookie, csrf) = (
+            client.clone(),
+            app.url(&format!("/drops/{d}/buy")),
+            cookie.clone(),
+            csrf.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .header("cookie", cookie)
+                .form(&[
+                    ("csrf", csrf),
+                    ("key", key.to_owned()),
+                    ("quantity", quantity.to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = buy("3", "k1").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("已达到每人限购数量"));
+    let res = buy("2", "k2").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let pay_url = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(pay_url.starts_with("/api/v1/sandbox/payments/sbx_"));
+    let pay_page = client
+        .get(app.url(&pay_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let payment_id = pay_url.rsplit('/').next().unwrap();
+    assert!(pay_page.contains(&format!("action=\"/sandbox/pay/{payment_id}\"")));
+    let res = client
+        .post(app.url(&format!("/sandbox/pay/{payment_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let order_url = res.headers()["location"].to_str().unwrap().to_owned();
+    let paid = client
+        .get(app.url(&order_url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The mint worker, woken by the payment, may already have minted it.
+    assert!(
+        (paid.contains("正在上链铸造") && paid.contains("http-equiv=\"refresh\""))
+            || paid.contains("已铸造上链"),
+        "{paid}"
+    );
+    app.payments.process_mint_jobs().await.unwrap();
+    let minted = client
+        .get(app.url(&order_url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        minted.contains("已铸造上链") && minted.contains(&format!("/collectibles/work-{work}/1"))
+    );
+    // Someone else's order is not found.
+    let bob = crate::drops::buyer(&app, 903).await;
+    let res = client
+        .get(app.url(&order_url))
+        .header("cookie", format!("shucang_session={bob}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
