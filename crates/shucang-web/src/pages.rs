@@ -630,6 +630,32 @@ pub(crate) async fn collectible(
         return Err(not_found(&state, &c, None));
     };
     let found = or_page(state.collectibles.collectible(&coll, id).await, &state, &c)?;
+    let done = uri.query().is_some_and(|q| q.contains("gifted=1"));
+    Ok(collectible_view(&state, &c, &coll, id, found, None, done, StatusCode::OK).await)
+}
+
+/// Renders a collectible page; the gift form shows for its holder.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn collectible_view(
+    state: &AppState,
+    c: &PageCtx,
+    coll: &CollectionId,
+    id: u64,
+    found: shucang_platform::Collectible,
+    error: Option<&str>,
+    done: bool,
+    status: StatusCode,
+) -> Response {
+    let is_holder = match c.account_id {
+        Some(account) => state
+            .identity
+            .identity(account)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|v| v.address == found.owner && !found.burned),
+        None => false,
+    };
     let policy = state.collectibles.policy();
     let day = 86_400_000;
     let t = match c.lang {
@@ -673,7 +699,8 @@ pub(crate) async fn collectible(
         },
         gift_rules => gift_rules,
     };
-    Ok(page(&state, &c, "collectible.html", extra, StatusCode::OK))
+    let extra = context! { is_holder => is_holder, error => error, done => done, ..extra };
+    page(state, c, "collectible.html", extra, status)
 }
 
 fn drop_card(

@@ -48,6 +48,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
         )
         .route("/me/collection", get(web_me::collection))
         .route("/drops/{id}/buy", post(web_me::buy))
+        .route(
+            "/collectibles/{collection}/{token_id}/gift",
+            post(web_me::gift),
+        )
         .route("/orders/{id}", get(web_me::order_page))
         .route("/orders/{id}/pay", post(web_me::pay_order))
         .route("/sandbox/pay/{payment_id}", post(payments::pay_and_show))

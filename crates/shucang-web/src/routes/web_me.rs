@@ -301,3 +301,91 @@ pub(crate) async fn order_page(
         StatusCode::OK,
     )
 }
+
+/// The gift form's fields.
+#[derive(Deserialize)]
+pub(crate) struct GiftForm {
+    csrf: Option<String>,
+    to_phone: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /collectibles/{collection}/{token_id}/gift`: the holder gifts it.
+pub(crate) async fn gift(
+    State(state): State<AppState>,
+    axum::extract::Path((collection, token_id)): axum::extract::Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    Form(f): Form<GiftForm>,
+) -> Response {
+    use shucang_platform::CollectibleError as E;
+    let c = page_ctx(&state, &uri, &headers).await;
+    let Some(account_id) = c.account_id else {
+        return to_login(&uri);
+    };
+    let (Ok(coll), Ok(id)) = (
+        shucang_chain::CollectionId::parse(&collection),
+        token_id.parse::<u64>(),
+    ) else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    let Ok(Some(found)) = state.collectibles.collectible(&coll, id).await else {
+        return crate::pages::html_not_found(&state, &uri, &headers).await;
+    };
+    let again = |error: &'static str, status: StatusCode| {
+        let (state, c, coll, found) = (&state, &c, &coll, found.clone());
+        async move {
+            crate::pages::collectible_view(state, c, coll, id, found, Some(error), false, status)
+                .await
+        }
+    };
+    if !crate::forms::csrf_ok(&headers, f.csrf.as_deref()) {
+        return again("form_expired", StatusCode::FORBIDDEN).await;
+    }
+    let Ok(phone) = shucang_types::Phone::parse(&f.to_phone.unwrap_or_default()) else {
+        return again("invalid_phone", StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let service = state.collectibles.clone();
+    let password = f.password.unwrap_or_default();
+    let gift_coll = coll.clone();
+    // Run to completion even if the browser goes away (see the API handler).
+    let result = tokio::spawn(async move {
+        service
+            .gift(
+                account_id,
+                &gift_coll,
+                id,
+                shucang_platform::Recipient::Phone(phone),
+                &password,
+            )
+            .await
+    })
+    .await;
+    let error = match result {
+        Ok(Ok(_)) => {
+            let lang = if uri.query().is_some_and(|q| q.contains("lang=en")) {
+                "&lang=en"
+            } else {
+                ""
+            };
+            let to = format!("/collectibles/{}/{id}?gifted=1{lang}", coll.as_str());
+            return axum::response::Redirect::to(&to).into_response();
+        }
+        Ok(Err(e)) => e,
+        Err(e) => return ApiError::internal(&e).into_response(),
+    };
+    let (code, status) = match error {
+        E::NotFound => ("not_found", StatusCode::NOT_FOUND),
+        E::WrongPassword => ("wrong_password", StatusCode::FORBIDDEN),
+        E::RecipientNotFound => ("recipient_not_found", StatusCode::UNPROCESSABLE_ENTITY),
+        E::RecipientNotVerified => ("recipient_not_verified", StatusCode::UNPROCESSABLE_ENTITY),
+        E::RecipientMinor => ("recipient_minor", StatusCode::UNPROCESSABLE_ENTITY),
+        E::SelfGift => ("cannot_gift_to_self", StatusCode::UNPROCESSABLE_ENTITY),
+        E::Frozen => ("token_frozen", StatusCode::CONFLICT),
+        E::HoldingPeriod(_) => ("holding_period", StatusCode::CONFLICT),
+        E::DailyLimit => ("daily_gift_limit_reached", StatusCode::CONFLICT),
+        E::IdentityRequired => ("identity_required", StatusCode::FORBIDDEN),
+        other => return ApiError::from(other).into_response(),
+    };
+    again(code, status).await
+}

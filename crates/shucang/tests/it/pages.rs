@@ -823,3 +823,91 @@ async fn buying_on_the_web_from_the_drop_page_to_the_minted_order() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn gifting_from_the_collectible_page() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = crate::payments::market(&app).await;
+    crate::collectibles::buy_and_mint(&app, &alice, d, "k1", 1).await;
+    crate::drops::buyer(&app, 904).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = "d".repeat(32);
+    let path = format!("/collectibles/work-{work}/1");
+    let view = |session: String| {
+        let (client, url, csrf) = (client.clone(), app.url(&path), csrf.clone());
+        async move {
+            client
+                .get(url)
+                .header(
+                    "cookie",
+                    format!("shucang_csrf={csrf}; shucang_session={session}"),
+                )
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let gift = |session: String, phone: &'static str, password: &'static str| {
+        let (client, url, csrf) = (
+            client.clone(),
+            app.url(&format!("{path}/gift")),
+            csrf.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .header(
+                    "cookie",
+                    format!("shucang_csrf={csrf}; shucang_session={session}"),
+                )
+                .form(&[
+                    ("csrf", csrf.clone()),
+                    ("to_phone", phone.to_owned()),
+                    ("password", password.to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        view(alice.clone()).await.contains("确认转赠"),
+        "the holder sees the gift form"
+    );
+    let stranger = crate::identity::user(&app, "13812348888").await;
+    assert!(
+        !view(stranger.clone()).await.contains("确认转赠"),
+        "others do not"
+    );
+
+    let res = gift(alice.clone(), "13700000904", "Shucang#2026").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("尚在持有期内"));
+    app.clock.advance_ms(180 * 24 * 60 * 60_000);
+    let alice = app.token("13700000900", "Shucang#2026").await;
+    let res = gift(alice.clone(), "13700000904", "Wrong#pass1").await;
+    assert!(res.text().await.unwrap().contains("密码错误"));
+    let res = gift(alice.clone(), "13500000000", "Shucang#2026").await;
+    assert!(res.text().await.unwrap().contains("受赠人未注册"));
+    let res = gift(alice.clone(), "13700000904", "Shucang#2026").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let done = client
+        .get(app.url(res.headers()["location"].to_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        done.contains("转赠成功") && done.contains("转赠</strong>"),
+        "done, and the history shows the gift"
+    );
+    app.stop().await;
+}
