@@ -103,6 +103,7 @@ impl Pages {
             ("login.html", include_str!("../templates/login.html")),
             ("identity.html", include_str!("../templates/identity.html")),
             ("order.html", include_str!("../templates/order.html")),
+            ("staff.html", include_str!("../templates/staff.html")),
             (
                 "my_collection.html",
                 include_str!("../templates/my_collection.html"),
@@ -132,6 +133,7 @@ impl Pages {
             other_lang_url => page.other_lang_url(),
             site => &page.site,
             user => &page.user,
+            staff => page.role.is_some_and(|r| matches!(r, shucang_types::Role::Reviewer | shucang_types::Role::SystemAdmin)),
             csrf => &page.csrf,
         };
         self.env
@@ -155,6 +157,8 @@ pub(crate) struct PageCtx {
     user: Option<String>,
     /// The logged-in account.
     pub(crate) account_id: Option<i64>,
+    /// Its role.
+    pub(crate) role: Option<shucang_types::Role>,
     /// The form token for this browser.
     csrf: String,
     /// Whether the browser has yet to receive it.
@@ -204,6 +208,7 @@ async fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
         None => None,
     };
     let user = account.as_ref().map(|a| a.phone.masked());
+    let role = account.as_ref().map(|a| a.role);
     let account_id = account.map(|a| a.id);
     let (csrf, csrf_is_new) = match crate::forms::csrf_from_cookie(headers) {
         Some(token) => (token, false),
@@ -215,6 +220,7 @@ async fn ctx(state: &AppState, uri: &Uri, headers: &HeaderMap) -> PageCtx {
         site: state.site.clone(),
         user,
         account_id,
+        role,
         csrf,
         csrf_is_new,
     }
@@ -942,6 +948,7 @@ mod tests {
             "identity.html",
             "my_collection.html",
             "order.html",
+            "staff.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -11,6 +11,7 @@ pub(crate) mod payments;
 mod sessions;
 pub(crate) mod web_auth;
 pub(crate) mod web_me;
+pub(crate) mod web_staff;
 pub(crate) mod works;
 
 use axum::Router;
@@ -48,6 +49,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
         )
         .route("/me/collection", get(web_me::collection))
         .route("/drops/{id}/buy", post(web_me::buy))
+        .route("/staff", get(web_staff::index))
+        .route("/staff/works/{id}/image", get(web_staff::work_image))
+        .route("/staff/works/{id}/review", post(web_staff::review))
+        .route("/staff/drops", post(web_staff::create_drop))
         .route(
             "/collectibles/{collection}/{token_id}/gift",
             post(web_me::gift),

@@ -911,3 +911,143 @@ async fn gifting_from_the_collectible_page() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_staff_console_reviews_works_and_creates_drops() {
+    let app = TestApp::spawn().await;
+    let reviewer = app
+        .staff("13900000061", shucang_types::Role::Reviewer)
+        .await;
+    let admin = app
+        .staff("13900000062", shucang_types::Role::SystemAdmin)
+        .await;
+    let res = crate::works::submit(
+        &app,
+        &reviewer,
+        crate::works::form("飞天", "转售请联系", "100", crate::works::png()),
+    )
+    .await;
+    let work = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = "e".repeat(32);
+    let get = |session: String| {
+        let (client, url, csrf) = (client.clone(), app.url("/staff"), csrf.clone());
+        async move {
+            client
+                .get(url)
+                .header(
+                    "cookie",
+                    format!("shucang_csrf={csrf}; shucang_session={session}"),
+                )
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let post = |session: String, path: String, fields: Vec<(&'static str, String)>| {
+        let (client, url, csrf) = (client.clone(), app.url(&path), csrf.clone());
+        async move {
+            let mut fields = fields;
+            fields.push(("csrf", csrf.clone()));
+            client
+                .post(url)
+                .header(
+                    "cookie",
+                    format!("shucang_csrf={csrf}; shucang_session={session}"),
+                )
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let collector = crate::identity::user(&app, "13812347777").await;
+    assert_eq!(get(collector.clone()).await.status(), StatusCode::FORBIDDEN);
+    let image = client
+        .get(app.url(&format!("/staff/works/{work}/image")))
+        .header("cookie", format!("shucang_session={collector}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.status(), StatusCode::FORBIDDEN);
+
+    let page = get(reviewer.clone()).await.text().await.unwrap();
+    assert!(
+        page.contains("作品审核队列") && page.contains("飞天") && page.contains("转售"),
+        "the queue with the filter's flag"
+    );
+    let image = client
+        .get(app.url(&format!("/staff/works/{work}/image")))
+        .header("cookie", format!("shucang_session={reviewer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["content-type"], "image/png");
+    let res = post(
+        reviewer.clone(),
+        format!("/staff/works/{work}/review"),
+        vec![("decision", "reject".into()), ("reason", String::new())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(
+        admin.clone(),
+        format!("/staff/works/{work}/review"),
+        vec![("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "system admins do not review"
+    );
+    let res = post(
+        reviewer.clone(),
+        format!("/staff/works/{work}/review"),
+        vec![("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("没有待审核的作品"));
+    let public = app.get(&format!("/api/v1/works/{work}"), None).await;
+    assert_eq!(public.status(), StatusCode::OK);
+
+    let page = get(admin.clone()).await.text().await.unwrap();
+    assert!(page.contains("创建发售") && page.contains(&format!("value=\"{work}\"")));
+    let fields = |price: &str| {
+        vec![
+            ("work_id", work.to_string()),
+            ("title", "飞天 · 网页创建".into()),
+            ("price", price.to_owned()),
+            ("supply", "10".into()),
+            ("per_user_limit", "2".into()),
+            ("starts_at", "2026-11-28T08:00".into()),
+            ("ends_at", "2026-12-28T20:00".into()),
+        ]
+    };
+    let res = post(admin.clone(), "/staff/drops".into(), fields("9.999")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(reviewer.clone(), "/staff/drops".into(), fields("9.90")).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "reviewers do not create drops"
+    );
+    let res = post(admin.clone(), "/staff/drops".into(), fields("9.90")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let drops: Vec<serde_json::Value> = app.get("/api/v1/drops", None).await.json().await.unwrap();
+    assert_eq!(drops.len(), 1);
+    assert_eq!(
+        (
+            drops[0]["price_fen"].as_u64(),
+            drops[0]["starts_at"].as_str()
+        ),
+        (Some(990), Some("2026-11-28T00:00:00.000Z"))
+    );
+    app.stop().await;
+}
