@@ -108,6 +108,10 @@ pub struct SiteSettings {
     pub public_security_filing_number: Option<String>,
     /// The technical provider's full name.
     pub technical_provider: Option<String>,
+    /// The site's public base URL (`https://example.cn`), printed on
+    /// certificates and encoded in their QR codes. When absent, pages use
+    /// the address the browser asked for.
+    pub public_url: Option<String>,
 }
 
 /// Orders and payment.
@@ -271,6 +275,15 @@ impl Config {
             "chain.suite must be ed25519-sha256 or sm2-sm3",
         )?;
         check(
+            self.site.public_url.as_deref().is_none_or(|u| {
+                (u.starts_with("https://") || u.starts_with("http://"))
+                    && !u.ends_with('/')
+                    && u.len() <= 200
+                    && u.bytes().all(|b| b.is_ascii_graphic())
+            }),
+            "site.public_url must be an http(s) URL without a trailing slash",
+        )?;
+        check(
             (1..=120).contains(&self.orders.payment_window_minutes),
             "orders.payment_window_minutes must be between 1 and 120",
         )?;
@@ -380,6 +393,25 @@ mod tests {
         assert!(bad(&[("SHUCANG_LOG__X", "1")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_ACCOUNTS__", "1")]).contains("does not name"));
         assert!(bad(&[("SHUCANG_CHAIN__SUITE", "rsa")]).contains("chain.suite"));
+        for url in [
+            "example.cn",
+            "https://example.cn/",
+            "javascript:x",
+            "https://a b.cn",
+        ] {
+            assert!(
+                bad(&[("SHUCANG_SITE__PUBLIC_URL", url)]).contains("site.public_url"),
+                "{url}"
+            );
+        }
+        let ok = Config::load(
+            None,
+            env(&[("SHUCANG_SITE__PUBLIC_URL", "https://nft.example.cn")]),
+        );
+        assert_eq!(
+            ok.unwrap().site.public_url.as_deref(),
+            Some("https://nft.example.cn")
+        );
 
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "listen = ").unwrap();

@@ -36,6 +36,8 @@ pub struct SiteInfo {
     pub public_security_filing_number: Option<String>,
     /// The technical provider's full name.
     pub technical_provider: Option<String>,
+    /// The public base URL for certificates, when configured.
+    pub public_url: Option<String>,
 }
 
 /// A page language.
@@ -109,6 +111,10 @@ impl Pages {
                 include_str!("../templates/my_collection.html"),
             ),
             ("drop.html", include_str!("../templates/drop.html")),
+            (
+                "certificate.html",
+                include_str!("../templates/certificate.html"),
+            ),
         ];
         for (name, source) in templates {
             env.add_template(name, source)
@@ -709,6 +715,90 @@ pub(crate) async fn collectible_view(
     page(state, c, "collectible.html", extra, status)
 }
 
+/// `GET /collectibles/{collection}/{token_id}/certificate`: the
+/// certificate (数字藏品证书), printable, with a QR code that opens the
+/// token's explorer page.
+pub(crate) async fn certificate(
+    State(state): State<AppState>,
+    Path((collection, token_id)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let c = ctx(&state, &uri, &headers).await;
+    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
+        return Err(not_found(&state, &c, None));
+    };
+    let found = or_page(state.collectibles.collectible(&coll, id).await, &state, &c)?;
+    let explorer_url = format!(
+        "{}/explorer/tokens/{}/{id}",
+        public_base(&state, &headers),
+        coll.as_str()
+    );
+    let qr = qr_svg(&explorer_url);
+    let mint = found.history.first();
+    let last = found.history.last();
+    let extra = context! {
+        c => context! {
+            title => found.work.work.title, issuer => found.work.work.issuer,
+            image_url => format!("/api/v1/works/{}/image", found.work.id),
+            edition => found.edition, edition_size => found.edition_size,
+            owner_name => found.owner_name, owner => found.owner.to_string(),
+            burned => found.burned,
+            chain_name => state.chain.genesis().origin.clone(),
+            collection => coll.as_str(), collection_address => found.collection_address.to_string(),
+            token_id => id,
+            mint_tx => mint.map(|m| hex::encode(m.tx.info.tx_hash)),
+            mint_height => mint.map(|m| m.tx.info.height),
+            mint_time => mint.map(|m| time(m.tx.timestamp_ms)),
+            owned_since => last.map(|m| time(m.tx.timestamp_ms)),
+            explorer_url => explorer_url,
+        },
+        qr_svg => Value::from_safe_string(qr),
+    };
+    Ok(page(&state, &c, "certificate.html", extra, StatusCode::OK))
+}
+
+/// The base URL printed on certificates: the configured public URL, or the
+/// host the browser asked for when it is a plain host name.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.site.public_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 253
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The QR code for `url` as inline SVG (black modules on white, with the
+/// standard four-module quiet zone).
+fn qr_svg(url: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(160, 160)
+                .quiet_zone(true)
+                .build();
+            // Inline in HTML: drop the XML declaration before `<svg`.
+            match svg.find("<svg") {
+                Some(at) => svg[at..].to_owned(),
+                None => String::new(),
+            }
+        }
+        // Only a URL longer than a QR code holds fails; the base URL is
+        // bounded to 200 bytes, so this shows nothing rather than erring.
+        Err(_) => String::new(),
+    }
+}
+
 fn drop_card(
     state: &AppState,
     d: &shucang_platform::DropRecord,
@@ -949,6 +1039,7 @@ mod tests {
             "my_collection.html",
             "order.html",
             "staff.html",
+            "certificate.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

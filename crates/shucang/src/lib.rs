@@ -259,6 +259,7 @@ impl Application {
                 icp_number: config.site.icp_number.clone(),
                 public_security_filing_number: config.site.public_security_filing_number.clone(),
                 technical_provider: config.site.technical_provider.clone(),
+                public_url: config.site.public_url.clone(),
             },
         })
     }

@@ -74,6 +74,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
             "/collectibles/{collection}/{token_id}",
             get(crate::pages::collectible),
         )
+        .route(
+            "/collectibles/{collection}/{token_id}/certificate",
+            get(crate::pages::certificate),
+        )
         .route("/explorer/search", get(crate::pages::search))
         .route("/explorer/blocks/{height}", get(crate::pages::block))
         .route("/explorer/txs/{hash}", get(crate::pages::tx))

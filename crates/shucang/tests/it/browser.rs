@@ -58,12 +58,22 @@ async fn chromium_renders_the_explorer_and_a_collectible() {
     assert!(dom.contains(&hashes[2][..10]));
     assert!(dom.contains("区块链信息服务备案编号"));
 
-    let shots = tempfile::tempdir().unwrap();
+    // A collectible bought and minted through the platform, for its
+    // page and certificate.
+    let (d, work, alice) = crate::payments::market(&app).await;
+    crate::collectibles::buy_and_mint(&app, &alice, d, "k-browser", 1).await;
+    let cert = format!("/collectibles/work-{work}/1/certificate");
+
+    // Written where people look after a run (not committed: under target/).
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
     for (width, name, path) in [
         (375, "phone.png", "/explorer/tokens/feitian/2"),
         (1280, "desktop.png", "/complaints"),
+        (375, "certificate-375.png", cert.as_str()),
+        (1280, "certificate-1280.png", &format!("{cert}?lang=zh-CN")),
     ] {
-        let file = shots.path().join(name);
+        let file = shots.join(name);
         let (binary, args) = (
             binary.to_owned(),
             vec![

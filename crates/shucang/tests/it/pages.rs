@@ -170,6 +170,60 @@ async fn the_footer_shows_the_configured_numbers() {
 }
 
 #[tokio::test]
+async fn the_certificate_shows_the_record_and_a_qr_code_for_the_explorer_page() {
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = crate::payments::market(&app).await;
+    crate::collectibles::buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let api: serde_json::Value = app
+        .get(&format!("/api/v1/collectibles/work-{work}/1"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mint = api["chain"]["mint_tx_hash"].as_str().unwrap();
+    let owner = api["chain"]["owner_address"].as_str().unwrap();
+    let path = format!("/collectibles/work-{work}/1/certificate");
+    let (status, page) = html(&app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let explorer = format!("http://{}/explorer/tokens/work-{work}/1", app.addr);
+    for needle in [
+        "数字藏品证书".to_owned(),
+        "#1/1000".to_owned(),
+        "买*".to_owned(),
+        mint.to_owned(),
+        owner.to_owned(),
+        "（北京时间）".to_owned(),
+        "区块链信息服务备案编号".to_owned(),
+    ] {
+        assert!(page.contains(&needle), "missing {needle}");
+    }
+    // The link under the code and the code itself carry the explorer URL:
+    // the page's SVG is exactly what encoding that URL produces.
+    assert!(page.contains(&explorer.replace('/', "&#x2f;")));
+    let expected =
+        qrcode::QrCode::with_error_correction_level(explorer.as_bytes(), qrcode::EcLevel::M)
+            .unwrap()
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(160, 160)
+            .quiet_zone(true)
+            .build();
+    let svg = &expected[expected.find("<svg").unwrap()..];
+    assert!(page.contains(svg), "the QR code does not encode {explorer}");
+    let (_, en) = html(&app, &format!("{path}?lang=en")).await;
+    assert!(en.contains("Digital Collectible Certificate") && !en.contains("数字藏品证书"));
+    let (_, coll) = html(&app, &format!("/collectibles/work-{work}/1")).await;
+    assert!(coll.contains(&format!("href=\"{path}\"")));
+    for bad in [
+        "/collectibles/work-999/1/certificate",
+        "/collectibles/nope!/1/certificate",
+        "/collectibles/work-1/x/certificate",
+    ] {
+        let (status, _) = html(&app, bad).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn the_collectible_page_shows_the_on_chain_record_linked_to_the_explorer() {
     let app = TestApp::spawn().await;
     let (d, work, alice) = crate::payments::market(&app).await;
