@@ -14,8 +14,8 @@ use shucang_types::{Clock, Fen, Role, UnixMillis};
 
 use crate::identity::{IdentityError, IdentityService};
 use crate::store::{
-    DropRecord, DropStore, NewDrop, OrderRecord, Reservation, ReserveOutcome, StoreError,
-    WorkStatus, WorkStore,
+    DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, Reservation, ReserveOutcome,
+    StoreError, WorkStatus, WorkStore,
 };
 
 /// Longest drop title, in characters.
@@ -238,6 +238,20 @@ impl DropsService {
     /// Drops, newest start first.
     pub async fn list(&self, limit: u32) -> Result<Vec<DropRecord>, StoreError> {
         self.store.list_drops(limit).await
+    }
+
+    /// Orders, newest first, for the staff overview.
+    pub async fn orders(
+        &self,
+        status: Option<OrderStatus>,
+        limit: u32,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        self.store.list_orders(status, limit).await
+    }
+
+    /// How many orders are in each status.
+    pub async fn order_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
+        self.store.order_counts().await
     }
 
     /// Where a drop is now.

@@ -436,6 +436,17 @@ pub trait DropStore: Send + Sync + 'static {
     /// An order.
     async fn order_by_id(&self, id: i64) -> Result<Option<OrderRecord>, StoreError>;
 
+    /// Orders, newest first, at most `limit`; only those in `status` when
+    /// given.
+    async fn list_orders(
+        &self,
+        status: Option<OrderStatus>,
+        limit: u32,
+    ) -> Result<Vec<OrderRecord>, StoreError>;
+
+    /// How many orders are in each status (codes absent have none).
+    async fn order_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError>;
+
     /// Expires up to `limit` reserved orders whose time is up, returning
     /// their editions to stock, each exactly once; returns their ids.
     async fn expire_due(&self, now: UnixMillis, limit: u32) -> Result<Vec<i64>, StoreError>;

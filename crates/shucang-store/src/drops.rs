@@ -327,6 +327,44 @@ macro_rules! impl_drop_store {
                     .transpose()
             }
 
+            async fn list_orders(
+                &self,
+                status: Option<shucang_platform::OrderStatus>,
+                limit: u32,
+            ) -> Result<Vec<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
+                let cols = crate::drops::ORDER_COLUMNS;
+                let rows: Vec<crate::drops::OrderRow> = match status {
+                    Some(s) => {
+                        let sql = format!("SELECT {cols} FROM orders WHERE status = $1 ORDER BY id DESC LIMIT $2");
+                        sqlx::query_as(&sql).bind(s.code()).bind(i64::from(limit)).fetch_all(&self.pool).await
+                    }
+                    None => {
+                        let sql = format!("SELECT {cols} FROM orders ORDER BY id DESC LIMIT $1");
+                        sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await
+                    }
+                }
+                .map_err(crate::backend_error)?;
+                rows.into_iter().map(crate::drops::order_from_row).collect()
+            }
+
+            async fn order_counts(
+                &self,
+            ) -> Result<Vec<(shucang_platform::OrderStatus, u64)>, shucang_platform::StoreError> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(crate::backend_error)?;
+                rows.into_iter()
+                    .map(|(code, n)| {
+                        let status = shucang_platform::OrderStatus::from_code(&code).ok_or_else(|| {
+                            shucang_platform::StoreError::Backend(format!("unknown order status {code:?}").into())
+                        })?;
+                        Ok((status, u64::try_from(n).unwrap_or(0)))
+                    })
+                    .collect()
+            }
+
             async fn expire_due(
                 &self,
                 now: shucang_types::UnixMillis,

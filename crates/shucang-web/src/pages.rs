@@ -115,6 +115,10 @@ impl Pages {
                 "certificate.html",
                 include_str!("../templates/certificate.html"),
             ),
+            (
+                "staff_orders.html",
+                include_str!("../templates/staff_orders.html"),
+            ),
         ];
         for (name, source) in templates {
             env.add_template(name, source)
@@ -308,6 +312,11 @@ fn or_page<T, E: std::fmt::Display>(
         Ok(None) => Err(not_found(state, c, None)),
         Err(e) => Err(internal(e)),
     }
+}
+
+/// A stored instant as the pages show it (China time).
+pub(crate) fn china_time(at: UnixMillis) -> String {
+    time(u64::try_from(at.0).unwrap_or(0))
 }
 
 fn time(ms: u64) -> String {
@@ -1040,6 +1049,7 @@ mod tests {
             "order.html",
             "staff.html",
             "certificate.html",
+            "staff_orders.html",
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }

@@ -405,6 +405,29 @@ async fn story(store: Arc<dyn Store>) {
     };
     assert_eq!(third.editions, vec![1]);
     assert!(store.order_by_id(third.id + 100).await.unwrap().is_none());
+    // The staff overview: newest first, by status, and counts.
+    let all: Vec<i64> = store
+        .list_orders(None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(all, vec![third.id, second.id, first.id]);
+    let expired: Vec<i64> = store
+        .list_orders(Some(OrderStatus::Expired), 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(expired, vec![second.id]);
+    let mut counts = store.order_counts().await.unwrap();
+    counts.sort_by_key(|(s, _)| s.code());
+    assert_eq!(
+        counts,
+        vec![(OrderStatus::Expired, 2), (OrderStatus::Reserved, 1)]
+    );
     // Payments: recorded once, with the mint job in the same step.
     let payment = PaymentRecord {
         id: "sbx_1".into(),

@@ -50,6 +50,7 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/me/collection", get(web_me::collection))
         .route("/drops/{id}/buy", post(web_me::buy))
         .route("/staff", get(web_staff::index))
+        .route("/staff/orders", get(web_staff::orders))
         .route("/staff/works/{id}/image", get(web_staff::work_image))
         .route("/staff/works/{id}/review", post(web_staff::review))
         .route("/staff/drops", post(web_staff::create_drop))

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
-use shucang_platform::{Decision, DropDraft, DropError, WorkError, WorkStatus};
+use shucang_platform::{Decision, DropDraft, DropError, OrderStatus, WorkError, WorkStatus};
 use shucang_types::{Role, UnixMillis};
 
 use crate::pages::{PageCtx, page_ctx, render_with};
@@ -86,6 +86,94 @@ pub(crate) async fn index(State(state): State<AppState>, uri: Uri, headers: Head
         return to_login(&uri);
     }
     console(&state, &c, None, None, None, StatusCode::OK).await
+}
+
+/// `GET /staff/orders?status=`: the orders overview — counts by status and
+/// the latest 100 orders, optionally one status only. Any staff role.
+pub(crate) async fn orders(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = page_ctx(&state, &uri, &headers).await;
+    if c.account_id.is_none() {
+        return to_login(&uri);
+    }
+    if !c.role.is_some_and(is_staff) {
+        let extra = context! { forbidden => true };
+        return render_with(
+            &state,
+            &c,
+            "staff_orders.html",
+            extra,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let wanted = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("status="))
+        .filter(|s| !s.is_empty());
+    let status = match wanted.map(OrderStatus::from_code) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            let extra = context! { error => "invalid_status" };
+            return render_with(
+                &state,
+                &c,
+                "staff_orders.html",
+                extra,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let (orders, counts) =
+        match tokio::try_join!(state.drops.orders(status, 100), state.drops.order_counts()) {
+            Ok(found) => found,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    let mut titles = std::collections::BTreeMap::new();
+    for o in &orders {
+        if let std::collections::btree_map::Entry::Vacant(slot) = titles.entry(o.drop_id) {
+            let title = match state.drops.drop_by_id(o.drop_id).await {
+                Ok(d) => d.map(|d| d.drop.title).unwrap_or_default(),
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            slot.insert(title);
+        }
+    }
+    let rows: Vec<minijinja::Value> = orders
+        .iter()
+        .map(|o| {
+            let editions: Vec<String> = o.editions.iter().map(|e| format!("#{e}")).collect();
+            context! {
+                id => o.id, drop_id => o.drop_id, drop_title => titles.get(&o.drop_id).cloned(),
+                account_id => o.account_id, quantity => o.quantity, amount => o.amount.to_string(),
+                status => o.status.code(), created => crate::pages::china_time(o.created_at),
+                editions => editions.join(" "),
+            }
+        })
+        .collect();
+    let all = [
+        OrderStatus::Reserved,
+        OrderStatus::Paid,
+        OrderStatus::Minted,
+        OrderStatus::Expired,
+    ];
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    let counts: Vec<minijinja::Value> = all
+        .iter()
+        .map(|s| {
+            let n = counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+            context! { status => s.code(), count => n }
+        })
+        .collect();
+    let extra = context! {
+        orders => rows, counts => counts, total => total, selected => status.map(OrderStatus::code),
+    };
+    render_with(&state, &c, "staff_orders.html", extra, StatusCode::OK)
 }
 
 /// `GET /staff/works/{id}/image`: any work's image, for staff (pending ones

@@ -1105,3 +1105,67 @@ async fn the_staff_console_reviews_works_and_creates_drops() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_orders_overview_counts_and_lists_orders_for_staff_only() {
+    let app = TestApp::spawn().await;
+    let (d, _work, alice) = crate::payments::market(&app).await;
+    crate::collectibles::buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let res = crate::drops::buy(
+        &app,
+        &alice,
+        d,
+        Some("k2"),
+        serde_json::json!({"quantity": 1}),
+    )
+    .await;
+    let reserved = res.json::<serde_json::Value>().await.unwrap()["order_id"]
+        .as_i64()
+        .unwrap();
+    let staff = app
+        .staff("13900000071", shucang_types::Role::Reviewer)
+        .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |session: Option<String>, path: &str| {
+        let mut req = client.get(app.url(path));
+        if let Some(s) = session {
+            req = req.header("cookie", format!("shucang_session={s}"));
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, page) = get(Some(staff.clone()), "/staff/orders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("订单概览") && page.contains(&format!("href=\"/drops/{d}\"")));
+    assert!(page.contains(&format!("#{reserved}")) && page.contains(&format!("#{}", reserved - 1)));
+    assert!(
+        page.contains("已铸造上链") && page.contains("待支付"),
+        "{page}"
+    );
+    // Counts: two in all, one each reserved and minted.
+    let stat = |label: &str| {
+        let at = page.find(label).unwrap();
+        let rest = &page[at..];
+        let dd = rest.find("<dd>").unwrap() + 4;
+        rest[dd..dd + rest[dd..].find('<').unwrap()].to_owned()
+    };
+    assert_eq!(stat("全部订单"), "2");
+    let (_, minted) = get(Some(staff.clone()), "/staff/orders?status=minted").await;
+    assert!(!minted.contains(&format!("<td>#{reserved}</td>")));
+    assert!(minted.contains(&format!("<td>#{}</td>", reserved - 1)));
+    let (_, expired) = get(Some(staff.clone()), "/staff/orders?status=expired&lang=en").await;
+    assert!(expired.contains("No orders yet."));
+    let (status, bad) = get(Some(staff.clone()), "/staff/orders?status=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("没有这种订单状态"));
+    let (status, _) = get(Some(alice.clone()), "/staff/orders").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = get(None, "/staff/orders").await;
+    assert!(status.is_redirection());
+    app.stop().await;
+}
