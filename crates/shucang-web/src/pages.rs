@@ -647,10 +647,7 @@ pub(crate) async fn collectible(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers).await;
-    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
-        return Err(not_found(&state, &c, None));
-    };
-    let found = or_page(state.collectibles.collectible(&coll, id).await, &state, &c)?;
+    let (coll, id, found) = find_collectible(&state, &c, &collection, &token_id).await?;
     let done = uri.query().is_some_and(|q| q.contains("gifted=1"));
     Ok(collectible_view(&state, &c, &coll, id, found, None, done, StatusCode::OK).await)
 }
@@ -691,7 +688,6 @@ pub(crate) async fn collectible_view(
                 .replace("{daily}", &policy.daily_limit.to_string())
         })
         .unwrap_or_default();
-    let mint = found.history.first();
     let history: Vec<Value> = found
         .history
         .iter()
@@ -705,23 +701,52 @@ pub(crate) async fn collectible_view(
     let giftable = state.collectibles.giftable_from(&found);
     let extra = context! {
         c => context! {
-            title => found.work.work.title, issuer => found.work.work.issuer,
-            image_url => format!("/api/v1/works/{}/image", found.work.id),
-            edition => found.edition, edition_size => found.edition_size,
-            owner_name => found.owner_name, owner => found.owner.to_string(),
             state => if found.burned { "burned" } else if found.frozen.is_some() { "frozen" } else { "active" },
             giftable_from => time(u64::try_from(giftable.0).unwrap_or(0)),
-            chain_name => state.chain.genesis().origin.clone(),
-            collection => coll.as_str(), collection_address => found.collection_address.to_string(),
-            token_id => id,
-            mint_tx => mint.map(|m| hex::encode(m.tx.info.tx_hash)),
-            mint_height => mint.map(|m| m.tx.info.height),
             history => history,
+            ..collectible_fields(state, coll, id, &found)
         },
         gift_rules => gift_rules,
     };
     let extra = context! { is_holder => is_holder, error => error, done => done, ..extra };
     page(state, c, "collectible.html", extra, status)
+}
+
+/// The collectible a `/collectibles/{collection}/{token_id}` path names, or
+/// the page to answer instead (404 for a malformed or unknown one).
+async fn find_collectible(
+    state: &AppState,
+    c: &PageCtx,
+    collection: &str,
+    token_id: &str,
+) -> Result<(CollectionId, u64, shucang_platform::Collectible), Response> {
+    let (Ok(coll), Ok(id)) = (CollectionId::parse(collection), token_id.parse::<u64>()) else {
+        return Err(not_found(state, c, None));
+    };
+    let found = or_page(state.collectibles.collectible(&coll, id).await, state, c)?;
+    Ok((coll, id, found))
+}
+
+/// What the collectible page and its certificate both show: the work, the
+/// edition, the holder and the on-chain record.
+fn collectible_fields(
+    state: &AppState,
+    coll: &CollectionId,
+    id: u64,
+    found: &shucang_platform::Collectible,
+) -> Value {
+    let mint = found.history.first();
+    context! {
+        title => found.work.work.title, issuer => found.work.work.issuer,
+        image_url => format!("/api/v1/works/{}/image", found.work.id),
+        edition => found.edition, edition_size => found.edition_size,
+        owner_name => found.owner_name, owner => found.owner.to_string(),
+        chain_name => state.chain.genesis().origin.clone(),
+        collection => coll.as_str(), collection_address => found.collection_address.to_string(),
+        token_id => id,
+        mint_tx => mint.map(|m| hex::encode(m.tx.info.tx_hash)),
+        mint_height => mint.map(|m| m.tx.info.height),
+    }
 }
 
 /// `GET /collectibles/{collection}/{token_id}/certificate`: the
@@ -734,10 +759,7 @@ pub(crate) async fn certificate(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers).await;
-    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
-        return Err(not_found(&state, &c, None));
-    };
-    let found = or_page(state.collectibles.collectible(&coll, id).await, &state, &c)?;
+    let (coll, id, found) = find_collectible(&state, &c, &collection, &token_id).await?;
     let explorer_url = format!(
         "{}/explorer/tokens/{}/{id}",
         public_base(&state, &headers),
@@ -748,19 +770,11 @@ pub(crate) async fn certificate(
     let last = found.history.last();
     let extra = context! {
         c => context! {
-            title => found.work.work.title, issuer => found.work.work.issuer,
-            image_url => format!("/api/v1/works/{}/image", found.work.id),
-            edition => found.edition, edition_size => found.edition_size,
-            owner_name => found.owner_name, owner => found.owner.to_string(),
             burned => found.burned,
-            chain_name => state.chain.genesis().origin.clone(),
-            collection => coll.as_str(), collection_address => found.collection_address.to_string(),
-            token_id => id,
-            mint_tx => mint.map(|m| hex::encode(m.tx.info.tx_hash)),
-            mint_height => mint.map(|m| m.tx.info.height),
             mint_time => mint.map(|m| time(m.tx.timestamp_ms)),
             owned_since => last.map(|m| time(m.tx.timestamp_ms)),
             explorer_url => explorer_url,
+            ..collectible_fields(&state, &coll, id, &found)
         },
         qr_svg => Value::from_safe_string(qr),
     };
