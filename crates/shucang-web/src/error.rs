@@ -70,6 +70,18 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The answer for a page (HTML) request: the site's 500 page for a
+    /// server-side failure (already logged), the JSON error otherwise.
+    pub(crate) fn into_page_response(self) -> Response {
+        if self.status.is_server_error() {
+            crate::pages::server_error_page()
+        } else {
+            self.into_response()
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {

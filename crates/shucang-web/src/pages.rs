@@ -250,11 +250,7 @@ fn page(state: &AppState, c: &PageCtx, name: &str, extra: Value, status: StatusC
         }
         Err(e) => {
             tracing::error!(error = %e, template = name, "page rendering failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html("<h1>500</h1>".to_owned()),
-            )
-                .into_response()
+            server_error_page()
         }
     }
 }
@@ -431,10 +427,17 @@ fn tx_row(r: &TxRecord) -> TxRow {
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "explorer page failed");
+    tracing::error!(error = %e, "page failed");
+    server_error_page()
+}
+
+/// The 500 page: static, in both languages, in the site's style, with no
+/// detail of the failure (that goes to the log). Static so that it still
+/// shows when templates or storage are what failed.
+pub(crate) fn server_error_page() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        Html("<h1>500</h1>".to_owned()),
+        Html(include_str!("../static/500.html")),
     )
         .into_response()
 }
@@ -1067,6 +1070,25 @@ mod tests {
         ] {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_500_page_is_styled_bilingual_and_tells_nothing() {
+        let res = super::internal("database is locked at /srv/data/shucang.db");
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let html = String::from_utf8(body.to_vec()).unwrap();
+        assert!(html.contains("/static/site.css") && html.contains("服务暂时出错"));
+        assert!(html.contains("Server error") && html.contains("/complaints"));
+        assert!(!html.contains("database") && !html.contains("/srv"));
     }
 
     #[test]

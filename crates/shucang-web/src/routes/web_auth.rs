@@ -130,7 +130,7 @@ pub(crate) async fn login(
             )
             .await
         }
-        Err(LoginError::Store(e)) => ApiError::from(e).into_response(),
+        Err(LoginError::Store(e)) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -181,7 +181,7 @@ pub(crate) async fn register(
             PasswordProblem::ContainsPhone => "weak_password_phone",
         }),
         Err(AccountError::PhoneTaken) => Some("phone_taken"),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(e).into_page_response(),
     };
     if let Some(error) = error {
         let status = if error == "phone_taken" {
@@ -202,7 +202,7 @@ pub(crate) async fn register(
     }
     match state.accounts.login(phone.as_str(), &password).await {
         Ok(session) => home(&uri, &[session_cookie(&session.token)]),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -234,7 +234,7 @@ pub(crate) async fn logout(
     if let Some(token) = token_from_headers(&headers)
         && let Err(e) = state.accounts.logout(&token).await
     {
-        return ApiError::from(e).into_response();
+        return ApiError::from(e).into_page_response();
     }
     let (name, value) = clear_session_cookie();
     home(&uri, &[(name, value)])

@@ -50,7 +50,7 @@ pub(crate) async fn identity_page(
                 StatusCode::OK,
             )
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -119,7 +119,7 @@ pub(crate) async fn verify(
         Err(IdentityError::Mismatch) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, "identity_mismatch")
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -154,7 +154,7 @@ pub(crate) async fn collection(
                 StatusCode::OK,
             )
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -219,7 +219,7 @@ pub(crate) async fn buy(
         Err(P::InvalidQuantity | P::InvalidKey | P::KeyReused) => {
             return again("invalid_quantity", StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(e).into_page_response(),
     };
     pay(&state, account_id, order.id).await
 }
@@ -230,7 +230,7 @@ async fn pay(state: &AppState, account_id: i64, order_id: i64) -> Response {
         Err(shucang_platform::PaymentError::NotPayable) => {
             axum::response::Redirect::to(&format!("/orders/{order_id}")).into_response()
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -279,7 +279,7 @@ pub(crate) async fn order_page(
     let order = match order {
         Ok(Some(o)) => o,
         Ok(None) => return crate::pages::html_not_found(&state, &uri, &headers).await,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(e).into_page_response(),
     };
     let collection = match state.drops.drop_by_id(order.drop_id).await {
         Ok(Some(d)) => shucang_platform::works::collection_of(d.drop.work_id)
@@ -372,7 +372,7 @@ pub(crate) async fn gift(
             return axum::response::Redirect::to(&to).into_response();
         }
         Ok(Err(e)) => e,
-        Err(e) => return ApiError::internal(&e).into_response(),
+        Err(e) => return ApiError::internal(&e).into_page_response(),
     };
     let (code, status) = match error {
         E::NotFound => ("not_found", StatusCode::NOT_FOUND),
@@ -385,7 +385,7 @@ pub(crate) async fn gift(
         E::HoldingPeriod(_) => ("holding_period", StatusCode::CONFLICT),
         E::DailyLimit => ("daily_gift_limit_reached", StatusCode::CONFLICT),
         E::IdentityRequired => ("identity_required", StatusCode::FORBIDDEN),
-        other => return ApiError::from(other).into_response(),
+        other => return ApiError::from(other).into_page_response(),
     };
     again(code, status).await
 }

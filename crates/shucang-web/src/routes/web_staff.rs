@@ -53,7 +53,7 @@ async fn console(
         .await
     {
         Ok(q) => q,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(e).into_page_response(),
     };
     let approved = match state
         .works
@@ -61,7 +61,7 @@ async fn console(
         .await
     {
         Ok(a) => a,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(e).into_page_response(),
     };
     let row = |w: &shucang_platform::WorkRecord| {
         context! {
@@ -132,14 +132,14 @@ pub(crate) async fn orders(
     let (orders, counts) =
         match tokio::try_join!(state.drops.orders(status, 100), state.drops.order_counts()) {
             Ok(found) => found,
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return ApiError::from(e).into_page_response(),
         };
     let mut titles = std::collections::BTreeMap::new();
     for o in &orders {
         if let std::collections::btree_map::Entry::Vacant(slot) = titles.entry(o.drop_id) {
             let title = match state.drops.drop_by_id(o.drop_id).await {
                 Ok(d) => d.map(|d| d.drop.title).unwrap_or_default(),
-                Err(e) => return ApiError::from(e).into_response(),
+                Err(e) => return ApiError::from(e).into_page_response(),
             };
             slot.insert(title);
         }
@@ -205,7 +205,7 @@ pub(crate) async fn work_image(
         )
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -299,7 +299,7 @@ pub(crate) async fn review(
             )
             .await
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
@@ -431,7 +431,7 @@ pub(crate) async fn create_drop(
             )
             .await
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_page_response(),
     }
 }
 
