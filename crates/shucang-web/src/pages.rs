@@ -595,7 +595,7 @@ pub(crate) async fn token(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers).await;
-    let (Ok(coll), Ok(id)) = (CollectionId::parse(&collection), token_id.parse::<u64>()) else {
+    let Some((coll, id)) = parse_token(&collection, &token_id) else {
         return Err(not_found(&state, &c, None));
     };
     let (tok, history) = or_page(state.chain.token(&coll, id), &state, &c)?;
@@ -605,18 +605,31 @@ pub(crate) async fn token(
         .ok()
         .flatten()
         .map_or(0, |c| c.supply_cap);
-    let st = if tok.burned {
-        "burned"
-    } else if tok.frozen.is_some() {
-        "frozen"
-    } else {
-        "active"
-    };
+    let st = token_state(tok.burned, tok.frozen.is_some());
     let extra = context! {
         tok => context! { collection => coll.as_str(), token_id => id, edition => tok.edition, supply_cap => cap, owner => tok.owner.to_string(), state => st },
         txs => history.iter().map(tx_row).collect::<Vec<_>>(),
     };
     Ok(page(&state, &c, "token.html", extra, StatusCode::OK))
+}
+
+/// The collection and token id of a `{collection}/{token_id}` path.
+fn parse_token(collection: &str, token_id: &str) -> Option<(CollectionId, u64)> {
+    Some((
+        CollectionId::parse(collection).ok()?,
+        token_id.parse().ok()?,
+    ))
+}
+
+/// A token's state code as the pages show it.
+fn token_state(burned: bool, frozen: bool) -> &'static str {
+    if burned {
+        "burned"
+    } else if frozen {
+        "frozen"
+    } else {
+        "active"
+    }
 }
 
 /// `GET /explorer/collections/{collection}`.
@@ -704,7 +717,7 @@ pub(crate) async fn collectible_view(
     let giftable = state.collectibles.giftable_from(&found);
     let extra = context! {
         c => context! {
-            state => if found.burned { "burned" } else if found.frozen.is_some() { "frozen" } else { "active" },
+            state => token_state(found.burned, found.frozen.is_some()),
             giftable_from => time(u64::try_from(giftable.0).unwrap_or(0)),
             history => history,
             ..collectible_fields(state, coll, id, &found)
@@ -723,7 +736,7 @@ async fn find_collectible(
     collection: &str,
     token_id: &str,
 ) -> Result<(CollectionId, u64, shucang_platform::Collectible), Response> {
-    let (Ok(coll), Ok(id)) = (CollectionId::parse(collection), token_id.parse::<u64>()) else {
+    let Some((coll, id)) = parse_token(collection, token_id) else {
         return Err(not_found(state, c, None));
     };
     let found = or_page(state.collectibles.collectible(&coll, id).await, state, c)?;
