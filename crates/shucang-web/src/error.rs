@@ -158,6 +158,10 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Marks the answer to a request whose handler panicked.
+#[derive(Clone, Copy)]
+pub(crate) struct Panicked;
+
 /// Turns a panic in a handler into a logged 500 with the usual body.
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic
@@ -165,5 +169,7 @@ pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    ApiError::internal(&format!("handler panicked: {detail}")).into_response()
+    let mut response = ApiError::internal(&format!("handler panicked: {detail}")).into_response();
+    response.extensions_mut().insert(Panicked);
+    response
 }
