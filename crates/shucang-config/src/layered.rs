@@ -112,6 +112,12 @@ pub struct SiteSettings {
     /// certificates and encoded in their QR codes. When absent, pages use
     /// the address the browser asked for.
     pub public_url: Option<String>,
+    /// A TrueType/OpenType font (or collection) with Chinese glyphs for
+    /// the certificate PNG. When absent, a common system CJK font is used
+    /// if one is installed; without any, the PNG is not offered.
+    pub certificate_font: Option<PathBuf>,
+    /// The face inside a font collection (`.ttc`); 0 for a single font.
+    pub certificate_font_index: u32,
 }
 
 /// Orders and payment.

@@ -69,6 +69,9 @@ pub struct AppState {
     pub pages: Arc<pages::Pages>,
     /// What every page footer shows.
     pub site: pages::SiteInfo,
+    /// The font for certificate images; `None` when none is configured or
+    /// installed, and the PNG is then not offered.
+    pub certificate_font: Option<shucang_certificate::LazyFont>,
 }
 
 /// The whole platform application: API, health check, OpenAPI document,
@@ -208,7 +211,10 @@ mod tests {
             .unwrap();
         assert_eq!(page.status(), 500);
         let body = page.text().await.unwrap();
-        assert!(body.contains("<html") && body.contains("服务暂时出错"), "{body}");
+        assert!(
+            body.contains("<html") && body.contains("服务暂时出错"),
+            "{body}"
+        );
         assert!(!body.contains("deliberate"));
         for (path, accept) in [("/api/v1/boom", "text/html"), ("/boom", "application/json")] {
             let api = http

@@ -152,6 +152,18 @@ impl Pages {
     }
 }
 
+impl Pages {
+    /// One translated string (the key itself if missing, which the
+    /// translation test rules out for built-in keys).
+    pub(crate) fn text<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        let table = match lang {
+            Lang::ZhCn => &self.zh,
+            Lang::En => &self.en,
+        };
+        table.get(key).map_or(key, String::as_str)
+    }
+}
+
 impl Default for Pages {
     fn default() -> Pages {
         Pages::new()
@@ -793,8 +805,116 @@ pub(crate) async fn certificate(
             ..collectible_fields(&state, &coll, id, &found)
         },
         qr_svg => Value::from_safe_string(qr),
+        png_available => state.certificate_font.is_some(),
     };
     Ok(page(&state, &c, "certificate.html", extra, StatusCode::OK))
+}
+
+/// `GET /collectibles/{collection}/{token_id}/certificate.png`: the same
+/// certificate as a downloadable image, in the request's language. Needs a
+/// CJK font (`site.certificate_font` or an installed system one); without
+/// one the answer is 503 `certificate_font_missing` and the certificate
+/// page does not offer the link.
+pub(crate) async fn certificate_png(
+    State(state): State<AppState>,
+    Path((collection, token_id)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let c = ctx(&state, &uri, &headers).await;
+    let (coll, id, found) = find_collectible(&state, &c, &collection, &token_id).await?;
+    let Some(font) = state.certificate_font.clone() else {
+        return Err(crate::ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "certificate_font_missing",
+            "certificate images need a Chinese font; set site.certificate_font",
+        )
+        .into_response());
+    };
+    let t = |key: &'static str| state.pages.text(c.lang, key).to_owned();
+    let explorer_url = format!(
+        "{}/explorer/tokens/{}/{id}",
+        public_base(&state, &headers),
+        coll.as_str()
+    );
+    let mint = found.history.first();
+    let at = |ms: Option<u64>| {
+        ms.map_or_else(
+            || t("none"),
+            |ms| format!("{} {}", time(ms), t("china_time")),
+        )
+    };
+    let mut rows = vec![
+        (t("cert_work"), found.work.work.title.clone()),
+        (
+            t("cert_edition"),
+            format!("#{}/{}", found.edition, found.edition_size),
+        ),
+        (t("collectible_issuer"), found.work.work.issuer.clone()),
+        (
+            t("collectible_owner"),
+            found.owner_name.clone().unwrap_or_else(|| t("none")),
+        ),
+        (t("owner_address"), found.owner.to_string()),
+        (t("chain_name"), state.chain.genesis().origin.clone()),
+        (t("collection_addr"), found.collection_address.to_string()),
+        (t("token_id"), format!("{} / {id}", coll.as_str())),
+        (
+            t("mint_tx"),
+            mint.map_or_else(|| t("none"), |m| hex::encode(m.tx.info.tx_hash)),
+        ),
+        (
+            t("mint_height"),
+            mint.map_or_else(|| t("none"), |m| m.tx.info.height.to_string()),
+        ),
+        (t("cert_mint_time"), at(mint.map(|m| m.tx.timestamp_ms))),
+        (
+            t("cert_owned_since"),
+            at(found.history.last().map(|m| m.tx.timestamp_ms)),
+        ),
+    ];
+    if found.burned {
+        rows.push((t("cert_state"), t("state_burned")));
+    }
+    let filing = state
+        .site
+        .blockchain_filing_number
+        .clone()
+        .unwrap_or_else(|| t("not_configured"));
+    let cert = shucang_certificate::Certificate {
+        site: state.site.name.clone().unwrap_or_else(|| t("site_name")),
+        heading: t("cert_title"),
+        intro: t("cert_intro"),
+        rows,
+        qr_url: explorer_url,
+        qr_caption: t("cert_scan"),
+        footer: vec![
+            format!("{}{}{filing}", t("footer_filing"), t("sep")),
+            t("footer_no_trading"),
+        ],
+    };
+    // Drawing and compressing takes some milliseconds of CPU: off the
+    // request threads.
+    let png = tokio::task::spawn_blocking(move || {
+        font.get()
+            .and_then(|f| shucang_certificate::render(f, &cert))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    let filename = format!("certificate-{}-{id}.png", coll.as_str());
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png".to_owned()),
+            (axum::http::header::CACHE_CONTROL, "no-cache".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 /// The base URL printed on certificates: the configured public URL, or the

@@ -181,6 +181,7 @@ pub struct Application {
     collectibles: Arc<CollectiblesService>,
     clock: Arc<dyn Clock>,
     site_info: shucang_web::pages::SiteInfo,
+    certificate_font: Option<shucang_certificate::LazyFont>,
 }
 
 impl Application {
@@ -241,6 +242,7 @@ impl Application {
             chain.clone(),
             operator,
         ));
+        let certificate_font = certificate_font(config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -261,6 +263,7 @@ impl Application {
                 technical_provider: config.site.technical_provider.clone(),
                 public_url: config.site.public_url.clone(),
             },
+            certificate_font,
         })
     }
 
@@ -322,6 +325,7 @@ impl Application {
             collectibles,
             clock,
             site_info,
+            certificate_font,
         } = self;
         let addr = listener.local_addr().context("reading the bound address")?;
         let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());
@@ -348,6 +352,7 @@ impl Application {
                 .context("building the HTTP client")?,
             pages: Arc::new(shucang_web::pages::Pages::new()),
             site,
+            certificate_font,
         });
         let served = axum::serve(
             listener,
@@ -444,4 +449,32 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// The font for certificate images: the configured one, checked now so a
+/// wrong path stops start-up; else a system CJK font if one is installed
+/// (read on first use); else none, and the PNG is not offered.
+fn certificate_font(config: &Config) -> anyhow::Result<Option<shucang_certificate::LazyFont>> {
+    use shucang_certificate::{FontSource, LazyFont};
+    let source = match &config.site.certificate_font {
+        Some(path) => {
+            let source = FontSource {
+                path: path.clone(),
+                index: config.site.certificate_font_index,
+            };
+            source.load().context("site.certificate_font")?;
+            source
+        }
+        None => match FontSource::detect() {
+            Some(found) => found,
+            None => {
+                tracing::warn!(
+                    "no CJK font found for certificate images; set site.certificate_font to offer the PNG"
+                );
+                return Ok(None);
+            }
+        },
+    };
+    tracing::info!(font = %source.path.display(), index = source.index, "certificate font");
+    Ok(Some(LazyFont::new(source)))
 }

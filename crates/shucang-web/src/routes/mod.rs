@@ -79,6 +79,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
             "/collectibles/{collection}/{token_id}/certificate",
             get(crate::pages::certificate),
         )
+        .route(
+            "/collectibles/{collection}/{token_id}/certificate.png",
+            get(crate::pages::certificate_png),
+        )
         .route("/explorer/search", get(crate::pages::search))
         .route("/explorer/blocks/{height}", get(crate::pages::block))
         .route("/explorer/txs/{hash}", get(crate::pages::tx))

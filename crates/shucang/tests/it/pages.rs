@@ -223,6 +223,70 @@ async fn the_certificate_shows_the_record_and_a_qr_code_for_the_explorer_page() 
     }
 }
 
+/// The certificate image: a PNG whose QR code, read back by a QR decoder,
+/// opens the token's explorer page. Needs a CJK font (CI installs
+/// fonts-noto-cjk); skipped with the reason printed without one.
+#[tokio::test]
+async fn the_certificate_png_carries_a_qr_code_that_opens_the_explorer_page() {
+    if shucang_certificate::FontSource::detect().is_none() {
+        eprintln!("skipping the certificate PNG test: no CJK font installed (fonts-noto-cjk)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let (d, work, alice) = crate::payments::market(&app).await;
+    crate::collectibles::buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let path = format!("/collectibles/work-{work}/1/certificate");
+    let (_, page) = html(&app, &path).await;
+    assert!(
+        page.contains(&format!("href=\"{path}.png\"")),
+        "no PNG link"
+    );
+    for query in ["", "?lang=en"] {
+        let res = app.get(&format!("{path}.png{query}"), None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert_eq!(
+            res.headers()["content-disposition"],
+            format!("attachment; filename=\"certificate-work-{work}-1.png\"")
+        );
+        let bytes = res.bytes().await.unwrap();
+        let mut reader = png::Decoder::new(&bytes[..]).read_info().unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut rgb).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let grey = |x: usize, y: usize| {
+            let at = (y * w + x) * 3;
+            ((u16::from(rgb[at]) + u16::from(rgb[at + 1]) + u16::from(rgb[at + 2])) / 3) as u8
+        };
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, grey);
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the image");
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(
+            content,
+            format!("http://{}/explorer/tokens/work-{work}/1", app.addr)
+        );
+        // The image is written where people look after a run.
+        let shots =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let name = if query.is_empty() {
+            "certificate-zh.png"
+        } else {
+            "certificate-en.png"
+        };
+        std::fs::write(shots.join(name), &bytes).unwrap();
+    }
+    for bad in [
+        "/collectibles/work-999/1/certificate.png",
+        "/collectibles/nope!/1/certificate.png",
+    ] {
+        let (status, _) = html(&app, bad).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_collectible_page_shows_the_on_chain_record_linked_to_the_explorer() {
     let app = TestApp::spawn().await;

@@ -238,6 +238,26 @@ async fn bad_configuration_stops_start_up_with_a_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL"), "{err}");
+
+    // A certificate font that is missing, or is not a font.
+    for (font, expect) in [
+        ("/nonexistent/font.ttc", "cannot read the font"),
+        ("/etc/hostname", "no usable font face"),
+    ] {
+        let out = shucang()
+            .args(["serve", "--data-dir"])
+            .arg(dir.path())
+            .env("SHUCANG_SITE__CERTIFICATE_FONT", font)
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("site.certificate_font") && err.contains(expect),
+            "{err}"
+        );
+    }
 }
 
 /// Registers, logs in and real-name-verifies a buyer on a running server.
