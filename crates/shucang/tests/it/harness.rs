@@ -44,18 +44,24 @@ impl TestApp {
 
     /// Starts the app with a configuration changed by `change`.
     pub async fn spawn_configured(change: impl FnOnce(&mut Config)) -> TestApp {
-        TestApp::start(tempfile::tempdir().unwrap(), None, change).await
+        TestApp::start(tempfile::tempdir().unwrap(), None, change, false).await
+    }
+
+    /// Starts the app with the demo data of `serve --demo` seeded.
+    pub async fn spawn_demo() -> TestApp {
+        TestApp::start(tempfile::tempdir().unwrap(), None, |_| {}, true).await
     }
 
     /// Starts the app on an existing data directory.
     pub async fn spawn_in(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
-        TestApp::start(dir, database_url, |_| {}).await
+        TestApp::start(dir, database_url, |_| {}, false).await
     }
 
     async fn start(
         dir: tempfile::TempDir,
         database_url: Option<String>,
         change: impl FnOnce(&mut Config),
+        demo: bool,
     ) -> TestApp {
         let mut config = Config::load(None, std::iter::empty()).unwrap();
         config.listen = "127.0.0.1:0".parse().unwrap();
@@ -67,6 +73,9 @@ impl TestApp {
         let app = Application::build(&config, &secrets, clock.clone())
             .await
             .unwrap();
+        if demo {
+            shucang::demo::seed(&app).await.unwrap();
+        }
         let addr = app.local_addr();
         let chain = app.chain().clone();
         let accounts = app.services().accounts.clone();

@@ -15,4 +15,5 @@ mod identity;
 mod pages;
 mod payments;
 mod process;
+mod webdriver;
 mod works;
