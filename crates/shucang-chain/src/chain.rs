@@ -796,6 +796,35 @@ impl Chain {
         Ok(self.state()?.ledger.collection(id).cloned())
     }
 
+    /// A collection with `tokens` cut to `limit` ids from `offset` (in mint
+    /// order): what a page shows, without copying every id of a large
+    /// collection.
+    pub fn collection_page(
+        &self,
+        id: &CollectionId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<CollectionState>, ChainError> {
+        let s = self.state()?;
+        Ok(s.ledger.collection(id).map(|c| {
+            let start = offset.min(c.tokens.len());
+            let end = start.saturating_add(limit).min(c.tokens.len());
+            CollectionState {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                symbol: c.symbol.clone(),
+                supply_cap: c.supply_cap,
+                issuer: c.issuer.clone(),
+                metadata_uri: c.metadata_uri.clone(),
+                metadata_hash: c.metadata_hash,
+                created_by: c.created_by,
+                minted: c.minted,
+                burned: c.burned,
+                tokens: c.tokens[start..end].to_vec(),
+            }
+        }))
+    }
+
     /// The latest signed checkpoint (C2SP signed-note text).
     pub fn checkpoint(&self) -> Result<String, ChainError> {
         Ok(self.state()?.checkpoint.clone())

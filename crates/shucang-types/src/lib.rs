@@ -15,7 +15,10 @@
 //! ```
 
 mod clock;
+mod contact;
+mod credit_code;
 mod date;
+mod filing_number;
 mod id_number;
 mod money;
 mod password;
@@ -23,7 +26,13 @@ mod phone;
 mod role;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixMillis};
+pub use contact::{EMAIL_LEN_MAX, Email, EmailError, URL_LEN_MAX, WebUrl, WebUrlError};
+pub use credit_code::{CreditCode, CreditCodeError, credit_code_check_character};
 pub use date::{Date, days_in_month, is_leap_year};
+pub use filing_number::{
+    FilingNumber, FilingNumberError, FilingNumberParts, mod11_2_check_character,
+    province_abbreviation,
+};
 pub use id_number::{IdNumber, IdNumberError, id_check_character};
 pub use money::{FEN_PRICE_MAX, Fen, FenError};
 pub use password::{PASSWORD_LEN_MAX, PASSWORD_LEN_MIN, PasswordProblem, check_password};

@@ -613,7 +613,7 @@ pub(crate) async fn token(
     let (tok, history) = or_page(state.chain.token(&coll, id), &state, &c)?;
     let cap = state
         .chain
-        .collection(&coll)
+        .collection_page(&coll, 0, 0)
         .ok()
         .flatten()
         .map_or(0, |c| c.supply_cap);
@@ -655,16 +655,42 @@ pub(crate) async fn collection(
     let Ok(id) = CollectionId::parse(&collection) else {
         return Err(not_found(&state, &c, None));
     };
-    let coll = or_page(state.chain.collection(&id), &state, &c)?;
+    // `?page=N` (from 1) pages through the token ids.
+    let page_no = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("page=")))
+        .map_or(Some(1), |p| p.parse::<usize>().ok().filter(|n| *n >= 1));
+    let Some(page_no) = page_no else {
+        return Err(not_found(&state, &c, None));
+    };
+    let offset = (page_no - 1).saturating_mul(COLLECTION_PAGE_TOKENS);
+    let coll = or_page(
+        state
+            .chain
+            .collection_page(&id, offset, COLLECTION_PAGE_TOKENS),
+        &state,
+        &c,
+    )?;
+    let pages = usize::try_from(coll.minted)
+        .unwrap_or(usize::MAX)
+        .div_ceil(COLLECTION_PAGE_TOKENS)
+        .max(1);
+    if page_no > pages {
+        return Err(not_found(&state, &c, None));
+    }
     let extra = context! {
         c => context! {
             id => coll.id.as_str(), name => coll.name, issuer => coll.issuer,
             address => id.address(state.chain.genesis().suite).to_string(),
             supply_cap => coll.supply_cap, minted => coll.minted, token_ids => coll.tokens,
+            page => page_no, pages => pages,
         },
     };
     Ok(page(&state, &c, "collection.html", extra, StatusCode::OK))
 }
+
+/// Token ids per collection page.
+const COLLECTION_PAGE_TOKENS: usize = 200;
 
 /// `GET /collectibles/{collection}/{token_id}`: the collectible page with
 /// its on-chain record, each part linked to the explorer.
@@ -1138,7 +1164,7 @@ pub(crate) async fn search(
             }
             None => state
                 .chain
-                .collection(&coll)
+                .collection_page(&coll, 0, 0)
                 .ok()
                 .flatten()
                 .map(|_| format!("/explorer/collections/{}", coll.as_str())),

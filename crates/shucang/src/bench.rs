@@ -28,8 +28,11 @@ pub struct ChainBenchOptions {
     pub clients: usize,
     /// Signature-checking threads (the committer's and the bound's).
     pub threads: usize,
-    /// Where the chain is written (a fresh directory; removed afterwards).
+    /// Where the chain is written (a fresh directory).
     pub dir: PathBuf,
+    /// The operator key and chain name; `None` for the benchmark's own
+    /// (a chain a server opens needs the server's node key and origin).
+    pub operator: Option<(SigningKey, String)>,
 }
 
 /// The figures of one benchmark run.
@@ -146,7 +149,13 @@ async fn submit_all(
 /// the bare verification rate with the same threads, and times proofs.
 pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<ChainBenchResult> {
     let suite = options.suite;
-    let node = key(suite, 1_000_000);
+    let (node, origin) = match &options.operator {
+        Some((node, origin)) => (node.clone(), origin.clone()),
+        None => (
+            key(suite, 1_000_000),
+            "bench.shucang.local/chain".to_owned(),
+        ),
+    };
     let users: Vec<SigningKey> = (0..BENCH_USER_KEYS as u64).map(|n| key(suite, n)).collect();
     let addr = |k: &SigningKey| Address::of_public_key(suite, &k.public_key());
     let collection = CollectionId::parse("bench").expect("valid id");
@@ -221,7 +230,7 @@ pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<Chai
 
     let config = ChainConfig {
         dir: options.dir.clone(),
-        origin: "bench.shucang.local/chain".into(),
+        origin,
         node_key: node.clone(),
         extra_operators: vec![],
         verify_threads: options.threads,

@@ -115,6 +115,12 @@ enum BenchCommand {
         /// Signature-checking threads [default: one per CPU].
         #[arg(long)]
         threads: Option<usize>,
+        /// Keep the chain: write it into this data directory (which must
+        /// have no chain yet) with its node key and the configured chain
+        /// name, so `serve --data-dir` opens it — e.g. to time the explorer
+        /// on a large chain.
+        #[arg(long, value_name = "DATA_DIR")]
+        keep_in: Option<PathBuf>,
     },
 }
 
@@ -209,7 +215,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             suite,
             clients,
             threads,
-        }) => bench_chain(txs, &suite, clients, threads).await,
+            keep_in,
+        }) => bench_chain(txs, &suite, clients, threads, keep_in).await,
     }
 }
 
@@ -328,6 +335,7 @@ async fn bench_chain(
     suite: &str,
     clients: usize,
     threads: Option<usize>,
+    keep_in: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let suite = shucang_verify::Suite::parse(suite)
         .ok_or_else(|| anyhow::anyhow!("--suite must be ed25519-sha256 or sm2-sm3"))?;
@@ -335,16 +343,37 @@ async fn bench_chain(
     anyhow::ensure!(clients >= 1, "--clients must be at least 1");
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let dir = std::env::temp_dir().join(format!("shucang-bench-{}", std::process::id()));
+    let (dir, operator) = match &keep_in {
+        Some(data_dir) => {
+            let mut config = Config::load(None, std::env::vars())?;
+            config.data_dir = data_dir.clone();
+            config.chain.suite = suite.name().to_owned();
+            let secrets = Secrets::load_or_create(data_dir, std::env::vars())?;
+            let chain = shucang::chain_config(&config, &secrets, Arc::new(SystemClock))?;
+            anyhow::ensure!(
+                !chain.dir.exists(),
+                "{} already holds a chain; --keep-in needs a data directory without one",
+                chain.dir.display()
+            );
+            (chain.dir, Some((chain.node_key, chain.origin)))
+        }
+        None => (
+            std::env::temp_dir().join(format!("shucang-bench-{}", std::process::id())),
+            None,
+        ),
+    };
     let options = shucang::bench::ChainBenchOptions {
         txs,
         suite,
         clients,
         threads,
         dir: dir.clone(),
+        operator,
     };
     let result = shucang::bench::run_chain_bench(&options).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep_in.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let result = result?;
     println!(
         "{} txs ({}): {:.0} committed tx/s, bound {:.0} verifications/s, p99 latency {:.1} ms, proof p99 {:.1} us, {:.0} bytes/tx, {} blocks",

@@ -281,9 +281,26 @@ pub(crate) struct CollectionView {
     minted: u64,
     burned: u64,
     created_by_tx: String,
-    /// Token ids in mint order.
+    /// Token ids in mint order, `limit` of them from `offset`.
     token_ids: Vec<u64>,
+    /// The position of the first id in `token_ids`.
+    offset: u64,
+    /// The `offset` of the next page, when there is one.
+    next_offset: Option<u64>,
 }
+
+/// `offset` and `limit` for a collection's token ids.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct TokensQuery {
+    /// Ids to skip (default 0).
+    offset: Option<String>,
+    /// Ids to return, 1–10000 (default 1000).
+    limit: Option<String>,
+}
+
+/// Token ids per collection answer, by default and at most.
+const TOKENS_PAGE_DEFAULT: usize = 1000;
+const TOKENS_PAGE_MAX: usize = 10_000;
 
 /// A consistency proof between two log sizes.
 #[derive(Serialize, ToSchema)]
@@ -460,7 +477,7 @@ pub(crate) async fn token(
         .ok_or_else(|| missing("token"))?;
     let supply_cap = state
         .chain
-        .collection(&collection)?
+        .collection_page(&collection, 0, 0)?
         .map_or(0, |c| c.supply_cap);
     Ok(Json(TokenView {
         collection: collection.as_str().to_owned(),
@@ -478,17 +495,31 @@ pub(crate) async fn token(
 
 /// A collection.
 #[utoipa::path(get, path = "/api/v1/chain/collections/{collection}", tag = "chain",
-    params(("collection" = String, Path)),
+    params(("collection" = String, Path), TokensQuery),
     responses((status = 200, body = CollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn collection(
     State(state): State<AppState>,
     Path(collection): Path<String>,
+    Query(q): Query<TokensQuery>,
 ) -> Result<Json<CollectionView>, ApiError> {
     let id = parse_collection(&collection)?;
+    let offset = match q.offset.as_deref() {
+        None => 0,
+        Some(o) => usize::try_from(parse_u64(o, "offset")?).unwrap_or(usize::MAX),
+    };
+    let limit = match q.limit.as_deref() {
+        None => TOKENS_PAGE_DEFAULT,
+        Some(l) => match usize::try_from(parse_u64(l, "limit")?) {
+            Ok(n) if (1..=TOKENS_PAGE_MAX).contains(&n) => n,
+            _ => return Err(bad("invalid_number", "limit must be between 1 and 10000")),
+        },
+    };
     let c = state
         .chain
-        .collection(&id)?
+        .collection_page(&id, offset, limit)?
         .ok_or_else(|| missing("collection"))?;
+    let end = offset.saturating_add(c.tokens.len()) as u64;
+    let next_offset = (end < c.minted && c.tokens.len() == limit).then_some(end);
     let created_by_tx = state
         .chain
         .txs_at(&[c.created_by])?
@@ -507,6 +538,8 @@ pub(crate) async fn collection(
         burned: c.burned,
         created_by_tx,
         token_ids: c.tokens,
+        offset: offset as u64,
+        next_offset,
     }))
 }
 

@@ -135,6 +135,7 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
         .await;
     browser.click_on("input[name=consent]").await;
     browser.click_on("form.form button").await;
+    browser.find(".notice").await;
     let identity = browser.source().await;
     assert!(
         identity.contains("张*"),
@@ -144,18 +145,18 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     // The demo drop: buy one, pay on the sandbox page, follow the order.
     browser.goto(&format!("{base}/")).await;
     browser.click_link("飞天 · 首发").await;
+    browser.find("form.buy").await;
     let drop = browser.source().await;
     assert!(drop.contains("¥9.90"), "price shown in yuan: {drop}");
     // Buying reserves the edition and goes straight to the provider's page.
     browser.click_on("form.buy button").await;
-    assert!(browser.current_url().await.contains("/sandbox/payments/"));
+    browser.wait_url("/sandbox/payments/").await;
     browser
         .click_on("form[action^='/sandbox/pay/'] button")
         .await;
     // The order page refreshes itself until the collectible is minted.
     browser.click_on("ul.tokens a").await;
-    let url = browser.current_url().await;
-    assert!(url.contains("/collectibles/work-"), "{url}");
+    let url = browser.wait_url("/collectibles/work-").await;
     let collectible = browser.source().await;
     assert!(collectible.contains("链上信息") && collectible.contains("#1/1000"));
     shoot(&browser, "collectible", 1280).await;
@@ -164,12 +165,12 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     let tx_link = browser.find("a[href^='/explorer/txs/']").await;
     let hash = browser.text(&tx_link).await;
     browser.click(&tx_link).await;
+    let tx_url = browser.wait_url("/explorer/txs/").await;
     assert!(
-        browser
-            .current_url()
-            .await
-            .ends_with(&format!("/explorer/txs/{hash}"))
+        tx_url.ends_with(&format!("/explorer/txs/{hash}")),
+        "{tx_url}"
     );
+    browser.find("pre").await;
     let tx = browser.source().await;
     assert!(tx.contains(&hash) && tx.contains("verify-proof"), "tx page");
     browser.goto(&format!("{base}/explorer")).await;
@@ -178,11 +179,12 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     // The certificate, from the collectible page, and in English.
     browser.goto(&url).await;
     browser.click_on("a[href$='/certificate']").await;
+    browser.find(".qr svg").await;
     let cert = browser.source().await;
     assert!(cert.contains("数字藏品证书") && cert.contains(&hash));
-    browser.find(".qr svg").await;
     shoot(&browser, "certificate", 1280).await;
     browser.click_on("nav a[lang=en]").await;
+    browser.find("html[lang=en]").await;
     let english = browser.source().await;
     assert!(
         english.contains("<html lang=\"en\"")

@@ -525,3 +525,109 @@ async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A collection of 450 tokens: the API and the explorer page hand out its
+/// token ids a page at a time (a collection of a million would otherwise be
+/// copied whole into every answer).
+#[tokio::test]
+async fn a_large_collection_pages_through_its_tokens() {
+    let app = TestApp::spawn().await;
+    let node = SigningKey::from_secret(SUITE, app.secrets.node.expose()).unwrap();
+    let owner = Address::of_public_key(SUITE, &node.public_key());
+    let big = CollectionId::parse("big").unwrap();
+    let ops = [
+        Operation::CreateCollection {
+            collection: big.clone(),
+            name: "大集合".into(),
+            symbol: "BIG".into(),
+            supply_cap: 1000,
+            issuer: "测试".into(),
+            metadata_uri: "https://example.cn/big.json".into(),
+            metadata_hash: [7; 32],
+        },
+        Operation::Mint {
+            collection: big.clone(),
+            items: (1..=450)
+                .map(|i| MintItem {
+                    token_id: i,
+                    edition: i,
+                    owner,
+                    content_hash: [1; 32],
+                })
+                .collect(),
+        },
+    ];
+    for (nonce, operation) in ops.into_iter().enumerate() {
+        let tx = Transaction {
+            suite: SUITE,
+            nonce: nonce as u64,
+            signer: node.public_key(),
+            operation,
+        }
+        .sign(&node);
+        app.chain.submit(tx).await.unwrap();
+    }
+
+    let first = json(&app, "/api/v1/chain/collections/big").await;
+    assert_eq!(first["minted"], 450);
+    assert_eq!(first["token_ids"].as_array().unwrap().len(), 450);
+    assert_eq!(first["next_offset"], Value::Null);
+    let page = json(&app, "/api/v1/chain/collections/big?offset=400&limit=30").await;
+    let ids: Vec<u64> = page["token_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, (401..=430).collect::<Vec<_>>());
+    assert_eq!(
+        (page["offset"].as_u64(), page["next_offset"].as_u64()),
+        (Some(400), Some(430))
+    );
+    let last = json(&app, "/api/v1/chain/collections/big?offset=430&limit=30").await;
+    assert_eq!(last["token_ids"].as_array().unwrap().len(), 20);
+    assert_eq!(last["next_offset"], Value::Null);
+    for bad in ["?limit=0", "?limit=10001", "?offset=-1", "?limit=x"] {
+        let res = app
+            .get(&format!("/api/v1/chain/collections/big{bad}"), None)
+            .await;
+        assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
+    }
+
+    let html = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url(path))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, one) = html("/explorer/collections/big").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one.matches("href=\"/explorer/tokens/big/").count(), 200);
+    let pager = &one[one.find("pager").unwrap_or(0)..];
+    assert!(
+        one.contains("第 1 页，共 3 页")
+            && one.contains("href=\"/explorer/collections/big?page=2\""),
+        "{}",
+        &pager[..pager.len().min(600)]
+    );
+    let (_, three) = html("/explorer/collections/big?page=3").await;
+    assert_eq!(three.matches("href=\"/explorer/tokens/big/").count(), 50);
+    assert!(three.contains("href=\"/explorer/tokens/big/450\""));
+    let (_, en) = html("/explorer/collections/big?page=2&lang=en").await;
+    assert!(en.contains("Page 2 of 3") && en.contains("?page=3&amp;lang=en"));
+    for bad in [
+        "/explorer/collections/big?page=4",
+        "/explorer/collections/big?page=0",
+        "/explorer/collections/big?page=x",
+    ] {
+        assert_eq!(html(bad).await.0, StatusCode::NOT_FOUND, "{bad}");
+    }
+    app.stop().await;
+}

@@ -19,9 +19,10 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long to wait for a page to show what a test waits for.
 pub const WAIT_MAX: Duration = Duration::from_secs(20);
 
-/// A running ChromeDriver; killed when dropped.
+/// A running ChromeDriver and the browsers it started; all killed when
+/// dropped, also when a test fails half-way.
 pub struct Driver {
-    _process: tokio::process::Child,
+    process: tokio::process::Child,
     base: String,
     http: reqwest::Client,
     chromium: &'static str,
@@ -59,6 +60,9 @@ impl Driver {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
+            // Its own process group, which the browsers it starts join, so
+            // that dropping the driver can end them all.
+            .process_group(0)
             .spawn()
             .expect("starting chromedriver");
         let base = format!("http://127.0.0.1:{port}");
@@ -77,7 +81,7 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Driver {
-            _process: process,
+            process,
             base,
             http,
             chromium,
@@ -129,6 +133,16 @@ impl Driver {
         Session {
             http: self.http.clone(),
             url: format!("{}/session/{id}", self.base),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
         }
     }
 }
@@ -191,6 +205,19 @@ impl Session {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Waits until the address shown contains `part`; returns it.
+    pub async fn wait_url(&self, part: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self.current_url().await;
+            if url.contains(part) {
+                return url;
+            }
+            assert!(started.elapsed() < WAIT_MAX, "still on {url}, not {part}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The page's serialised DOM.
