@@ -25,6 +25,7 @@ mod identities;
 mod migrate;
 mod payments;
 mod postgres;
+mod registry;
 mod sqlite;
 pub mod test_support;
 mod works;
@@ -116,6 +117,25 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(OpenError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// The filing registry's storage on one back end.
+#[async_trait]
+pub trait RegistryBackend: shucang_registry::RegistryStore {
+    /// Waits for in-flight work and closes the connections.
+    async fn close(&self);
+}
+
+/// Opens the filing registry's database (its own, never the platform's)
+/// and brings its schema up to date; URLs as for [`open`].
+pub async fn open_registry(url: &str) -> Result<Arc<dyn RegistryBackend>, OpenError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open_registry(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open_registry(url).await?))
     } else {
         Err(OpenError::UnsupportedUrl(redact_url(url)))
     }

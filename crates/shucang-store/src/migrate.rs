@@ -61,6 +61,19 @@ macro_rules! migrations {
 
 pub(crate) use migrations;
 
+/// The filing registry's migrations, from `migrations/registry-<engine>/`.
+macro_rules! registry_migrations {
+    ($dir:literal) => {
+        &[crate::migrate::Migration {
+            version: 1,
+            name: "registry",
+            sql: include_str!(concat!("../migrations/", $dir, "/0001_registry.sql")),
+        }]
+    };
+}
+
+pub(crate) use registry_migrations;
+
 /// The highest version in a list.
 pub(crate) fn latest(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)
@@ -71,22 +84,23 @@ pub(crate) fn latest(migrations: &[Migration]) -> i64 {
 /// serialise concurrent migrators (empty for SQLite, whose write lock
 /// already does).
 macro_rules! run_migrations {
-    ($pool:expr, $migrations:expr, $lock:expr) => {{
+    ($pool:expr, $migrations:expr, $lock:expr) => {
+        crate::migrate::run_migrations!($pool, $migrations, $lock, "schema_migrations")
+    };
+    ($pool:expr, $migrations:expr, $lock:expr, $table:literal) => {{
         use crate::OpenError;
         let pool = $pool;
         let migrations: &[crate::migrate::Migration] = $migrations;
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY,
-                name TEXT NOT NULL,
-                applied_at BIGINT NOT NULL
-            )",
-        )
+        sqlx::raw_sql(concat!(
+            "CREATE TABLE IF NOT EXISTS ",
+            $table,
+            " (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        ))
         .execute(pool)
         .await
         .map_err(OpenError::Connect)?;
         let known = crate::migrate::latest(migrations);
-        let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        let found: Option<i64> = sqlx::query_scalar(concat!("SELECT MAX(version) FROM ", $table))
             .fetch_one(pool)
             .await
             .map_err(OpenError::Connect)?;
@@ -105,12 +119,15 @@ macro_rules! run_migrations {
             if !$lock.is_empty() {
                 sqlx::raw_sql($lock).execute(&mut *tx).await.map_err(fail)?;
             }
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(m.version)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(fail)?;
+            let done: Option<i64> = sqlx::query_scalar(concat!(
+                "SELECT version FROM ",
+                $table,
+                " WHERE version = $1"
+            ))
+            .bind(m.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(fail)?;
             if done.is_some() {
                 continue;
             }
@@ -119,9 +136,11 @@ macro_rules! run_migrations {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
+            sqlx::query(concat!(
+                "INSERT INTO ",
+                $table,
+                " (version, name, applied_at) VALUES ($1, $2, $3)"
+            ))
             .bind(m.version)
             .bind(m.name)
             .bind(now_ms)

@@ -19,6 +19,7 @@ const PG_ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7284910352)";
 
 const MIGRATIONS: &[Migration] = migrations!("postgres");
+const REGISTRY_MIGRATIONS: &[Migration] = crate::migrate::registry_migrations!("registry-postgres");
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -29,6 +30,25 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the database named by `url` and migrates it.
     pub async fn open(url: &str) -> Result<PgStore, OpenError> {
+        let store = PgStore::connect(url).await?;
+        run_migrations!(&store.pool, MIGRATIONS, PG_MIGRATION_LOCK)?;
+        Ok(store)
+    }
+
+    /// Connects to the filing registry's database and migrates it with the
+    /// registry's migrations.
+    pub async fn open_registry(url: &str) -> Result<PgStore, OpenError> {
+        let store = PgStore::connect(url).await?;
+        run_migrations!(
+            &store.pool,
+            REGISTRY_MIGRATIONS,
+            PG_MIGRATION_LOCK,
+            "registry_schema_migrations"
+        )?;
+        Ok(store)
+    }
+
+    async fn connect(url: &str) -> Result<PgStore, OpenError> {
         let options = PgConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
         // One direct connection first: an unreachable server fails at once
         // with its own error instead of after the pool's acquire timeout.
@@ -45,7 +65,6 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(OpenError::Connect)?;
-        run_migrations!(&pool, MIGRATIONS, PG_MIGRATION_LOCK)?;
         Ok(PgStore { pool })
     }
 }
@@ -78,3 +97,11 @@ crate::drops::impl_drop_store!(PgStore);
 crate::payments::impl_payment_store!(PgStore);
 crate::gifts::impl_gift_store!(PgStore);
 crate::complaints::impl_complaint_store!(PgStore);
+crate::registry::impl_registry_store!(PgStore);
+
+#[async_trait]
+impl crate::RegistryBackend for PgStore {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -21,6 +21,7 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
 const SQLITE_POOL_SIZE_MAX: u32 = 8;
 
 const MIGRATIONS: &[Migration] = migrations!("sqlite");
+const REGISTRY_MIGRATIONS: &[Migration] = crate::migrate::registry_migrations!("registry-sqlite");
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -32,6 +33,25 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the SQLite file named by `url` and migrates it.
     pub async fn open(url: &str) -> Result<SqliteStore, OpenError> {
+        let store = SqliteStore::connect(url).await?;
+        run_migrations!(&store.pool, MIGRATIONS, "")?;
+        Ok(store)
+    }
+
+    /// Opens the filing registry's SQLite file and migrates it with the
+    /// registry's migrations.
+    pub async fn open_registry(url: &str) -> Result<SqliteStore, OpenError> {
+        let store = SqliteStore::connect(url).await?;
+        run_migrations!(
+            &store.pool,
+            REGISTRY_MIGRATIONS,
+            "",
+            "registry_schema_migrations"
+        )?;
+        Ok(store)
+    }
+
+    async fn connect(url: &str) -> Result<SqliteStore, OpenError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(OpenError::InvalidUrl)?
             .create_if_missing(true)
@@ -52,7 +72,6 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(OpenError::Connect)?;
-        run_migrations!(&pool, MIGRATIONS, "")?;
         Ok(SqliteStore {
             pool,
             writer: Arc::new(Mutex::new(())),
@@ -99,3 +118,11 @@ crate::drops::impl_drop_store!(SqliteStore);
 crate::payments::impl_payment_store!(SqliteStore);
 crate::gifts::impl_gift_store!(SqliteStore);
 crate::complaints::impl_complaint_store!(SqliteStore);
+crate::registry::impl_registry_store!(SqliteStore);
+
+#[async_trait]
+impl crate::RegistryBackend for SqliteStore {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -17,6 +17,7 @@ mod forms;
 mod openapi;
 pub mod pages;
 pub mod proof;
+pub mod registry;
 mod routes;
 
 use std::sync::Arc;

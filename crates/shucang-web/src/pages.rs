@@ -538,8 +538,14 @@ pub(crate) async fn block(
         return Err(not_found(&state, &c, None));
     };
     let (meta, hashes) = or_page(state.chain.block(height), &state, &c)?;
-    let leaves: Vec<u64> = (0..hashes.len() as u64)
-        .map(|i| meta.first_leaf + i)
+    // A block of thousands of transactions shows them a page at a time.
+    let pages = hashes.len().div_ceil(BLOCK_PAGE_TXS).max(1);
+    let Some(page_no) = page_param(&uri).filter(|p| *p <= pages) else {
+        return Err(not_found(&state, &c, None));
+    };
+    let first = (page_no - 1) * BLOCK_PAGE_TXS;
+    let leaves: Vec<u64> = (first..hashes.len().min(first + BLOCK_PAGE_TXS))
+        .map(|i| meta.first_leaf + i as u64)
         .collect();
     let txs = match state.chain.txs_at(&leaves) {
         Ok(t) => t.iter().map(tx_row).collect::<Vec<_>>(),
@@ -552,6 +558,7 @@ pub(crate) async fn block(
             time => time(h.timestamp_ms), tx_root => hex::encode(h.tx_root), log_size => h.log_size,
             log_root => hex::encode(h.log_root), proposer => hex::encode(&h.proposer),
             signature => hex::encode(meta.signature), tx_count => h.tx_count,
+            page => page_no, pages => pages,
         },
         txs => txs,
     };
@@ -655,12 +662,7 @@ pub(crate) async fn collection(
     let Ok(id) = CollectionId::parse(&collection) else {
         return Err(not_found(&state, &c, None));
     };
-    // `?page=N` (from 1) pages through the token ids.
-    let page_no = uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("page=")))
-        .map_or(Some(1), |p| p.parse::<usize>().ok().filter(|n| *n >= 1));
-    let Some(page_no) = page_no else {
+    let Some(page_no) = page_param(&uri) else {
         return Err(not_found(&state, &c, None));
     };
     let offset = (page_no - 1).saturating_mul(COLLECTION_PAGE_TOKENS);
@@ -691,6 +693,16 @@ pub(crate) async fn collection(
 
 /// Token ids per collection page.
 const COLLECTION_PAGE_TOKENS: usize = 200;
+/// Transactions per block page.
+const BLOCK_PAGE_TXS: usize = 100;
+
+/// The `?page=N` of a paged list (from 1; 1 when absent); `None` when it
+/// is not a number of at least 1.
+fn page_param(uri: &Uri) -> Option<usize> {
+    uri.query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("page=")))
+        .map_or(Some(1), |p| p.parse::<usize>().ok().filter(|n| *n >= 1))
+}
 
 /// `GET /collectibles/{collection}/{token_id}`: the collectible page with
 /// its on-chain record, each part linked to the explorer.

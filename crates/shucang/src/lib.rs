@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod registry;
 
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 

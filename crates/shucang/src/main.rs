@@ -57,6 +57,59 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The filing registry (区块链信息服务备案管理系统), a second
+    /// application with its own data directory [default: ./registry-data]
+    /// and database [default: sqlite://<data-dir>/registry.db].
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Run the registry server.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8090].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// The public base URL, for links in e-mails [default: the listen address].
+        #[arg(long, value_name = "URL", env = "SHUCANG_REGISTRY_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Administration of the registry.
+    #[command(subcommand)]
+    Admin(RegistryAdminCommand),
+    /// Print the newest SMS and e-mail messages in the outbox (the sandbox
+    /// senders deliver nowhere; this is where their messages are read).
+    Outbox {
+        /// Only messages to this mobile number or e-mail address.
+        #[arg(long, value_name = "RECIPIENT")]
+        to: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryAdminCommand {
+    /// Create a staff account: reviewer, publisher or auditor.
+    CreateUser {
+        /// reviewer, publisher or auditor.
+        #[arg(long)]
+        role: String,
+        /// Real name.
+        #[arg(long)]
+        name: String,
+        /// Mainland mobile number (logs in with it).
+        #[arg(long)]
+        phone: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// Password (same policy as the platform).
+        #[arg(long)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -176,6 +229,14 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<Config> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(&cli.common)?;
     match cli.command {
+        Command::Registry(command) => {
+            let mut reg = shucang::registry::RegistryConfig::new();
+            if let Some(dir) = &cli.common.data_dir {
+                reg.data_dir = dir.clone();
+            }
+            reg.database_url = cli.common.database_url.clone();
+            registry(reg, command).await
+        }
         Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -437,4 +498,107 @@ async fn bench_purchases(requests: usize, clients: usize, rounds: usize) -> anyh
         })
     );
     Ok(())
+}
+
+async fn registry(
+    mut config: shucang::registry::RegistryConfig,
+    command: RegistryCommand,
+) -> anyhow::Result<()> {
+    use shucang::registry::{RegistryApp, RegistryServices};
+    match command {
+        RegistryCommand::Serve { listen, public_url } => {
+            init_tracing("info");
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            if let Some(url) = public_url {
+                anyhow::ensure!(
+                    (url.starts_with("https://") || url.starts_with("http://"))
+                        && !url.ends_with('/'),
+                    "--public-url must be an http(s) URL without a trailing slash"
+                );
+                config.public_url = Some(url);
+            }
+            let app = RegistryApp::build(&config, Arc::new(SystemClock)).await?;
+            let addr = app.local_addr();
+            tracing::info!(
+                %addr,
+                data_dir = %config.data_dir.display(),
+                database = %shucang_store::redact_url(&config.database_url()),
+                "shucang registry listening"
+            );
+            println!("shucang registry listening on http://{addr}");
+            app.run_until(shucang::shutdown_signal()).await
+        }
+        RegistryCommand::Admin(RegistryAdminCommand::CreateUser {
+            role,
+            name,
+            phone,
+            email,
+            password,
+        }) => {
+            init_tracing("warn");
+            let role = shucang_registry::UserRole::from_code(&role)
+                .filter(|r| *r != shucang_registry::UserRole::Filer)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--role {role:?}: reviewer, publisher or auditor")
+                })?;
+            let services =
+                RegistryServices::open(&config, Arc::new(SystemClock), String::new()).await?;
+            let result = services
+                .registry
+                .create_staff(role, &name, &phone, &email, &password)
+                .await;
+            services.store.close().await;
+            match result {
+                Ok(id) => {
+                    println!("created registry user {id}: {name} ({})", role.code());
+                    Ok(())
+                }
+                Err(shucang_registry::RegistryError::Invalid { field, message }) => {
+                    Err(anyhow::anyhow!("--{field}: {message}"))
+                }
+                Err(shucang_registry::RegistryError::PhoneTaken) => Err(anyhow::anyhow!(
+                    "--phone: a registry user with this mobile number exists"
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+        RegistryCommand::Outbox { to, limit } => {
+            init_tracing("warn");
+            anyhow::ensure!(
+                (1..=1000).contains(&limit),
+                "--limit must be between 1 and 1000"
+            );
+            let services =
+                RegistryServices::open(&config, Arc::new(SystemClock), String::new()).await?;
+            let messages = services.notifier.recent(to.as_deref(), limit).await;
+            services.store.close().await;
+            let messages = messages?;
+            if messages.is_empty() {
+                println!("(the outbox is empty)");
+            }
+            for m in messages.iter().rev() {
+                println!(
+                    "#{} {} {} to {} [{}{}]",
+                    m.id,
+                    m.created_at.to_rfc3339_utc(),
+                    m.message.channel.code(),
+                    m.message.recipient,
+                    m.status.code(),
+                    m.last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
+                if !m.message.subject.is_empty() {
+                    println!("  subject: {}", m.message.subject);
+                }
+                for line in m.message.body.lines() {
+                    println!("  {line}");
+                }
+            }
+            Ok(())
+        }
+    }
 }

@@ -620,12 +620,15 @@ async fn a_large_collection_pages_through_its_tokens() {
     let (_, three) = html("/explorer/collections/big?page=3").await;
     assert_eq!(three.matches("href=\"/explorer/tokens/big/").count(), 50);
     assert!(three.contains("href=\"/explorer/tokens/big/450\""));
+    assert_eq!(html("/explorer/blocks/1?page=1").await.0, StatusCode::OK);
     let (_, en) = html("/explorer/collections/big?page=2&lang=en").await;
     assert!(en.contains("Page 2 of 3") && en.contains("?page=3&amp;lang=en"));
     for bad in [
         "/explorer/collections/big?page=4",
         "/explorer/collections/big?page=0",
         "/explorer/collections/big?page=x",
+        "/explorer/blocks/1?page=2",
+        "/explorer/blocks/1?page=0",
     ] {
         assert_eq!(html(bad).await.0, StatusCode::NOT_FOUND, "{bad}");
     }

@@ -15,5 +15,6 @@ mod identity;
 mod pages;
 mod payments;
 mod process;
+mod registry;
 mod webdriver;
 mod works;

@@ -1,0 +1,300 @@
+//! What the registry stores, and the storage trait `shucang-store`
+//! implements on SQLite and PostgreSQL. Each method is one atomic step.
+
+use async_trait::async_trait;
+use shucang_notify::{NewMessage, OutboxStore};
+use shucang_types::UnixMillis;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A user with this mobile number exists.
+    #[error("the mobile number is registered already")]
+    PhoneTaken,
+    /// A filing number's serial is taken (the caller draws another).
+    #[error("the filing number serial is taken")]
+    SerialTaken,
+    /// The back end failed.
+    #[error("storage: {0}")]
+    Backend(String),
+}
+
+/// Who a registry user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRole {
+    /// Files applications.
+    Filer,
+    /// Reviews them.
+    Reviewer,
+    /// Publishes batches and runs check-ins.
+    Publisher,
+    /// Reads the audit trail.
+    Auditor,
+}
+
+impl UserRole {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            UserRole::Filer => "filer",
+            UserRole::Reviewer => "reviewer",
+            UserRole::Publisher => "publisher",
+            UserRole::Auditor => "auditor",
+        }
+    }
+
+    /// The role with this code.
+    pub fn from_code(code: &str) -> Option<UserRole> {
+        [
+            UserRole::Filer,
+            UserRole::Reviewer,
+            UserRole::Publisher,
+            UserRole::Auditor,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Role.
+    pub role: UserRole,
+    /// Real name.
+    pub name: String,
+    /// Mobile number (unique).
+    pub phone: String,
+    /// E-mail.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Keyed hash of the SMS code, until confirmed.
+    pub phone_code_hash: Option<String>,
+    /// Keyed hash of the e-mail link's token, until confirmed.
+    pub email_token_hash: Option<String>,
+    /// When the code and token expire.
+    pub verify_expires_at: UnixMillis,
+    /// Whether the mobile and e-mail count as confirmed (staff accounts).
+    pub confirmed: bool,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// A stored user.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Role.
+    pub role: UserRole,
+    /// Real name.
+    pub name: String,
+    /// Mobile.
+    pub phone: String,
+    /// E-mail.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the mobile is confirmed.
+    pub phone_verified: bool,
+    /// Whether the e-mail is confirmed.
+    pub email_verified: bool,
+    /// Keyed hash of the pending SMS code.
+    pub phone_code_hash: Option<String>,
+    /// Wrong codes tried.
+    pub phone_code_attempts: u32,
+    /// When the code and token expire.
+    pub verify_expires_at: UnixMillis,
+    /// Consecutive failed logins.
+    pub failed_logins: u32,
+    /// Locked until, after too many failures.
+    pub locked_until: Option<UnixMillis>,
+}
+
+/// An application as stored.
+#[derive(Debug, Clone)]
+pub struct ApplicationRecord {
+    /// Id.
+    pub id: i64,
+    /// The filer.
+    pub filer_id: i64,
+    /// State code (see [`crate::AppState`]).
+    pub state: String,
+    /// The form, as JSON.
+    pub form: String,
+    /// Increments on every change.
+    pub version: i64,
+    /// When submitted (last time).
+    pub submitted_at: Option<UnixMillis>,
+    /// The review deadline (China date, `YYYY-MM-DD`).
+    pub due_date: Option<String>,
+    /// The last decision, as JSON.
+    pub decision: Option<String>,
+    /// When created.
+    pub created_at: UnixMillis,
+    /// When last changed.
+    pub updated_at: UnixMillis,
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone)]
+pub struct AttachmentRecord {
+    /// Id.
+    pub id: i64,
+    /// The application.
+    pub application_id: i64,
+    /// The name the filer gave it.
+    pub file_name: String,
+    /// `image/png`, `image/jpeg` or `application/pdf`.
+    pub mime: String,
+    /// Hex SHA-256 of the content (its file name on disk).
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// An issued filing number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberRecord {
+    /// The number.
+    pub number: String,
+    /// Its 8-digit serial (unique, never reused).
+    pub serial: i64,
+    /// The application.
+    pub application_id: i64,
+    /// Which service of the form (0-based).
+    pub service_index: i64,
+    /// When issued.
+    pub issued_at: UnixMillis,
+}
+
+/// A state change with everything that goes with it, applied atomically
+/// only if the application is still in `from`.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The application.
+    pub application_id: i64,
+    /// The state it must be in.
+    pub from: String,
+    /// The state it moves to.
+    pub to: String,
+    /// When.
+    pub at: UnixMillis,
+    /// Who (user id).
+    pub actor_id: i64,
+    /// What, for the audit trail (`submit`, `approve`, …).
+    pub action: String,
+    /// Why / details, as JSON, for the audit trail.
+    pub detail: String,
+    /// Set on submission.
+    pub submitted_at: Option<UnixMillis>,
+    /// Set on submission.
+    pub due_date: Option<String>,
+    /// Set on a decision (JSON).
+    pub decision: Option<String>,
+    /// Numbers issued by this step.
+    pub numbers: Vec<NumberRecord>,
+    /// Messages to the filer.
+    pub messages: Vec<NewMessage>,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Id, in order.
+    pub id: i64,
+    /// When.
+    pub at: UnixMillis,
+    /// Who (user id).
+    pub actor_id: i64,
+    /// The application.
+    pub application_id: i64,
+    /// What.
+    pub action: String,
+    /// From state.
+    pub from_state: String,
+    /// To state.
+    pub to_state: String,
+    /// Details (JSON).
+    pub detail: String,
+}
+
+/// The registry's storage.
+#[async_trait]
+pub trait RegistryStore: OutboxStore + Send + Sync {
+    /// Creates a user and queues `messages` with it.
+    async fn insert_user(&self, user: &NewUser, messages: &[NewMessage])
+    -> Result<i64, StoreError>;
+    /// The user with this mobile number.
+    async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this id.
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
+    /// Records a login outcome: the new failure count and lock.
+    async fn set_login_state(
+        &self,
+        id: i64,
+        failed_logins: u32,
+        locked_until: Option<UnixMillis>,
+    ) -> Result<(), StoreError>;
+    /// Marks the mobile confirmed (clearing the code), or records a wrong
+    /// code when `confirmed` is false.
+    async fn set_phone_verification(&self, id: i64, confirmed: bool) -> Result<(), StoreError>;
+    /// Confirms the e-mail of the user whose pending token hash this is,
+    /// if it has not expired at `now`; returns that user's id.
+    async fn confirm_email(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Stores a session.
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// The user id and expiry of a session.
+    async fn session(&self, token_hash: &str) -> Result<Option<(i64, UnixMillis)>, StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Creates a draft.
+    async fn insert_application(
+        &self,
+        filer_id: i64,
+        form: &str,
+        now: UnixMillis,
+    ) -> Result<i64, StoreError>;
+    /// An application.
+    async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError>;
+    /// Replaces the form of an application in one of `editable` states;
+    /// false if it is not (any more) in one.
+    async fn update_form(
+        &self,
+        id: i64,
+        editable: &[&str],
+        form: &str,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError>;
+    /// Applies a transition; false if the application was not in `from`.
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError>;
+    /// Applications in `states`, oldest submission first.
+    async fn applications_in(&self, states: &[&str]) -> Result<Vec<ApplicationRecord>, StoreError>;
+    /// A filer's applications, newest first.
+    async fn applications_of(&self, filer_id: i64) -> Result<Vec<ApplicationRecord>, StoreError>;
+
+    /// Records an uploaded file.
+    async fn insert_attachment(&self, a: &AttachmentRecord) -> Result<i64, StoreError>;
+    /// An application's files.
+    async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
+
+    /// Numbers issued to an application.
+    async fn numbers_of(&self, application_id: i64) -> Result<Vec<NumberRecord>, StoreError>;
+    /// Numbers issued to all of a filer's applications.
+    async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, StoreError>;
+    /// An application's audit trail, oldest first.
+    async fn audit_of(&self, application_id: i64) -> Result<Vec<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,538 @@
+//! The filing registry's HTTP API (`shucang registry serve`): filer
+//! accounts, applications, uploads, submission, the review queue and
+//! decisions. Same conventions as the platform: JSON under `/api/v1`,
+//! `{"error":{"code","message"}}` errors with 4xx for caller mistakes,
+//! bearer tokens, `/healthz`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shucang_registry::{
+    Application, ApplicationForm, DecisionKind, FileError, Reason, Registry, RegistryError,
+    StoreError, User,
+};
+
+use crate::ApiError;
+use crate::extract::ApiJson;
+
+/// What the registry's handlers share.
+#[derive(Clone)]
+pub struct RegistryState {
+    /// The registry.
+    pub registry: Arc<Registry>,
+}
+
+/// The registry application: API and health check, with the same layers
+/// (request ids, tracing, body limit, panic guard) as the platform.
+pub fn registry_router(state: RegistryState) -> Router {
+    let api = Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .route("/api/v1/filers", post(register))
+        .route("/api/v1/filers/verify-phone", post(verify_phone))
+        .route("/filers/verify-email", get(verify_email))
+        .route("/api/v1/sessions", post(login))
+        .route("/api/v1/sessions/current", delete(logout))
+        .route(
+            "/api/v1/applications",
+            post(create_draft).get(my_applications),
+        )
+        .route(
+            "/api/v1/applications/{id}",
+            get(application).put(update_draft),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                shucang_registry::UPLOAD_BYTES_MAX + 64 * 1024,
+            )),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments/{attachment}",
+            get(download),
+        )
+        .route("/api/v1/applications/{id}/submit", post(submit))
+        .route("/api/v1/applications/{id}/audit", get(audit))
+        .route("/api/v1/review/queue", get(queue))
+        .route("/api/v1/review/applications/{id}/decision", post(decide))
+        .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
+        .with_state(state)
+        .method_not_allowed_fallback(crate::error::method_not_allowed);
+    crate::guarded(api)
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> ApiError {
+        use RegistryError as E;
+        let (status, code) = match &e {
+            E::Invalid { field, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                match *field {
+                    "name" => "invalid_name",
+                    "phone" => "invalid_phone",
+                    "email" => "invalid_email",
+                    "password" => "weak_password",
+                    _ => "invalid_field",
+                },
+            ),
+            E::PhoneTaken => (StatusCode::CONFLICT, "phone_taken"),
+            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            E::Locked { .. } => (StatusCode::TOO_MANY_REQUESTS, "account_locked"),
+            E::VerificationFailed => (StatusCode::BAD_REQUEST, "verification_failed"),
+            E::Unconfirmed => (StatusCode::FORBIDDEN, "contact_unconfirmed"),
+            E::NotFound => (StatusCode::NOT_FOUND, "application_not_found"),
+            E::WrongState { .. } => (StatusCode::CONFLICT, "wrong_state"),
+            E::Incomplete(_) => (StatusCode::UNPROCESSABLE_ENTITY, "application_incomplete"),
+            E::File(FileError::Size) => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+            E::File(FileError::Type) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_refused"),
+            E::File(FileError::NameMismatch) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_name_mismatch")
+            }
+            E::TooManyAttachments => (StatusCode::CONFLICT, "too_many_attachments"),
+            E::BadDecision(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision"),
+            E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Calendar(_) => (StatusCode::SERVICE_UNAVAILABLE, "holiday_schedule_missing"),
+            E::Store(StoreError::PhoneTaken) => (StatusCode::CONFLICT, "phone_taken"),
+            E::Store(_) | E::Internal(_) => return ApiError::internal(&e),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+/// A failed registry call as a response: the usual error body, plus the
+/// list of problems for an incomplete application.
+fn fail(e: RegistryError) -> Response {
+    if let RegistryError::Incomplete(findings) = &e {
+        let problems: Vec<Value> = findings
+            .problems
+            .iter()
+            .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
+            .collect();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"error": {
+                "code": "application_incomplete",
+                "message": e.to_string(),
+                "problems": problems,
+            }})),
+        )
+            .into_response();
+    }
+    ApiError::from(e).into_response()
+}
+
+/// The logged-in registry user (bearer token).
+pub struct RegUser(User);
+
+impl FromRequestParts<RegistryState> for RegUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RegistryState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        match state.registry.authenticate(token).await {
+            Ok(Some(user)) => Ok(RegUser(user)),
+            Ok(None) => Err(ApiError::unauthenticated()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    name: String,
+    phone: String,
+    email: String,
+    password: String,
+}
+
+async fn register(
+    State(state): State<RegistryState>,
+    ApiJson(r): ApiJson<Registration>,
+) -> Result<Response, ApiError> {
+    let id = state
+        .registry
+        .register_filer(&r.name, &r.phone, &r.email, &r.password)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": id,
+            "phone_verified": false,
+            "email_verified": false,
+            "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneCode {
+    phone: String,
+    code: String,
+}
+
+async fn verify_phone(
+    State(state): State<RegistryState>,
+    ApiJson(p): ApiJson<PhoneCode>,
+) -> Result<axum::Json<Value>, ApiError> {
+    state.registry.verify_phone(&p.phone, &p.code).await?;
+    Ok(axum::Json(json!({"phone_verified": true})))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The e-mail link: a small page either way (it is opened in a browser).
+async fn verify_email(State(state): State<RegistryState>, Query(q): Query<TokenQuery>) -> Response {
+    let page = |status: StatusCode, zh: &str, en: &str| {
+        (
+            status,
+            Html(format!(
+                "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{zh}</title><body style=\"font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem\"><h1>{zh}</h1><p lang=\"en\">{en}</p></body></html>"
+            )),
+        )
+            .into_response()
+    };
+    match state
+        .registry
+        .verify_email(q.token.as_deref().unwrap_or(""))
+        .await
+    {
+        Ok(_) => page(
+            StatusCode::OK,
+            "邮箱已确认",
+            "Your e-mail address is confirmed.",
+        ),
+        Err(RegistryError::VerificationFailed) => page(
+            StatusCode::BAD_REQUEST,
+            "链接无效或已过期",
+            "This link is wrong, used or expired.",
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    phone: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<RegistryState>,
+    ApiJson(l): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let session = state.registry.login(&l.phone, &l.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "token": session.token,
+            "role": session.user.role.code(),
+            "name": session.user.name,
+            "phone_verified": session.user.phone_verified,
+            "email_verified": session.user.email_verified,
+        })),
+    )
+        .into_response())
+}
+
+async fn logout(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    RegUser(_): RegUser,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = bearer(&headers) {
+        state.registry.logout(token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An application as JSON.
+#[derive(Serialize)]
+struct ApplicationView {
+    id: i64,
+    state: &'static str,
+    /// 未审核, 审核中, 审核通过 or 审核未通过 (absent for drafts).
+    public_state: Option<&'static str>,
+    version: i64,
+    submitted_at: Option<String>,
+    due_date: Option<String>,
+    working_days_left: Option<u32>,
+    overdue: bool,
+    decision: Option<Value>,
+    numbers: Vec<Value>,
+    attachments: Vec<Value>,
+    warnings: Vec<Value>,
+    form: ApplicationForm,
+}
+
+fn view(a: Application) -> ApplicationView {
+    ApplicationView {
+        id: a.record.id,
+        state: a.state.code(),
+        public_state: a.state.public_name(),
+        version: a.record.version,
+        submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
+        due_date: a.record.due_date.clone(),
+        working_days_left: a.working_days_left,
+        overdue: a.overdue,
+        decision: a.decision.map(|d| {
+            json!({
+                "decision": d.decision,
+                "reasons": d.reasons,
+                "at": shucang_types::UnixMillis(d.at_ms).to_rfc3339_utc(),
+            })
+        }),
+        numbers: a
+            .numbers
+            .iter()
+            .map(|n| json!({"number": n.number, "service_index": n.service_index}))
+            .collect(),
+        attachments: a
+            .attachments
+            .iter()
+            .map(|f| json!({"id": f.id, "file_name": f.file_name, "mime": f.mime, "size": f.size}))
+            .collect(),
+        warnings: a
+            .warnings
+            .iter()
+            .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
+            .collect(),
+        form: a.form,
+    }
+}
+
+async fn create_draft(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    ApiJson(form): ApiJson<ApplicationForm>,
+) -> Result<Response, ApiError> {
+    let app = state.registry.create_draft(&user, &form).await?;
+    Ok((StatusCode::CREATED, axum::Json(view(app))).into_response())
+}
+
+async fn my_applications(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Vec<ApplicationView>>, ApiError> {
+    let apps = state.registry.applications_of(&user).await?;
+    Ok(axum::Json(apps.into_iter().map(view).collect()))
+}
+
+fn app_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::from(RegistryError::NotFound))
+}
+
+async fn application(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let app = state.registry.application(&user, app_id(&id)?).await?;
+    Ok(axum::Json(view(app)))
+}
+
+async fn update_draft(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(form): ApiJson<ApplicationForm>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let app = state
+        .registry
+        .update_draft(&user, app_id(&id)?, &form)
+        .await?;
+    Ok(axum::Json(view(app)))
+}
+
+async fn upload(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let id = app_id(&id)?;
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_upload", m.to_owned());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| bad("the body is not valid multipart/form-data"))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| ApiError::from(RegistryError::File(FileError::Size)))?;
+        let a = state
+            .registry
+            .add_attachment(&user, id, &name, &bytes)
+            .await?;
+        return Ok((
+            StatusCode::CREATED,
+            axum::Json(json!({"id": a.id, "file_name": a.file_name, "mime": a.mime, "size": a.size, "sha256": a.sha256})),
+        )
+            .into_response());
+    }
+    Err(bad("send the document in a multipart field named `file`"))
+}
+
+async fn download(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let attachment = app_id(&attachment)?;
+    let (bytes, mime) = state
+        .registry
+        .attachment_file(&user, app_id(&id)?, attachment)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn submit(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match app_id(&id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match state.registry.submit(&user, id).await {
+        Ok(app) => axum::Json(view(app)).into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+async fn audit(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let trail = state.registry.audit_trail(&user, app_id(&id)?).await?;
+    Ok(axum::Json(
+        trail
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "at": e.at.to_rfc3339_utc(), "actor_id": e.actor_id, "action": e.action,
+                    "from": e.from_state, "to": e.to_state,
+                    "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
+                })
+            })
+            .collect(),
+    ))
+}
+
+async fn queue(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let apps = state.registry.review_queue(&user).await?;
+    Ok(axum::Json(
+        apps.into_iter()
+            .map(|a| {
+                json!({
+                    "id": a.record.id,
+                    "applicant": a.form.applicant_name(),
+                    "kind": a.form.applicant.kind,
+                    "state": a.state.code(),
+                    "public_state": a.state.public_name(),
+                    "submitted_at": a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
+                    "due_date": a.record.due_date,
+                    "working_days_left": a.working_days_left,
+                    "overdue": a.overdue,
+                    "services": a.form.services.len(),
+                    "warnings": a.warnings.len(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    decision: DecisionKind,
+    #[serde(default)]
+    reasons: Vec<ReasonBody>,
+}
+
+/// A reason: a plain string, or `{"field", "reason"}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReasonBody {
+    Text(String),
+    Field {
+        field: Option<String>,
+        reason: String,
+    },
+}
+
+async fn decide(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let reasons = body
+        .reasons
+        .into_iter()
+        .map(|r| match r {
+            ReasonBody::Text(reason) => Reason {
+                field: None,
+                reason,
+            },
+            ReasonBody::Field { field, reason } => Reason { field, reason },
+        })
+        .collect();
+    let app = state
+        .registry
+        .decide(&user, app_id(&id)?, body.decision, reasons)
+        .await?;
+    Ok(axum::Json(view(app)))
+}

@@ -1,0 +1,167 @@
+//! `shucang registry serve`: the filing registry as a second application
+//! with its own data directory and database, wired like the platform.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use shucang_calendar::Calendar;
+use shucang_config::Secrets;
+use shucang_notify::{Notifier, SandboxSender};
+use shucang_registry::Registry;
+use shucang_store::RegistryBackend;
+use shucang_types::Clock;
+use tokio::net::TcpListener;
+
+/// How often the outbox worker looks for due messages.
+const OUTBOX_POLL_MS: u64 = 1_000;
+
+/// The registry's settings.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Its own data directory (database file, uploads, secrets).
+    pub data_dir: PathBuf,
+    /// Database URL; `sqlite://<data_dir>/registry.db` when absent.
+    pub database_url: Option<String>,
+    /// The public base URL, for links in e-mails; the listen address when
+    /// absent.
+    pub public_url: Option<String>,
+}
+
+impl RegistryConfig {
+    /// The defaults: 127.0.0.1:8090, `./registry-data`.
+    pub fn new() -> RegistryConfig {
+        RegistryConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            data_dir: PathBuf::from("./registry-data"),
+            database_url: None,
+            public_url: None,
+        }
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("registry.db").display()))
+    }
+}
+
+impl Default for RegistryConfig {
+    fn default() -> RegistryConfig {
+        RegistryConfig::new()
+    }
+}
+
+/// The registry's storage and services, without a listener (what the
+/// `admin` and `outbox` commands need).
+pub struct RegistryServices {
+    /// Storage.
+    pub store: Arc<dyn RegistryBackend>,
+    /// The registry.
+    pub registry: Arc<Registry>,
+    /// The outbox.
+    pub notifier: Arc<Notifier>,
+}
+
+impl RegistryServices {
+    /// Opens the database and builds the services.
+    pub async fn open(
+        config: &RegistryConfig,
+        clock: Arc<dyn Clock>,
+        base_url: String,
+    ) -> anyhow::Result<RegistryServices> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let secrets = Secrets::load_or_create(&config.data_dir, std::env::vars())?;
+        let store = shucang_store::open_registry(&config.database_url())
+            .await
+            .context("opening the registry database")?;
+        let registry = Registry::new(
+            store.clone(),
+            clock.clone(),
+            Calendar::embedded(),
+            &config.data_dir.join("uploads"),
+            *secrets.session.expose(),
+            base_url,
+        )?;
+        let notifier = Notifier::new(
+            store.clone(),
+            Arc::new(SandboxSender),
+            Arc::new(SandboxSender),
+            clock,
+        );
+        Ok(RegistryServices {
+            store,
+            registry: Arc::new(registry),
+            notifier: Arc::new(notifier),
+        })
+    }
+}
+
+/// The registry server, bound and ready.
+pub struct RegistryApp {
+    listener: TcpListener,
+    services: RegistryServices,
+}
+
+impl RegistryApp {
+    /// Opens storage and binds the listener (port 0 picks a free port).
+    pub async fn build(
+        config: &RegistryConfig,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<RegistryApp> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let services = RegistryServices::open(config, clock, base_url).await?;
+        Ok(RegistryApp { listener, services })
+    }
+
+    /// The address bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// The services (tests read the outbox through them).
+    pub fn services(&self) -> &RegistryServices {
+        &self.services
+    }
+
+    /// Serves until `shutdown`, delivering the outbox in the background.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let RegistryApp { listener, services } = self;
+        let notifier = services.notifier.clone();
+        let outbox = tokio::spawn(async move {
+            loop {
+                if let Err(e) = notifier.deliver_due().await {
+                    tracing::warn!(error = %e, "outbox pass failed");
+                }
+                tokio::time::sleep(Duration::from_millis(OUTBOX_POLL_MS)).await;
+            }
+        });
+        let router = shucang_web::registry::registry_router(shucang_web::registry::RegistryState {
+            registry: services.registry.clone(),
+        });
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        outbox.abort();
+        services.store.close().await;
+        served.context("serving HTTP")
+    }
+}

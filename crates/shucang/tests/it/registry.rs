@@ -1,0 +1,852 @@
+//! The filing registry over real HTTP on port 0: filer accounts confirmed
+//! through the outbox, drafts, uploads checked by content, submission with
+//! every problem listed, the review queue and its working-day deadline,
+//! decisions, filing numbers, notifications and the audit trail — on
+//! SQLite, and on PostgreSQL when `SHUCANG_TEST_POSTGRES_URL` is set.
+
+use std::sync::Arc;
+
+use reqwest::{Client, StatusCode, multipart};
+use serde_json::{Value, json};
+use shucang::registry::{RegistryApp, RegistryConfig};
+use shucang_registry::{Registry, UserRole};
+use shucang_types::{FilingNumber, ManualClock, UnixMillis};
+use tokio::sync::oneshot;
+
+use crate::harness::assert_error;
+
+/// 2026-09-30 10:00 in China: the last working day before National Day.
+const SEPT_30: &str = "2026-09-30T02:00:00Z";
+const DAY_MS: i64 = 86_400_000;
+
+struct Reg {
+    base: String,
+    http: Client,
+    clock: Arc<ManualClock>,
+    registry: Arc<Registry>,
+    notifier: Arc<shucang_notify::Notifier>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Reg {
+    async fn spawn(database_url: Option<String>) -> Reg {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = RegistryConfig::new();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_owned();
+        config.database_url = database_url;
+        let clock = Arc::new(ManualClock::new(
+            UnixMillis::parse_rfc3339(SEPT_30).unwrap(),
+        ));
+        let app = RegistryApp::build(&config, clock.clone()).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let registry = app.services().registry.clone();
+        let notifier = app.services().notifier.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Reg {
+            base,
+            http: Client::new(),
+            clock,
+            registry,
+            notifier,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn upload(&self, token: &str, app: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let form = multipart::Form::new().part(
+            "file",
+            multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        self.http
+            .post(format!(
+                "{}/api/v1/applications/{app}/attachments",
+                self.base
+            ))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The messages to `recipient`, oldest first (delivered by the worker
+    /// or not: the outbox keeps them either way).
+    async fn outbox(&self, recipient: &str) -> Vec<shucang_notify::Message> {
+        let mut m = self.notifier.recent(Some(recipient), 100).await.unwrap();
+        m.reverse();
+        m
+    }
+
+    /// Registers, confirms mobile (code from the SMS) and e-mail (link
+    /// from the e-mail), logs in; returns the token.
+    async fn filer(&self, name: &str, phone: &str, email: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/filers",
+                None,
+                &json!({"name": name, "phone": phone, "email": email, "password": "Filer#2026pass"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let sms = self.outbox(phone).await;
+        let code = sms[0].message.body.split("验证码是 ").nth(1).unwrap()[..6].to_owned();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let res = self
+            .post(
+                "/api/v1/filers/verify-phone",
+                None,
+                &json!({"phone": phone, "code": wrong}),
+            )
+            .await;
+        assert_error(res, StatusCode::BAD_REQUEST, "verification_failed").await;
+        let res = self
+            .post(
+                "/api/v1/filers/verify-phone",
+                None,
+                &json!({"phone": phone, "code": code}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let mail = self.outbox(email).await;
+        let link = mail[0]
+            .message
+            .body
+            .lines()
+            .find(|l| l.contains("/filers/verify-email?token="))
+            .unwrap()
+            .to_owned();
+        let page = self.http.get(&link).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("邮箱已确认"));
+        let again = self.http.get(&link).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a link works once");
+        self.login(phone).await
+    }
+
+    async fn login(&self, phone: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/sessions",
+                None,
+                &json!({"phone": phone, "password": "Filer#2026pass"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn staff(&self, role: UserRole, phone: &str) -> String {
+        self.registry
+            .create_staff(
+                role,
+                "审核员甲",
+                phone,
+                "reviewer@cac.example.cn",
+                "Filer#2026pass",
+            )
+            .await
+            .unwrap();
+        self.login(phone).await
+    }
+}
+
+/// A real (tiny) PNG and PDF.
+fn png() -> Vec<u8> {
+    crate::works::png()
+}
+
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+fn resident_id(body17: &str) -> String {
+    format!(
+        "{body17}{}",
+        shucang_types::id_check_character(body17.as_bytes()) as char
+    )
+}
+
+/// A complete individual application whose documents are `ids`.
+fn individual_form(ids: &[i64]) -> Value {
+    json!({
+        "applicant": {"kind": "individual", "individual": {
+            "name": "张三", "id_type": "resident_id", "id_number": resident_id("11010519491231002"),
+            "id_address": "北京市海淀区中关村大街1号", "mailing_address": "北京市海淀区中关村大街1号",
+            "id_scan": ids[0],
+        }},
+        "registered_place": {"district_code": "110108", "address": "北京市海淀区中关村大街1号"},
+        "responsible": {
+            "name": "张三", "office_phone": "010-62345678", "id_type": "resident_id",
+            "id_number": resident_id("11010519491231002"), "mobile": "13912345678",
+            "email": "zhang@example.cn", "id_scan": ids[0],
+        },
+        "declaration": {"agreed": true, "signed_scan": ids[1]},
+        "services": [{
+            "name": "张三的区块链浏览器", "website_name": "链上查", "url_or_client": "https://explorer.example.cn",
+            "description": "为公众提供区块、交易与地址查询。", "has_management_mechanism": true,
+            "service_type": {"category": "application", "kind": "explorer", "explorer": {
+                "url": "https://explorer.example.cn", "annual_visits": 100000, "average_daily_visits": 2000,
+                "server_ip": "203.0.113.7", "server_location": "北京市",
+            }},
+            "main_chain": "长安链 ChainMaker",
+        }],
+    })
+}
+
+fn institution_form(ids: &[i64]) -> Value {
+    json!({
+        "applicant": {"kind": "institution", "institution": {
+            "name": "深圳某某链科技有限公司", "credit_code": "91440300708461136T",
+            "registered_address": "深圳市南山区科技园", "mailing_address": "深圳市南山区科技园",
+            "licence_scan": ids[0],
+        }},
+        "registered_place": {"district_code": "440305", "address": "深圳市南山区科技园"},
+        "website": "https://chain.example.cn",
+        "responsible": {
+            "name": "李四", "office_phone": "0755-86001234", "id_type": "hk_macau_permit",
+            "id_number": "H12345678", "mobile": "13712345678", "email": "li@example.cn", "id_scan": ids[0],
+        },
+        "declaration": {"agreed": true, "signed_scan": ids[1]},
+        "services": [
+            {
+                "name": "区块链即服务平台", "website_name": "某某云链", "url_or_client": "https://baas.example.cn",
+                "description": "面向企业的区块链即服务。", "has_management_mechanism": true,
+                "pre_approvals": [{"item": "增值电信业务经营许可", "certificate": ids[1]}],
+                "service_type": {"category": "technology", "kind": "baas", "baas": {
+                    "service_count": 12, "service_objects": "企业", "hardware_software_separated": true,
+                    "cloud_qualification": "云服务能力评估", "machine_room_location": "广东省深圳市",
+                }},
+                "main_chain": "FISCO BCOS",
+            },
+            {
+                "name": "开源联盟链", "website_name": "某某链", "url_or_client": "某某链客户端",
+                "description": "开源联盟链底层。", "has_management_mechanism": false,
+                "service_type": {"category": "technology", "kind": "other", "technology_other": {
+                    "services": "底层链", "count": 1, "open_source": true,
+                    "source_code_url": "https://code.example.cn/chain", "white_paper": ids[1],
+                }},
+                "main_chain": "other", "main_chain_other": "某某链",
+            },
+        ],
+    })
+}
+
+/// Uploads an ID scan (PNG) and a signed declaration (PDF); returns ids.
+async fn documents(reg: &Reg, token: &str, app: i64) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (name, bytes) in [("id.png", png()), ("declaration.pdf", pdf())] {
+        let res = reg.upload(token, app, name, bytes).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    ids
+}
+
+async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+async fn story(reg: Reg) {
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let other = reg.filer("王五", "13812345678", "wang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+
+    // A draft saved half-filled; submitting lists every problem by path.
+    let draft = json_of(
+        reg.post(
+            "/api/v1/applications",
+            Some(&filer),
+            &json!({"applicant": {"kind": "individual"}}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(draft["state"], "draft");
+    let id = draft["id"].as_i64().unwrap();
+    let res = reg
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await;
+    let body = assert_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_incomplete",
+    )
+    .await;
+    let paths: Vec<&str> = body["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    for p in [
+        "applicant.individual",
+        "registered_place.district_code",
+        "responsible.mobile",
+        "declaration.agreed",
+        "services",
+    ] {
+        assert!(paths.contains(&p), "{p} not in {paths:?}");
+    }
+    let still = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(still["state"], "draft");
+
+    // Uploads: checked by content; a PDF name on PNG content, and an
+    // executable behind a PNG signature, are refused.
+    let res = reg.upload(&filer, id, "scan.pdf", png()).await;
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "file_name_mismatch",
+    )
+    .await;
+    let mut disguised = b"\x89PNG\r\n\x1a\n\x7fELF\x02\x01\x01\0".to_vec();
+    disguised.extend_from_slice(&[0x90; 512]);
+    let res = reg.upload(&filer, id, "scan.pdf", disguised).await;
+    assert_error(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_refused").await;
+    let ids = documents(&reg, &filer, id).await;
+
+    // Someone else's application does not exist for them.
+    for path in [
+        format!("/api/v1/applications/{id}"),
+        format!("/api/v1/applications/{id}/attachments/{}", ids[0]),
+    ] {
+        let res = reg.get(&path, Some(&other)).await;
+        assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+    }
+    let res = reg
+        .put(
+            &format!("/api/v1/applications/{id}"),
+            &other,
+            &individual_form(&ids),
+        )
+        .await;
+    assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+    let file = reg
+        .get(
+            &format!("/api/v1/applications/{id}/attachments/{}", ids[0]),
+            Some(&filer),
+        )
+        .await;
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png());
+
+    // Near misses in the form are problems at their paths.
+    let mut bad = individual_form(&ids);
+    bad["applicant"]["individual"]["id_number"] = json!("110105194912310021");
+    bad["services"][0]["service_type"]["explorer"]["server_ip"] = json!("203.0.113.256");
+    bad["services"][0]["service_type"]["explorer"]["annual_visits"] = json!(-1);
+    bad["responsible"]["email"] = json!("zhang@example");
+    bad["registered_place"]["district_code"] = json!("990101");
+    assert_eq!(
+        reg.put(&format!("/api/v1/applications/{id}"), &filer, &bad)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = reg
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await;
+    let body = assert_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_incomplete",
+    )
+    .await;
+    let problems: Vec<(String, String)> = body["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["path"].as_str().unwrap().to_owned(),
+                p["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for path in [
+        "applicant.individual.id_number",
+        "services[0].service_type.explorer.server_ip",
+        "services[0].service_type.explorer.annual_visits",
+        "responsible.email",
+        "registered_place.district_code",
+    ] {
+        assert!(
+            problems.contains(&(path.to_owned(), "invalid".to_owned())),
+            "{path}: {problems:?}"
+        );
+    }
+    // Unknown fields are refused outright.
+    let res = reg
+        .put(
+            &format!("/api/v1/applications/{id}"),
+            &filer,
+            &json!({"aplicant": {}}),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+
+    // The complete form submits: 未审核, due 20 working days on, counting
+    // from 1 October across National Day and the adjusted 10 October.
+    let res = reg
+        .put(
+            &format!("/api/v1/applications/{id}"),
+            &filer,
+            &individual_form(&ids),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let submitted = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(submitted["state"], "submitted");
+    assert_eq!(submitted["public_state"], "未审核");
+    assert_eq!(submitted["due_date"], "2026-11-03");
+    assert_eq!(submitted["working_days_left"], 20);
+    let res = reg
+        .put(
+            &format!("/api/v1/applications/{id}"),
+            &filer,
+            &individual_form(&ids),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
+
+    // The queue: filers may not see it; the reviewer sees days left.
+    let res = reg.get("/api/v1/review/queue", Some(&filer)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let queue = json_of(
+        reg.get("/api/v1/review/queue", Some(&reviewer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(queue[0]["id"], id);
+    assert_eq!(queue[0]["working_days_left"], 20);
+    assert_eq!(queue[0]["overdue"], false);
+
+    // Materials incomplete: back to the filer with the list.
+    let res = reg
+        .post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "incomplete", "reasons": []}),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision").await;
+    let returned = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "incomplete", "reasons": [{"field": "declaration.signed_scan", "reason": "承诺书未签字"}]}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(returned["state"], "returned");
+    assert_eq!(returned["decision"]["reasons"][0]["reason"], "承诺书未签字");
+
+    // Resubmitted on 16 October; approved within the deadline.
+    reg.clock.advance_ms(16 * DAY_MS);
+    // Sessions last 12 hours: log in again.
+    let (filer, reviewer) = (
+        reg.login("13912345678").await,
+        reg.login("13600000001").await,
+    );
+    let other = reg.login("13812345678").await;
+    let res = reg
+        .upload(&filer, id, "declaration-signed.pdf", pdf())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let again = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again["due_date"], "2026-11-13");
+    let approved = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(approved["public_state"], "审核通过");
+    let number = approved["numbers"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let parsed = FilingNumber::parse(&number).unwrap();
+    assert!(
+        number.starts_with("京网信备11010826") && number.ends_with('号'),
+        "{number}"
+    );
+    assert_eq!(&parsed.body()[16..19], "001");
+    let res = reg
+        .post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reasons": ["再次决定"]}),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
+
+    // Every step notified the filer by SMS and by e-mail.
+    let texts: Vec<String> = reg
+        .outbox("13912345678")
+        .await
+        .into_iter()
+        .map(|m| m.message.body)
+        .collect();
+    for needle in [
+        "验证码",
+        "未审核",
+        "审核中",
+        "材料不全",
+        "承诺书未签字",
+        &number,
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(needle)),
+            "no SMS with {needle}: {texts:#?}"
+        );
+    }
+    let mails = reg.outbox("zhang@example.cn").await;
+    assert!(mails.iter().any(|m| m.message.body.contains(&number)));
+    // And the trail names who did what, in order.
+    let trail = json_of(
+        reg.get(&format!("/api/v1/applications/{id}/audit"), Some(&reviewer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["submit", "open", "incomplete", "submit", "open", "approve"]
+    );
+
+    // An institution with two services: two numbers, counters 001 and 002,
+    // province 粤 from the Shenzhen district code.
+    let inst = reg.filer("李四", "13712345678", "li@example.cn").await;
+    let a = json_of(
+        reg.post("/api/v1/applications", Some(&inst), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let aid = a["id"].as_i64().unwrap();
+    let ids = documents(&reg, &inst, aid).await;
+    let mut wrong_code = institution_form(&ids);
+    wrong_code["applicant"]["institution"]["credit_code"] = json!("91440300708461136U");
+    reg.put(&format!("/api/v1/applications/{aid}"), &inst, &wrong_code)
+        .await;
+    let res = reg
+        .post(
+            &format!("/api/v1/applications/{aid}/submit"),
+            Some(&inst),
+            &json!({}),
+        )
+        .await;
+    let body = assert_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_incomplete",
+    )
+    .await;
+    assert_eq!(
+        body["error"]["problems"][0]["path"],
+        "applicant.institution.credit_code"
+    );
+    reg.put(
+        &format!("/api/v1/applications/{aid}"),
+        &inst,
+        &institution_form(&ids),
+    )
+    .await;
+    let sub = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{aid}/submit"),
+            Some(&inst),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sub["warnings"][0]["code"], "new_main_chain");
+    let ok = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{aid}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let numbers: Vec<String> = ok["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), 2);
+    for (n, counter) in numbers.iter().zip(["001", "002"]) {
+        let parsed = FilingNumber::parse(n).unwrap();
+        assert!(n.starts_with("粤网信备44030526"), "{n}");
+        assert_eq!(&parsed.body()[16..19], counter);
+    }
+
+    // A rejection carries its reasons; an overdue one is flagged.
+    let c = json_of(
+        reg.post("/api/v1/applications", Some(&other), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let cid = c["id"].as_i64().unwrap();
+    let ids = documents(&reg, &other, cid).await;
+    let mut form = individual_form(&ids);
+    form["applicant"]["individual"]["name"] = json!("王五");
+    reg.put(&format!("/api/v1/applications/{cid}"), &other, &form)
+        .await;
+    let sub = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{cid}/submit"),
+            Some(&other),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let due = sub["due_date"].as_str().unwrap().to_owned();
+    reg.clock.advance_ms(40 * DAY_MS);
+    let reviewer = reg.login("13600000001").await;
+    let queue = json_of(
+        reg.get("/api/v1/review/queue", Some(&reviewer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let late = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == cid)
+        .unwrap();
+    assert_eq!(
+        (late["overdue"].as_bool(), late["due_date"].as_str()),
+        (Some(true), Some(due.as_str()))
+    );
+    let rejected = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{cid}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reasons": ["服务内容与所填类型不符"]}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["public_state"], "审核未通过");
+    assert!(rejected["numbers"].as_array().unwrap().is_empty());
+    reg.stop().await;
+}
+
+#[tokio::test]
+async fn a_filing_goes_from_registration_to_numbers_on_sqlite() {
+    story(Reg::spawn(None).await).await;
+}
+
+#[tokio::test]
+async fn a_filing_goes_from_registration_to_numbers_on_postgres() {
+    let Some(admin) = shucang_store::test_support::postgres_url_or_skip("the registry story")
+    else {
+        return;
+    };
+    let db = shucang_store::test_support::TempPgDatabase::create(&admin)
+        .await
+        .unwrap();
+    story(Reg::spawn(Some(db.url.clone())).await).await;
+    db.drop_database().await.unwrap();
+}
+
+/// Spring Festival: a submission on Friday 13 February 2026 counts the
+/// adjusted working days 14 and 28 February and skips 15–23 February.
+#[tokio::test]
+async fn the_deadline_crosses_the_spring_festival() {
+    let reg = Reg::spawn(None).await;
+    let feb_13 = UnixMillis::parse_rfc3339("2026-02-13T02:00:00Z").unwrap();
+    let sept_30 = UnixMillis::parse_rfc3339(SEPT_30).unwrap();
+    reg.clock.advance_ms(feb_13.0 - sept_30.0);
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let a = json_of(
+        reg.post("/api/v1/applications", Some(&filer), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = a["id"].as_i64().unwrap();
+    let ids = documents(&reg, &filer, id).await;
+    reg.put(
+        &format!("/api/v1/applications/{id}"),
+        &filer,
+        &individual_form(&ids),
+    )
+    .await;
+    let sub = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sub["due_date"], "2026-03-19");
+    reg.stop().await;
+}
+
+/// Unconfirmed filers cannot submit; bad registrations change nothing.
+#[tokio::test]
+async fn registration_checks_its_fields_and_confirmation_gates_submission() {
+    let reg = Reg::spawn(None).await;
+    for (body, code) in [
+        (
+            json!({"name": "张三", "phone": "12345", "email": "a@b.cn", "password": "Filer#2026pass"}),
+            "invalid_phone",
+        ),
+        (
+            json!({"name": "张三", "phone": "13912345678", "email": "a@b", "password": "Filer#2026pass"}),
+            "invalid_email",
+        ),
+        (
+            json!({"name": "张", "phone": "13912345678", "email": "a@b.cn", "password": "Filer#2026pass"}),
+            "invalid_name",
+        ),
+        (
+            json!({"name": "张三", "phone": "13912345678", "email": "a@b.cn", "password": "short"}),
+            "weak_password",
+        ),
+    ] {
+        let res = reg.post("/api/v1/filers", None, &body).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    assert!(
+        reg.outbox("13912345678").await.is_empty(),
+        "nothing stored or sent"
+    );
+    let ok = json!({"name": "张三", "phone": "13912345678", "email": "a@b.cn", "password": "Filer#2026pass"});
+    assert_eq!(
+        reg.post("/api/v1/filers", None, &ok).await.status(),
+        StatusCode::CREATED
+    );
+    let res = reg.post("/api/v1/filers", None, &ok).await;
+    assert_error(res, StatusCode::CONFLICT, "phone_taken").await;
+    let token = reg.login("13912345678").await;
+    let a = json_of(
+        reg.post("/api/v1/applications", Some(&token), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = a["id"].as_i64().unwrap();
+    let res = reg
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_error(res, StatusCode::FORBIDDEN, "contact_unconfirmed").await;
+    let res = reg.get("/api/v1/applications/1", None).await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = reg.get("/api/v1/applications/abc", Some(&token)).await;
+    assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+    reg.stop().await;
+}
