@@ -289,6 +289,15 @@ impl Config {
             }),
             "site.public_url must be an http(s) URL without a trailing slash",
         )?;
+        // The footer number is checked by the registry's own function:
+        // shape, province and MOD 11-2 check character.
+        check(
+            self.site
+                .blockchain_filing_number
+                .as_deref()
+                .is_none_or(|n| shucang_types::FilingNumber::parse(n).is_ok()),
+            "site.blockchain_filing_number must be a valid filing number such as 京网信备1101081963896882001X号 (province, 网信备, 19 digits and a check character, 号)",
+        )?;
         check(
             (1..=120).contains(&self.orders.payment_window_minutes),
             "orders.payment_window_minutes must be between 1 and 120",
@@ -410,6 +419,25 @@ mod tests {
                 "{url}"
             );
         }
+        for number in [
+            "京网信备11010819638968820010号",
+            "沪网信备1101081963896882001X号",
+            "京网信备",
+        ] {
+            assert!(
+                bad(&[("SHUCANG_SITE__BLOCKCHAIN_FILING_NUMBER", number)])
+                    .contains("site.blockchain_filing_number"),
+                "{number}"
+            );
+        }
+        let filed = Config::load(
+            None,
+            env(&[(
+                "SHUCANG_SITE__BLOCKCHAIN_FILING_NUMBER",
+                "京网信备1101081963896882001X号",
+            )]),
+        );
+        assert!(filed.is_ok());
         let ok = Config::load(
             None,
             env(&[("SHUCANG_SITE__PUBLIC_URL", "https://nft.example.cn")]),

@@ -20,6 +20,7 @@
 
 mod files;
 mod form;
+mod publication;
 mod store;
 
 use std::path::Path;
@@ -38,9 +39,10 @@ use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, 
 
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
+pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
 pub use store::{
-    ApplicationRecord, AttachmentRecord, AuditEntry, NewUser, NumberRecord, RegistryStore,
-    StoreError, Transition, User, UserRole,
+    ApplicationRecord, AttachmentRecord, AuditEntry, BatchRecord, BatchState, NewUser,
+    NumberRecord, ObjectionRecord, RegistryStore, StoreError, Transition, User, UserRole,
 };
 
 /// Working days a review may take (PRODUCT.md §6).
@@ -208,6 +210,18 @@ pub enum RegistryError {
     /// The user's role may not do this.
     #[error("this needs the {0} role")]
     Forbidden(&'static str),
+    /// Nothing approved is waiting for a batch.
+    #[error("no approved filing is waiting to be published")]
+    NothingToGather,
+    /// No such batch (or not yet published, for the public).
+    #[error("no such batch")]
+    BatchNotFound,
+    /// The batch's state does not allow this.
+    #[error("the batch is {0}")]
+    BatchWrongState(&'static str),
+    /// The objection window is still open.
+    #[error("the objection window is open until {0}")]
+    WindowOpen(String),
     /// The working-day calendar lacks a year.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
@@ -987,7 +1001,15 @@ impl Registry {
                 serial: i64::from(serial),
                 application_id: app.record.id,
                 service_index: i as i64,
+                entity_name: app.form.applicant_name().unwrap_or("").trim().to_owned(),
+                service_name: app.form.services[i]
+                    .name
+                    .clone()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
                 issued_at: now,
+                batch: None,
             });
         }
         Ok(out)

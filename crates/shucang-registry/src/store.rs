@@ -167,8 +167,83 @@ pub struct NumberRecord {
     pub application_id: i64,
     /// Which service of the form (0-based).
     pub service_index: i64,
+    /// The applicant's name (主体名称), for the public search.
+    pub entity_name: String,
+    /// The service's name (服务名称).
+    pub service_name: String,
     /// When issued.
     pub issued_at: UnixMillis,
+    /// The publication batch's number (第N批), once gathered.
+    pub batch: Option<i64>,
+}
+
+/// Where a publication batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchState {
+    /// Gathered, not yet published.
+    Gathered,
+    /// Published; objections may be raised until the window ends.
+    Objection,
+    /// Final.
+    Final,
+}
+
+impl BatchState {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            BatchState::Gathered => "gathered",
+            BatchState::Objection => "objection",
+            BatchState::Final => "final",
+        }
+    }
+
+    /// The state with this code.
+    pub fn from_code(code: &str) -> Option<BatchState> {
+        [
+            BatchState::Gathered,
+            BatchState::Objection,
+            BatchState::Final,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// A publication batch.
+#[derive(Debug, Clone)]
+pub struct BatchRecord {
+    /// Its number: 第N批.
+    pub number: i64,
+    /// Where it stands.
+    pub state: BatchState,
+    /// When gathered.
+    pub created_at: UnixMillis,
+    /// When published.
+    pub published_at: Option<UnixMillis>,
+    /// The last day of the objection window (China date `YYYY-MM-DD`).
+    pub window_ends: Option<String>,
+    /// When made final.
+    pub finalised_at: Option<UnixMillis>,
+}
+
+/// An objection to a published filing.
+#[derive(Debug, Clone)]
+pub struct ObjectionRecord {
+    /// Id.
+    pub id: i64,
+    /// The batch's number.
+    pub batch: i64,
+    /// The filing number objected to.
+    pub number: String,
+    /// What is objected.
+    pub text: String,
+    /// How to reach the objector.
+    pub contact: String,
+    /// Who recorded it (user id).
+    pub recorded_by: i64,
+    /// When.
+    pub at: UnixMillis,
 }
 
 /// A state change with everything that goes with it, applied atomically
@@ -297,4 +372,36 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, StoreError>;
     /// An application's audit trail, oldest first.
     async fn audit_of(&self, application_id: i64) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Gathers every issued number not yet in a batch into a new batch
+    /// numbered one above the last; `None` if there is nothing to gather.
+    async fn gather_batch(&self, now: UnixMillis) -> Result<Option<i64>, StoreError>;
+    /// A batch by its number.
+    async fn batch(&self, number: i64) -> Result<Option<BatchRecord>, StoreError>;
+    /// All batches, newest first.
+    async fn batches(&self) -> Result<Vec<BatchRecord>, StoreError>;
+    /// The filings of a batch, in number order.
+    async fn batch_entries(&self, number: i64) -> Result<Vec<NumberRecord>, StoreError>;
+    /// Moves a batch from `from` to `to`, setting the publication or
+    /// finalisation fields given; false if it was not in `from`.
+    async fn set_batch_state(
+        &self,
+        number: i64,
+        from: BatchState,
+        to: BatchState,
+        at: UnixMillis,
+        window_ends: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Records an objection.
+    async fn insert_objection(&self, o: &ObjectionRecord) -> Result<i64, StoreError>;
+    /// A batch's objections.
+    async fn objections(&self, batch: i64) -> Result<Vec<ObjectionRecord>, StoreError>;
+    /// Published filings (in a batch past `gathered`) whose entity name
+    /// contains `name_part` or whose number is `number`, at most `limit`.
+    async fn search_published(
+        &self,
+        name_part: &str,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<NumberRecord>, StoreError>;
 }

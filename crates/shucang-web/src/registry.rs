@@ -64,6 +64,14 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/applications/{id}/audit", get(audit))
         .route("/api/v1/review/queue", get(queue))
         .route("/api/v1/review/applications/{id}/decision", post(decide))
+        .route("/api/v1/publication/batches", post(gather).get(batches))
+        .route("/api/v1/publication/batches/{n}", get(batch))
+        .route("/api/v1/publication/batches/{n}/publish", post(publish))
+        .route("/api/v1/publication/batches/{n}/objections", post(object))
+        .route("/api/v1/publication/batches/{n}/finalise", post(finalise))
+        .route("/api/v1/publication/batches/{n}/csv", get(batch_csv))
+        .route("/publication/batches/{n}", get(batch_page))
+        .route("/api/v1/public/filings", get(search))
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);
@@ -86,7 +94,7 @@ impl From<RegistryError> for ApiError {
             ),
             E::PhoneTaken => (StatusCode::CONFLICT, "phone_taken"),
             E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::Locked { .. } => (StatusCode::TOO_MANY_REQUESTS, "account_locked"),
+            E::Locked { .. } => (StatusCode::LOCKED, "account_locked"),
             E::VerificationFailed => (StatusCode::BAD_REQUEST, "verification_failed"),
             E::Unconfirmed => (StatusCode::FORBIDDEN, "contact_unconfirmed"),
             E::NotFound => (StatusCode::NOT_FOUND, "application_not_found"),
@@ -100,6 +108,10 @@ impl From<RegistryError> for ApiError {
             E::TooManyAttachments => (StatusCode::CONFLICT, "too_many_attachments"),
             E::BadDecision(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision"),
             E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::NothingToGather => (StatusCode::CONFLICT, "nothing_to_gather"),
+            E::BatchNotFound => (StatusCode::NOT_FOUND, "batch_not_found"),
+            E::BatchWrongState(_) => (StatusCode::CONFLICT, "wrong_state"),
+            E::WindowOpen(_) => (StatusCode::CONFLICT, "objection_window_open"),
             E::Calendar(_) => (StatusCode::SERVICE_UNAVAILABLE, "holiday_schedule_missing"),
             E::Store(StoreError::PhoneTaken) => (StatusCode::CONFLICT, "phone_taken"),
             E::Store(_) | E::Internal(_) => return ApiError::internal(&e),
@@ -535,4 +547,270 @@ async fn decide(
         .decide(&user, app_id(&id)?, body.decision, reasons)
         .await?;
     Ok(axum::Json(view(app)))
+}
+
+/// The public name of a filing's state.
+const FILED: &str = "审核通过";
+
+fn filing_json(n: &shucang_registry::NumberRecord) -> Value {
+    json!({
+        "entity_name": n.entity_name,
+        "service_name": n.service_name,
+        "number": n.number,
+        "batch": n.batch,
+        "state": FILED,
+    })
+}
+
+fn batch_json(b: &shucang_registry::Batch) -> Value {
+    json!({
+        "batch": b.record.number,
+        "title": format!("第{}批", b.record.number),
+        "state": b.record.state.code(),
+        "published_at": b.record.published_at.map(|t| t.to_rfc3339_utc()),
+        "objection_window_ends": b.record.window_ends,
+        "finalised_at": b.record.finalised_at.map(|t| t.to_rfc3339_utc()),
+        "entries": b.entries.iter().enumerate().map(|(i, n)| json!({
+            "seq": i + 1, "entity_name": n.entity_name, "service_name": n.service_name, "number": n.number,
+        })).collect::<Vec<_>>(),
+        "objections": b.objections.iter().map(|o| json!({
+            "number": o.number, "text": o.text, "at": o.at.to_rfc3339_utc(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn batch_no(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::from(RegistryError::BatchNotFound))
+}
+
+/// The user behind a bearer token, when one is sent.
+async fn optional_user(
+    state: &RegistryState,
+    headers: &HeaderMap,
+) -> Result<Option<User>, ApiError> {
+    match bearer(headers) {
+        Some(token) => Ok(state.registry.authenticate(token).await?),
+        None => Ok(None),
+    }
+}
+
+fn is_publisher(user: &Option<User>) -> bool {
+    user.as_ref()
+        .is_some_and(|u| u.role == shucang_registry::UserRole::Publisher)
+}
+
+async fn gather(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<Response, ApiError> {
+    let b = state.registry.gather_batch(&user).await?;
+    Ok((StatusCode::CREATED, axum::Json(batch_json(&b))).into_response())
+}
+
+async fn batches(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let user = optional_user(&state, &headers).await?;
+    let list = state.registry.batches(is_publisher(&user)).await?;
+    Ok(axum::Json(
+        list.iter()
+            .map(|b| {
+                json!({
+                    "batch": b.number, "title": format!("第{}批", b.number), "state": b.state.code(),
+                    "objection_window_ends": b.window_ends,
+                })
+            })
+            .collect(),
+    ))
+}
+
+async fn batch(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let n = batch_no(&n)?;
+    let user = optional_user(&state, &headers).await?;
+    let b = if is_publisher(&user) {
+        state.registry.batch(n).await?
+    } else {
+        state.registry.published_batch(n).await?
+    };
+    Ok(axum::Json(batch_json(&b)))
+}
+
+async fn publish(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let b = state.registry.publish_batch(&user, batch_no(&n)?).await?;
+    Ok(axum::Json(batch_json(&b)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObjectionBody {
+    number: String,
+    text: String,
+    contact: String,
+}
+
+async fn object(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+    ApiJson(o): ApiJson<ObjectionBody>,
+) -> Result<Response, ApiError> {
+    let rec = state
+        .registry
+        .record_objection(&user, batch_no(&n)?, &o.number, &o.text, &o.contact)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": rec.id, "batch": rec.batch, "number": rec.number})),
+    )
+        .into_response())
+}
+
+async fn finalise(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let b = state.registry.finalise_batch(&user, batch_no(&n)?).await?;
+    Ok(axum::Json(batch_json(&b)))
+}
+
+/// One CSV field, quoted when it holds a separator, quote or line break,
+/// and defused when a spreadsheet would read it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+async fn batch_csv(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let n = batch_no(&n)?;
+    let user = optional_user(&state, &headers).await?;
+    let b = if is_publisher(&user) {
+        state.registry.batch(n).await?
+    } else {
+        state.registry.published_batch(n).await?
+    };
+    // A byte-order mark so spreadsheet programs read the UTF-8 as such.
+    let mut out = String::from("\u{feff}序号,主体名称,服务名称,备案编号\r\n");
+    for (i, e) in b.entries.iter().enumerate() {
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            i + 1,
+            csv_field(&e.entity_name),
+            csv_field(&e.service_name),
+            csv_field(&e.number)
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"batch-{n}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The public notice of a batch, printable: window, then the table.
+async fn batch_page(State(state): State<RegistryState>, Path(n): Path<String>) -> Response {
+    let page = match batch_no(&n) {
+        Ok(n) => state.registry.published_batch(n).await,
+        Err(_) => Err(RegistryError::BatchNotFound),
+    };
+    let b = match page {
+        Ok(b) => b,
+        Err(RegistryError::BatchNotFound) => {
+            return (
+                StatusCode::NOT_FOUND,
+                Html("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title><h1>没有这一批公示</h1></html>".to_owned()),
+            )
+                .into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let status = match b.record.state {
+        shucang_registry::BatchState::Objection => format!(
+            "公示中：如有异议，请于 {} 前（含）提出。",
+            esc(b.record.window_ends.as_deref().unwrap_or(""))
+        ),
+        _ => "公示期满，本批备案信息已生效。".to_owned(),
+    };
+    let rows: String = b
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                esc(&e.entity_name),
+                esc(&e.service_name),
+                esc(&e.number)
+            )
+        })
+        .collect();
+    let title = format!("境内区块链信息服务备案清单（第{}批）", b.record.number);
+    Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left}}\
+         @media print{{a{{display:none}}}}</style></head><body><h1>{title}</h1><p>{status}</p>\
+         <table><thead><tr><th>序号</th><th>主体名称</th><th>服务名称</th><th>备案编号</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p><a href=\"/api/v1/publication/batches/{n}/csv\">CSV</a></p></body></html>",
+        n = b.record.number
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+async fn search(
+    State(state): State<RegistryState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let found = state
+        .registry
+        .search_public(q.q.as_deref().unwrap_or(""))
+        .await?;
+    Ok(axum::Json(json!({
+        "results": found.iter().map(filing_json).collect::<Vec<_>>(),
+    })))
 }

@@ -50,14 +50,42 @@ CREATE TABLE reg_attachments (
 );
 CREATE INDEX reg_attachments_application ON reg_attachments(application_id);
 
+-- Publication batches (第N批): gathered, published with an objection
+-- window, then final.
+CREATE TABLE reg_batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    number INTEGER NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('gathered', 'objection', 'final')),
+    created_at INTEGER NOT NULL,
+    published_at INTEGER,
+    window_ends TEXT,
+    finalised_at INTEGER
+);
+
 -- Numbers are never reused: rows are never deleted, serials are unique.
+-- The entity and service names are kept with the number for the public
+-- search; batch_id is set when a batch gathers the filing.
 CREATE TABLE reg_numbers (
     number TEXT PRIMARY KEY,
     serial INTEGER NOT NULL UNIQUE,
     application_id INTEGER NOT NULL REFERENCES reg_applications(id),
     filer_id INTEGER NOT NULL REFERENCES reg_users(id),
     service_index INTEGER NOT NULL,
-    issued_at INTEGER NOT NULL
+    entity_name TEXT NOT NULL,
+    service_name TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    batch_id INTEGER REFERENCES reg_batches(id)
+);
+CREATE INDEX reg_numbers_batch ON reg_numbers(batch_id);
+
+CREATE TABLE reg_objections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch_id INTEGER NOT NULL REFERENCES reg_batches(id),
+    number TEXT NOT NULL REFERENCES reg_numbers(number),
+    text TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    recorded_by INTEGER NOT NULL,
+    at INTEGER NOT NULL
 );
 CREATE INDEX reg_numbers_application ON reg_numbers(application_id);
 CREATE INDEX reg_numbers_filer ON reg_numbers(filer_id);

@@ -156,13 +156,13 @@ async fn search_redirects_to_the_match_or_says_nothing_matched() {
 #[tokio::test]
 async fn the_footer_shows_the_configured_numbers() {
     let app = TestApp::spawn_configured(|c| {
-        c.site.blockchain_filing_number = Some("京网信备11010819638968820010号".into());
+        c.site.blockchain_filing_number = Some("京网信备1101081963896882001X号".into());
         c.site.icp_number = Some("京ICP备00000000号".into());
         c.site.technical_provider = Some("某某数字科技有限公司".into());
     })
     .await;
     let (_, page) = html(&app, "/explorer").await;
-    assert!(page.contains("京网信备11010819638968820010号"));
+    assert!(page.contains("京网信备1101081963896882001X号"));
     assert!(page.contains("京ICP备00000000号"));
     assert!(page.contains("某某数字科技有限公司"));
     assert!(page.contains("公安机关备案号：未配置"));

@@ -522,7 +522,6 @@ async fn story(reg: Reg) {
         reg.login("13912345678").await,
         reg.login("13600000001").await,
     );
-    let other = reg.login("13812345678").await;
     let res = reg
         .upload(&filer, id, "declaration-signed.pdf", pdf())
         .await;
@@ -680,6 +679,178 @@ async fn story(reg: Reg) {
         assert!(n.starts_with("粤网信备44030526"), "{n}");
         assert_eq!(&parsed.body()[16..19], counter);
     }
+
+    // Publication: the approved filings gathered into 第1批, published
+    // with a 10-working-day objection window, then final; the public finds
+    // them by entity name or complete number only once published.
+    let publisher = reg.staff(UserRole::Publisher, "13600000002").await;
+    let res = reg
+        .post("/api/v1/publication/batches", Some(&reviewer), &json!({}))
+        .await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let batch = json_of(
+        reg.post("/api/v1/publication/batches", Some(&publisher), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (batch["batch"].as_i64(), batch["state"].as_str()),
+        (Some(1), Some("gathered"))
+    );
+    assert_eq!(batch["entries"].as_array().unwrap().len(), 3);
+    let res = reg
+        .post("/api/v1/publication/batches", Some(&publisher), &json!({}))
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "nothing_to_gather").await;
+    let res = reg.get("/api/v1/publication/batches/1", None).await;
+    assert_error(res, StatusCode::NOT_FOUND, "batch_not_found").await;
+    let none = json_of(
+        reg.get("/api/v1/public/filings?q=%E5%BC%A0%E4%B8%89", None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        none["results"].as_array().unwrap().is_empty(),
+        "unpublished filings are not public"
+    );
+    let published = json_of(
+        reg.post(
+            "/api/v1/publication/batches/1/publish",
+            Some(&publisher),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // Published on Friday 16 October: 19–23 and 26–30 October.
+    assert_eq!(published["objection_window_ends"], "2026-10-30");
+    let by_name = json_of(
+        reg.get("/api/v1/public/filings?q=%E5%BC%A0%E4%B8%89", None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(by_name["results"][0]["number"], number.as_str());
+    assert_eq!(by_name["results"][0]["entity_name"], "张三");
+    assert_eq!(by_name["results"][0]["service_name"], "张三的区块链浏览器");
+    assert_eq!(
+        (
+            by_name["results"][0]["batch"].as_i64(),
+            by_name["results"][0]["state"].as_str()
+        ),
+        (Some(1), Some("审核通过"))
+    );
+    let by_number = json_of(
+        reg.http
+            .get(format!("{}/api/v1/public/filings", reg.base))
+            .query(&[("q", numbers[1].as_str())])
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(by_number["results"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        by_number["results"][0]["entity_name"],
+        "深圳某某链科技有限公司"
+    );
+    let part = json_of(
+        reg.http
+            .get(format!("{}/api/v1/public/filings", reg.base))
+            .query(&[("q", "某某链科技")])
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(part["results"].as_array().unwrap().len(), 2);
+    for wild in ["%", "_", "京网信备"] {
+        let r = json_of(
+            reg.http
+                .get(format!("{}/api/v1/public/filings", reg.base))
+                .query(&[("q", wild)])
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            r["results"].as_array().unwrap().is_empty(),
+            "{wild} matched"
+        );
+    }
+    let res = reg.get("/api/v1/public/filings?q=", None).await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    let res = reg
+        .post(
+            "/api/v1/publication/batches/1/objections",
+            Some(&publisher),
+            &json!({"number": number, "text": "该主体已停止运营", "contact": "13500000000"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = reg
+        .post(
+            "/api/v1/publication/batches/1/finalise",
+            Some(&publisher),
+            &json!({}),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "objection_window_open").await;
+    let csv = reg.get("/api/v1/publication/batches/1/csv", None).await;
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "\u{feff}序号,主体名称,服务名称,备案编号");
+    assert_eq!(lines.len(), 4);
+    assert!(csv.contains(&format!("张三,张三的区块链浏览器,{number}")));
+    let page = reg
+        .get("/publication/batches/1", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("第1批") && page.contains(&number) && page.contains("2026-10-30"));
+    reg.clock.advance_ms(15 * DAY_MS);
+    let publisher = reg.login("13600000002").await;
+    let fin = json_of(
+        reg.post(
+            "/api/v1/publication/batches/1/finalise",
+            Some(&publisher),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fin["state"], "final");
+    assert_eq!(fin["objections"][0]["text"], "该主体已停止运营");
+    let res = reg
+        .post(
+            "/api/v1/publication/batches/1/objections",
+            Some(&publisher),
+            &json!({"number": number, "text": "迟到的异议", "contact": "x"}),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
+    let list = json_of(
+        reg.get("/api/v1/publication/batches", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list[0]["title"], "第1批");
+    let other = reg.login("13812345678").await;
 
     // A rejection carries its reasons; an overdue one is flagged.
     let c = json_of(
