@@ -20,6 +20,7 @@
 
 mod files;
 mod form;
+mod lifecycle;
 mod publication;
 mod store;
 
@@ -39,10 +40,12 @@ use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, 
 
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
+pub use lifecycle::{CANCELLATION_NOTICE_WORKING_DAYS, CHANGE_RECORD_WORKING_DAYS, Pending};
 pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
 pub use store::{
     ApplicationRecord, AttachmentRecord, AuditEntry, BatchRecord, BatchState, NewUser,
-    NumberRecord, ObjectionRecord, RegistryStore, StoreError, Transition, User, UserRole,
+    NumberRecord, ObjectionRecord, PendingUpdate, RegistryStore, StoreError, Transition, User,
+    UserRole,
 };
 
 /// Working days a review may take (PRODUCT.md §6).
@@ -82,6 +85,14 @@ pub enum AppState {
     Rejected,
     /// Returned for missing materials: the filer completes and resubmits.
     Returned,
+    /// Approved, with a recorded change under review (the number stays valid).
+    ChangePending,
+    /// Approved, with a cancellation under review.
+    CancellationPending,
+    /// Cancellation approved; cancelled on the termination date.
+    CancellationApproved,
+    /// Cancelled (已注销); its numbers are never issued again.
+    Cancelled,
 }
 
 impl AppState {
@@ -94,15 +105,30 @@ impl AppState {
             AppState::Approved => "approved",
             AppState::Rejected => "rejected",
             AppState::Returned => "returned",
+            AppState::ChangePending => "change_pending",
+            AppState::CancellationPending => "cancellation_pending",
+            AppState::CancellationApproved => "cancellation_approved",
+            AppState::Cancelled => "cancelled",
         }
     }
 
     /// The state with this code.
     pub fn from_code(code: &str) -> Option<AppState> {
         use AppState::*;
-        [Draft, Submitted, UnderReview, Approved, Rejected, Returned]
-            .into_iter()
-            .find(|s| s.code() == code)
+        [
+            Draft,
+            Submitted,
+            UnderReview,
+            Approved,
+            Rejected,
+            Returned,
+            ChangePending,
+            CancellationPending,
+            CancellationApproved,
+            Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 
     /// The public name of the four review states.
@@ -110,8 +136,12 @@ impl AppState {
         match self {
             AppState::Submitted => Some("未审核"),
             AppState::UnderReview => Some("审核中"),
-            AppState::Approved => Some("审核通过"),
+            AppState::Approved
+            | AppState::ChangePending
+            | AppState::CancellationPending
+            | AppState::CancellationApproved => Some("审核通过"),
             AppState::Rejected => Some("审核未通过"),
+            AppState::Cancelled => Some("已注销"),
             AppState::Draft | AppState::Returned => None,
         }
     }
@@ -219,6 +249,9 @@ pub enum RegistryError {
     /// The batch's state does not allow this.
     #[error("the batch is {0}")]
     BatchWrongState(&'static str),
+    /// A cancellation's termination date is too early.
+    #[error("the termination date must be {0} or later (30 working days from today)")]
+    TooSoon(String),
     /// The objection window is still open.
     #[error("the objection window is open until {0}")]
     WindowOpen(String),
@@ -263,6 +296,8 @@ pub struct Application {
     pub overdue: bool,
     /// What validation warns about (for reviewers).
     pub warnings: Vec<Problem>,
+    /// A pending change or cancellation.
+    pub pending: Option<Pending>,
 }
 
 /// The registry's services.
@@ -556,7 +591,7 @@ impl Registry {
             .await?)
     }
 
-    fn filer_only(user: &User) -> Result<(), RegistryError> {
+    pub(crate) fn filer_only(user: &User) -> Result<(), RegistryError> {
         if user.role != UserRole::Filer {
             return Err(RegistryError::Forbidden("filer"));
         }
@@ -630,7 +665,13 @@ impl Registry {
         let attachments = self.store.attachments(record.id).await?;
         let numbers = self.store.numbers_of(record.id).await?;
         let (working_days_left, overdue) = match (&record.due_date, state) {
-            (Some(due), AppState::Submitted | AppState::UnderReview) => {
+            (
+                Some(due),
+                AppState::Submitted
+                | AppState::UnderReview
+                | AppState::ChangePending
+                | AppState::CancellationPending,
+            ) => {
                 let due = parse_date(due)?;
                 let today = self.today();
                 if today > due {
@@ -643,6 +684,13 @@ impl Registry {
         };
         let ids: Vec<i64> = attachments.iter().map(|a| a.id).collect();
         let warnings = validate(&form, &ids, self.today()).warnings;
+        let pending = match &record.pending {
+            Some(p) => Some(
+                serde_json::from_str(p)
+                    .map_err(|e| RegistryError::Internal(format!("stored pending: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Application {
             record,
             state,
@@ -653,6 +701,7 @@ impl Registry {
             working_days_left,
             overdue,
             warnings,
+            pending,
         })
     }
 
@@ -675,7 +724,8 @@ impl Registry {
     ) -> Result<AttachmentRecord, RegistryError> {
         let app = self.application(user, id).await?;
         Self::filer_only(user)?;
-        if !AppState::EDITABLE.contains(&app.state.code()) {
+        // Drafts take documents, and approved filings for a change.
+        if !AppState::EDITABLE.contains(&app.state.code()) && app.state != AppState::Approved {
             return Err(RegistryError::WrongState {
                 state: app.state.code(),
                 action: "uploading",
@@ -769,6 +819,8 @@ impl Registry {
             due_date: Some(due.to_string()),
             decision: None,
             numbers: vec![],
+            form: None,
+            pending: PendingUpdate::Keep,
             messages: self.notify(
                 user,
                 &format!(
@@ -785,7 +837,7 @@ impl Registry {
         self.application(user, id).await
     }
 
-    fn staff(user: &User, role: UserRole) -> Result<(), RegistryError> {
+    pub(crate) fn staff(user: &User, role: UserRole) -> Result<(), RegistryError> {
         if user.role != role {
             return Err(RegistryError::Forbidden(role.code()));
         }
@@ -799,7 +851,12 @@ impl Registry {
         let mut out = Vec::new();
         for r in self
             .store
-            .applications_in(&[AppState::Submitted.code(), AppState::UnderReview.code()])
+            .applications_in(&[
+                AppState::Submitted.code(),
+                AppState::UnderReview.code(),
+                AppState::ChangePending.code(),
+                AppState::CancellationPending.code(),
+            ])
             .await?
         {
             out.push(self.load(r).await?);
@@ -835,6 +892,8 @@ impl Registry {
             due_date: None,
             decision: None,
             numbers: vec![],
+            form: None,
+            pending: PendingUpdate::Keep,
             messages: self.notify(&filer, &format!("您的备案申请（编号 {id}）状态：审核中。")),
         };
         self.store.transition(&t).await?;
@@ -867,6 +926,13 @@ impl Registry {
             return Err(RegistryError::BadDecision(
                 "a rejection or a return for materials needs at least one reason",
             ));
+        }
+        let current = self.application(user, id).await?;
+        if matches!(
+            current.state,
+            AppState::ChangePending | AppState::CancellationPending
+        ) {
+            return self.decide_pending(user, current, kind, reasons).await;
         }
         // Opening is part of deciding: a decision on a 未审核 application
         // passes through 审核中 first, so the trail shows both.
@@ -937,6 +1003,8 @@ impl Registry {
                 due_date: None,
                 decision: Some(decision_json.clone()),
                 numbers,
+                form: None,
+                pending: PendingUpdate::Keep,
                 messages: self.notify(&filer, &text),
             };
             match self.store.transition(&t).await {
@@ -957,7 +1025,7 @@ impl Registry {
         ))
     }
 
-    async fn filer_of(&self, app: &Application) -> Result<User, RegistryError> {
+    pub(crate) async fn filer_of(&self, app: &Application) -> Result<User, RegistryError> {
         self.store
             .user_by_id(app.record.filer_id)
             .await?
@@ -1010,13 +1078,14 @@ impl Registry {
                     .to_owned(),
                 issued_at: now,
                 batch: None,
+                app_state: AppState::Approved.code().to_owned(),
             });
         }
         Ok(out)
     }
 
     /// An SMS and an e-mail to a filer with the same text.
-    fn notify(&self, filer: &User, text: &str) -> Vec<NewMessage> {
+    pub(crate) fn notify(&self, filer: &User, text: &str) -> Vec<NewMessage> {
         vec![
             NewMessage {
                 channel: Channel::Sms,
@@ -1072,12 +1141,12 @@ fn hash_password(hasher: &Argon2<'_>, password: &str) -> Result<String, Registry
         .map_err(|e| RegistryError::Internal(e.to_string()))
 }
 
-fn form_json(form: &ApplicationForm) -> Result<String, RegistryError> {
+pub(crate) fn form_json(form: &ApplicationForm) -> Result<String, RegistryError> {
     serde_json::to_string(form).map_err(|e| RegistryError::Internal(e.to_string()))
 }
 
 /// A stored `YYYY-MM-DD`.
-fn parse_date(s: &str) -> Result<Date, RegistryError> {
+pub(crate) fn parse_date(s: &str) -> Result<Date, RegistryError> {
     let bad = || RegistryError::Internal(format!("stored date {s:?}"));
     let mut parts = s.splitn(3, '-');
     let mut next = || {

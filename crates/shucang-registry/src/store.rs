@@ -131,6 +131,8 @@ pub struct ApplicationRecord {
     pub due_date: Option<String>,
     /// The last decision, as JSON.
     pub decision: Option<String>,
+    /// A pending change or cancellation, as JSON.
+    pub pending: Option<String>,
     /// When created.
     pub created_at: UnixMillis,
     /// When last changed.
@@ -175,6 +177,8 @@ pub struct NumberRecord {
     pub issued_at: UnixMillis,
     /// The publication batch's number (第N批), once gathered.
     pub batch: Option<i64>,
+    /// The state of its application (a cancelled one is 已注销).
+    pub app_state: String,
 }
 
 /// Where a publication batch stands.
@@ -274,6 +278,22 @@ pub struct Transition {
     pub numbers: Vec<NumberRecord>,
     /// Messages to the filer.
     pub messages: Vec<NewMessage>,
+    /// Replaces the form (an approved change).
+    pub form: Option<String>,
+    /// What happens to the pending change or cancellation.
+    pub pending: PendingUpdate,
+}
+
+/// What a transition does to an application's pending change or
+/// cancellation (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingUpdate {
+    /// Leave it.
+    Keep,
+    /// Set it.
+    Set(String),
+    /// Clear it.
+    Clear,
 }
 
 /// One audit entry.
@@ -366,6 +386,8 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     /// An application's files.
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
 
+    /// An issued number.
+    async fn number(&self, number: &str) -> Result<Option<NumberRecord>, StoreError>;
     /// Numbers issued to an application.
     async fn numbers_of(&self, application_id: i64) -> Result<Vec<NumberRecord>, StoreError>;
     /// Numbers issued to all of a filer's applications.

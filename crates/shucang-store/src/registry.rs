@@ -65,12 +65,13 @@ pub(crate) type AppRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    Option<String>,
     i64,
     i64,
 );
 
-pub(crate) const APP_COLUMNS: &str =
-    "id, filer_id, state, form, version, submitted_at, due_date, decision, created_at, updated_at";
+pub(crate) const APP_COLUMNS: &str = "id, filer_id, state, form, version, submitted_at, due_date, \
+     decision, pending, created_at, updated_at";
 
 pub(crate) fn app(r: AppRow) -> ApplicationRecord {
     ApplicationRecord {
@@ -82,18 +83,30 @@ pub(crate) fn app(r: AppRow) -> ApplicationRecord {
         submitted_at: r.5.map(UnixMillis),
         due_date: r.6,
         decision: r.7,
-        created_at: UnixMillis(r.8),
-        updated_at: UnixMillis(r.9),
+        pending: r.8,
+        created_at: UnixMillis(r.9),
+        updated_at: UnixMillis(r.10),
     }
 }
 
-pub(crate) type NumberRow = (String, i64, i64, i64, String, String, i64, Option<i64>);
+pub(crate) type NumberRow = (
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+);
 
 /// Numbers with their batch's number (a left join: not every number is in
 /// a batch yet); callers append `WHERE …`.
 pub(crate) const NUMBER_SELECT: &str = "n.number, n.serial, n.application_id, n.service_index, \
-     n.entity_name, n.service_name, n.issued_at, b.number \
-     FROM reg_numbers n LEFT JOIN reg_batches b ON b.id = n.batch_id";
+     n.entity_name, n.service_name, n.issued_at, b.number, a.state \
+     FROM reg_numbers n LEFT JOIN reg_batches b ON b.id = n.batch_id \
+     JOIN reg_applications a ON a.id = n.application_id";
 
 pub(crate) fn number(r: NumberRow) -> shucang_registry::NumberRecord {
     shucang_registry::NumberRecord {
@@ -105,6 +118,7 @@ pub(crate) fn number(r: NumberRow) -> shucang_registry::NumberRecord {
         service_name: r.5,
         issued_at: UnixMillis(r.6),
         batch: r.7,
+        app_state: r.8,
     }
 }
 
@@ -503,10 +517,17 @@ macro_rules! impl_registry_store {
             ) -> Result<bool, shucang_registry::StoreError> {
                 let e = crate::registry::reg_error;
                 let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+                let (set_pending, pending) = match &t.pending {
+                    shucang_registry::PendingUpdate::Keep => (0i64, None),
+                    shucang_registry::PendingUpdate::Set(p) => (1, Some(p.as_str())),
+                    shucang_registry::PendingUpdate::Clear => (1, None),
+                };
                 let updated = sqlx::query(
                     "UPDATE reg_applications SET state = $3, version = version + 1, updated_at = $4, \
                      submitted_at = COALESCE($5, submitted_at), due_date = COALESCE($6, due_date), \
-                     decision = COALESCE($7, decision) WHERE id = $1 AND state = $2",
+                     decision = COALESCE($7, decision), form = COALESCE($8, form), \
+                     pending = CASE WHEN $9 = 1 THEN $10 ELSE pending END \
+                     WHERE id = $1 AND state = $2",
                 )
                 .bind(t.application_id)
                 .bind(&t.from)
@@ -515,6 +536,9 @@ macro_rules! impl_registry_store {
                 .bind(t.submitted_at.map(|s| s.0))
                 .bind(&t.due_date)
                 .bind(&t.decision)
+                .bind(&t.form)
+                .bind(set_pending)
+                .bind(pending)
                 .execute(&mut *tx)
                 .await
                 .map_err(e)?
@@ -656,6 +680,21 @@ macro_rules! impl_registry_store {
                 .await
                 .map_err(crate::registry::reg_error)?;
                 Ok(rows.into_iter().map(crate::registry::number).collect())
+            }
+
+            async fn number(
+                &self,
+                number: &str,
+            ) -> Result<Option<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+                let row: Option<crate::registry::NumberRow> = sqlx::query_as(&format!(
+                    "SELECT {} WHERE n.number = $1",
+                    crate::registry::NUMBER_SELECT
+                ))
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(row.map(crate::registry::number))
             }
 
             async fn gather_batch(

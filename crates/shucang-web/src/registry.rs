@@ -72,6 +72,8 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/publication/batches/{n}/csv", get(batch_csv))
         .route("/publication/batches/{n}", get(batch_page))
         .route("/api/v1/public/filings", get(search))
+        .route("/api/v1/filings/{number}/changes", post(change))
+        .route("/api/v1/filings/{number}/cancellation", post(cancel))
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);
@@ -108,6 +110,7 @@ impl From<RegistryError> for ApiError {
             E::TooManyAttachments => (StatusCode::CONFLICT, "too_many_attachments"),
             E::BadDecision(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision"),
             E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::TooSoon(_) => (StatusCode::UNPROCESSABLE_ENTITY, "termination_too_soon"),
             E::NothingToGather => (StatusCode::CONFLICT, "nothing_to_gather"),
             E::BatchNotFound => (StatusCode::NOT_FOUND, "batch_not_found"),
             E::BatchWrongState(_) => (StatusCode::CONFLICT, "wrong_state"),
@@ -123,6 +126,17 @@ impl From<RegistryError> for ApiError {
 /// A failed registry call as a response: the usual error body, plus the
 /// list of problems for an incomplete application.
 fn fail(e: RegistryError) -> Response {
+    if let RegistryError::TooSoon(earliest) = &e {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"error": {
+                "code": "termination_too_soon",
+                "message": e.to_string(),
+                "earliest_termination_date": earliest,
+            }})),
+        )
+            .into_response();
+    }
     if let RegistryError::Incomplete(findings) = &e {
         let problems: Vec<Value> = findings
             .problems
@@ -301,6 +315,8 @@ struct ApplicationView {
     numbers: Vec<Value>,
     attachments: Vec<Value>,
     warnings: Vec<Value>,
+    /// A change or cancellation under review.
+    pending: Option<shucang_registry::Pending>,
     form: ApplicationForm,
 }
 
@@ -336,6 +352,7 @@ fn view(a: Application) -> ApplicationView {
             .iter()
             .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
             .collect(),
+        pending: a.pending,
         form: a.form,
     }
 }
@@ -553,12 +570,16 @@ async fn decide(
 const FILED: &str = "审核通过";
 
 fn filing_json(n: &shucang_registry::NumberRecord) -> Value {
+    let state = match n.app_state.as_str() {
+        "cancelled" => "已注销",
+        _ => FILED,
+    };
     json!({
         "entity_name": n.entity_name,
         "service_name": n.service_name,
         "number": n.number,
         "batch": n.batch,
-        "state": FILED,
+        "state": state,
     })
 }
 
@@ -806,6 +827,7 @@ async fn search(
     State(state): State<RegistryState>,
     Query(q): Query<SearchQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    state.registry.settle_cancellations().await?;
     let found = state
         .registry
         .search_public(q.q.as_deref().unwrap_or(""))
@@ -813,4 +835,49 @@ async fn search(
     Ok(axum::Json(json!({
         "results": found.iter().map(filing_json).collect::<Vec<_>>(),
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    changed_on: String,
+    form: ApplicationForm,
+}
+
+async fn change(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> Response {
+    match state
+        .registry
+        .record_change(&user, &number, &body.changed_on, &body.form)
+        .await
+    {
+        Ok(app) => (StatusCode::CREATED, axum::Json(view(app))).into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancellationBody {
+    termination_date: String,
+}
+
+async fn cancel(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<CancellationBody>,
+) -> Response {
+    match state
+        .registry
+        .request_cancellation(&user, &number, &body.termination_date)
+        .await
+    {
+        Ok(app) => (StatusCode::CREATED, axum::Json(view(app))).into_response(),
+        Err(e) => fail(e),
+    }
 }

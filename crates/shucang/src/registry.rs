@@ -146,8 +146,14 @@ impl RegistryApp {
     ) -> anyhow::Result<()> {
         let RegistryApp { listener, services } = self;
         let notifier = services.notifier.clone();
+        let registry = services.registry.clone();
         let outbox = tokio::spawn(async move {
             loop {
+                // Cancellations due today first, so their notices go out
+                // in the same pass.
+                if let Err(e) = registry.settle_cancellations().await {
+                    tracing::warn!(error = %e, "settling cancellations failed");
+                }
                 if let Err(e) = notifier.deliver_due().await {
                     tracing::warn!(error = %e, "outbox pass failed");
                 }

@@ -33,6 +33,8 @@ CREATE TABLE reg_applications (
     submitted_at BIGINT,
     due_date TEXT,
     decision TEXT,
+    -- A pending change ({"kind":"change",...}) or cancellation (JSON).
+    pending TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

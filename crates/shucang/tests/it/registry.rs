@@ -1021,3 +1021,333 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
     assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
     reg.stop().await;
 }
+
+/// Approves an individual filing for `filer`; returns its id and number.
+async fn approved(reg: &Reg, filer: &str, reviewer: &str) -> (i64, String) {
+    let a = json_of(
+        reg.post("/api/v1/applications", Some(filer), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = a["id"].as_i64().unwrap();
+    let ids = documents(reg, filer, id).await;
+    reg.put(
+        &format!("/api/v1/applications/{id}"),
+        filer,
+        &individual_form(&ids),
+    )
+    .await;
+    json_of(
+        reg.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(filer),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let ok = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    (id, ok["numbers"][0]["number"].as_str().unwrap().to_owned())
+}
+
+/// Changes (on time and late, rejected and approved) keep the number
+/// valid; a cancellation needs 30 working days' notice and makes the
+/// filing 已注销 on its termination date.
+#[tokio::test]
+async fn changes_and_cancellation_follow_their_deadlines() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let stranger = reg.filer("王五", "13812345678", "wang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (id, number) = approved(&reg, &filer, &reviewer).await;
+    let ids: Vec<i64> = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    let path = |what: &str| format!("/api/v1/filings/{number}/{what}");
+    let mut renamed = individual_form(&ids);
+    renamed["services"][0]["name"] = json!("链上查 2.0");
+
+    // Recorded the day after: on time (5 working days from 29 September
+    // run to 12 October, across National Day).
+    let res = reg
+        .post(
+            &path("changes"),
+            Some(&stranger),
+            &json!({"changed_on": "2026-09-29", "form": renamed}),
+        )
+        .await;
+    assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+    for (day, code) in [
+        ("2026-10-01", "invalid_field"),
+        ("29/09/2026", "invalid_field"),
+    ] {
+        let res = reg
+            .post(
+                &path("changes"),
+                Some(&filer),
+                &json!({"changed_on": day, "form": renamed}),
+            )
+            .await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    let mut two = renamed.clone();
+    two["services"] = json!([renamed["services"][0], renamed["services"][0]]);
+    let res = reg
+        .post(
+            &path("changes"),
+            Some(&filer),
+            &json!({"changed_on": "2026-09-29", "form": two}),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    let pending = json_of(
+        reg.post(
+            &path("changes"),
+            Some(&filer),
+            &json!({"changed_on": "2026-09-29", "form": renamed}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(pending["state"], "change_pending");
+    assert_eq!(pending["public_state"], "审核通过");
+    assert_eq!(pending["pending"]["record_by"], "2026-10-12");
+    assert_eq!(pending["pending"]["late"], false);
+    assert_eq!(pending["numbers"][0]["number"], number.as_str());
+    let res = reg
+        .post(
+            &path("changes"),
+            Some(&filer),
+            &json!({"changed_on": "2026-09-29", "form": renamed}),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
+    let queue = json_of(
+        reg.get("/api/v1/review/queue", Some(&reviewer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(queue[0]["state"], "change_pending");
+    let kept = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reasons": ["未附变更证明"]}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(kept["state"], "approved");
+    assert_eq!(kept["form"]["services"][0]["name"], "张三的区块链浏览器");
+
+    // A change of 1 September recorded on 30 September is late, flagged,
+    // and still reviewed; approved, the form is updated.
+    let late = json_of(
+        reg.post(
+            &path("changes"),
+            Some(&filer),
+            &json!({"changed_on": "2026-09-01", "form": renamed}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (
+            late["pending"]["late"].as_bool(),
+            late["pending"]["record_by"].as_str()
+        ),
+        (Some(true), Some("2026-09-08"))
+    );
+    let changed = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["state"], "approved");
+    assert_eq!(changed["form"]["services"][0]["name"], "链上查 2.0");
+    assert_eq!(changed["pending"], Value::Null);
+
+    // Published, so the public search shows the state.
+    let publisher = reg.staff(UserRole::Publisher, "13600000002").await;
+    reg.post("/api/v1/publication/batches", Some(&publisher), &json!({}))
+        .await;
+    reg.post(
+        "/api/v1/publication/batches/1/publish",
+        Some(&publisher),
+        &json!({}),
+    )
+    .await;
+
+    // Cancellation: 30 working days' notice from 30 September is
+    // 17 November; earlier dates are refused naming it.
+    let res = reg
+        .post(
+            &path("cancellation"),
+            Some(&filer),
+            &json!({"termination_date": "2026-11-16"}),
+        )
+        .await;
+    let body = assert_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "termination_too_soon",
+    )
+    .await;
+    assert_eq!(body["error"]["earliest_termination_date"], "2026-11-17");
+    let res = reg
+        .post(
+            &path("cancellation"),
+            Some(&filer),
+            &json!({"termination_date": "tomorrow"}),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    let c = json_of(
+        reg.post(
+            &path("cancellation"),
+            Some(&filer),
+            &json!({"termination_date": "2026-11-17"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(c["state"], "cancellation_pending");
+    let ok = json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (ok["state"].as_str(), ok["public_state"].as_str()),
+        (Some("cancellation_approved"), Some("审核通过"))
+    );
+    let search = |q: String| {
+        let reg = &reg;
+        async move {
+            json_of(
+                reg.http
+                    .get(format!("{}/api/v1/public/filings", reg.base))
+                    .query(&[("q", q)])
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::OK,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        search(number.clone()).await["results"][0]["state"],
+        "审核通过"
+    );
+
+    // On 17 November the filing is cancelled: 已注销, audited, notified.
+    let nov_17 = UnixMillis::parse_rfc3339("2026-11-17T00:30:00Z").unwrap();
+    reg.clock
+        .advance_ms(nov_17.0 - UnixMillis::parse_rfc3339(SEPT_30).unwrap().0);
+    assert_eq!(
+        search(number.clone()).await["results"][0]["state"],
+        "已注销"
+    );
+    let filer = reg.login("13912345678").await;
+    let gone = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (gone["state"].as_str(), gone["public_state"].as_str()),
+        (Some("cancelled"), Some("已注销"))
+    );
+    let res = reg
+        .post(
+            &path("changes"),
+            Some(&filer),
+            &json!({"changed_on": "2026-11-16", "form": renamed}),
+        )
+        .await;
+    assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
+    let texts: Vec<String> = reg
+        .outbox("13912345678")
+        .await
+        .into_iter()
+        .map(|m| m.message.body)
+        .collect();
+    for needle in [
+        "变更已报备",
+        "逾期",
+        "变更审核未通过",
+        "变更审核通过",
+        "注销申请已提交",
+        "将于 2026-11-17 注销",
+        "已注销",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(needle)),
+            "no SMS with {needle}"
+        );
+    }
+    let reviewer = reg.login("13600000001").await;
+    let trail = json_of(
+        reg.get(&format!("/api/v1/applications/{id}/audit"), Some(&reviewer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "open",
+            "approve",
+            "change",
+            "reject_change",
+            "change",
+            "approve_change",
+            "cancel",
+            "approve_cancellation",
+            "cancelled"
+        ]
+    );
+    reg.stop().await;
+}

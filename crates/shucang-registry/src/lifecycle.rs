@@ -1,0 +1,358 @@
+//! After approval (PRODUCT.md §6): a change is recorded within 5 working
+//! days of the day it happened (a late one is accepted and flagged) and
+//! reviewed again while the number stays valid; a cancellation names a
+//! termination date at least 30 working days ahead and, once approved,
+//! the filing becomes 已注销 on that date. Numbers are never reused.
+
+use serde::{Deserialize, Serialize};
+use shucang_types::{Date, FilingNumber};
+
+use crate::{
+    AppState, Application, ApplicationForm, DecisionKind, PendingUpdate, Reason, Registry,
+    RegistryError, Transition, User, form_json, parse_date, validate,
+};
+
+/// Working days after a change within which it must be recorded.
+pub const CHANGE_RECORD_WORKING_DAYS: u32 = 5;
+/// Working days a cancellation must be filed before the termination date.
+pub const CANCELLATION_NOTICE_WORKING_DAYS: u32 = 30;
+
+/// A change or cancellation waiting for review (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pending {
+    /// A recorded change.
+    Change {
+        /// The new form.
+        form: ApplicationForm,
+        /// When the change happened.
+        changed_on: String,
+        /// The last day it could be recorded on time.
+        record_by: String,
+        /// When it was recorded.
+        recorded_on: String,
+        /// Recorded after `record_by`.
+        late: bool,
+    },
+    /// A cancellation.
+    Cancellation {
+        /// The day the service ends.
+        termination_date: String,
+    },
+}
+
+impl Registry {
+    /// The approved application a filing number belongs to, for its filer
+    /// (someone else's, or an unknown number: not found).
+    async fn filing(&self, user: &User, number: &str) -> Result<Application, RegistryError> {
+        let Ok(number) = FilingNumber::parse(number) else {
+            return Err(RegistryError::NotFound);
+        };
+        let rec = self
+            .store
+            .number(number.as_str())
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        self.application(user, rec.application_id).await
+    }
+
+    /// Records a change that happened on `changed_on`: the whole new form,
+    /// validated like a submission; reviewed again, the number stays valid.
+    pub async fn record_change(
+        &self,
+        user: &User,
+        number: &str,
+        changed_on: &str,
+        form: &ApplicationForm,
+    ) -> Result<Application, RegistryError> {
+        Self::filer_only(user)?;
+        let app = self.filing(user, number).await?;
+        if app.state != AppState::Approved {
+            return Err(RegistryError::WrongState {
+                state: app.state.code(),
+                action: "recording a change",
+            });
+        }
+        let today = self.today();
+        let changed = parse_day(changed_on, "changed_on")?;
+        if changed > today {
+            return Err(RegistryError::Invalid {
+                field: "changed_on",
+                message: "a change is recorded once it has happened".into(),
+            });
+        }
+        let ids: Vec<i64> = app.attachments.iter().map(|a| a.id).collect();
+        let findings = validate(form, &ids, today);
+        if !findings.problems.is_empty() {
+            return Err(RegistryError::Incomplete(findings));
+        }
+        if form.services.len() != app.form.services.len() {
+            return Err(RegistryError::Invalid {
+                field: "services",
+                message: "a change keeps the filed services (one number each); file a new application for a new service".into(),
+            });
+        }
+        let record_by = self
+            .calendar
+            .add_working_days(changed, CHANGE_RECORD_WORKING_DAYS)?;
+        let late = today > record_by;
+        let due = self
+            .calendar
+            .add_working_days(today, crate::REVIEW_WORKING_DAYS)?;
+        let pending = Pending::Change {
+            form: form.clone(),
+            changed_on: changed.to_string(),
+            record_by: record_by.to_string(),
+            recorded_on: today.to_string(),
+            late,
+        };
+        let late_note = if late {
+            format!("（逾期：应于 {record_by} 前报备）")
+        } else {
+            String::new()
+        };
+        let id = app.record.id;
+        let t = Transition {
+            application_id: id,
+            from: AppState::Approved.code().into(),
+            to: AppState::ChangePending.code().into(),
+            at: self.clock.now(),
+            actor_id: user.id,
+            action: "change".into(),
+            detail: serde_json::json!({"changed_on": changed.to_string(), "record_by": record_by.to_string(), "late": late}).to_string(),
+            submitted_at: Some(self.clock.now()),
+            due_date: Some(due.to_string()),
+            decision: None,
+            numbers: vec![],
+            messages: self.notify(
+                user,
+                &format!("您的备案（申请编号 {id}）变更已报备{late_note}，审核期间备案编号继续有效。"),
+            ),
+            form: None,
+            pending: PendingUpdate::Set(pending_json(&pending)?),
+        };
+        self.apply(t, app.state).await?;
+        self.application(user, id).await
+    }
+
+    /// Files a cancellation ending the service on `termination_date`, at
+    /// least 30 working days from today; earlier dates are refused with the
+    /// earliest allowed one.
+    pub async fn request_cancellation(
+        &self,
+        user: &User,
+        number: &str,
+        termination_date: &str,
+    ) -> Result<Application, RegistryError> {
+        Self::filer_only(user)?;
+        let app = self.filing(user, number).await?;
+        if app.state != AppState::Approved {
+            return Err(RegistryError::WrongState {
+                state: app.state.code(),
+                action: "cancelling",
+            });
+        }
+        let ends = parse_day(termination_date, "termination_date")?;
+        let today = self.today();
+        let earliest = self
+            .calendar
+            .add_working_days(today, CANCELLATION_NOTICE_WORKING_DAYS)?;
+        if ends < earliest {
+            return Err(RegistryError::TooSoon(earliest.to_string()));
+        }
+        let due = self
+            .calendar
+            .add_working_days(today, crate::REVIEW_WORKING_DAYS)?;
+        let id = app.record.id;
+        let pending = Pending::Cancellation {
+            termination_date: ends.to_string(),
+        };
+        let t = Transition {
+            application_id: id,
+            from: AppState::Approved.code().into(),
+            to: AppState::CancellationPending.code().into(),
+            at: self.clock.now(),
+            actor_id: user.id,
+            action: "cancel".into(),
+            detail: serde_json::json!({"termination_date": ends.to_string()}).to_string(),
+            submitted_at: Some(self.clock.now()),
+            due_date: Some(due.to_string()),
+            decision: None,
+            numbers: vec![],
+            messages: self.notify(
+                user,
+                &format!("您的备案（申请编号 {id}）注销申请已提交，拟终止服务日期：{ends}。"),
+            ),
+            form: None,
+            pending: PendingUpdate::Set(pending_json(&pending)?),
+        };
+        self.apply(t, app.state).await?;
+        self.application(user, id).await
+    }
+
+    /// A reviewer's decision on a change or a cancellation: approval
+    /// applies the change (or schedules the cancellation); anything else
+    /// keeps the filing as it was, with the reasons recorded.
+    pub(crate) async fn decide_pending(
+        &self,
+        user: &User,
+        app: Application,
+        kind: DecisionKind,
+        reasons: Vec<Reason>,
+    ) -> Result<Application, RegistryError> {
+        let id = app.record.id;
+        let filer = self.filer_of(&app).await?;
+        let now = self.clock.now();
+        let decision = crate::Decision {
+            decision: kind,
+            reasons: reasons.clone(),
+            reviewer_id: user.id,
+            at_ms: now.0,
+        };
+        let decision_json =
+            serde_json::to_string(&decision).map_err(|e| RegistryError::Internal(e.to_string()))?;
+        let why = reasons
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("；");
+        let (to, form, pending, action, text) = match (&app.pending, kind) {
+            (Some(Pending::Change { form, .. }), DecisionKind::Approve) => (
+                AppState::Approved,
+                Some(form_json(form)?),
+                PendingUpdate::Clear,
+                "approve_change",
+                format!("您的备案（申请编号 {id}）变更审核通过，备案信息已更新。"),
+            ),
+            (Some(Pending::Change { .. }), _) => (
+                AppState::Approved,
+                None,
+                PendingUpdate::Clear,
+                "reject_change",
+                format!("您的备案（申请编号 {id}）变更审核未通过：{why}。原备案信息继续有效。"),
+            ),
+            (Some(Pending::Cancellation { termination_date }), DecisionKind::Approve) => (
+                AppState::CancellationApproved,
+                None,
+                PendingUpdate::Keep,
+                "approve_cancellation",
+                format!(
+                    "您的备案（申请编号 {id}）注销申请审核通过，将于 {termination_date} 注销。"
+                ),
+            ),
+            (Some(Pending::Cancellation { .. }), _) => (
+                AppState::Approved,
+                None,
+                PendingUpdate::Clear,
+                "reject_cancellation",
+                format!("您的备案（申请编号 {id}）注销申请审核未通过：{why}。"),
+            ),
+            (None, _) => {
+                return Err(RegistryError::Internal(
+                    "a pending state without its request".into(),
+                ));
+            }
+        };
+        let t = Transition {
+            application_id: id,
+            from: app.state.code().into(),
+            to: to.code().into(),
+            at: now,
+            actor_id: user.id,
+            action: action.into(),
+            detail: decision_json.clone(),
+            submitted_at: None,
+            due_date: None,
+            decision: Some(decision_json),
+            numbers: vec![],
+            messages: self.notify(&filer, &text),
+            form,
+            pending,
+        };
+        self.apply(t, app.state).await?;
+        self.application(user, id).await
+    }
+
+    /// Cancels every filing whose approved termination date has come;
+    /// returns how many. Run by the server's worker and before public
+    /// answers, so 已注销 shows from that day.
+    pub async fn settle_cancellations(&self) -> Result<usize, RegistryError> {
+        let today = self.today();
+        let mut done = 0;
+        for record in self
+            .store
+            .applications_in(&[AppState::CancellationApproved.code()])
+            .await?
+        {
+            let app = self.load(record).await?;
+            let Some(Pending::Cancellation { termination_date }) = &app.pending else {
+                continue;
+            };
+            if parse_date(termination_date)? > today {
+                continue;
+            }
+            let filer = self.filer_of(&app).await?;
+            let id = app.record.id;
+            let t = Transition {
+                application_id: id,
+                from: AppState::CancellationApproved.code().into(),
+                to: AppState::Cancelled.code().into(),
+                at: self.clock.now(),
+                // The registry itself, on the date the reviewer approved.
+                actor_id: 0,
+                action: "cancelled".into(),
+                detail: serde_json::json!({"termination_date": termination_date}).to_string(),
+                submitted_at: None,
+                due_date: None,
+                decision: None,
+                numbers: vec![],
+                messages: self.notify(
+                    &filer,
+                    &format!("您的备案（申请编号 {id}）已于 {termination_date} 注销（已注销），备案编号不再使用。"),
+                ),
+                form: None,
+                pending: PendingUpdate::Keep,
+            };
+            if self.store.transition(&t).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    async fn apply(&self, t: Transition, was: AppState) -> Result<(), RegistryError> {
+        if !self.store.transition(&t).await? {
+            return Err(RegistryError::WrongState {
+                state: was.code(),
+                action: "changing",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn pending_json(p: &Pending) -> Result<String, RegistryError> {
+    serde_json::to_string(p).map_err(|e| RegistryError::Internal(e.to_string()))
+}
+
+/// A `YYYY-MM-DD` from a caller.
+fn parse_day(s: &str, field: &'static str) -> Result<Date, RegistryError> {
+    let bad = || RegistryError::Invalid {
+        field,
+        message: "a date as YYYY-MM-DD".into(),
+    };
+    let b = s.trim().as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| {
+        std::str::from_utf8(&b[r])
+            .ok()
+            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|t| t.parse::<u32>().ok())
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => Date::new(y as i32, m, d).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
