@@ -74,6 +74,7 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/public/filings", get(search))
         .route("/api/v1/filings/{number}/changes", post(change))
         .route("/api/v1/filings/{number}/cancellation", post(cancel))
+        .route("/api/openapi.json", get(openapi))
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);
@@ -193,6 +194,11 @@ struct Registration {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/filers", tag = "filers",
+    request_body(content = Object, description = "`{\"name\",\"phone\",\"email\",\"password\"}`"),
+    responses((status = 201, description = "registered; an SMS code and an e-mail link are queued", body = Object),
+        (status = 409, description = "`phone_taken`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = crate::error::ErrorBody)))]
 async fn register(
     State(state): State<RegistryState>,
     ApiJson(r): ApiJson<Registration>,
@@ -220,6 +226,9 @@ struct PhoneCode {
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/filers/verify-phone", tag = "filers",
+    request_body(content = Object, description = "`{\"phone\",\"code\"}`"),
+    responses((status = 200, body = Object), (status = 400, description = "`verification_failed`", body = crate::error::ErrorBody)))]
 async fn verify_phone(
     State(state): State<RegistryState>,
     ApiJson(p): ApiJson<PhoneCode>,
@@ -234,6 +243,9 @@ struct TokenQuery {
 }
 
 /// The e-mail link: a small page either way (it is opened in a browser).
+#[utoipa::path(get, path = "/filers/verify-email", tag = "filers",
+    params(("token" = String, Query, description = "from the e-mail link")),
+    responses((status = 200, description = "a page: confirmed", content_type = "text/html"), (status = 400, description = "a page: wrong, used or expired", content_type = "text/html")))]
 async fn verify_email(State(state): State<RegistryState>, Query(q): Query<TokenQuery>) -> Response {
     let page = |status: StatusCode, zh: &str, en: &str| {
         (
@@ -270,6 +282,10 @@ struct Login {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "filers",
+    request_body(content = Object, description = "`{\"phone\",\"password\"}`"),
+    responses((status = 201, description = "`{token, role, name, phone_verified, email_verified}`", body = Object),
+        (status = 401, description = "`invalid_credentials`", body = crate::error::ErrorBody), (status = 423, description = "`account_locked`", body = crate::error::ErrorBody)))]
 async fn login(
     State(state): State<RegistryState>,
     ApiJson(l): ApiJson<Login>,
@@ -288,6 +304,8 @@ async fn login(
         .into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "filers",
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 async fn logout(
     State(state): State<RegistryState>,
     headers: HeaderMap,
@@ -357,6 +375,10 @@ fn view(a: Application) -> ApplicationView {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
+    request_body(content = Object, description = "the application form (any part of it)"),
+    responses((status = 201, description = "the draft", body = Object), (status = 403, body = crate::error::ErrorBody), (status = 422, description = "`invalid_body`", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn create_draft(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -366,6 +388,9 @@ async fn create_draft(
     Ok((StatusCode::CREATED, axum::Json(view(app))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
+    responses((status = 200, description = "the filer's applications, newest first", body = [Object]), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn my_applications(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -381,6 +406,11 @@ fn app_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::from(RegistryError::NotFound))
 }
 
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "state, public state, deadline, working days left, decision, numbers, attachments, warnings, pending request, form", body = Object),
+        (status = 404, description = "`application_not_found` (also someone else's)", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn application(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -390,6 +420,10 @@ async fn application(
     Ok(axum::Json(view(app)))
 }
 
+#[utoipa::path(put, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = i64, Path)), request_body(content = Object, description = "the whole form"),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "`wrong_state`", body = crate::error::ErrorBody), (status = 422, description = "`invalid_body`", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn update_draft(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -403,6 +437,11 @@ async fn update_draft(
     Ok(axum::Json(view(app)))
 }
 
+#[utoipa::path(post, path = "/api/v1/applications/{id}/attachments", tag = "applications",
+    params(("id" = i64, Path)), request_body(content = Object, content_type = "multipart/form-data", description = "field `file`: PNG, JPEG or PDF, ≤ 10 MiB"),
+    responses((status = 201, body = Object), (status = 413, description = "`file_too_large`", body = crate::error::ErrorBody),
+        (status = 415, description = "`file_type_refused`, `file_name_mismatch`", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn upload(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -437,6 +476,10 @@ async fn upload(
     Err(bad("send the document in a multipart field named `file`"))
 }
 
+#[utoipa::path(get, path = "/api/v1/applications/{id}/attachments/{attachment}", tag = "applications",
+    params(("id" = i64, Path), ("attachment" = i64, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn download(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -462,6 +505,13 @@ async fn download(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "submitted: 未审核, due 20 working days later", body = Object),
+        (status = 422, description = "`application_incomplete` with `problems: [{path, code, message}]`", body = crate::error::ErrorBody),
+        (status = 403, description = "`contact_unconfirmed`", body = crate::error::ErrorBody), (status = 409, description = "`wrong_state`", body = crate::error::ErrorBody),
+        (status = 503, description = "`holiday_schedule_missing`", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn submit(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -477,6 +527,9 @@ async fn submit(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/applications/{id}/audit", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn audit(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -497,6 +550,9 @@ async fn audit(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
+    responses((status = 200, description = "nearest deadline first, with `working_days_left` and `overdue`", body = [Object]), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn queue(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -542,6 +598,12 @@ enum ReasonBody {
     },
 }
 
+#[utoipa::path(post, path = "/api/v1/review/applications/{id}/decision", tag = "review",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "`{\"decision\": \"approve\"|\"reject\"|\"incomplete\", \"reasons\": [\"…\" or {\"field\",\"reason\"}]}`"),
+    responses((status = 200, body = Object), (status = 409, description = "`wrong_state`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_decision`", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn decide(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -623,6 +685,9 @@ fn is_publisher(user: &Option<User>) -> bool {
         .is_some_and(|u| u.role == shucang_registry::UserRole::Publisher)
 }
 
+#[utoipa::path(post, path = "/api/v1/publication/batches", tag = "publication",
+    responses((status = 201, body = Object), (status = 409, description = "`nothing_to_gather`", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn gather(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -631,6 +696,8 @@ async fn gather(
     Ok((StatusCode::CREATED, axum::Json(batch_json(&b))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/publication/batches", tag = "publication",
+    responses((status = 200, body = [Object])))]
 async fn batches(
     State(state): State<RegistryState>,
     headers: HeaderMap,
@@ -649,6 +716,8 @@ async fn batches(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/publication/batches/{n}", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 404, description = "`batch_not_found`", body = crate::error::ErrorBody)))]
 async fn batch(
     State(state): State<RegistryState>,
     headers: HeaderMap,
@@ -664,6 +733,9 @@ async fn batch(
     Ok(axum::Json(batch_json(&b)))
 }
 
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/publish", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn publish(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -681,6 +753,10 @@ struct ObjectionBody {
     contact: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/objections", tag = "publication",
+    params(("n" = i64, Path)), request_body(content = Object, description = "`{\"number\",\"text\",\"contact\"}`"),
+    responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn object(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -698,6 +774,9 @@ async fn object(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/finalise", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, description = "`objection_window_open`, `wrong_state`", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn finalise(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -722,6 +801,8 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/publication/batches/{n}/csv", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, description = "序号,主体名称,服务名称,备案编号", content_type = "text/csv"), (status = 404, body = crate::error::ErrorBody)))]
 async fn batch_csv(
     State(state): State<RegistryState>,
     headers: HeaderMap,
@@ -767,6 +848,8 @@ fn esc(s: &str) -> String {
 }
 
 /// The public notice of a batch, printable: window, then the table.
+#[utoipa::path(get, path = "/publication/batches/{n}", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, description = "the printable notice", content_type = "text/html"), (status = 404, content_type = "text/html")))]
 async fn batch_page(State(state): State<RegistryState>, Path(n): Path<String>) -> Response {
     let page = match batch_no(&n) {
         Ok(n) => state.registry.published_batch(n).await,
@@ -823,6 +906,9 @@ struct SearchQuery {
     q: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/public/filings", tag = "public",
+    params(("q" = String, Query, description = "a complete filing number or part of an entity name")),
+    responses((status = 200, description = "`{results: [{entity_name, service_name, number, batch, state}]}`", body = Object), (status = 422, body = crate::error::ErrorBody)))]
 async fn search(
     State(state): State<RegistryState>,
     Query(q): Query<SearchQuery>,
@@ -844,6 +930,10 @@ struct ChangeBody {
     form: ApplicationForm,
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{number}/changes", tag = "filings",
+    params(("number" = String, Path)), request_body(content = Object, description = "`{\"changed_on\":\"YYYY-MM-DD\",\"form\":{…}}`"),
+    responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn change(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -866,6 +956,10 @@ struct CancellationBody {
     termination_date: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{number}/cancellation", tag = "filings",
+    params(("number" = String, Path)), request_body(content = Object, description = "`{\"termination_date\":\"YYYY-MM-DD\"}`"),
+    responses((status = 201, body = Object), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 async fn cancel(
     State(state): State<RegistryState>,
     RegUser(user): RegUser,
@@ -880,4 +974,44 @@ async fn cancel(
         Ok(app) => (StatusCode::CREATED, axum::Json(view(app))).into_response(),
         Err(e) => fail(e),
     }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "shucang filing registry API", description = "区块链信息服务备案管理系统 — filers, applications, review, numbers, publication."),
+    paths(register, verify_phone, verify_email, login, logout, create_draft, my_applications, application,
+        update_draft, upload, download, submit, audit, queue, decide, gather, batches, batch, publish, object,
+        finalise, batch_csv, batch_page, search, change, cancel),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+)]
+struct RegistryApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The registry's OpenAPI document, as JSON.
+pub fn registry_openapi_json() -> String {
+    use utoipa::OpenApi as _;
+    RegistryApiDoc::openapi()
+        .to_json()
+        .expect("the OpenAPI document serialises")
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        registry_openapi_json(),
+    )
+        .into_response()
 }

@@ -1019,6 +1019,31 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
     assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let res = reg.get("/api/v1/applications/abc", Some(&token)).await;
     assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+
+    // The API contract is published, with every route of the issue.
+    let doc = json_of(reg.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/filers",
+        "/api/v1/sessions",
+        "/api/v1/applications",
+        "/api/v1/applications/{id}",
+        "/api/v1/applications/{id}/attachments",
+        "/api/v1/applications/{id}/submit",
+        "/api/v1/review/queue",
+        "/api/v1/review/applications/{id}/decision",
+        "/api/v1/filings/{number}/changes",
+        "/api/v1/filings/{number}/cancellation",
+        "/api/v1/public/filings",
+        "/api/v1/publication/batches",
+        "/api/v1/publication/batches/{n}/publish",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/applications/{id}"]["put"].is_object());
     reg.stop().await;
 }
 
