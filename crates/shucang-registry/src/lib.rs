@@ -40,7 +40,10 @@ use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, 
 
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
-pub use lifecycle::{CANCELLATION_NOTICE_WORKING_DAYS, CHANGE_RECORD_WORKING_DAYS, Pending};
+pub use lifecycle::{
+    BUILT_IN_LAST_YEAR, CANCELLATION_NOTICE_WORKING_DAYS, CHANGE_RECORD_WORKING_DAYS, Pending,
+    calendar_with_loads, load_holiday_schedules,
+};
 pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
 pub use store::{
     ApplicationRecord, AttachmentRecord, AuditEntry, BatchRecord, BatchState, NewUser,
@@ -865,6 +868,13 @@ impl Registry {
             (&a.record.due_date, a.record.id).cmp(&(&b.record.due_date, b.record.id))
         });
         Ok(out)
+    }
+
+    /// What the reviewer console warns about: from 1 November, a missing
+    /// schedule for next year (deadlines reaching it cannot be computed).
+    pub fn calendar_warning(&self, user: &User) -> Result<Option<i32>, RegistryError> {
+        Self::staff(user, UserRole::Reviewer)?;
+        Ok(self.calendar.missing_next_year(self.today()))
     }
 
     /// A reviewer opens an application: 未审核 becomes 审核中 (audited and

@@ -356,3 +356,69 @@ fn parse_day(s: &str, field: &'static str) -> Result<Date, RegistryError> {
         _ => Err(bad()),
     }
 }
+
+/// The last year the built-in schedules cover; loads are for later years.
+pub const BUILT_IN_LAST_YEAR: i32 = 2026;
+
+/// The built-in calendar with every loaded year applied (each checked
+/// again: a year's schedule must be complete and its dates its own).
+pub fn calendar_with_loads(
+    loads: &[(i32, String)],
+) -> Result<shucang_calendar::Calendar, shucang_calendar::CalendarError> {
+    let mut calendar = shucang_calendar::Calendar::embedded();
+    for (year, text) in loads {
+        let parsed = shucang_calendar::parse_schedules(text)?;
+        if let Some(schedule) = parsed.get(year) {
+            calendar = calendar.with_year(*year, schedule.clone())?;
+        }
+    }
+    Ok(calendar)
+}
+
+/// Checks a schedule file an administrator loads and records each of its
+/// years (only years after the built-in ones); returns the years loaded.
+pub async fn load_holiday_schedules(
+    store: &dyn crate::RegistryStore,
+    text: &str,
+    loaded_by: &str,
+    at: shucang_types::UnixMillis,
+) -> Result<Vec<i32>, RegistryError> {
+    let by = loaded_by.trim();
+    if by.is_empty() || by.chars().count() > 100 {
+        return Err(RegistryError::Invalid {
+            field: "by",
+            message: "who loads the schedule: 1 to 100 characters".into(),
+        });
+    }
+    let years = shucang_calendar::parse_schedules(text)?;
+    if years.is_empty() {
+        return Err(RegistryError::Invalid {
+            field: "file",
+            message: "the file holds no schedule".into(),
+        });
+    }
+    if let Some(year) = years.keys().find(|y| **y <= BUILT_IN_LAST_YEAR) {
+        return Err(RegistryError::Invalid {
+            field: "file",
+            message: format!(
+                "{year} is built in; load schedules for {} and later",
+                BUILT_IN_LAST_YEAR + 1
+            ),
+        });
+    }
+    let mut loaded = Vec::new();
+    for year in years.keys() {
+        let prefix = format!("{year} ");
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(&prefix))
+            .collect();
+        store
+            .insert_calendar_load(*year, &(lines.join("\n") + "\n"), by, at)
+            .await?;
+        tracing::info!(year, loaded_by = by, "holiday schedule loaded");
+        loaded.push(*year);
+    }
+    Ok(loaded)
+}

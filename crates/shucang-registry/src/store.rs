@@ -386,6 +386,17 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     /// An application's files.
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
 
+    /// Records an administrator's load of one year's holiday schedule
+    /// (the data-file lines of that year).
+    async fn insert_calendar_load(
+        &self,
+        year: i32,
+        schedule: &str,
+        loaded_by: &str,
+        at: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// The schedule in force for each loaded year (the latest load).
+    async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, StoreError>;
     /// An issued number.
     async fn number(&self, number: &str) -> Result<Option<NumberRecord>, StoreError>;
     /// Numbers issued to an application.

@@ -682,6 +682,40 @@ macro_rules! impl_registry_store {
                 Ok(rows.into_iter().map(crate::registry::number).collect())
             }
 
+            async fn insert_calendar_load(
+                &self,
+                year: i32,
+                schedule: &str,
+                loaded_by: &str,
+                at: shucang_types::UnixMillis,
+            ) -> Result<(), shucang_registry::StoreError> {
+                sqlx::query(
+                    "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(i64::from(year))
+                .bind(schedule)
+                .bind(loaded_by)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(())
+            }
+
+            async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, shucang_registry::StoreError> {
+                let rows: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT year, schedule FROM reg_calendar_loads l \
+                     WHERE id = (SELECT MAX(id) FROM reg_calendar_loads m WHERE m.year = l.year) ORDER BY year",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(y, s)| i32::try_from(y).ok().map(|y| (y, s)))
+                    .collect())
+            }
+
             async fn number(
                 &self,
                 number: &str,

@@ -63,6 +63,7 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/applications/{id}/submit", post(submit))
         .route("/api/v1/applications/{id}/audit", get(audit))
         .route("/api/v1/review/queue", get(queue))
+        .route("/api/v1/review/calendar", get(calendar))
         .route("/api/v1/review/applications/{id}/decision", post(decide))
         .route("/api/v1/publication/batches", post(gather).get(batches))
         .route("/api/v1/publication/batches/{n}", get(batch))
@@ -980,7 +981,7 @@ async fn cancel(
 #[openapi(
     info(title = "shucang filing registry API", description = "区块链信息服务备案管理系统 — filers, applications, review, numbers, publication."),
     paths(register, verify_phone, verify_email, login, logout, create_draft, my_applications, application,
-        update_draft, upload, download, submit, audit, queue, decide, gather, batches, batch, publish, object,
+        update_draft, upload, download, submit, audit, queue, calendar, decide, gather, batches, batch, publish, object,
         finalise, batch_csv, batch_page, search, change, cancel),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -1014,4 +1015,21 @@ async fn openapi() -> Response {
         registry_openapi_json(),
     )
         .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/review/calendar", tag = "review",
+    responses((status = 200, description = "`{years, missing_next_year, warning}`", body = Object), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn calendar(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Value>, ApiError> {
+    let missing = state.registry.calendar_warning(&user)?;
+    Ok(axum::Json(json!({
+        "years": state.registry.calendar().years().collect::<Vec<_>>(),
+        "missing_next_year": missing,
+        "warning": missing.map(|y| format!(
+            "{y} 年节假日安排尚未载入：到期日落在 {y} 年的审核期限无法计算。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
+        )),
+    })))
 }

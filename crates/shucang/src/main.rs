@@ -110,6 +110,18 @@ enum RegistryAdminCommand {
         #[arg(long)]
         password: String,
     },
+    /// Load the statutory holidays and adjusted working days of years after
+    /// the built-in ones (2019–2026), in the data-file format (see
+    /// README); checked (every statutory holiday named, dates of that year
+    /// only), recorded with who loaded it. Restart the server to use it.
+    LoadHolidays {
+        /// The schedule file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Who loads it (name or staff id), for the record.
+        #[arg(long, value_name = "WHO")]
+        by: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -562,6 +574,35 @@ async fn registry(
                     "--phone: a registry user with this mobile number exists"
                 )),
                 Err(e) => Err(e.into()),
+            }
+        }
+        RegistryCommand::Admin(RegistryAdminCommand::LoadHolidays { file, by }) => {
+            init_tracing("warn");
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("--file {}", file.display()))?;
+            let services =
+                RegistryServices::open(&config, Arc::new(SystemClock), String::new()).await?;
+            let result = shucang_registry::load_holiday_schedules(
+                services.store.as_ref(),
+                &text,
+                &by,
+                shucang_types::Clock::now(&SystemClock),
+            )
+            .await;
+            services.store.close().await;
+            match result {
+                Ok(years) => {
+                    for y in years {
+                        println!(
+                            "loaded the {y} holiday schedule (by {by}); restart the registry server to use it"
+                        );
+                    }
+                    Ok(())
+                }
+                Err(shucang_registry::RegistryError::Invalid { field, message }) => {
+                    Err(anyhow::anyhow!("--{field}: {message}"))
+                }
+                Err(e) => Err(anyhow::anyhow!("--file {}: {e}", file.display())),
             }
         }
         RegistryCommand::Outbox { to, limit } => {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use shucang_calendar::Calendar;
 use shucang_config::Secrets;
 use shucang_notify::{Notifier, SandboxSender};
 use shucang_registry::Registry;
@@ -81,10 +80,14 @@ impl RegistryServices {
         let store = shucang_store::open_registry(&config.database_url())
             .await
             .context("opening the registry database")?;
+        // The built-in years plus what administrators loaded.
+        let loads = store.calendar_loads().await?;
+        let calendar = shucang_registry::calendar_with_loads(&loads)
+            .context("a loaded holiday schedule no longer checks")?;
         let registry = Registry::new(
             store.clone(),
             clock.clone(),
-            Calendar::embedded(),
+            calendar,
             &config.data_dir.join("uploads"),
             *secrets.session.expose(),
             base_url,

@@ -119,3 +119,15 @@ CREATE TABLE reg_outbox (
 );
 CREATE INDEX reg_outbox_due ON reg_outbox(status, next_attempt_at);
 CREATE INDEX reg_outbox_recipient ON reg_outbox(recipient, id);
+
+-- Holiday schedules loaded by an administrator for years after the
+-- built-in ones; every load is kept (who, when, what) and the latest per
+-- year is in force.
+CREATE TABLE reg_calendar_loads (
+    id BIGSERIAL PRIMARY KEY,
+    year BIGINT NOT NULL,
+    schedule TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    loaded_at BIGINT NOT NULL
+);
+CREATE INDEX reg_calendar_loads_year ON reg_calendar_loads(year, id);

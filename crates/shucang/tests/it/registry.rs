@@ -32,14 +32,16 @@ struct Reg {
 
 impl Reg {
     async fn spawn(database_url: Option<String>) -> Reg {
-        let dir = tempfile::tempdir().unwrap();
+        Reg::spawn_in(tempfile::tempdir().unwrap(), database_url, SEPT_30).await
+    }
+
+    /// Starts on `dir` (a restart when it has data) with the clock at `at`.
+    async fn spawn_in(dir: tempfile::TempDir, database_url: Option<String>, at: &str) -> Reg {
         let mut config = RegistryConfig::new();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_owned();
         config.database_url = database_url;
-        let clock = Arc::new(ManualClock::new(
-            UnixMillis::parse_rfc3339(SEPT_30).unwrap(),
-        ));
+        let clock = Arc::new(ManualClock::new(UnixMillis::parse_rfc3339(at).unwrap()));
         let app = RegistryApp::build(&config, clock.clone()).await.unwrap();
         let base = format!("http://{}", app.local_addr());
         let registry = app.services().registry.clone();
@@ -60,13 +62,15 @@ impl Reg {
         }
     }
 
-    async fn stop(mut self) {
+    /// Stops the server; returns its data directory.
+    async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+        self._dir
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
@@ -1374,5 +1378,154 @@ async fn changes_and_cancellation_follow_their_deadlines() {
             "cancelled"
         ]
     );
+    reg.stop().await;
+}
+
+/// A made-up 2027 schedule in the data-file format (a test fixture, not
+/// the State Council's notice): every statutory holiday named.
+const FIXTURE_2027: &str = "\
+2027 notice test fixture, not an official schedule
+2027 元旦 off 01-01
+2027 春节 off 02-06 02-07 02-08 02-09 02-10 02-11 02-12
+2027 清明节 off 04-05
+2027 劳动节 off 05-01 05-02 05-03
+2027 端午节 off 06-09
+2027 中秋节 off 09-15
+2027 国庆节 off 10-01 10-02 10-03 10-04 10-05 10-06 10-07
+";
+
+/// From 1 November the reviewer console warns that next year's schedule
+/// is missing; a deadline reaching that year is an error naming it; an
+/// administrator loads the year (checked, recorded) and after a restart
+/// the deadline is computed.
+#[tokio::test]
+async fn a_missing_year_is_named_until_an_administrator_loads_it() {
+    let dec_10 = "2026-12-10T02:00:00Z";
+    let reg = Reg::spawn_in(tempfile::tempdir().unwrap(), None, dec_10).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let cal = json_of(
+        reg.get("/api/v1/review/calendar", Some(&reviewer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cal["missing_next_year"], 2027);
+    assert!(cal["warning"].as_str().unwrap().contains("2027"));
+    let res = reg.get("/api/v1/review/calendar", Some(&filer)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let a = json_of(
+        reg.post("/api/v1/applications", Some(&filer), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = a["id"].as_i64().unwrap();
+    let ids = documents(&reg, &filer, id).await;
+    reg.put(
+        &format!("/api/v1/applications/{id}"),
+        &filer,
+        &individual_form(&ids),
+    )
+    .await;
+    let res = reg
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await;
+    let body = assert_error(
+        res,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "holiday_schedule_missing",
+    )
+    .await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("2027"),
+        "{body}"
+    );
+    let still = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(still["state"], "draft");
+    let dir = reg.stop().await;
+
+    // Bad files are refused with the reason and record nothing.
+    let file = dir.path().join("holidays.txt");
+    let load = |text: String| {
+        let (dir, file) = (dir.path().to_owned(), file.clone());
+        async move {
+            std::fs::write(&file, text).unwrap();
+            crate::process::shucang()
+                .arg("--data-dir")
+                .arg(&dir)
+                .args([
+                    "registry",
+                    "admin",
+                    "load-holidays",
+                    "--by",
+                    "管理员甲",
+                    "--file",
+                ])
+                .arg(&file)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    for (text, reason) in [
+        (
+            FIXTURE_2027.replace(
+                "2027 国庆节 off 10-01 10-02 10-03 10-04 10-05 10-06 10-07\n",
+                "",
+            ),
+            "国庆",
+        ),
+        (
+            FIXTURE_2027.replace("2027 元旦 off 01-01", "2027 元旦 off 12-32"),
+            "not a date",
+        ),
+        (FIXTURE_2027.replace("2027", "2026"), "built in"),
+    ] {
+        let out = load(text).await;
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(reason), "{reason}: {err}");
+    }
+    let out = load(FIXTURE_2027.to_owned()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("loaded the 2027 holiday schedule"));
+
+    // After a restart: no warning, and the deadline runs into January 2027
+    // (1 January off).
+    let reg = Reg::spawn_in(dir, None, dec_10).await;
+    let (filer, reviewer) = (
+        reg.login("13912345678").await,
+        reg.login("13600000001").await,
+    );
+    let cal = json_of(
+        reg.get("/api/v1/review/calendar", Some(&reviewer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cal["missing_next_year"], Value::Null);
+    let sub = json_of(
+        reg.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&filer),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sub["due_date"], "2027-01-08");
     reg.stop().await;
 }
