@@ -23,8 +23,8 @@ pub const CANCELLATION_NOTICE_WORKING_DAYS: u32 = 30;
 pub enum Pending {
     /// A recorded change.
     Change {
-        /// The new form.
-        form: ApplicationForm,
+        /// The new form (boxed: a form is far larger than a date).
+        form: Box<ApplicationForm>,
         /// When the change happened.
         changed_on: String,
         /// The last day it could be recorded on time.
@@ -100,7 +100,7 @@ impl Registry {
             .calendar
             .add_working_days(today, crate::REVIEW_WORKING_DAYS)?;
         let pending = Pending::Change {
-            form: form.clone(),
+            form: Box::new(form.clone()),
             changed_on: changed.to_string(),
             record_by: record_by.to_string(),
             recorded_on: today.to_string(),
