@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod checkins;
 mod files;
 mod form;
 mod lifecycle;
@@ -38,6 +39,7 @@ use shucang_calendar::{Calendar, CalendarError};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, UnixMillis};
 
+pub use checkins::{Checkin, CheckinEntry};
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
 pub use lifecycle::{
@@ -46,9 +48,9 @@ pub use lifecycle::{
 };
 pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
 pub use store::{
-    ApplicationRecord, AttachmentRecord, AuditEntry, BatchRecord, BatchState, NewUser,
-    NumberRecord, ObjectionRecord, PendingUpdate, RegistryStore, StoreError, Transition, User,
-    UserRole,
+    ApplicationRecord, AttachmentRecord, AuditEntry, BatchRecord, BatchState, CheckinRecord,
+    ConfirmationRecord, NewUser, NumberRecord, ObjectionRecord, PendingUpdate, RegistryStore,
+    StoreError, Transition, User, UserRole,
 };
 
 /// Working days a review may take (PRODUCT.md §6).
@@ -255,6 +257,15 @@ pub enum RegistryError {
     /// A cancellation's termination date is too early.
     #[error("the termination date must be {0} or later (30 working days from today)")]
     TooSoon(String),
+    /// No such check-in window.
+    #[error("no such check-in")]
+    CheckinNotFound,
+    /// Outside the check-in window.
+    #[error("the check-in window runs from {0} to {1}")]
+    CheckinClosed(String, String),
+    /// This filing confirmed already in this window.
+    #[error("this filing has confirmed in this check-in already")]
+    AlreadyConfirmed,
     /// The objection window is still open.
     #[error("the objection window is open until {0}")]
     WindowOpen(String),

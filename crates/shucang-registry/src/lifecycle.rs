@@ -44,7 +44,11 @@ pub enum Pending {
 impl Registry {
     /// The approved application a filing number belongs to, for its filer
     /// (someone else's, or an unknown number: not found).
-    async fn filing(&self, user: &User, number: &str) -> Result<Application, RegistryError> {
+    pub(crate) async fn filing(
+        &self,
+        user: &User,
+        number: &str,
+    ) -> Result<Application, RegistryError> {
         let Ok(number) = FilingNumber::parse(number) else {
             return Err(RegistryError::NotFound);
         };
@@ -336,7 +340,7 @@ fn pending_json(p: &Pending) -> Result<String, RegistryError> {
 }
 
 /// A `YYYY-MM-DD` from a caller.
-fn parse_day(s: &str, field: &'static str) -> Result<Date, RegistryError> {
+pub(crate) fn parse_day(s: &str, field: &'static str) -> Result<Date, RegistryError> {
     let bad = || RegistryError::Invalid {
         field,
         message: "a date as YYYY-MM-DD".into(),

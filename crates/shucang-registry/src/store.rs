@@ -231,6 +231,36 @@ pub struct BatchRecord {
     pub finalised_at: Option<UnixMillis>,
 }
 
+/// A check-in window.
+#[derive(Debug, Clone)]
+pub struct CheckinRecord {
+    /// Id.
+    pub id: i64,
+    /// First day (China date `YYYY-MM-DD`).
+    pub opens_on: String,
+    /// Last day.
+    pub closes_on: String,
+    /// Who opened it.
+    pub created_by: i64,
+    /// When.
+    pub created_at: UnixMillis,
+}
+
+/// A filer's confirmation inside a check-in window.
+#[derive(Debug, Clone)]
+pub struct ConfirmationRecord {
+    /// The window.
+    pub checkin_id: i64,
+    /// The filing's application.
+    pub application_id: i64,
+    /// Who confirmed.
+    pub confirmed_by: i64,
+    /// What they noted (may be empty).
+    pub note: String,
+    /// When.
+    pub at: UnixMillis,
+}
+
 /// An objection to a published filing.
 #[derive(Debug, Clone)]
 pub struct ObjectionRecord {
@@ -386,6 +416,14 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     /// An application's files.
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
 
+    /// Opens a check-in window.
+    async fn insert_checkin(&self, c: &CheckinRecord) -> Result<i64, StoreError>;
+    /// A check-in window.
+    async fn checkin(&self, id: i64) -> Result<Option<CheckinRecord>, StoreError>;
+    /// Records a confirmation; false if that filing confirmed already.
+    async fn insert_confirmation(&self, c: &ConfirmationRecord) -> Result<bool, StoreError>;
+    /// A window's confirmations.
+    async fn confirmations(&self, checkin_id: i64) -> Result<Vec<ConfirmationRecord>, StoreError>;
     /// Records an administrator's load of one year's holiday schedule
     /// (the data-file lines of that year).
     async fn insert_calendar_load(

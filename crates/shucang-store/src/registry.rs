@@ -682,6 +682,87 @@ macro_rules! impl_registry_store {
                 Ok(rows.into_iter().map(crate::registry::number).collect())
             }
 
+            async fn insert_checkin(
+                &self,
+                c: &shucang_registry::CheckinRecord,
+            ) -> Result<i64, shucang_registry::StoreError> {
+                sqlx::query_scalar(
+                    "INSERT INTO reg_checkins (opens_on, closes_on, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&c.opens_on)
+                .bind(&c.closes_on)
+                .bind(c.created_by)
+                .bind(c.created_at.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)
+            }
+
+            async fn checkin(
+                &self,
+                id: i64,
+            ) -> Result<Option<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
+                let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(row.map(|r| shucang_registry::CheckinRecord {
+                    id: r.0,
+                    opens_on: r.1,
+                    closes_on: r.2,
+                    created_by: r.3,
+                    created_at: shucang_types::UnixMillis(r.4),
+                }))
+            }
+
+            async fn insert_confirmation(
+                &self,
+                c: &shucang_registry::ConfirmationRecord,
+            ) -> Result<bool, shucang_registry::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO reg_checkin_confirmations (checkin_id, application_id, confirmed_by, note, at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkin_id, application_id) DO NOTHING",
+                )
+                .bind(c.checkin_id)
+                .bind(c.application_id)
+                .bind(c.confirmed_by)
+                .bind(&c.note)
+                .bind(c.at.0)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            async fn confirmations(
+                &self,
+                checkin_id: i64,
+            ) -> Result<Vec<shucang_registry::ConfirmationRecord>, shucang_registry::StoreError> {
+                let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
+                    "SELECT checkin_id, application_id, confirmed_by, note, at \
+                     FROM reg_checkin_confirmations WHERE checkin_id = $1 ORDER BY at, application_id",
+                )
+                .bind(checkin_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| shucang_registry::ConfirmationRecord {
+                        checkin_id: r.0,
+                        application_id: r.1,
+                        confirmed_by: r.2,
+                        note: r.3,
+                        at: shucang_types::UnixMillis(r.4),
+                    })
+                    .collect())
+            }
+
             async fn insert_calendar_load(
                 &self,
                 year: i32,

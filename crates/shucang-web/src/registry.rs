@@ -76,6 +76,9 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/filings/{number}/changes", post(change))
         .route("/api/v1/filings/{number}/cancellation", post(cancel))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/checkins", post(open_checkin))
+        .route("/api/v1/checkins/{id}", get(checkin))
+        .route("/api/v1/checkins/{id}/confirmations", post(confirm))
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);
@@ -112,6 +115,9 @@ impl From<RegistryError> for ApiError {
             E::TooManyAttachments => (StatusCode::CONFLICT, "too_many_attachments"),
             E::BadDecision(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision"),
             E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::CheckinNotFound => (StatusCode::NOT_FOUND, "checkin_not_found"),
+            E::CheckinClosed(..) => (StatusCode::CONFLICT, "checkin_closed"),
+            E::AlreadyConfirmed => (StatusCode::CONFLICT, "already_confirmed"),
             E::TooSoon(_) => (StatusCode::UNPROCESSABLE_ENTITY, "termination_too_soon"),
             E::NothingToGather => (StatusCode::CONFLICT, "nothing_to_gather"),
             E::BatchNotFound => (StatusCode::NOT_FOUND, "batch_not_found"),
@@ -982,7 +988,7 @@ async fn cancel(
     info(title = "shucang filing registry API", description = "区块链信息服务备案管理系统 — filers, applications, review, numbers, publication."),
     paths(register, verify_phone, verify_email, login, logout, create_draft, my_applications, application,
         update_draft, upload, download, submit, audit, queue, calendar, decide, gather, batches, batch, publish, object,
-        finalise, batch_csv, batch_page, search, change, cancel),
+        finalise, batch_csv, batch_page, search, change, cancel, open_checkin, checkin, confirm),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
 )]
@@ -1032,4 +1038,96 @@ async fn calendar(
             "{y} 年节假日安排尚未载入：到期日落在 {y} 年的审核期限无法计算。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
         )),
     })))
+}
+
+fn checkin_json(c: &shucang_registry::Checkin) -> Value {
+    let entry = |e: &shucang_registry::CheckinEntry| {
+        json!({
+            "application_id": e.application_id, "entity_name": e.entity_name, "numbers": e.numbers,
+            "confirmed_at": e.confirmed_at.map(|t| t.to_rfc3339_utc()),
+        })
+    };
+    json!({
+        "id": c.record.id,
+        "opens_on": c.record.opens_on,
+        "closes_on": c.record.closes_on,
+        "closed": c.closed,
+        "confirmed": c.confirmed.iter().map(entry).collect::<Vec<_>>(),
+        // Once closed, these are the filings that missed it.
+        "missing": c.missing.iter().map(entry).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckinBody {
+    opens_on: String,
+    closes_on: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
+    request_body(content = Object, description = "`{\"opens_on\",\"closes_on\"}` (YYYY-MM-DD, inclusive)"),
+    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn open_checkin(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    ApiJson(body): ApiJson<CheckinBody>,
+) -> Result<Response, ApiError> {
+    let c = state
+        .registry
+        .open_checkin(&user, &body.opens_on, &body.closes_on)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(checkin_json(&c))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/checkins/{id}", tag = "checkins",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the window, confirmed filings, and the missing ones (missed, once closed)", body = Object),
+        (status = 404, description = "`checkin_not_found`", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn checkin(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::from(RegistryError::CheckinNotFound))?;
+    let c = state.registry.checkin(&user, id).await?;
+    Ok(axum::Json(checkin_json(&c)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    number: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/confirmations", tag = "checkins",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "`{\"number\",\"note\"}`: the filer confirms a filing's information"),
+    responses((status = 201, body = Object), (status = 409, description = "`checkin_closed`, `already_confirmed`, `wrong_state`", body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn confirm(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<Response, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::from(RegistryError::CheckinNotFound))?;
+    let c = state
+        .registry
+        .confirm_checkin(&user, id, &body.number, &body.note)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"checkin": c.checkin_id, "application_id": c.application_id, "at": c.at.to_rfc3339_utc()})),
+    )
+        .into_response())
 }

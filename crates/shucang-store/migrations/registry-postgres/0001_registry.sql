@@ -131,3 +131,22 @@ CREATE TABLE reg_calendar_loads (
     loaded_at BIGINT NOT NULL
 );
 CREATE INDEX reg_calendar_loads_year ON reg_calendar_loads(year, id);
+
+-- Periodic check-ins (Art. 14): a window the registry opens, and the
+-- filings whose filers confirmed inside it.
+CREATE TABLE reg_checkins (
+    id BIGSERIAL PRIMARY KEY,
+    opens_on TEXT NOT NULL,
+    closes_on TEXT NOT NULL,
+    created_by BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE reg_checkin_confirmations (
+    checkin_id BIGINT NOT NULL REFERENCES reg_checkins(id),
+    application_id BIGINT NOT NULL REFERENCES reg_applications(id),
+    confirmed_by BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (checkin_id, application_id)
+);
