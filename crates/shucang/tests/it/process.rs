@@ -518,3 +518,131 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Starts `shucang registry serve` on port 0 in `data_dir`; returns the
+/// process and its base URL.
+async fn start_registry(data_dir: &Path) -> (Child, String) {
+    let mut child = shucang()
+        .args(["--data-dir"])
+        .arg(data_dir)
+        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_millis(PROCESS_WAIT_MS), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("shucang registry listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("the registry exited before listening");
+    })
+    .await
+    .expect("the registry started in time");
+    (child, base)
+}
+
+/// The registry keeps what it acknowledged through `kill -9`: a filer, the
+/// SMS code queued with it (read with `registry outbox`), a draft and an
+/// uploaded document.
+#[tokio::test]
+async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let (mut child, base) = start_registry(dir.path()).await;
+    let res = http
+        .post(format!("{base}/api/v1/filers"))
+        .json(&json!({"name": "张三", "phone": "13912345678", "email": "zhang@example.cn", "password": "Filer#2026pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    child.kill().await.unwrap();
+
+    // The code was queued with the registration, so it is there after the
+    // kill; `registry outbox` reads it (the server is down).
+    let out = shucang()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["registry", "outbox", "--to", "13912345678"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code = printed
+        .split("验证码是 ")
+        .nth(1)
+        .expect("the SMS code is in the outbox")[..6]
+        .to_owned();
+
+    let (mut child, base) = start_registry(dir.path()).await;
+    let res = http
+        .post(format!("{base}/api/v1/filers/verify-phone"))
+        .json(&json!({"phone": "13912345678", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let login: Value = http
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"phone": "13912345678", "password": "Filer#2026pass"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let draft: Value = http
+        .post(format!("{base}/api/v1/applications"))
+        .bearer_auth(&token)
+        .json(&json!({"applicant": {"kind": "institution"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = draft["id"].as_i64().unwrap();
+    let png = crate::works::png();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png.clone()).file_name("licence.png"),
+    );
+    let res = http
+        .post(format!("{base}/api/v1/applications/{id}/attachments"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let attachment = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    child.kill().await.unwrap();
+
+    let (_child, base) = start_registry(dir.path()).await;
+    let app: Value = http
+        .get(format!("{base}/api/v1/applications/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(app["form"]["applicant"]["kind"], "institution");
+    let file = http
+        .get(format!(
+            "{base}/api/v1/applications/{id}/attachments/{attachment}"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png);
+}
