@@ -18,6 +18,7 @@ mod openapi;
 pub mod pages;
 pub mod proof;
 pub mod registry;
+pub mod registry_web;
 mod routes;
 
 use std::sync::Arc;

@@ -27,6 +27,18 @@ use crate::extract::ApiJson;
 pub struct RegistryState {
     /// The registry.
     pub registry: Arc<Registry>,
+    /// Templates and translations of the web pages.
+    pub(crate) pages: Arc<crate::registry_web::RegistryPages>,
+}
+
+impl RegistryState {
+    /// The state for `registry`, with the compiled page templates.
+    pub fn new(registry: Arc<Registry>) -> RegistryState {
+        RegistryState {
+            registry,
+            pages: crate::registry_web::pages(),
+        }
+    }
 }
 
 /// The registry application: API and health check, with the same layers
@@ -79,6 +91,55 @@ pub fn registry_router(state: RegistryState) -> Router {
         .route("/api/v1/checkins", post(open_checkin))
         .route("/api/v1/checkins/{id}", get(checkin))
         .route("/api/v1/checkins/{id}/confirmations", post(confirm))
+        .route("/static/site.css", get(crate::pages::stylesheet))
+        .route("/", get(crate::registry_web::home))
+        .route(
+            "/login",
+            get(crate::registry_web::account_page).post(crate::registry_web::account_submit),
+        )
+        .route(
+            "/register",
+            get(crate::registry_web::account_page).post(crate::registry_web::account_submit),
+        )
+        .route(
+            "/verify",
+            get(crate::registry_web::account_page).post(crate::registry_web::account_submit),
+        )
+        .route("/logout", post(crate::registry_web::logout))
+        .route("/filer", get(crate::registry_web::filer_home))
+        .route(
+            "/filer/applications",
+            post(crate::registry_web::new_application),
+        )
+        .route(
+            "/filer/applications/{id}/step/{step}",
+            get(crate::registry_web::step_get).post(crate::registry_web::step_post),
+        )
+        .route(
+            "/filer/applications/{id}/upload",
+            post(crate::registry_web::upload).layer(axum::extract::DefaultBodyLimit::max(
+                shucang_registry::UPLOAD_BYTES_MAX + 64 * 1024,
+            )),
+        )
+        .route("/review", get(crate::registry_web::review_home))
+        .route(
+            "/review/applications/{id}",
+            get(crate::registry_web::review_get).post(crate::registry_web::review_post),
+        )
+        .route(
+            "/review/applications/{id}/attachments/{a}",
+            get(crate::registry_web::review_attachment),
+        )
+        .route("/publish", get(crate::registry_web::publish_home))
+        .route("/publish/gather", post(crate::registry_web::publish_post))
+        .route(
+            "/publish/{n}/publish",
+            post(crate::registry_web::publish_post),
+        )
+        .route(
+            "/publish/{n}/finalise",
+            post(crate::registry_web::publish_post),
+        )
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);

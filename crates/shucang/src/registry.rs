@@ -163,9 +163,9 @@ impl RegistryApp {
                 tokio::time::sleep(Duration::from_millis(OUTBOX_POLL_MS)).await;
             }
         });
-        let router = shucang_web::registry::registry_router(shucang_web::registry::RegistryState {
-            registry: services.registry.clone(),
-        });
+        let router = shucang_web::registry::registry_router(
+            shucang_web::registry::RegistryState::new(services.registry.clone()),
+        );
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -271,3 +271,233 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     browser.quit().await;
     app.stop().await;
 }
+
+/// The registry in a real browser: a filer registers (SMS code and e-mail
+/// link from the outbox), fills the four-step form and uploads the
+/// documents, submits; a reviewer approves from the queue; a publisher
+/// gathers and publishes the batch; the public search shows the number.
+#[tokio::test]
+async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
+    if let Some(reason) = crate::webdriver::unavailable() {
+        eprintln!("skipping the registry browser test: {reason}");
+        return;
+    }
+    let reg = crate::registry::Reg::spawn(None).await;
+    let base = reg.base.clone();
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path(), 1280).await;
+
+    // Registration, the SMS code, the e-mail link, login.
+    browser.goto(&format!("{base}/")).await;
+    shoot(&browser, "registry-search", 1280).await;
+    browser.click_on("a[href='/register']").await;
+    browser.fill("input[name=name]", "张三").await;
+    browser.fill("input[name=phone]", "13912345678").await;
+    browser.fill("input[name=email]", "zhang@example.cn").await;
+    browser.fill("input[name=password]", "Filer#2026pass").await;
+    browser.click_on("form.form button").await;
+    browser.wait_url("/verify").await;
+    let sms = reg.outbox("13912345678").await;
+    let code = sms[0].message.body.split("验证码是 ").nth(1).unwrap()[..6].to_owned();
+    browser.fill("input[name=code]", &code).await;
+    browser.click_on("form.form button").await;
+    browser.wait_url("/login").await;
+    let mail = reg.outbox("zhang@example.cn").await;
+    let link = mail[0]
+        .message
+        .body
+        .lines()
+        .find(|l| l.contains("verify-email"))
+        .unwrap()
+        .to_owned();
+    browser.goto(&link).await;
+    assert!(browser.source().await.contains("邮箱已确认"));
+    browser.goto(&format!("{base}/login")).await;
+    browser.fill("input[name=phone]", "13912345678").await;
+    browser.fill("input[name=password]", "Filer#2026pass").await;
+    browser.click_on("form.form button").await;
+    browser.wait_url("/filer").await;
+
+    // The four steps; each saves the draft.
+    browser
+        .click_on("form[action^='/filer/applications'] button")
+        .await;
+    browser.wait_url("/step/1").await;
+    browser.click_on("input[name=kind][value=individual]").await;
+    let id = crate::registry::resident_id("11010519491231002");
+    for (name, value) in [
+        ("ind_name", "张三"),
+        ("ind_id_number", id.as_str()),
+        ("ind_id_address", "北京市海淀区中关村大街1号"),
+        ("ind_mailing_address", "北京市海淀区中关村大街1号"),
+        ("district_code", "110108"),
+        ("place_address", "北京市海淀区中关村大街1号"),
+    ] {
+        browser.fill(&format!("input[name={name}]"), value).await;
+    }
+    shoot(&browser, "registry-step1", 375).await;
+    browser.click_on("button[value=next]").await;
+    browser.wait_url("/step/2").await;
+    for (name, value) in [
+        ("name", "张三"),
+        ("office_phone", "010-62345678"),
+        ("id_number", id.as_str()),
+        ("mobile", "13912345678"),
+        ("email", "zhang@example.cn"),
+    ] {
+        browser.fill(&format!("input[name={name}]"), value).await;
+    }
+    browser.click_on("button[value=next]").await;
+    browser.wait_url("/step/3").await;
+    for (name, value) in [
+        ("name", "张三的区块链浏览器"),
+        ("website_name", "链上查"),
+        ("url_or_client", "https://explorer.example.cn"),
+        ("ex_url", "https://explorer.example.cn"),
+        ("ex_annual", "100000"),
+        ("ex_daily", "2000"),
+        ("ex_ip", "203.0.113.7"),
+        ("ex_location", "北京市"),
+    ] {
+        browser.fill(&format!("input[name={name}]"), value).await;
+    }
+    browser
+        .fill(
+            "textarea[name=description]",
+            "为公众提供区块、交易与地址查询。",
+        )
+        .await;
+    browser.click_on("input[name=mechanism][value=yes]").await;
+    browser
+        .click_on("select[name=main_chain] option:nth-child(2)")
+        .await;
+    browser
+        .click_on("select[name=service_type] option[value='application/explorer']")
+        .await;
+    shoot(&browser, "registry-step3", 1280).await;
+    browser.click_on("button[value=next]").await;
+    browser.wait_url("/step/4").await;
+
+    // Documents: one upload form per slot (the file path typed into the
+    // file input, as WebDriver does).
+    let files = tempfile::tempdir().unwrap();
+    let png = files.path().join("id.png");
+    let pdf = files.path().join("declaration.pdf");
+    std::fs::write(&png, crate::registry::png()).unwrap();
+    std::fs::write(&pdf, crate::registry::pdf()).unwrap();
+    for (n, file) in [(1, &png), (2, &png), (3, &pdf)] {
+        let input = browser
+            .find(&format!("main form:nth-of-type({n}) input[type=file]"))
+            .await;
+        browser.type_into(&input, &file.display().to_string()).await;
+        browser
+            .click_on(&format!("main form:nth-of-type({n}) button"))
+            .await;
+        browser.find(".notice").await;
+    }
+    let page = browser.source().await;
+    assert_eq!(
+        page.matches("已上传").count(),
+        3,
+        "three documents uploaded"
+    );
+    browser.click_on("input[name=agreed]").await;
+    browser.click_on("button[value=submit]").await;
+    let done = browser.find(".notice").await;
+    let notice = browser.text(&done).await;
+    assert!(
+        notice.contains("已提交") && notice.contains("2026-11-03"),
+        "{notice}"
+    );
+    shoot(&browser, "registry-submitted", 375).await;
+
+    // The reviewer approves from the queue.
+    reg.registry
+        .create_staff(
+            shucang_registry::UserRole::Reviewer,
+            "审核员甲",
+            "13600000001",
+            "r@cac.example.cn",
+            "Filer#2026pass",
+        )
+        .await
+        .unwrap();
+    let reviewer_profile = tempfile::tempdir().unwrap();
+    let reviewer = driver.session(reviewer_profile.path(), 1280).await;
+    reviewer.goto(&format!("{base}/login")).await;
+    reviewer.fill("input[name=phone]", "13600000001").await;
+    reviewer
+        .fill("input[name=password]", "Filer#2026pass")
+        .await;
+    reviewer.click_on("form.form button").await;
+    reviewer.wait_url("/review").await;
+    let queue = reviewer.source().await;
+    assert!(queue.contains("张三") && queue.contains("2026-11-03") && queue.contains(">20<"));
+    shoot(&reviewer, "registry-review", 1280).await;
+    reviewer.click_on("a[href^='/review/applications/']").await;
+    reviewer
+        .click_on("input[name=decision][value=approve]")
+        .await;
+    reviewer.click_on("form.form button").await;
+    reviewer.wait_url("/review").await;
+
+    // The publisher gathers and publishes the batch.
+    reg.registry
+        .create_staff(
+            shucang_registry::UserRole::Publisher,
+            "公示员",
+            "13600000002",
+            "p@cac.example.cn",
+            "Filer#2026pass",
+        )
+        .await
+        .unwrap();
+    let publisher_profile = tempfile::tempdir().unwrap();
+    let publisher = driver.session(publisher_profile.path(), 1280).await;
+    publisher.goto(&format!("{base}/login")).await;
+    publisher.fill("input[name=phone]", "13600000002").await;
+    publisher
+        .fill("input[name=password]", "Filer#2026pass")
+        .await;
+    publisher.click_on("form.form button").await;
+    publisher.wait_url("/publish").await;
+    publisher
+        .click_on("form[action^='/publish/gather'] button")
+        .await;
+    publisher.click_on("form[action$='/publish'] button").await;
+    publisher.find("form[action$='/finalise']").await;
+
+    // The public search finds the number, in Chinese and in English.
+    let token = reg.login("13912345678").await;
+    let apps: serde_json::Value = reg
+        .get("/api/v1/applications", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = apps[0]["numbers"][0]["number"].as_str().unwrap().to_owned();
+    assert!(shucang_types::FilingNumber::parse(&number).is_ok());
+    let public_profile = tempfile::tempdir().unwrap();
+    let public = driver.session(public_profile.path(), 1280).await;
+    public.goto(&format!("{base}/")).await;
+    public.fill("input[name=q]", "张三").await;
+    public.click_on("form.form button").await;
+    public.wait_url("q=").await;
+    let found = public.source().await;
+    assert!(
+        found.contains(&number)
+            && found.contains("张三的区块链浏览器")
+            && found.contains("审核通过")
+    );
+    shoot(&public, "registry-search-found", 375).await;
+    public.goto(&format!("{base}/?lang=en&q={}", number)).await;
+    let en = public.source().await;
+    assert!(
+        en.contains("<html lang=\"en\"") && en.contains(&number) && en.contains("Filing number")
+    );
+    for b in [browser, reviewer, publisher, public] {
+        b.quit().await;
+    }
+    reg.stop().await;
+}

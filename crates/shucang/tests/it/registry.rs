@@ -19,11 +19,11 @@ use crate::harness::assert_error;
 const SEPT_30: &str = "2026-09-30T02:00:00Z";
 const DAY_MS: i64 = 86_400_000;
 
-struct Reg {
-    base: String,
+pub(crate) struct Reg {
+    pub(crate) base: String,
     http: Client,
     clock: Arc<ManualClock>,
-    registry: Arc<Registry>,
+    pub(crate) registry: Arc<Registry>,
     notifier: Arc<shucang_notify::Notifier>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -31,7 +31,7 @@ struct Reg {
 }
 
 impl Reg {
-    async fn spawn(database_url: Option<String>) -> Reg {
+    pub(crate) async fn spawn(database_url: Option<String>) -> Reg {
         Reg::spawn_in(tempfile::tempdir().unwrap(), database_url, SEPT_30).await
     }
 
@@ -63,7 +63,7 @@ impl Reg {
     }
 
     /// Stops the server; returns its data directory.
-    async fn stop(mut self) -> tempfile::TempDir {
+    pub(crate) async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -73,7 +73,12 @@ impl Reg {
         self._dir
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
         let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -81,7 +86,7 @@ impl Reg {
         req.send().await.unwrap()
     }
 
-    async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
         self.http
             .put(format!("{}{path}", self.base))
             .bearer_auth(token)
@@ -91,7 +96,7 @@ impl Reg {
             .unwrap()
     }
 
-    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         let mut req = self.http.get(format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -99,7 +104,13 @@ impl Reg {
         req.send().await.unwrap()
     }
 
-    async fn upload(&self, token: &str, app: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn upload(
+        &self,
+        token: &str,
+        app: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
         let form = multipart::Form::new().part(
             "file",
             multipart::Part::bytes(bytes).file_name(name.to_owned()),
@@ -118,7 +129,7 @@ impl Reg {
 
     /// The messages to `recipient`, oldest first (delivered by the worker
     /// or not: the outbox keeps them either way).
-    async fn outbox(&self, recipient: &str) -> Vec<shucang_notify::Message> {
+    pub(crate) async fn outbox(&self, recipient: &str) -> Vec<shucang_notify::Message> {
         let mut m = self.notifier.recent(Some(recipient), 100).await.unwrap();
         m.reverse();
         m
@@ -126,7 +137,7 @@ impl Reg {
 
     /// Registers, confirms mobile (code from the SMS) and e-mail (link
     /// from the e-mail), logs in; returns the token.
-    async fn filer(&self, name: &str, phone: &str, email: &str) -> String {
+    pub(crate) async fn filer(&self, name: &str, phone: &str, email: &str) -> String {
         let res = self
             .post(
                 "/api/v1/filers",
@@ -170,7 +181,7 @@ impl Reg {
         self.login(phone).await
     }
 
-    async fn login(&self, phone: &str) -> String {
+    pub(crate) async fn login(&self, phone: &str) -> String {
         let res = self
             .post(
                 "/api/v1/sessions",
@@ -185,7 +196,7 @@ impl Reg {
             .to_owned()
     }
 
-    async fn staff(&self, role: UserRole, phone: &str) -> String {
+    pub(crate) async fn staff(&self, role: UserRole, phone: &str) -> String {
         self.registry
             .create_staff(
                 role,
@@ -201,15 +212,15 @@ impl Reg {
 }
 
 /// A real (tiny) PNG and PDF.
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     crate::works::png()
 }
 
-fn pdf() -> Vec<u8> {
+pub(crate) fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
 
-fn resident_id(body17: &str) -> String {
+pub(crate) fn resident_id(body17: &str) -> String {
     format!(
         "{body17}{}",
         shucang_types::id_check_character(body17.as_bytes()) as char
