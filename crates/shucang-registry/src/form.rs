@@ -775,6 +775,131 @@ mod tests {
         }
     }
 
+    /// A service of each type with exactly the fields that type asks for
+    /// validates; dropping any one of them is a problem at its path.
+    #[test]
+    fn each_service_type_asks_for_its_own_fields() {
+        let base = |category: &str, kind: &str, extra: serde_json::Value| {
+            let mut svc = serde_json::json!({
+                "name": "服务", "website_name": "网站", "url_or_client": "https://s.example.cn",
+                "description": "说明", "has_management_mechanism": true, "main_chain": "FISCO BCOS",
+                "service_type": {"category": category, "kind": kind},
+            });
+            if let serde_json::Value::Object(extra) = extra {
+                for (k, v) in extra {
+                    svc["service_type"][k] = v;
+                }
+            }
+            serde_json::from_value::<Service>(svc).unwrap()
+        };
+        let explorer = serde_json::json!({"explorer": {"url": "https://e.example.cn", "annual_visits": 9000,
+            "average_daily_visits": 100, "server_ip": "2001:db8::1", "server_location": "上海"}});
+        let baas = serde_json::json!({"baas": {"service_count": 3, "service_objects": "企业",
+            "hardware_software_separated": false, "cloud_qualification": "资质", "machine_room_location": "杭州"}});
+        let other = serde_json::json!({"technology_other": {"services": "底层链", "count": 1, "open_source": false}});
+        let cases = [
+            (
+                "infrastructure",
+                "mining_pool",
+                serde_json::json!({}),
+                vec![],
+            ),
+            (
+                "infrastructure",
+                "cloud_mining",
+                serde_json::json!({}),
+                vec![],
+            ),
+            ("infrastructure", "node", serde_json::json!({}), vec![]),
+            ("application", "wallet", serde_json::json!({}), vec![]),
+            ("application", "other", serde_json::json!({}), vec![]),
+            (
+                "application",
+                "explorer",
+                explorer,
+                vec![
+                    "url",
+                    "annual_visits",
+                    "average_daily_visits",
+                    "server_ip",
+                    "server_location",
+                ],
+            ),
+            (
+                "technology",
+                "baas",
+                baas,
+                vec![
+                    "service_count",
+                    "service_objects",
+                    "hardware_software_separated",
+                    "cloud_qualification",
+                    "machine_room_location",
+                ],
+            ),
+            (
+                "technology",
+                "other",
+                other,
+                vec!["services", "count", "open_source"],
+            ),
+        ];
+        let service_problems = |svc: &Service| {
+            let mut c = Check {
+                findings: Findings::default(),
+                today: today(),
+                attachments: &[],
+            };
+            service(&mut c, "services[0]", svc);
+            c.findings.problems
+        };
+        for (category, kind, extra, fields) in cases {
+            let svc = base(category, kind, extra.clone());
+            assert!(
+                service_problems(&svc).is_empty(),
+                "{category}/{kind}: {:?}",
+                service_problems(&svc)
+            );
+            let group = extra.as_object().and_then(|o| o.keys().next().cloned());
+            for f in fields {
+                let mut without = extra.clone();
+                let g = group.clone().unwrap();
+                without[&g].as_object_mut().unwrap().remove(f);
+                let problems = service_problems(&base(category, kind, without));
+                let path = format!("services[0].service_type.{g}.{f}");
+                assert!(
+                    problems.iter().any(|p| p.path == path),
+                    "{path}: {problems:?}"
+                );
+            }
+        }
+        // An open-source project must say where its code is.
+        let open = base(
+            "technology",
+            "other",
+            serde_json::json!({"technology_other": {"services": "链", "count": 1, "open_source": true}}),
+        );
+        assert!(
+            service_problems(&open)
+                .iter()
+                .any(|p| p.path.ends_with("source_code_url"))
+        );
+        // Kinds outside the category, and unknown categories, are refused.
+        for (category, kind, path) in [
+            ("infrastructure", "wallet", "kind"),
+            ("application", "baas", "kind"),
+            ("finance", "bank", "category"),
+        ] {
+            let problems = service_problems(&base(category, kind, serde_json::json!({})));
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.path == format!("services[0].service_type.{path}")),
+                "{category}/{kind}"
+            );
+        }
+    }
+
     #[test]
     fn unknown_fields_are_refused() {
         let r: Result<ApplicationForm, _> = serde_json::from_str(r#"{"aplicant": {}}"#);

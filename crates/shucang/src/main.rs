@@ -519,7 +519,7 @@ async fn registry(
     use shucang::registry::{RegistryApp, RegistryServices};
     match command {
         RegistryCommand::Serve { listen, public_url } => {
-            init_tracing("info");
+            init_tracing(&std::env::var("SHUCANG_LOG").unwrap_or_else(|_| "info".to_owned()));
             if let Some(listen) = listen {
                 config.listen = listen;
             }

@@ -1,6 +1,8 @@
 //! The storage story: every storage operation, on SQLite always and on
 //! PostgreSQL when `SHUCANG_TEST_POSTGRES_URL` names a server.
 
+mod outbox;
+
 use std::sync::Arc;
 
 use shucang_platform::{

@@ -1063,7 +1063,12 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
 }
 
 /// Approves an individual filing for `filer`; returns its id and number.
-async fn approved(reg: &Reg, filer: &str, reviewer: &str) -> (i64, String) {
+async fn approved(
+    reg: &Reg,
+    filer: &str,
+    reviewer: &str,
+    form: fn(&[i64]) -> Value,
+) -> (i64, String) {
     let a = json_of(
         reg.post("/api/v1/applications", Some(filer), &json!({}))
             .await,
@@ -1072,12 +1077,8 @@ async fn approved(reg: &Reg, filer: &str, reviewer: &str) -> (i64, String) {
     .await;
     let id = a["id"].as_i64().unwrap();
     let ids = documents(reg, filer, id).await;
-    reg.put(
-        &format!("/api/v1/applications/{id}"),
-        filer,
-        &individual_form(&ids),
-    )
-    .await;
+    reg.put(&format!("/api/v1/applications/{id}"), filer, &form(&ids))
+        .await;
     json_of(
         reg.post(
             &format!("/api/v1/applications/{id}/submit"),
@@ -1105,12 +1106,21 @@ async fn approved(reg: &Reg, filer: &str, reviewer: &str) -> (i64, String) {
 /// valid; a cancellation needs 30 working days' notice and makes the
 /// filing 已注销 on its termination date.
 #[tokio::test]
-async fn changes_and_cancellation_follow_their_deadlines() {
+async fn changes_and_cancellation_follow_their_deadlines_for_an_individual() {
+    lifecycle(individual_form).await;
+}
+
+#[tokio::test]
+async fn changes_and_cancellation_follow_their_deadlines_for_an_institution() {
+    lifecycle(institution_form).await;
+}
+
+async fn lifecycle(form: fn(&[i64]) -> Value) {
     let reg = Reg::spawn(None).await;
     let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
     let stranger = reg.filer("王五", "13812345678", "wang@example.cn").await;
     let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
-    let (id, number) = approved(&reg, &filer, &reviewer).await;
+    let (id, number) = approved(&reg, &filer, &reviewer, form).await;
     let ids: Vec<i64> = json_of(
         reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
             .await,
@@ -1123,7 +1133,8 @@ async fn changes_and_cancellation_follow_their_deadlines() {
         .map(|a| a["id"].as_i64().unwrap())
         .collect();
     let path = |what: &str| format!("/api/v1/filings/{number}/{what}");
-    let mut renamed = individual_form(&ids);
+    let original = form(&ids);
+    let mut renamed = form(&ids);
     renamed["services"][0]["name"] = json!("链上查 2.0");
 
     // Recorded the day after: on time (5 working days from 29 September
@@ -1150,7 +1161,11 @@ async fn changes_and_cancellation_follow_their_deadlines() {
         assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
     let mut two = renamed.clone();
-    two["services"] = json!([renamed["services"][0], renamed["services"][0]]);
+    two["services"] = json!([
+        renamed["services"][0],
+        renamed["services"][0],
+        renamed["services"][0]
+    ]);
     let res = reg
         .post(
             &path("changes"),
@@ -1199,7 +1214,10 @@ async fn changes_and_cancellation_follow_their_deadlines() {
     )
     .await;
     assert_eq!(kept["state"], "approved");
-    assert_eq!(kept["form"]["services"][0]["name"], "张三的区块链浏览器");
+    assert_eq!(
+        kept["form"]["services"][0]["name"],
+        original["services"][0]["name"]
+    );
 
     // A change of 1 September recorded on 30 September is late, flagged,
     // and still reviewed; approved, the form is updated.
@@ -1551,8 +1569,8 @@ async fn check_ins_list_who_confirmed_and_who_missed_it() {
     let b = reg.filer("王五", "13812345678", "wang@example.cn").await;
     let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
     let publisher = reg.staff(UserRole::Publisher, "13600000002").await;
-    let (a_id, a_number) = approved(&reg, &a, &reviewer).await;
-    let (b_id, _) = approved(&reg, &b, &reviewer).await;
+    let (a_id, a_number) = approved(&reg, &a, &reviewer, individual_form).await;
+    let (b_id, _) = approved(&reg, &b, &reviewer, individual_form).await;
 
     for (body, code) in [
         (
