@@ -510,11 +510,13 @@ const SERVICE_TYPES: [&str; 8] = [
     "technology/other",
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn step_page(
     state: &RegistryState,
     c: &Ctx,
     app: &Application,
     step: u32,
+    service: usize,
     problems: Vec<Value>,
     notice: Option<String>,
     status: StatusCode,
@@ -554,12 +556,30 @@ fn step_page(
         c,
         "step.html",
         context! {
-            app => view, step, problems, notice, slots,
+            app => view, step, problems, notice, slots, service,
+            service_count => app.form.services.len(),
+            service_q => match c.lang {
+                Lang::ZhCn => format!("?service={service}"),
+                Lang::En => format!("?service={service}&lang=en"),
+            },
             editable => matches!(app.state, AppState::Draft | AppState::Returned),
             main_chains => MAIN_CHAINS, service_types => SERVICE_TYPES,
         },
         status,
     )
+}
+
+/// The service a step-3 page edits: `?service=N` (from 0), at most one
+/// past the last (a new one), within the limit.
+fn service_index(uri: &Uri, form: &ApplicationForm) -> Option<usize> {
+    let n = match uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("service=")))
+    {
+        None => 0,
+        Some(raw) => raw.parse::<usize>().ok()?,
+    };
+    (n <= form.services.len() && n < shucang_registry::SERVICES_MAX).then_some(n)
 }
 
 fn step_no(raw: &str) -> Option<u32> {
@@ -603,13 +623,25 @@ pub(crate) async fn step_get(
         return not_found();
     };
     match filer_app(&state, &c, &id).await {
-        Ok((_, app)) => step_page(&state, &c, &app, step, vec![], None, StatusCode::OK),
+        Ok((_, app)) => match service_index(&uri, &app.form) {
+            Some(service) => step_page(
+                &state,
+                &c,
+                &app,
+                step,
+                service,
+                vec![],
+                None,
+                StatusCode::OK,
+            ),
+            None => not_found(),
+        },
         Err(r) => r,
     }
 }
 
 /// Applies a step's fields to the form.
-fn apply_step(form: &mut ApplicationForm, step: u32, f: &Fields) {
+fn apply_step(form: &mut ApplicationForm, step: u32, service: usize, f: &Fields) {
     match step {
         1 => {
             form.applicant.kind = opt(f, "kind");
@@ -644,10 +676,11 @@ fn apply_step(form: &mut ApplicationForm, step: u32, f: &Fields) {
             r.email = opt(f, "email");
         }
         3 => {
-            if form.services.is_empty() {
+            if service >= form.services.len() {
                 form.services.push(Default::default());
             }
-            let s = &mut form.services[0];
+            let last = form.services.len() - 1;
+            let s = &mut form.services[service.min(last)];
             s.name = opt(f, "name");
             s.website_name = opt(f, "website_name");
             s.url_or_client = opt(f, "url_or_client");
@@ -695,7 +728,7 @@ fn apply_step(form: &mut ApplicationForm, step: u32, f: &Fields) {
         Some("institution") => form.applicant.individual = None,
         _ => {}
     }
-    if let Some(s) = form.services.first_mut() {
+    for s in &mut form.services {
         let t = &mut s.service_type;
         let chosen = (t.category.clone(), t.kind.clone());
         if chosen != (Some("application".into()), Some("explorer".into())) {
@@ -730,10 +763,17 @@ pub(crate) async fn step_post(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let Some(service) = service_index(&uri, &app.form) else {
+        return not_found();
+    };
     let mut form = app.form.clone();
-    // The step-1 form names both kinds' fields; keep the other kind's
-    // documents when switching back and forth is not needed: drop them.
-    apply_step(&mut form, step, &f);
+    if step == 3 && field(&f, "action") == Some("remove") {
+        if service < form.services.len() && form.services.len() > 1 {
+            form.services.remove(service);
+        }
+    } else {
+        apply_step(&mut form, step, service, &f);
+    }
     let saved = match state
         .registry
         .update_draft(&user, app.record.id, &form)
@@ -756,7 +796,16 @@ pub(crate) async fn step_post(
                     c.t(&state, "submitted"),
                     done.record.due_date.clone().unwrap_or_default()
                 );
-                step_page(&state, &c, &done, 4, vec![], Some(notice), StatusCode::OK)
+                step_page(
+                    &state,
+                    &c,
+                    &done,
+                    4,
+                    0,
+                    vec![],
+                    Some(notice),
+                    StatusCode::OK,
+                )
             }
             Err(RegistryError::Incomplete(findings)) => {
                 let problems = findings
@@ -769,6 +818,7 @@ pub(crate) async fn step_post(
                     &c,
                     &saved,
                     4,
+                    0,
                     problems,
                     None,
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -778,7 +828,17 @@ pub(crate) async fn step_post(
         },
         _ => {
             let notice = Some(c.t(&state, "saved"));
-            step_page(&state, &c, &saved, step, vec![], notice, StatusCode::OK)
+            let service = service.min(saved.form.services.len().saturating_sub(1));
+            step_page(
+                &state,
+                &c,
+                &saved,
+                step,
+                service,
+                vec![],
+                notice,
+                StatusCode::OK,
+            )
         }
     }
 }
@@ -817,6 +877,7 @@ pub(crate) async fn upload(
             &c,
             &app,
             4,
+            0,
             vec![],
             Some(c.t(&state, "not_uploaded")),
             StatusCode::BAD_REQUEST,
@@ -835,7 +896,7 @@ pub(crate) async fn upload(
             };
             let problems =
                 vec![context! { path => slot.unwrap_or_default(), code => e.to_string() }];
-            return step_page(&state, &c, &app, 4, problems, None, status);
+            return step_page(&state, &c, &app, 4, 0, problems, None, status);
         }
     };
     let mut form = app.form.clone();
@@ -868,6 +929,7 @@ pub(crate) async fn upload(
             &c,
             &saved,
             4,
+            0,
             vec![],
             Some(c.t(&state, "saved")),
             StatusCode::OK,

@@ -376,6 +376,28 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         .click_on("select[name=service_type] option[value='application/explorer']")
         .await;
     shoot(&browser, "registry-step3", 1280).await;
+    // Saved as a draft, then a second service (a wallet: no extra fields).
+    browser.click_on("button[value=draft]").await;
+    browser.find(".notice").await;
+    browser.click_link("添加服务").await;
+    browser.wait_url("service=1").await;
+    for (name, value) in [
+        ("name", "链上钱包"),
+        ("website_name", "钱包"),
+        ("url_or_client", "链上钱包 App"),
+    ] {
+        browser.fill(&format!("input[name={name}]"), value).await;
+    }
+    browser
+        .fill("textarea[name=description]", "数字藏品的托管钱包。")
+        .await;
+    browser.click_on("input[name=mechanism][value=yes]").await;
+    browser
+        .click_on("select[name=main_chain] option:nth-child(3)")
+        .await;
+    browser
+        .click_on("select[name=service_type] option[value='application/wallet']")
+        .await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/4").await;
 
@@ -478,6 +500,11 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         .unwrap();
     let number = apps[0]["numbers"][0]["number"].as_str().unwrap().to_owned();
     assert!(shucang_types::FilingNumber::parse(&number).is_ok());
+    assert_eq!(
+        apps[0]["numbers"].as_array().unwrap().len(),
+        2,
+        "one number per service"
+    );
     let public_profile = tempfile::tempdir().unwrap();
     let public = driver.session(public_profile.path(), 1280).await;
     public.goto(&format!("{base}/")).await;
