@@ -133,6 +133,38 @@ impl Registry {
         })
     }
 
+    /// Every window, newest first (publishers).
+    pub async fn checkins(&self, user: &User) -> Result<Vec<CheckinRecord>, RegistryError> {
+        Self::staff(user, UserRole::Publisher)?;
+        Ok(self.store.checkins().await?)
+    }
+
+    /// The windows open today, for filers to see.
+    pub async fn open_checkins(&self) -> Result<Vec<CheckinRecord>, RegistryError> {
+        let today = self.today();
+        let mut open = Vec::new();
+        for c in self.store.checkins().await? {
+            if parse_date(&c.opens_on)? <= today && today <= parse_date(&c.closes_on)? {
+                open.push(c);
+            }
+        }
+        Ok(open)
+    }
+
+    /// Whether a filing's application confirmed in a window.
+    pub async fn confirmed_in(
+        &self,
+        checkin: i64,
+        application_id: i64,
+    ) -> Result<bool, RegistryError> {
+        Ok(self
+            .store
+            .confirmations(checkin)
+            .await?
+            .iter()
+            .any(|c| c.application_id == application_id))
+    }
+
     /// A filer confirms a filing's information inside the window.
     pub async fn confirm_checkin(
         &self,

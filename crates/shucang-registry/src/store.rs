@@ -418,6 +418,8 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
 
     /// Opens a check-in window.
     async fn insert_checkin(&self, c: &CheckinRecord) -> Result<i64, StoreError>;
+    /// Every check-in window, newest first.
+    async fn checkins(&self) -> Result<Vec<CheckinRecord>, StoreError>;
     /// A check-in window.
     async fn checkin(&self, id: i64) -> Result<Option<CheckinRecord>, StoreError>;
     /// Records a confirmation; false if that filing confirmed already.

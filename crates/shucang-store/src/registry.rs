@@ -699,6 +699,25 @@ macro_rules! impl_registry_store {
                 .map_err(crate::registry::reg_error)
             }
 
+            async fn checkins(&self) -> Result<Vec<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
+                let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins ORDER BY id DESC",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::registry::reg_error)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| shucang_registry::CheckinRecord {
+                        id: r.0,
+                        opens_on: r.1,
+                        closes_on: r.2,
+                        created_by: r.3,
+                        created_at: shucang_types::UnixMillis(r.4),
+                    })
+                    .collect())
+            }
+
             async fn checkin(
                 &self,
                 id: i64,

@@ -140,6 +140,15 @@ pub fn registry_router(state: RegistryState) -> Router {
             "/publish/{n}/finalise",
             post(crate::registry_web::publish_post),
         )
+        .route("/publish/checkins", post(crate::registry_web::publish_form))
+        .route(
+            "/publish/{n}/objection",
+            post(crate::registry_web::publish_form),
+        )
+        .route(
+            "/filer/checkins/{id}",
+            post(crate::registry_web::checkin_confirm),
+        )
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);

@@ -461,13 +461,46 @@ pub(crate) async fn filer_home(
         Ok(u) => u,
         Err(r) => return r,
     };
-    match state.registry.applications_of(&user).await {
-        Ok(apps) => {
-            let apps: Vec<Value> = apps.iter().map(app_row).collect();
-            render(&state, &c, "filer.html", context! { apps }, StatusCode::OK)
+    let apps = match state.registry.applications_of(&user).await {
+        Ok(apps) => apps,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    // Open check-in windows, with this filer's valid filings in them.
+    let mut checkins = Vec::new();
+    for w in state.registry.open_checkins().await.unwrap_or_default() {
+        let mut entries = Vec::new();
+        for a in apps.iter().filter(|a| {
+            matches!(
+                a.state,
+                AppState::Approved
+                    | AppState::ChangePending
+                    | AppState::CancellationPending
+                    | AppState::CancellationApproved
+            )
+        }) {
+            let confirmed = state
+                .registry
+                .confirmed_in(w.id, a.record.id)
+                .await
+                .unwrap_or(false);
+            if let Some(n) = a.numbers.first() {
+                entries.push(context! { number => n.number, confirmed });
+            }
         }
-        Err(e) => crate::ApiError::from(e).into_response(),
+        if !entries.is_empty() {
+            checkins.push(
+                context! { id => w.id, opens_on => w.opens_on, closes_on => w.closes_on, entries },
+            );
+        }
     }
+    let apps: Vec<Value> = apps.iter().map(app_row).collect();
+    render(
+        &state,
+        &c,
+        "filer.html",
+        context! { apps, checkins },
+        StatusCode::OK,
+    )
 }
 
 /// `POST /filer/applications`: a new draft, then its first step.
@@ -1114,11 +1147,28 @@ async fn publish_page(
                 .iter()
                 .map(|b| context! { number => b.number, state => b.state.code(), window_ends => b.window_ends })
                 .collect();
+            // Every check-in window with who confirmed and who has not.
+            let mut checkins = Vec::new();
+            if let Some(user) = &c.user {
+                for w in state.registry.checkins(user).await.unwrap_or_default() {
+                    if let Ok(full) = state.registry.checkin(user, w.id).await {
+                        let missing: Vec<Value> = full
+                            .missing
+                            .iter()
+                            .map(|m| context! { entity => m.entity_name, numbers => m.numbers })
+                            .collect();
+                        checkins.push(context! {
+                            opens_on => full.record.opens_on, closes_on => full.record.closes_on,
+                            closed => full.closed, confirmed => full.confirmed.len(), missing,
+                        });
+                    }
+                }
+            }
             render(
                 state,
                 c,
                 "publish.html",
-                context! { batches, error },
+                context! { batches, checkins, error },
                 status,
             )
         }
@@ -1222,6 +1272,96 @@ mod tests {
         );
         for (name, _) in TEMPLATES {
             assert!(pages.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}
+
+/// `POST /filer/checkins/{id}`: the filer confirms a filing.
+pub(crate) async fn checkin_confirm(
+    State(state): State<RegistryState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Fields>,
+) -> Response {
+    let c = ctx(&state, &uri, &headers).await;
+    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
+        return csrf_refused(&state, &c);
+    }
+    let user = match need_user(&c, UserRole::Filer) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    match state
+        .registry
+        .confirm_checkin(&user, id, field(&f, "number").unwrap_or(""), "")
+        .await
+    {
+        Ok(_) | Err(RegistryError::AlreadyConfirmed) => redirect(&format!("/filer{}", c.q())),
+        Err(RegistryError::NotFound | RegistryError::CheckinNotFound) => not_found(),
+        Err(e @ (RegistryError::CheckinClosed(..) | RegistryError::WrongState { .. })) => (
+            StatusCode::CONFLICT,
+            Html(format!(
+                "<!doctype html><meta charset=\"utf-8\"><title>409</title><p>{}</p><p><a href=\"/filer\">←</a></p>",
+                e.to_string().replace('<', "&lt;")
+            )),
+        )
+            .into_response(),
+        Err(e) => crate::ApiError::from(e).into_response(),
+    }
+}
+
+/// `POST /publish/checkins` (open a window) and
+/// `POST /publish/{n}/objection` (record an objection).
+pub(crate) async fn publish_form(
+    State(state): State<RegistryState>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Fields>,
+) -> Response {
+    let c = ctx(&state, &uri, &headers).await;
+    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
+        return csrf_refused(&state, &c);
+    }
+    let user = match need_user(&c, UserRole::Publisher) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let get = |n: &str| field(&f, n).unwrap_or("").to_owned();
+    let parts: Vec<&str> = uri
+        .path()
+        .trim_start_matches("/publish/")
+        .split('/')
+        .collect();
+    let result = match parts.as_slice() {
+        ["checkins"] => state
+            .registry
+            .open_checkin(&user, &get("opens_on"), &get("closes_on"))
+            .await
+            .map(|_| ()),
+        [n, "objection"] => match n.parse() {
+            Ok(n) => state
+                .registry
+                .record_objection(&user, n, &get("number"), &get("text"), &get("contact"))
+                .await
+                .map(|_| ()),
+            Err(_) => return not_found(),
+        },
+        _ => return not_found(),
+    };
+    match result {
+        Ok(()) => redirect(&format!("/publish{}", c.q())),
+        Err(e) => {
+            publish_page(
+                &state,
+                &c,
+                Some(e.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }

@@ -1682,3 +1682,191 @@ async fn check_ins_list_who_confirmed_and_who_missed_it() {
     assert_eq!(done["missing"][0]["entity_name"], "张三");
     reg.stop().await;
 }
+
+/// A browser without the browser: keeps the cookies the pages set and
+/// sends the form token back, over real HTTP.
+struct WebClient {
+    http: Client,
+    base: String,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl WebClient {
+    fn new(base: &str) -> WebClient {
+        WebClient {
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            if let Some((k, rest)) = v.split_once('=') {
+                let value = rest.split(';').next().unwrap_or("").to_owned();
+                self.cookies.insert(k.to_owned(), value);
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        (res.status(), res.text().await.unwrap())
+    }
+
+    /// Posts a form with the page token; returns the status and Location.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        if !self.cookies.contains_key("shucang_csrf") {
+            self.get("/").await;
+        }
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.cookies["shucang_csrf"].clone();
+        form.push(("csrf", &token));
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status(), location)
+    }
+}
+
+/// The publisher's pages open a check-in window and record an objection;
+/// the filer's page confirms; forms without the token change nothing.
+#[tokio::test]
+async fn check_ins_and_objections_through_the_pages() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (_, number) = approved(&reg, &filer, &reviewer, individual_form).await;
+    reg.staff(UserRole::Publisher, "13600000002").await;
+
+    let mut publisher = WebClient::new(&reg.base);
+    let (status, to) = publisher
+        .post(
+            "/login",
+            &[("phone", "13600000002"), ("password", "Filer#2026pass")],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/publish"));
+    // Without the form token: refused, nothing opened.
+    let res = publisher
+        .http
+        .post(format!("{}/publish/checkins", reg.base))
+        .header("cookie", publisher.cookie_header())
+        .form(&[("opens_on", "2026-09-30"), ("closes_on", "2026-10-20")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (status, _) = publisher
+        .post(
+            "/publish/checkins",
+            &[("opens_on", "2026-09-30"), ("closes_on", "2026-10-20")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = publisher.get("/publish").await;
+    assert!(
+        page.contains("2026-09-30 – 2026-10-20") && page.contains(&number),
+        "{page}"
+    );
+    assert_eq!(
+        publisher.post("/publish/gather", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        publisher.post("/publish/1/publish", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, _) = publisher
+        .post(
+            "/publish/1/objection",
+            &[
+                ("number", &number),
+                ("text", "主体信息有误"),
+                ("contact", "13500000000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = publisher
+        .post(
+            "/publish/1/objection",
+            &[
+                ("number", "京网信备1101081963896882001X号"),
+                ("text", "x"),
+                ("contact", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a filing of the batch"
+    );
+
+    let mut web = WebClient::new(&reg.base);
+    web.post(
+        "/login",
+        &[("phone", "13912345678"), ("password", "Filer#2026pass")],
+    )
+    .await;
+    let (_, page) = web.get("/filer").await;
+    assert!(page.contains("确认信息无变化") && page.contains(&number));
+    let (status, to) = web.post("/filer/checkins/1", &[("number", &number)]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/filer"));
+    let (_, page) = web.get("/filer").await;
+    assert!(page.contains("已确认") && !page.contains("确认信息无变化"));
+    let (_, page) = publisher.get("/publish").await;
+    assert!(page.contains("已确认：1"), "{page}");
+    let api = reg.login("13600000002").await;
+    let batch = json_of(
+        reg.get("/api/v1/publication/batches/1", Some(&api)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(batch["objections"][0]["text"], "主体信息有误");
+    // A reviewer's session does not open the publisher's pages.
+    let mut other = WebClient::new(&reg.base);
+    other
+        .post(
+            "/login",
+            &[("phone", "13600000001"), ("password", "Filer#2026pass")],
+        )
+        .await;
+    assert_eq!(other.get("/publish").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other.post("/publish/gather", &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    reg.stop().await;
+}
