@@ -1259,23 +1259,6 @@ pub(crate) fn pages() -> Arc<RegistryPages> {
     Arc::new(RegistryPages::new())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registry_templates_compile_and_translations_match() {
-        let pages = RegistryPages::new();
-        assert_eq!(
-            pages.zh.keys().collect::<Vec<_>>(),
-            pages.en.keys().collect::<Vec<_>>()
-        );
-        for (name, _) in TEMPLATES {
-            assert!(pages.env.get_template(name).is_ok(), "{name}");
-        }
-    }
-}
-
 /// `POST /filer/checkins/{id}`: the filer confirms a filing.
 pub(crate) async fn checkin_confirm(
     State(state): State<RegistryState>,
@@ -1362,6 +1345,23 @@ pub(crate) async fn publish_form(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_templates_compile_and_translations_match() {
+        let pages = RegistryPages::new();
+        assert_eq!(
+            pages.zh.keys().collect::<Vec<_>>(),
+            pages.en.keys().collect::<Vec<_>>()
+        );
+        for (name, _) in TEMPLATES {
+            assert!(pages.env.get_template(name).is_ok(), "{name}");
         }
     }
 }
