@@ -149,6 +149,14 @@ pub fn registry_router(state: RegistryState) -> Router {
             "/filer/checkins/{id}",
             post(crate::registry_web::checkin_confirm),
         )
+        .route(
+            "/filer/applications/{id}/change/{step}",
+            get(crate::registry_web::change_get).post(crate::registry_web::change_post),
+        )
+        .route(
+            "/filer/applications/{id}/cancel",
+            post(crate::registry_web::cancel_post),
+        )
         .fallback(|uri: axum::http::Uri| async move { crate::error::not_found(uri).await })
         .with_state(state)
         .method_not_allowed_fallback(crate::error::method_not_allowed);

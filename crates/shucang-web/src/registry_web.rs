@@ -554,6 +554,25 @@ fn step_page(
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
+    step_view(
+        state, c, app, step, service, problems, notice, status, false,
+    )
+}
+
+/// A step page; in `change_mode` the fields of an approved filing are
+/// edited into a recorded change.
+#[allow(clippy::too_many_arguments)]
+fn step_view(
+    state: &RegistryState,
+    c: &Ctx,
+    app: &Application,
+    step: u32,
+    service: usize,
+    problems: Vec<Value>,
+    notice: Option<String>,
+    status: StatusCode,
+    change_mode: bool,
+) -> Response {
     let attachment_name = |id: Option<i64>| {
         id.and_then(|id| app.attachments.iter().find(|a| a.id == id))
             .map(|a| a.file_name.clone())
@@ -583,6 +602,14 @@ fn step_page(
         id => app.record.id, state => app.state.code(), form => Value::from_serialize(&app.form),
         numbers => app.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
         due => app.record.due_date, decision,
+        pending => app.pending.as_ref().map(|p| match p {
+            shucang_registry::Pending::Change { changed_on, late, .. } => {
+                format!("{} {changed_on}{}", c.t(state, "change_title"), if *late { " (!)" } else { "" })
+            }
+            shucang_registry::Pending::Cancellation { termination_date } => {
+                format!("{} {termination_date}", c.t(state, "cancel_title"))
+            }
+        }),
     };
     render(
         state,
@@ -595,7 +622,8 @@ fn step_page(
                 Lang::ZhCn => format!("?service={service}"),
                 Lang::En => format!("?service={service}&lang=en"),
             },
-            editable => matches!(app.state, AppState::Draft | AppState::Returned),
+            editable => change_mode || matches!(app.state, AppState::Draft | AppState::Returned),
+            change_mode,
             main_chains => MAIN_CHAINS, service_types => SERVICE_TYPES,
         },
         status,
@@ -1346,6 +1374,163 @@ pub(crate) async fn publish_form(
             )
             .await
         }
+    }
+}
+
+/// `GET /filer/applications/{id}/change/{step}`: one part of an approved
+/// filing, to record a change of it.
+pub(crate) async fn change_get(
+    State(state): State<RegistryState>,
+    Path((id, step)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx(&state, &uri, &headers).await;
+    let Some(step) = step_no(&step).filter(|s| *s <= 3) else {
+        return not_found();
+    };
+    let (_, app) = match filer_app(&state, &c, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match service_index(&uri, &app.form).filter(|n| *n < app.form.services.len().max(1)) {
+        Some(service) if app.state == AppState::Approved => step_view(
+            &state,
+            &c,
+            &app,
+            step,
+            service,
+            vec![],
+            None,
+            StatusCode::OK,
+            true,
+        ),
+        Some(_) => redirect(&format!(
+            "/filer/applications/{}/step/4{}",
+            app.record.id,
+            c.q()
+        )),
+        None => not_found(),
+    }
+}
+
+/// `POST /filer/applications/{id}/change/{step}`: records the change.
+pub(crate) async fn change_post(
+    State(state): State<RegistryState>,
+    Path((id, step)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Fields>,
+) -> Response {
+    let c = ctx(&state, &uri, &headers).await;
+    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
+        return csrf_refused(&state, &c);
+    }
+    let Some(step) = step_no(&step).filter(|s| *s <= 3) else {
+        return not_found();
+    };
+    let (user, app) = match filer_app(&state, &c, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(service) = service_index(&uri, &app.form).filter(|n| *n < app.form.services.len())
+    else {
+        return not_found();
+    };
+    let Some(number) = app.numbers.first().map(|n| n.number.clone()) else {
+        return not_found();
+    };
+    let mut form = app.form.clone();
+    apply_step(&mut form, step, service, &f);
+    match state
+        .registry
+        .record_change(&user, &number, field(&f, "changed_on").unwrap_or(""), &form)
+        .await
+    {
+        Ok(_) => redirect(&format!(
+            "/filer/applications/{}/step/4{}",
+            app.record.id,
+            c.q()
+        )),
+        Err(RegistryError::Incomplete(findings)) => {
+            let problems = findings
+                .problems
+                .iter()
+                .map(|p| context! { path => p.path, code => p.code })
+                .collect();
+            step_view(
+                &state,
+                &c,
+                &app,
+                step,
+                service,
+                problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                true,
+            )
+        }
+        Err(e @ (RegistryError::Invalid { .. } | RegistryError::WrongState { .. })) => {
+            let problems = vec![context! { path => "changed_on", code => e.to_string() }];
+            step_view(
+                &state,
+                &c,
+                &app,
+                step,
+                service,
+                problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                true,
+            )
+        }
+        Err(e) => crate::ApiError::from(e).into_response(),
+    }
+}
+
+/// `POST /filer/applications/{id}/cancel`: files the cancellation.
+pub(crate) async fn cancel_post(
+    State(state): State<RegistryState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Fields>,
+) -> Response {
+    let c = ctx(&state, &uri, &headers).await;
+    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
+        return csrf_refused(&state, &c);
+    }
+    let (user, app) = match filer_app(&state, &c, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(number) = app.numbers.first().map(|n| n.number.clone()) else {
+        return not_found();
+    };
+    match state
+        .registry
+        .request_cancellation(&user, &number, field(&f, "termination_date").unwrap_or(""))
+        .await
+    {
+        Ok(done) => step_page(&state, &c, &done, 4, 0, vec![], None, StatusCode::OK),
+        Err(
+            e @ (RegistryError::TooSoon(_)
+            | RegistryError::Invalid { .. }
+            | RegistryError::WrongState { .. }),
+        ) => {
+            let problems = vec![context! { path => "termination_date", code => e.to_string() }];
+            step_page(
+                &state,
+                &c,
+                &app,
+                4,
+                0,
+                problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => crate::ApiError::from(e).into_response(),
     }
 }
 

@@ -1870,3 +1870,95 @@ async fn check_ins_and_objections_through_the_pages() {
     );
     reg.stop().await;
 }
+
+/// A filer records a change of one part and files a cancellation from the
+/// pages of an approved filing.
+#[tokio::test]
+async fn changes_and_cancellation_through_the_pages() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (id, _) = approved(&reg, &filer, &reviewer, individual_form).await;
+    let mut web = WebClient::new(&reg.base);
+    web.post(
+        "/login",
+        &[("phone", "13912345678"), ("password", "Filer#2026pass")],
+    )
+    .await;
+    let (status, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("办理变更") && page.contains("注销备案"));
+    let (status, page) = web.get(&format!("/filer/applications/{id}/change/2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"changed_on\""));
+    let id_number = resident_id("11010519491231002");
+    let mut fields = vec![
+        ("name", "李四"),
+        ("office_phone", "010-62345679"),
+        ("id_type", "resident_id"),
+        ("id_number", id_number.as_str()),
+        ("mobile", "13912345678"),
+        ("email", "li@example.cn"),
+        ("changed_on", "2026-09-31"),
+    ];
+    let path = format!("/filer/applications/{id}/change/2");
+    let (status, _) = web.post(&path, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not a date");
+    fields.pop();
+    fields.push(("changed_on", "2026-09-29"));
+    let (status, to) = web.post(&path, &fields).await;
+    assert_eq!(
+        (status, to),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/filer/applications/{id}/step/4")
+        )
+    );
+    let app = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(app["state"], "change_pending");
+    assert_eq!(app["pending"]["form"]["responsible"]["name"], "李四");
+    assert_eq!(
+        app["form"]["responsible"]["name"], "张三",
+        "the filed form stands until approved"
+    );
+    json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let cancel = format!("/filer/applications/{id}/cancel");
+    let res = web
+        .post(&cancel, &[("termination_date", "2026-11-16")])
+        .await;
+    assert_eq!(res.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert!(!page.contains("注销审核中"));
+    let (status, _) = web
+        .post(&cancel, &[("termination_date", "2026-11-17")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let app = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            app["state"].as_str(),
+            app["form"]["responsible"]["name"].as_str()
+        ),
+        (Some("cancellation_pending"), Some("李四"))
+    );
+    reg.stop().await;
+}
