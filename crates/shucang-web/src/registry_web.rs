@@ -577,14 +577,59 @@ fn step_view(
         id.and_then(|id| app.attachments.iter().find(|a| a.id == id))
             .map(|a| a.file_name.clone())
     };
-    let slots = context! {
-        applicant_scan => attachment_name(match app.form.applicant.kind.as_deref() {
-            Some("institution") => app.form.applicant.institution.as_ref().and_then(|i| i.licence_scan),
-            _ => app.form.applicant.individual.as_ref().and_then(|i| i.id_scan),
-        }),
-        responsible_scan => attachment_name(app.form.responsible.id_scan),
-        declaration_scan => attachment_name(app.form.declaration.signed_scan),
-    };
+    // Every document the form asks for: the fixed three, then each
+    // service's pre-approval certificate and white paper where they apply.
+    let mut slots = vec![
+        (
+            "applicant_scan".to_owned(),
+            c.t(state, "slot_applicant_scan"),
+            match app.form.applicant.kind.as_deref() {
+                Some("institution") => app
+                    .form
+                    .applicant
+                    .institution
+                    .as_ref()
+                    .and_then(|i| i.licence_scan),
+                _ => app
+                    .form
+                    .applicant
+                    .individual
+                    .as_ref()
+                    .and_then(|i| i.id_scan),
+            },
+        ),
+        (
+            "responsible_scan".to_owned(),
+            c.t(state, "slot_responsible_scan"),
+            app.form.responsible.id_scan,
+        ),
+        (
+            "declaration_scan".to_owned(),
+            c.t(state, "slot_declaration_scan"),
+            app.form.declaration.signed_scan,
+        ),
+    ];
+    for (n, s) in app.form.services.iter().enumerate() {
+        let label = |key: &str| c.t(state, key).replace("{n}", &(n + 1).to_string());
+        if let Some(p) = s.pre_approvals.first() {
+            slots.push((
+                format!("pre_approval_{n}"),
+                label("slot_pre_approval"),
+                p.certificate,
+            ));
+        }
+        if let Some(o) = &s.service_type.technology_other {
+            slots.push((
+                format!("white_paper_{n}"),
+                label("slot_white_paper"),
+                o.white_paper,
+            ));
+        }
+    }
+    let slots: Vec<Value> = slots
+        .into_iter()
+        .map(|(key, label, id)| context! { key, label, uploaded => attachment_name(id) })
+        .collect();
     let decision: Vec<String> = app
         .decision
         .as_ref()
@@ -749,6 +794,17 @@ fn apply_step(form: &mut ApplicationForm, step: u32, service: usize, f: &Fields)
             s.description = opt(f, "description");
             s.has_management_mechanism = opt_bool(f, "mechanism");
             s.main_chain = opt(f, "main_chain");
+            // One pre-approval item per service on the page (more through
+            // the API); its certificate is uploaded in the last step.
+            match opt(f, "pre_item") {
+                Some(item) => {
+                    if s.pre_approvals.is_empty() {
+                        s.pre_approvals.push(Default::default());
+                    }
+                    s.pre_approvals[0].item = Some(item);
+                }
+                None => s.pre_approvals.truncate(0),
+            }
             s.main_chain_other = opt(f, "main_chain_other");
             let (category, kind) = match opt(f, "service_type")
                 .as_deref()
@@ -978,7 +1034,24 @@ pub(crate) async fn upload(
         },
         Some("responsible_scan") => form.responsible.id_scan = Some(stored.id),
         Some("declaration_scan") => form.declaration.signed_scan = Some(stored.id),
-        _ => {}
+        Some(other) => {
+            let service = |prefix: &str| {
+                other
+                    .strip_prefix(prefix)
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n < form.services.len())
+            };
+            if let Some(n) = service("pre_approval_") {
+                if let Some(p) = form.services[n].pre_approvals.first_mut() {
+                    p.certificate = Some(stored.id);
+                }
+            } else if let Some(n) = service("white_paper_")
+                && let Some(o) = form.services[n].service_type.technology_other.as_mut()
+            {
+                o.white_paper = Some(stored.id);
+            }
+        }
+        None => {}
     }
     match state
         .registry

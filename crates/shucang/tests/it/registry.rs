@@ -1759,6 +1759,91 @@ impl WebClient {
     }
 }
 
+impl WebClient {
+    /// Uploads a document into a slot of the step-4 page.
+    async fn upload(&mut self, app: i64, slot: &str, name: &str, bytes: Vec<u8>) -> StatusCode {
+        let token = self.cookies["shucang_csrf"].clone();
+        let form = multipart::Form::new()
+            .text("csrf", token)
+            .text("slot", slot.to_owned())
+            .part(
+                "file",
+                multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        let res = self
+            .http
+            .post(format!("{}/filer/applications/{app}/upload", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        res.status()
+    }
+}
+
+/// The service step takes a pre-approval item; the last step then asks
+/// for its certificate, and for a technology provider's white paper.
+#[tokio::test]
+async fn the_pages_ask_for_each_service_documents() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("李四", "13712345678", "li@example.cn").await;
+    let mut web = WebClient::new(&reg.base);
+    web.post(
+        "/login",
+        &[("phone", "13712345678"), ("password", "Filer#2026pass")],
+    )
+    .await;
+    let (status, to) = web.post("/filer/applications", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id: i64 = to.split('/').nth(3).unwrap().parse().unwrap();
+    let (status, _) = web
+        .post(
+            &format!("/filer/applications/{id}/step/3?service=0"),
+            &[
+                ("name", "开源联盟链"),
+                ("pre_item", "增值电信业务经营许可"),
+                ("service_type", "technology/other"),
+                ("tech_services", "底层链"),
+                ("tech_count", "1"),
+                ("tech_open", "no"),
+                ("action", "next"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert!(
+        page.contains("服务 1 前置审批证明") && page.contains("服务 1 白皮书"),
+        "{page}"
+    );
+    assert_eq!(
+        web.upload(id, "pre_approval_0", "licence.pdf", pdf()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        web.upload(id, "white_paper_0", "paper.pdf", pdf()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        web.upload(id, "white_paper_0", "paper.pdf", png()).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "a PDF name on PNG content"
+    );
+    let app = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let svc = &app["form"]["services"][0];
+    assert_eq!(svc["pre_approvals"][0]["item"], "增值电信业务经营许可");
+    assert!(svc["pre_approvals"][0]["certificate"].is_i64());
+    assert!(svc["service_type"]["technology_other"]["white_paper"].is_i64());
+    assert_eq!(app["attachments"].as_array().unwrap().len(), 2);
+    reg.stop().await;
+}
+
 /// The publisher's pages open a check-in window and record an objection;
 /// the filer's page confirms; forms without the token change nothing.
 #[tokio::test]
