@@ -427,29 +427,32 @@ async fn purge_sessions(accounts: Arc<AccountService>) {
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, when this is called — before the
+    // server announces that it listens — not when the future is first
+    // polled, so a signal sent right after start-up is never lost to the
+    // default action (which would kill the process without draining).
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async fn wait(s: std::io::Result<Signal>, name: &str) {
+        match s {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                tracing::error!(error = %e, signal = name, "cannot listen for the signal");
                 std::future::pending::<()>().await;
             }
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    async move {
+        tokio::select! {
+            () = wait(int, "SIGINT") => {},
+            () = wait(term, "SIGTERM") => {},
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
+    }
 }
 
 /// The font for certificate images: the configured one, checked now so a

@@ -329,6 +329,8 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         }
         println!("demo drops: GET /api/v1/drops");
     }
+    // Signal handlers first: once "listening" is printed, SIGTERM drains.
+    let shutdown = shucang::shutdown_signal();
     let addr = app.local_addr();
     tracing::info!(
         %addr,
@@ -337,7 +339,7 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         "shucang platform listening"
     );
     println!("shucang listening on http://{addr}");
-    app.run_until(shucang::shutdown_signal()).await
+    app.run_until(shutdown).await
 }
 
 async fn create_user(
@@ -532,6 +534,7 @@ async fn registry(
                 config.public_url = Some(url);
             }
             let app = RegistryApp::build(&config, Arc::new(SystemClock)).await?;
+            let shutdown = shucang::shutdown_signal();
             let addr = app.local_addr();
             tracing::info!(
                 %addr,
@@ -540,7 +543,7 @@ async fn registry(
                 "shucang registry listening"
             );
             println!("shucang registry listening on http://{addr}");
-            app.run_until(shucang::shutdown_signal()).await
+            app.run_until(shutdown).await
         }
         RegistryCommand::Admin(RegistryAdminCommand::CreateUser {
             role,
