@@ -1020,8 +1020,12 @@ fn drop_card(
         remaining => d.drop.supply.saturating_sub(d.sold), per_user_limit => d.drop.per_user_limit,
         phase => phase.code(), starts => time(u64::try_from(d.drop.starts_at.0).unwrap_or(0)),
         ends => time(u64::try_from(d.drop.ends_at.0).unwrap_or(0)), countdown => countdown,
+        starts_ms => d.drop.starts_at.0,
     }
 }
+
+/// Works shown on the home page, at most.
+const FEATURED_WORKS_MAX: usize = 6;
 
 fn table_of<'a>(state: &'a AppState, c: &PageCtx) -> &'a BTreeMap<String, String> {
     match c.lang {
@@ -1050,11 +1054,34 @@ pub(crate) async fn home(State(state): State<AppState>, uri: Uri, headers: Heade
             shucang_platform::DropPhase::Ended => {}
         }
     }
+    // Featured works: the works of the drops, newest first, each with its
+    // collection on the chain (address and editions minted so far).
+    let mut featured = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for d in &drops {
+        if featured.len() == FEATURED_WORKS_MAX || !seen.insert(d.drop.work_id) {
+            continue;
+        }
+        let Ok(Some(work)) = state.works.work(d.drop.work_id).await else {
+            continue;
+        };
+        let Some(collection) = work.collection_id.as_deref() else {
+            continue;
+        };
+        let minted = CollectionId::parse(collection)
+            .ok()
+            .and_then(|id| state.chain.collection_page(&id, 0, 0).ok().flatten())
+            .map_or(0, |c| c.minted);
+        featured.push(context! {
+            id => work.id, title => work.work.title, issuer => work.work.issuer,
+            edition_size => work.work.edition_size, minted, collection,
+        });
+    }
     page(
         &state,
         &c,
         "home.html",
-        context! { on_sale => on_sale, upcoming => upcoming },
+        context! { on_sale => on_sale, upcoming => upcoming, featured => featured, now_ms => now },
         StatusCode::OK,
     )
 }

@@ -512,6 +512,19 @@ async fn the_home_and_drop_pages_show_what_is_on_sale() {
     assert!(home.contains("正在发售") && home.contains("即将开售"));
     assert!(home.contains(&format!("/drops/{d}")) && home.contains(&format!("/drops/{later}")));
     assert!(home.contains("¥9.90") && home.contains("发售中"));
+    // The upcoming drop counts down (and ticks in the browser); the works
+    // are featured with their collection on the chain.
+    assert!(home.contains("距开售 1 天 1 小时 30 分钟") && home.contains("class=\"countdown\""));
+    assert!(home.contains("精选作品"));
+    assert!(
+        home.contains(&format!("collections&#x2f;work-{work}"))
+            || home.contains(&format!("collections/work-{work}"))
+    );
+    assert!(
+        home.contains("已铸造 0 份，共 50 份"),
+        "minted count of the new work: {}",
+        &home[home.find("精选作品").unwrap_or(0)..]
+    );
     let (status, page) = html(&app, &format!("/drops/{d}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
