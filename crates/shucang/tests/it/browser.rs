@@ -175,6 +175,22 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     assert!(tx.contains(&hash) && tx.contains("verify-proof"), "tx page");
     browser.goto(&format!("{base}/explorer")).await;
     shoot(&browser, "explorer", 1280).await;
+    // The latest lists update in place: a block committed after the page
+    // loaded appears without a reload.
+    let before = browser.script("return document.querySelectorAll('#live-latest a[href^=\"/explorer/blocks/\"]').length;").await;
+    let marker = browser.script("window.__same_page = true; return true;").await;
+    assert_eq!(marker, json!(true));
+    let height = app.chain.stats().unwrap().height;
+    crate::chain::populate(&app).await;
+    browser
+        .find(&format!("#live-latest a[href='/explorer/blocks/{}']", height + 1))
+        .await;
+    assert_eq!(
+        browser.script("return window.__same_page === true;").await,
+        json!(true),
+        "updated in place, not reloaded"
+    );
+    assert!(before.as_u64().unwrap() > 0);
 
     // The certificate, from the collectible page, and in English.
     browser.goto(&url).await;
