@@ -178,12 +178,17 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     // The latest lists update in place: a block committed after the page
     // loaded appears without a reload.
     let before = browser.script("return document.querySelectorAll('#live-latest a[href^=\"/explorer/blocks/\"]').length;").await;
-    let marker = browser.script("window.__same_page = true; return true;").await;
+    let marker = browser
+        .script("window.__same_page = true; return true;")
+        .await;
     assert_eq!(marker, json!(true));
     let height = app.chain.stats().unwrap().height;
     crate::chain::populate(&app).await;
     browser
-        .find(&format!("#live-latest a[href='/explorer/blocks/{}']", height + 1))
+        .find(&format!(
+            "#live-latest a[href='/explorer/blocks/{}']",
+            height + 1
+        ))
         .await;
     assert_eq!(
         browser.script("return window.__same_page === true;").await,
