@@ -151,18 +151,15 @@ impl Registry {
         Ok(open)
     }
 
-    /// Whether a filing's application confirmed in a window.
-    pub async fn confirmed_in(
-        &self,
-        checkin: i64,
-        application_id: i64,
-    ) -> Result<bool, RegistryError> {
+    /// The applications that confirmed in a window.
+    pub async fn confirmed_applications(&self, checkin: i64) -> Result<Vec<i64>, RegistryError> {
         Ok(self
             .store
             .confirmations(checkin)
             .await?
             .iter()
-            .any(|c| c.application_id == application_id))
+            .map(|c| c.application_id)
+            .collect())
     }
 
     /// A filer confirms a filing's information inside the window.

@@ -1168,14 +1168,20 @@ pub(crate) fn form_json(form: &ApplicationForm) -> Result<String, RegistryError>
 
 /// A stored `YYYY-MM-DD`.
 pub(crate) fn parse_date(s: &str) -> Result<Date, RegistryError> {
-    let bad = || RegistryError::Internal(format!("stored date {s:?}"));
-    let mut parts = s.splitn(3, '-');
-    let mut next = || {
-        parts
-            .next()
-            .and_then(|p| p.parse::<u32>().ok())
-            .ok_or_else(bad)
+    ymd(s).ok_or_else(|| RegistryError::Internal(format!("stored date {s:?}")))
+}
+
+/// A strict `YYYY-MM-DD` (surrounding spaces ignored), if a real date.
+pub(crate) fn ymd(s: &str) -> Option<Date> {
+    let b = s.trim().as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        std::str::from_utf8(&b[r])
+            .ok()
+            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|t| t.parse::<u32>().ok())
     };
-    let (y, m, d) = (next()?, next()?, next()?);
-    Date::new(y as i32, m, d).ok_or_else(bad)
+    Date::new(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }

@@ -341,24 +341,10 @@ fn pending_json(p: &Pending) -> Result<String, RegistryError> {
 
 /// A `YYYY-MM-DD` from a caller.
 pub(crate) fn parse_day(s: &str, field: &'static str) -> Result<Date, RegistryError> {
-    let bad = || RegistryError::Invalid {
+    crate::ymd(s).ok_or_else(|| RegistryError::Invalid {
         field,
         message: "a date as YYYY-MM-DD".into(),
-    };
-    let b = s.trim().as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| {
-        std::str::from_utf8(&b[r])
-            .ok()
-            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|t| t.parse::<u32>().ok())
-    };
-    match (num(0..4), num(5..7), num(8..10)) {
-        (Some(y), Some(m), Some(d)) => Date::new(y as i32, m, d).ok_or_else(bad),
-        _ => Err(bad()),
-    }
+    })
 }
 
 /// The last year the built-in schedules cover; loads are for later years.

@@ -139,6 +139,18 @@ pub(crate) fn batch(r: BatchRow) -> Result<shucang_registry::BatchRecord, StoreE
     })
 }
 
+pub(crate) type CheckinRow = (i64, String, String, i64, i64);
+
+pub(crate) fn checkin(r: CheckinRow) -> shucang_registry::CheckinRecord {
+    shucang_registry::CheckinRecord {
+        id: r.0,
+        opens_on: r.1,
+        closes_on: r.2,
+        created_by: r.3,
+        created_at: UnixMillis(r.4),
+    }
+}
+
 pub(crate) type MessageRow = (
     i64,
     String,
@@ -700,42 +712,27 @@ macro_rules! impl_registry_store {
             }
 
             async fn checkins(&self) -> Result<Vec<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+                let rows: Vec<crate::registry::CheckinRow> = sqlx::query_as(
                     "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins ORDER BY id DESC",
                 )
                 .fetch_all(&self.pool)
                 .await
                 .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| shucang_registry::CheckinRecord {
-                        id: r.0,
-                        opens_on: r.1,
-                        closes_on: r.2,
-                        created_by: r.3,
-                        created_at: shucang_types::UnixMillis(r.4),
-                    })
-                    .collect())
+                Ok(rows.into_iter().map(crate::registry::checkin).collect())
             }
 
             async fn checkin(
                 &self,
                 id: i64,
             ) -> Result<Option<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-                let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+                let row: Option<crate::registry::CheckinRow> = sqlx::query_as(
                     "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::registry::reg_error)?;
-                Ok(row.map(|r| shucang_registry::CheckinRecord {
-                    id: r.0,
-                    opens_on: r.1,
-                    closes_on: r.2,
-                    created_by: r.3,
-                    created_at: shucang_types::UnixMillis(r.4),
-                }))
+                Ok(row.map(crate::registry::checkin))
             }
 
             async fn insert_confirmation(

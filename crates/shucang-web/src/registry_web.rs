@@ -240,6 +240,36 @@ fn csrf_refused(state: &RegistryState, c: &Ctx) -> Response {
     )
 }
 
+/// The page context of a submitted form, or the refusal when the form
+/// lacks the browser's token.
+#[allow(clippy::result_large_err)]
+async fn posted(
+    state: &RegistryState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    f: &Fields,
+) -> Result<Ctx, Response> {
+    let c = ctx(state, uri, headers).await;
+    if !crate::forms::csrf_ok(headers, field(f, "csrf")) {
+        return Err(csrf_refused(state, &c));
+    }
+    Ok(c)
+}
+
+/// As [`posted`], for a logged-in user of `role`.
+#[allow(clippy::result_large_err)]
+async fn posted_by(
+    state: &RegistryState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    f: &Fields,
+    role: UserRole,
+) -> Result<(Ctx, User), Response> {
+    let c = posted(state, uri, headers, f).await?;
+    let user = need_user(&c, role)?;
+    Ok((c, user))
+}
+
 /// `GET /`: the public search and the published batches.
 pub(crate) async fn home(
     State(state): State<RegistryState>,
@@ -333,10 +363,10 @@ pub(crate) async fn account_submit(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let mode = uri.path().trim_start_matches('/').to_owned();
     let get = |n: &str| field(&f, n).unwrap_or("").to_owned();
     let q = c.q();
@@ -378,31 +408,19 @@ pub(crate) async fn account_submit(
     match result {
         Ok(res) => res,
         Err(e) => {
-            let status = crate::ApiError::from(e_clone(&e)).status();
+            let error = e.to_string();
+            // Caller mistakes answer 4xx; anything else is logged as 5xx.
+            let status = crate::ApiError::from(e).status();
             let values =
                 context! { name => get("name"), phone => get("phone"), email => get("email") };
             render(
                 &state,
                 &c,
                 "account.html",
-                context! { mode, values, error => e.to_string() },
+                context! { mode, values, error },
                 status,
             )
         }
-    }
-}
-
-/// The same error again (for its status), without needing `Clone`.
-fn e_clone(e: &RegistryError) -> RegistryError {
-    match e {
-        RegistryError::Invalid { field, message } => RegistryError::Invalid {
-            field,
-            message: message.clone(),
-        },
-        RegistryError::PhoneTaken => RegistryError::PhoneTaken,
-        RegistryError::Locked { until } => RegistryError::Locked { until: *until },
-        RegistryError::VerificationFailed => RegistryError::VerificationFailed,
-        _ => RegistryError::InvalidCredentials,
     }
 }
 
@@ -413,10 +431,10 @@ pub(crate) async fn logout(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     if let Some(t) = session_token(&headers) {
         let _ = state.registry.logout(&t).await;
     }
@@ -468,6 +486,12 @@ pub(crate) async fn filer_home(
     // Open check-in windows, with this filer's valid filings in them.
     let mut checkins = Vec::new();
     for w in state.registry.open_checkins().await.unwrap_or_default() {
+        // One read of the window's confirmations, not one per filing.
+        let done = state
+            .registry
+            .confirmed_applications(w.id)
+            .await
+            .unwrap_or_default();
         let mut entries = Vec::new();
         for a in apps.iter().filter(|a| {
             matches!(
@@ -478,11 +502,7 @@ pub(crate) async fn filer_home(
                     | AppState::CancellationApproved
             )
         }) {
-            let confirmed = state
-                .registry
-                .confirmed_in(w.id, a.record.id)
-                .await
-                .unwrap_or(false);
+            let confirmed = done.contains(&a.record.id);
             if let Some(n) = a.numbers.first() {
                 entries.push(context! { number => n.number, confirmed });
             }
@@ -510,12 +530,8 @@ pub(crate) async fn new_application(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
-    let user = match need_user(&c, UserRole::Filer) {
-        Ok(u) => u,
+    let (c, user) = match posted_by(&state, &uri, &headers, &f, UserRole::Filer).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match state
@@ -869,10 +885,10 @@ pub(crate) async fn step_post(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let Some(step) = step_no(&step) else {
         return not_found();
     };
@@ -1174,10 +1190,10 @@ pub(crate) async fn review_post(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let (user, app) = match reviewer_app(&state, &c, &id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -1284,12 +1300,8 @@ pub(crate) async fn publish_post(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
-    let user = match need_user(&c, UserRole::Publisher) {
-        Ok(u) => u,
+    let (c, user) = match posted_by(&state, &uri, &headers, &f, UserRole::Publisher).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let parts: Vec<&str> = uri
@@ -1368,12 +1380,8 @@ pub(crate) async fn checkin_confirm(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
-    let user = match need_user(&c, UserRole::Filer) {
-        Ok(u) => u,
+    let (c, user) = match posted_by(&state, &uri, &headers, &f, UserRole::Filer).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let Ok(id) = id.parse::<i64>() else {
@@ -1406,12 +1414,8 @@ pub(crate) async fn publish_form(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
-    let user = match need_user(&c, UserRole::Publisher) {
-        Ok(u) => u,
+    let (c, user) = match posted_by(&state, &uri, &headers, &f, UserRole::Publisher).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let get = |n: &str| field(&f, n).unwrap_or("").to_owned();
@@ -1495,10 +1499,10 @@ pub(crate) async fn change_post(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let Some(step) = step_no(&step).filter(|s| *s <= 3) else {
         return not_found();
     };
@@ -1569,10 +1573,10 @@ pub(crate) async fn cancel_post(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Fields>,
 ) -> Response {
-    let c = ctx(&state, &uri, &headers).await;
-    if !crate::forms::csrf_ok(&headers, field(&f, "csrf")) {
-        return csrf_refused(&state, &c);
-    }
+    let c = match posted(&state, &uri, &headers, &f).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let (user, app) = match filer_app(&state, &c, &id).await {
         Ok(x) => x,
         Err(r) => return r,
