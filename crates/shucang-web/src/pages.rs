@@ -826,11 +826,7 @@ pub(crate) async fn certificate(
 ) -> Result<Response, Response> {
     let c = ctx(&state, &uri, &headers).await;
     let (coll, id, found) = find_collectible(&state, &c, &collection, &token_id).await?;
-    let explorer_url = format!(
-        "{}/explorer/tokens/{}/{id}",
-        public_base(&state, &headers),
-        coll.as_str()
-    );
+    let explorer_url = token_explorer_url(&state, &headers, &coll, id);
     let qr = qr_svg(&explorer_url);
     let mint = found.history.first();
     let last = found.history.last();
@@ -870,11 +866,7 @@ pub(crate) async fn certificate_png(
         .into_response());
     };
     let t = |key: &'static str| state.pages.text(c.lang, key).to_owned();
-    let explorer_url = format!(
-        "{}/explorer/tokens/{}/{id}",
-        public_base(&state, &headers),
-        coll.as_str()
-    );
+    let explorer_url = token_explorer_url(&state, &headers, &coll, id);
     let mint = found.history.first();
     let at = |ms: Option<u64>| {
         ms.map_or_else(
@@ -953,6 +945,21 @@ pub(crate) async fn certificate_png(
         png,
     )
         .into_response())
+}
+
+/// The token's explorer page as printed on its certificate and in its QR
+/// code.
+fn token_explorer_url(
+    state: &AppState,
+    headers: &HeaderMap,
+    coll: &CollectionId,
+    id: u64,
+) -> String {
+    format!(
+        "{}/explorer/tokens/{}/{id}",
+        public_base(state, headers),
+        coll.as_str()
+    )
 }
 
 /// The base URL printed on certificates: the configured public URL, or the
