@@ -646,3 +646,80 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().to_vec(), png);
 }
+
+/// The registry's CLI refuses bad arguments with the reason and records
+/// nothing; a good staff account can then log in.
+#[tokio::test]
+async fn registry_cli_refuses_bad_input_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |args: Vec<&'static str>| {
+        let dir = dir.path().to_owned();
+        async move {
+            shucang()
+                .arg("--data-dir")
+                .arg(&dir)
+                .args(["registry", "admin", "create-user"])
+                .args(args)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let good = [
+        "--name",
+        "审核员甲",
+        "--phone",
+        "13600000001",
+        "--email",
+        "r@example.cn",
+        "--password",
+        "Review#2026pass",
+    ];
+    for (role, swap, expect) in [
+        ("filer", None, "--role"),
+        ("judge", None, "--role"),
+        ("reviewer", Some(("13600000001", "12345")), "--phone"),
+        ("reviewer", Some(("r@example.cn", "r@example")), "--email"),
+        ("reviewer", Some(("Review#2026pass", "short")), "--password"),
+        ("reviewer", Some(("审核员甲", "甲")), "--name"),
+    ] {
+        let mut args = vec!["--role", role];
+        args.extend(good.iter().map(|a| match swap {
+            Some((from, to)) if *a == from => to,
+            _ => *a,
+        }));
+        let out = create(args).await;
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{expect}: {err}");
+    }
+    let mut args = vec!["--role", "reviewer"];
+    args.extend(good);
+    assert!(create(args.clone()).await.status.success());
+    let again = create(args).await;
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("--phone"),
+        "taken"
+    );
+    for limit in ["0", "1001", "many"] {
+        let out = shucang()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["registry", "outbox", "--limit", limit])
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success(), "--limit {limit}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("limit"));
+    }
+    let (_child, base) = start_registry(dir.path()).await;
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"phone": "13600000001", "password": "Review#2026pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login: Value = res.json().await.unwrap();
+    assert_eq!(login["role"], "reviewer");
+}
