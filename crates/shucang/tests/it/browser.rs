@@ -437,7 +437,12 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         browser
             .click_on(&format!("main form:nth-of-type({n}) button"))
             .await;
-        browser.find(".notice").await;
+        // The old page has a notice too: wait for this upload's result.
+        browser
+            .wait_until(&format!(
+                "document.body.innerText.split('已上传').length - 1 === {n}"
+            ))
+            .await;
     }
     let page = browser.source().await;
     assert_eq!(
@@ -447,6 +452,9 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
     );
     browser.click_on("input[name=agreed]").await;
     browser.click_on("button[value=submit]").await;
+    browser
+        .wait_until("document.querySelector('.notice') && document.querySelector('.notice').innerText.includes('已提交')")
+        .await;
     let done = browser.find(".notice").await;
     let notice = browser.text(&done).await;
     assert!(
@@ -483,7 +491,9 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         .click_on("input[name=decision][value=approve]")
         .await;
     reviewer.click_on("form.form button").await;
-    reviewer.wait_url("/review").await;
+    // Back on the queue (not still on the application, whose address
+    // also starts with /review).
+    reviewer.wait_until("location.pathname === '/review'").await;
 
     // The publisher gathers and publishes the batch.
     reg.registry

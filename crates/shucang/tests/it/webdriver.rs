@@ -220,6 +220,31 @@ impl Session {
         }
     }
 
+    /// Waits until `condition` (a script expression) is true in the page,
+    /// across navigations.
+    pub async fn wait_until(&self, condition: &str) {
+        let started = Instant::now();
+        let script = format!("return Boolean({condition});");
+        loop {
+            // A page in the middle of navigating may refuse scripts: retry.
+            let res: Value = self
+                .http
+                .post(format!("{}/execute/sync", self.url))
+                .json(&json!({"script": script, "args": []}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if res["value"] == json!(true) {
+                return;
+            }
+            assert!(started.elapsed() < WAIT_MAX, "never true: {condition}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The page's serialised DOM.
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
