@@ -36,193 +36,179 @@ pub(crate) fn account_from_parts(
     })
 }
 
-macro_rules! impl_account_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::AccountStore for $store {
-            async fn insert_account(
-                &self,
-                a: &shucang_platform::NewAccount,
-            ) -> Result<i64, shucang_platform::StoreError> {
-                let result = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO accounts (phone, password_hash, role, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(a.phone.as_str())
-                .bind(&a.password_hash)
-                .bind(a.role.as_str())
-                .bind(a.created_at.0)
-                .fetch_one(&self.pool)
-                .await;
-                match result {
-                    Ok(id) => Ok(id),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        Err(shucang_platform::StoreError::Conflict("accounts.phone"))
-                    }
-                    Err(e) => Err(crate::backend_error(e)),
-                }
+#[async_trait::async_trait]
+impl shucang_platform::AccountStore for crate::SqlStore {
+    async fn insert_account(
+        &self,
+        a: &shucang_platform::NewAccount,
+    ) -> Result<i64, shucang_platform::StoreError> {
+        let result = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO accounts (phone, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(a.phone.as_str())
+        .bind(&a.password_hash)
+        .bind(a.role.as_str())
+        .bind(a.created_at.0)
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(id) => Ok(id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(shucang_platform::StoreError::Conflict("accounts.phone"))
             }
-
-            async fn account_by_phone(
-                &self,
-                phone: &shucang_types::Phone,
-            ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError>
-            {
-                let sql = format!(
-                    "SELECT {} FROM accounts WHERE phone = $1",
-                    crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(
-                    &sql,
-                )
-                .bind(phone.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
-                    .transpose()
-            }
-
-            async fn account_by_id(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError>
-            {
-                let sql = format!(
-                    "SELECT {} FROM accounts WHERE id = $1",
-                    crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(
-                    &sql,
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
-                    .transpose()
-            }
-
-            async fn record_login_failure(
-                &self,
-                account_id: i64,
-                failures_max: u32,
-                lock_until: shucang_types::UnixMillis,
-            ) -> Result<Option<shucang_types::UnixMillis>, shucang_platform::StoreError> {
-                // One statement, so concurrent failures cannot both miss the lock.
-                let row = sqlx::query_as::<_, (i32, Option<i64>)>(
-                    "UPDATE accounts SET \
-                       failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
-                       locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-                     WHERE id = $1 RETURNING failed_logins, locked_until",
-                )
-                .bind(account_id)
-                .bind(i64::from(failures_max))
-                .bind(lock_until.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(match row {
-                    Some((0, Some(until))) if until == lock_until.0 => Some(lock_until),
-                    _ => None,
-                })
-            }
-
-            async fn clear_login_failures(
-                &self,
-                account_id: i64,
-            ) -> Result<(), shucang_platform::StoreError> {
-                sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                    .bind(account_id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(())
-            }
-
-            async fn insert_session(
-                &self,
-                s: &shucang_platform::SessionRecord,
-            ) -> Result<(), shucang_platform::StoreError> {
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&s.token_hash)
-                .bind(s.account_id)
-                .bind(s.created_at.0)
-                .bind(s.last_seen_at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(())
-            }
-
-            async fn session_by_token_hash(
-                &self,
-                token_hash: &str,
-            ) -> Result<Option<shucang_platform::SessionRecord>, shucang_platform::StoreError>
-            {
-                let row = sqlx::query_as::<_, (String, i64, i64, i64)>(
-                    "SELECT token_hash, account_id, created_at, last_seen_at \
-                     FROM sessions WHERE token_hash = $1",
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(row.map(|(token_hash, account_id, created_at, last_seen_at)| {
-                    shucang_platform::SessionRecord {
-                        token_hash,
-                        account_id,
-                        created_at: shucang_types::UnixMillis(created_at),
-                        last_seen_at: shucang_types::UnixMillis(last_seen_at),
-                    }
-                }))
-            }
-
-            async fn touch_session(
-                &self,
-                token_hash: &str,
-                at: shucang_types::UnixMillis,
-            ) -> Result<(), shucang_platform::StoreError> {
-                sqlx::query(
-                    "UPDATE sessions SET last_seen_at = $2 \
-                     WHERE token_hash = $1 AND last_seen_at < $2",
-                )
-                .bind(token_hash)
-                .bind(at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(())
-            }
-
-            async fn delete_session(
-                &self,
-                token_hash: &str,
-            ) -> Result<bool, shucang_platform::StoreError> {
-                let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn delete_idle_sessions(
-                &self,
-                idle_before: shucang_types::UnixMillis,
-            ) -> Result<u64, shucang_platform::StoreError> {
-                let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
-                    .bind(idle_before.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(done.rows_affected())
-            }
+            Err(e) => Err(crate::backend_error(e)),
         }
-    };
-}
+    }
 
-pub(crate) use impl_account_store;
+    async fn account_by_phone(
+        &self,
+        phone: &shucang_types::Phone,
+    ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE phone = $1",
+            crate::accounts::ACCOUNT_COLUMNS
+        );
+        let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(&sql)
+            .bind(phone.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
+            .transpose()
+    }
+
+    async fn account_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE id = $1",
+            crate::accounts::ACCOUNT_COLUMNS
+        );
+        let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
+            .transpose()
+    }
+
+    async fn record_login_failure(
+        &self,
+        account_id: i64,
+        failures_max: u32,
+        lock_until: shucang_types::UnixMillis,
+    ) -> Result<Option<shucang_types::UnixMillis>, shucang_platform::StoreError> {
+        // One statement, so concurrent failures cannot both miss the lock.
+        let row = sqlx::query_as::<_, (i32, Option<i64>)>(
+            "UPDATE accounts SET \
+               failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
+               locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING failed_logins, locked_until",
+        )
+        .bind(account_id)
+        .bind(i64::from(failures_max))
+        .bind(lock_until.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(match row {
+            Some((0, Some(until))) if until == lock_until.0 => Some(lock_until),
+            _ => None,
+        })
+    }
+
+    async fn clear_login_failures(
+        &self,
+        account_id: i64,
+    ) -> Result<(), shucang_platform::StoreError> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(())
+    }
+
+    async fn insert_session(
+        &self,
+        s: &shucang_platform::SessionRecord,
+    ) -> Result<(), shucang_platform::StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.account_id)
+        .bind(s.created_at.0)
+        .bind(s.last_seen_at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<shucang_platform::SessionRecord>, shucang_platform::StoreError> {
+        let row = sqlx::query_as::<_, (String, i64, i64, i64)>(
+            "SELECT token_hash, account_id, created_at, last_seen_at \
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(
+            row.map(|(token_hash, account_id, created_at, last_seen_at)| {
+                shucang_platform::SessionRecord {
+                    token_hash,
+                    account_id,
+                    created_at: shucang_types::UnixMillis(created_at),
+                    last_seen_at: shucang_types::UnixMillis(last_seen_at),
+                }
+            }),
+        )
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        at: shucang_types::UnixMillis,
+    ) -> Result<(), shucang_platform::StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2 \
+             WHERE token_hash = $1 AND last_seen_at < $2",
+        )
+        .bind(token_hash)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, shucang_platform::StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_idle_sessions(
+        &self,
+        idle_before: shucang_types::UnixMillis,
+    ) -> Result<u64, shucang_platform::StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+            .bind(idle_before.0)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(done.rows_affected())
+    }
+}

@@ -12,56 +12,53 @@ pub(crate) type ComplaintRow = (
     i64,
 );
 
-macro_rules! impl_complaint_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::ComplaintStore for $store {
-            async fn insert_complaint(&self, c: &shucang_platform::ComplaintRecord) -> Result<(), shucang_platform::StoreError> {
-                sqlx::query(
-                    "INSERT INTO complaints (ticket, category, target, text, contact, account_id, ip, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&c.ticket)
-                .bind(&c.category)
-                .bind(&c.target)
-                .bind(&c.text)
-                .bind(&c.contact)
-                .bind(c.account_id)
-                .bind(&c.ip)
-                .bind(&c.status)
-                .bind(c.created_at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(())
-            }
+#[async_trait::async_trait]
+impl shucang_platform::ComplaintStore for crate::SqlStore {
+    async fn insert_complaint(
+        &self,
+        c: &shucang_platform::ComplaintRecord,
+    ) -> Result<(), shucang_platform::StoreError> {
+        sqlx::query(
+            "INSERT INTO complaints (ticket, category, target, text, contact, account_id, ip, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&c.ticket)
+        .bind(&c.category)
+        .bind(&c.target)
+        .bind(&c.text)
+        .bind(&c.contact)
+        .bind(c.account_id)
+        .bind(&c.ip)
+        .bind(&c.status)
+        .bind(c.created_at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(())
+    }
 
-            async fn complaint_by_ticket(
-                &self,
-                ticket: &str,
-            ) -> Result<Option<shucang_platform::ComplaintRecord>, shucang_platform::StoreError> {
-                let row: Option<crate::complaints::ComplaintRow> = sqlx::query_as(
-                    "SELECT ticket, category, target, text, contact, account_id, ip, status, created_at \
-                     FROM complaints WHERE ticket = $1",
-                )
-                .bind(ticket)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(row.map(|r| shucang_platform::ComplaintRecord {
-                    ticket: r.0,
-                    category: r.1,
-                    target: r.2,
-                    text: r.3,
-                    contact: r.4,
-                    account_id: r.5,
-                    ip: r.6,
-                    status: r.7,
-                    created_at: shucang_types::UnixMillis(r.8),
-                }))
-            }
-        }
-    };
+    async fn complaint_by_ticket(
+        &self,
+        ticket: &str,
+    ) -> Result<Option<shucang_platform::ComplaintRecord>, shucang_platform::StoreError> {
+        let row: Option<crate::complaints::ComplaintRow> = sqlx::query_as(
+            "SELECT ticket, category, target, text, contact, account_id, ip, status, created_at \
+             FROM complaints WHERE ticket = $1",
+        )
+        .bind(ticket)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(row.map(|r| shucang_platform::ComplaintRecord {
+            ticket: r.0,
+            category: r.1,
+            target: r.2,
+            text: r.3,
+            contact: r.4,
+            account_id: r.5,
+            ip: r.6,
+            status: r.7,
+            created_at: shucang_types::UnixMillis(r.8),
+        }))
+    }
 }
-
-pub(crate) use impl_complaint_store;

@@ -86,340 +86,374 @@ pub(crate) fn editions_text(editions: &[i64]) -> String {
         .join(",")
 }
 
-macro_rules! impl_drop_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::DropStore for $store {
-            async fn insert_drop(
-                &self,
-                d: &shucang_platform::NewDrop,
-                edition_size: u64,
-            ) -> Result<i64, shucang_platform::StoreError> {
-                use crate::backend_error as be;
-                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
-                let allocated: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(SUM(supply), 0) AS BIGINT) FROM drops WHERE work_id = $1",
-                )
-                .bind(d.work_id)
+#[async_trait::async_trait]
+impl shucang_platform::DropStore for crate::SqlStore {
+    async fn insert_drop(
+        &self,
+        d: &shucang_platform::NewDrop,
+        edition_size: u64,
+    ) -> Result<i64, shucang_platform::StoreError> {
+        use crate::backend_error as be;
+        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        let allocated: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(supply), 0) AS BIGINT) FROM drops WHERE work_id = $1",
+        )
+        .bind(d.work_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(be)?;
+        let supply = i64::try_from(d.supply).unwrap_or(i64::MAX);
+        let edition_start = allocated + 1;
+        if allocated.saturating_add(supply) > i64::try_from(edition_size).unwrap_or(i64::MAX) {
+            return Err(shucang_platform::StoreError::Conflict("drops.editions"));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO drops (work_id, title, price_fen, supply, edition_start, starts_at, ends_at, \
+             per_user_limit, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(d.work_id)
+        .bind(&d.title)
+        .bind(i64::try_from(d.price.get()).unwrap_or(i64::MAX))
+        .bind(supply)
+        .bind(edition_start)
+        .bind(d.starts_at.0)
+        .bind(d.ends_at.0)
+        .bind(i64::from(d.per_user_limit))
+        .bind(d.created_by)
+        .bind(d.created_at.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(be)?;
+        sqlx::query(
+            "INSERT INTO drop_editions (drop_id, edition) \
+             WITH RECURSIVE seq(n) AS (SELECT CAST($2 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $3) \
+             SELECT $1, n FROM seq",
+        )
+        .bind(id)
+        .bind(edition_start)
+        .bind(edition_start + supply - 1)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(id)
+    }
+
+    async fn drop_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_platform::DropRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM drops WHERE id = $1",
+            crate::drops::DROP_COLUMNS
+        );
+        sqlx::query_as::<_, crate::drops::DropRow>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?
+            .map(crate::drops::drop_from_row)
+            .transpose()
+    }
+
+    async fn list_drops(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<shucang_platform::DropRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1",
+            crate::drops::DROP_COLUMNS
+        );
+        sqlx::query_as::<_, crate::drops::DropRow>(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::backend_error)?
+            .into_iter()
+            .map(crate::drops::drop_from_row)
+            .collect()
+    }
+
+    async fn reserve(
+        &self,
+        r: &shucang_platform::Reservation,
+    ) -> Result<shucang_platform::ReserveOutcome, shucang_platform::StoreError> {
+        use crate::backend_error as be;
+        use shucang_platform::ReserveOutcome as Out;
+        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        // 1. A known key answers what it answered first.
+        let seen: Option<(String, i64)> = sqlx::query_as(
+            "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+        )
+        .bind(r.account_id)
+        .bind(&r.idempotency_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(be)?;
+        if let Some((hash, order_id)) = seen {
+            if hash != r.request_hash {
+                return Ok(Out::KeyReused);
+            }
+            let sql = format!(
+                "SELECT {} FROM orders WHERE id = $1",
+                crate::drops::ORDER_COLUMNS
+            );
+            let row: crate::drops::OrderRow = sqlx::query_as(&sql)
+                .bind(order_id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(be)?;
-                let supply = i64::try_from(d.supply).unwrap_or(i64::MAX);
-                let edition_start = allocated + 1;
-                if allocated.saturating_add(supply) > i64::try_from(edition_size).unwrap_or(i64::MAX) {
-                    return Err(shucang_platform::StoreError::Conflict("drops.editions"));
-                }
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO drops (work_id, title, price_fen, supply, edition_start, starts_at, ends_at, \
-                     per_user_limit, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
-                .bind(d.work_id)
-                .bind(&d.title)
-                .bind(i64::try_from(d.price.get()).unwrap_or(i64::MAX))
-                .bind(supply)
-                .bind(edition_start)
-                .bind(d.starts_at.0)
-                .bind(d.ends_at.0)
-                .bind(i64::from(d.per_user_limit))
-                .bind(d.created_by)
-                .bind(d.created_at.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(be)?;
-                sqlx::query(
-                    "INSERT INTO drop_editions (drop_id, edition) \
-                     WITH RECURSIVE seq(n) AS (SELECT CAST($2 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $3) \
-                     SELECT $1, n FROM seq",
-                )
-                .bind(id)
-                .bind(edition_start)
-                .bind(edition_start + supply - 1)
+            let mut first = crate::drops::order_from_row(row)?;
+            first.status = shucang_platform::OrderStatus::Reserved;
+            return Ok(Out::Replayed(first));
+        }
+        // 2. The drop and its window.
+        let sql = format!(
+            "SELECT {} FROM drops WHERE id = $1",
+            crate::drops::DROP_COLUMNS
+        );
+        let Some(row) = sqlx::query_as::<_, crate::drops::DropRow>(&sql)
+            .bind(r.drop_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(be)?
+        else {
+            return Ok(Out::DropNotFound);
+        };
+        let drop = crate::drops::drop_from_row(row)?;
+        if r.now < drop.drop.starts_at || r.now >= drop.drop.ends_at {
+            return Ok(Out::NotOpen);
+        }
+        // 3. Stock: one conditional update (and the row lock on PostgreSQL).
+        let q = i64::from(r.quantity);
+        let taken =
+            sqlx::query("UPDATE drops SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= supply")
+                .bind(r.drop_id)
+                .bind(q)
                 .execute(&mut *tx)
                 .await
                 .map_err(be)?;
-                tx.commit().await.map_err(be)?;
-                Ok(id)
-            }
+        if taken.rows_affected() != 1 {
+            return Ok(Out::SoldOut);
+        }
+        // 4. The per-account limit.
+        let held: Option<i64> = sqlx::query_scalar(
+            "SELECT quantity FROM drop_buyers WHERE drop_id = $1 AND account_id = $2",
+        )
+        .bind(r.drop_id)
+        .bind(r.account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(be)?;
+        if held.unwrap_or(0) + q > i64::from(drop.drop.per_user_limit) {
+            return Ok(Out::LimitReached);
+        }
+        sqlx::query(
+            "INSERT INTO drop_buyers (drop_id, account_id, quantity) VALUES ($1, $2, $3) \
+             ON CONFLICT (drop_id, account_id) DO UPDATE SET quantity = drop_buyers.quantity + excluded.quantity",
+        )
+        .bind(r.drop_id)
+        .bind(r.account_id)
+        .bind(q)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        // 5. The order and its lowest free edition numbers.
+        let amount = drop
+            .drop
+            .price
+            .times(u64::from(r.quantity))
+            .and_then(|a| i64::try_from(a.get()).ok());
+        let Some(amount) = amount else {
+            return Err(shucang_platform::StoreError::Backend(
+                "order amount overflows".into(),
+            ));
+        };
+        let order_id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (drop_id, account_id, quantity, amount_fen, status, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, 'reserved', $5, $6) RETURNING id",
+        )
+        .bind(r.drop_id)
+        .bind(r.account_id)
+        .bind(q)
+        .bind(amount)
+        .bind(r.now.0)
+        .bind(r.expires_at.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(be)?;
+        let editions: Vec<i64> = sqlx::query_scalar(
+            "SELECT edition FROM drop_editions WHERE drop_id = $1 AND order_id IS NULL ORDER BY edition LIMIT $2",
+        )
+        .bind(r.drop_id)
+        .bind(q)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(be)?;
+        if editions.len() != r.quantity as usize {
+            // Stock said yes but editions disagree: never commit that.
+            return Err(shucang_platform::StoreError::Backend(
+                format!("drop {}: free editions do not match stock", r.drop_id).into(),
+            ));
+        }
+        for edition in &editions {
+            sqlx::query("UPDATE drop_editions SET order_id = $3 WHERE drop_id = $1 AND edition = $2 AND order_id IS NULL")
+                .bind(r.drop_id)
+                .bind(*edition)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+        }
+        sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
+            .bind(order_id)
+            .bind(crate::drops::editions_text(&editions))
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(r.account_id)
+        .bind(&r.idempotency_key)
+        .bind(&r.request_hash)
+        .bind(order_id)
+        .bind(r.now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        let sql = format!(
+            "SELECT {} FROM orders WHERE id = $1",
+            crate::drops::ORDER_COLUMNS
+        );
+        let row: crate::drops::OrderRow = sqlx::query_as(&sql)
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(Out::Reserved(crate::drops::order_from_row(row)?))
+    }
 
-            async fn drop_by_id(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_platform::DropRecord>, shucang_platform::StoreError> {
-                let sql = format!("SELECT {} FROM drops WHERE id = $1", crate::drops::DROP_COLUMNS);
-                sqlx::query_as::<_, crate::drops::DropRow>(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .map(crate::drops::drop_from_row)
-                    .transpose()
-            }
+    async fn order_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM orders WHERE id = $1",
+            crate::drops::ORDER_COLUMNS
+        );
+        sqlx::query_as::<_, crate::drops::OrderRow>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?
+            .map(crate::drops::order_from_row)
+            .transpose()
+    }
 
-            async fn list_drops(
-                &self,
-                limit: u32,
-            ) -> Result<Vec<shucang_platform::DropRecord>, shucang_platform::StoreError> {
+    async fn list_orders(
+        &self,
+        status: Option<shucang_platform::OrderStatus>,
+        limit: u32,
+    ) -> Result<Vec<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
+        let cols = crate::drops::ORDER_COLUMNS;
+        let rows: Vec<crate::drops::OrderRow> = match status {
+            Some(s) => {
                 let sql = format!(
-                    "SELECT {} FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1",
-                    crate::drops::DROP_COLUMNS
+                    "SELECT {cols} FROM orders WHERE status = $1 ORDER BY id DESC LIMIT $2"
                 );
-                sqlx::query_as::<_, crate::drops::DropRow>(&sql)
+                sqlx::query_as(&sql)
+                    .bind(s.code())
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(crate::backend_error)?
-                    .into_iter()
-                    .map(crate::drops::drop_from_row)
-                    .collect()
             }
-
-            async fn reserve(
-                &self,
-                r: &shucang_platform::Reservation,
-            ) -> Result<shucang_platform::ReserveOutcome, shucang_platform::StoreError> {
-                use crate::backend_error as be;
-                use shucang_platform::ReserveOutcome as Out;
-                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
-                // 1. A known key answers what it answered first.
-                let seen: Option<(String, i64)> = sqlx::query_as(
-                    "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
-                )
-                .bind(r.account_id)
-                .bind(&r.idempotency_key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(be)?;
-                if let Some((hash, order_id)) = seen {
-                    if hash != r.request_hash {
-                        return Ok(Out::KeyReused);
-                    }
-                    let sql = format!("SELECT {} FROM orders WHERE id = $1", crate::drops::ORDER_COLUMNS);
-                    let row: crate::drops::OrderRow =
-                        sqlx::query_as(&sql).bind(order_id).fetch_one(&mut *tx).await.map_err(be)?;
-                    let mut first = crate::drops::order_from_row(row)?;
-                    first.status = shucang_platform::OrderStatus::Reserved;
-                    return Ok(Out::Replayed(first));
-                }
-                // 2. The drop and its window.
-                let sql = format!("SELECT {} FROM drops WHERE id = $1", crate::drops::DROP_COLUMNS);
-                let Some(row) = sqlx::query_as::<_, crate::drops::DropRow>(&sql)
-                    .bind(r.drop_id)
-                    .fetch_optional(&mut *tx)
+            None => {
+                let sql = format!("SELECT {cols} FROM orders ORDER BY id DESC LIMIT $1");
+                sqlx::query_as(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
                     .await
-                    .map_err(be)?
-                else {
-                    return Ok(Out::DropNotFound);
-                };
-                let drop = crate::drops::drop_from_row(row)?;
-                if r.now < drop.drop.starts_at || r.now >= drop.drop.ends_at {
-                    return Ok(Out::NotOpen);
-                }
-                // 3. Stock: one conditional update (and the row lock on PostgreSQL).
-                let q = i64::from(r.quantity);
-                let taken = sqlx::query("UPDATE drops SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= supply")
-                    .bind(r.drop_id)
-                    .bind(q)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(be)?;
-                if taken.rows_affected() != 1 {
-                    return Ok(Out::SoldOut);
-                }
-                // 4. The per-account limit.
-                let held: Option<i64> = sqlx::query_scalar(
-                    "SELECT quantity FROM drop_buyers WHERE drop_id = $1 AND account_id = $2",
-                )
-                .bind(r.drop_id)
-                .bind(r.account_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(be)?;
-                if held.unwrap_or(0) + q > i64::from(drop.drop.per_user_limit) {
-                    return Ok(Out::LimitReached);
-                }
-                sqlx::query(
-                    "INSERT INTO drop_buyers (drop_id, account_id, quantity) VALUES ($1, $2, $3) \
-                     ON CONFLICT (drop_id, account_id) DO UPDATE SET quantity = drop_buyers.quantity + excluded.quantity",
-                )
-                .bind(r.drop_id)
-                .bind(r.account_id)
-                .bind(q)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-                // 5. The order and its lowest free edition numbers.
-                let amount = drop.drop.price.times(u64::from(r.quantity)).and_then(|a| i64::try_from(a.get()).ok());
-                let Some(amount) = amount else {
-                    return Err(shucang_platform::StoreError::Backend("order amount overflows".into()));
-                };
-                let order_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO orders (drop_id, account_id, quantity, amount_fen, status, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, 'reserved', $5, $6) RETURNING id",
-                )
-                .bind(r.drop_id)
-                .bind(r.account_id)
-                .bind(q)
-                .bind(amount)
-                .bind(r.now.0)
-                .bind(r.expires_at.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(be)?;
-                let editions: Vec<i64> = sqlx::query_scalar(
-                    "SELECT edition FROM drop_editions WHERE drop_id = $1 AND order_id IS NULL ORDER BY edition LIMIT $2",
-                )
-                .bind(r.drop_id)
-                .bind(q)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(be)?;
-                if editions.len() != r.quantity as usize {
-                    // Stock said yes but editions disagree: never commit that.
-                    return Err(shucang_platform::StoreError::Backend(
-                        format!("drop {}: free editions do not match stock", r.drop_id).into(),
-                    ));
-                }
-                for edition in &editions {
-                    sqlx::query("UPDATE drop_editions SET order_id = $3 WHERE drop_id = $1 AND edition = $2 AND order_id IS NULL")
-                        .bind(r.drop_id)
-                        .bind(*edition)
-                        .bind(order_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(be)?;
-                }
-                sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
-                    .bind(order_id)
-                    .bind(crate::drops::editions_text(&editions))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(be)?;
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(r.account_id)
-                .bind(&r.idempotency_key)
-                .bind(&r.request_hash)
-                .bind(order_id)
-                .bind(r.now.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-                let sql = format!("SELECT {} FROM orders WHERE id = $1", crate::drops::ORDER_COLUMNS);
-                let row: crate::drops::OrderRow = sqlx::query_as(&sql).bind(order_id).fetch_one(&mut *tx).await.map_err(be)?;
-                tx.commit().await.map_err(be)?;
-                Ok(Out::Reserved(crate::drops::order_from_row(row)?))
-            }
-
-            async fn order_by_id(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
-                let sql = format!("SELECT {} FROM orders WHERE id = $1", crate::drops::ORDER_COLUMNS);
-                sqlx::query_as::<_, crate::drops::OrderRow>(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .map(crate::drops::order_from_row)
-                    .transpose()
-            }
-
-            async fn list_orders(
-                &self,
-                status: Option<shucang_platform::OrderStatus>,
-                limit: u32,
-            ) -> Result<Vec<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
-                let cols = crate::drops::ORDER_COLUMNS;
-                let rows: Vec<crate::drops::OrderRow> = match status {
-                    Some(s) => {
-                        let sql = format!("SELECT {cols} FROM orders WHERE status = $1 ORDER BY id DESC LIMIT $2");
-                        sqlx::query_as(&sql).bind(s.code()).bind(i64::from(limit)).fetch_all(&self.pool).await
-                    }
-                    None => {
-                        let sql = format!("SELECT {cols} FROM orders ORDER BY id DESC LIMIT $1");
-                        sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await
-                    }
-                }
-                .map_err(crate::backend_error)?;
-                rows.into_iter().map(crate::drops::order_from_row).collect()
-            }
-
-            async fn order_counts(
-                &self,
-            ) -> Result<Vec<(shucang_platform::OrderStatus, u64)>, shucang_platform::StoreError> {
-                let rows: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(crate::backend_error)?;
-                rows.into_iter()
-                    .map(|(code, n)| {
-                        let status = shucang_platform::OrderStatus::from_code(&code).ok_or_else(|| {
-                            shucang_platform::StoreError::Backend(format!("unknown order status {code:?}").into())
-                        })?;
-                        Ok((status, u64::try_from(n).unwrap_or(0)))
-                    })
-                    .collect()
-            }
-
-            async fn expire_due(
-                &self,
-                now: shucang_types::UnixMillis,
-                limit: u32,
-            ) -> Result<Vec<i64>, shucang_platform::StoreError> {
-                use crate::backend_error as be;
-                let due: Vec<i64> = sqlx::query_scalar(
-                    "SELECT id FROM orders WHERE status = 'reserved' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
-                )
-                .bind(now.0)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(be)?;
-                let mut expired = Vec::with_capacity(due.len());
-                for id in due {
-                    let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
-                    // The status guard makes the return of stock happen once.
-                    let row: Option<(i64, i64, i64)> = sqlx::query_as(
-                        "UPDATE orders SET status = 'expired' WHERE id = $1 AND status = 'reserved' AND expires_at <= $2 \
-                         RETURNING drop_id, account_id, quantity",
-                    )
-                    .bind(id)
-                    .bind(now.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(be)?;
-                    let Some((drop_id, account_id, quantity)) = row else {
-                        continue;
-                    };
-                    sqlx::query("UPDATE drops SET sold = sold - $2 WHERE id = $1")
-                        .bind(drop_id)
-                        .bind(quantity)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(be)?;
-                    sqlx::query("UPDATE drop_buyers SET quantity = quantity - $3 WHERE drop_id = $1 AND account_id = $2")
-                        .bind(drop_id)
-                        .bind(account_id)
-                        .bind(quantity)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(be)?;
-                    sqlx::query("UPDATE drop_editions SET order_id = NULL WHERE order_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(be)?;
-                    tx.commit().await.map_err(be)?;
-                    expired.push(id);
-                }
-                Ok(expired)
             }
         }
-    };
-}
+        .map_err(crate::backend_error)?;
+        rows.into_iter().map(crate::drops::order_from_row).collect()
+    }
 
-pub(crate) use impl_drop_store;
+    async fn order_counts(
+        &self,
+    ) -> Result<Vec<(shucang_platform::OrderStatus, u64)>, shucang_platform::StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::backend_error)?;
+        rows.into_iter()
+            .map(|(code, n)| {
+                let status = shucang_platform::OrderStatus::from_code(&code).ok_or_else(|| {
+                    shucang_platform::StoreError::Backend(
+                        format!("unknown order status {code:?}").into(),
+                    )
+                })?;
+                Ok((status, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn expire_due(
+        &self,
+        now: shucang_types::UnixMillis,
+        limit: u32,
+    ) -> Result<Vec<i64>, shucang_platform::StoreError> {
+        use crate::backend_error as be;
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE status = 'reserved' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
+        )
+        .bind(now.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(be)?;
+        let mut expired = Vec::with_capacity(due.len());
+        for id in due {
+            let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+            // The status guard makes the return of stock happen once.
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "UPDATE orders SET status = 'expired' WHERE id = $1 AND status = 'reserved' AND expires_at <= $2 \
+                 RETURNING drop_id, account_id, quantity",
+            )
+            .bind(id)
+            .bind(now.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(be)?;
+            let Some((drop_id, account_id, quantity)) = row else {
+                continue;
+            };
+            sqlx::query("UPDATE drops SET sold = sold - $2 WHERE id = $1")
+                .bind(drop_id)
+                .bind(quantity)
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+            sqlx::query("UPDATE drop_buyers SET quantity = quantity - $3 WHERE drop_id = $1 AND account_id = $2")
+                .bind(drop_id)
+                .bind(account_id)
+                .bind(quantity)
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+            sqlx::query("UPDATE drop_editions SET order_id = NULL WHERE order_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+            tx.commit().await.map_err(be)?;
+            expired.push(id);
+        }
+        Ok(expired)
+    }
+}

@@ -16,76 +16,72 @@ pub(crate) fn gift_from_row(r: GiftRow) -> shucang_platform::GiftRecord {
     }
 }
 
-macro_rules! impl_gift_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::GiftStore for $store {
-            async fn insert_pending_gift(
-                &self,
-                g: &shucang_platform::GiftRecord,
-                daily_limit: u32,
-            ) -> Result<Option<i64>, shucang_platform::StoreError> {
-                use crate::backend_error as be;
-                // Count and insert in one write transaction, so concurrent
-                // gifts cannot pass the limit together.
-                let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
-                // Serialise this giver's gifts on PostgreSQL too.
-                sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
-                    .bind(g.from_account)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(be)?;
-                let today: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM gifts WHERE from_account = $1 AND day = $2 AND status <> 'failed'",
-                )
-                .bind(g.from_account)
-                .bind(g.day)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(be)?;
-                if today >= i64::from(daily_limit) {
-                    return Ok(None);
-                }
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO gifts (from_account, to_account, collection, token_id, tx_hash, day, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING id",
-                )
-                .bind(g.from_account)
-                .bind(g.to_account)
-                .bind(&g.collection)
-                .bind(i64::try_from(g.token_id).unwrap_or(i64::MAX))
-                .bind(&g.tx_hash)
-                .bind(g.day)
-                .bind(g.created_at.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(be)?;
-                tx.commit().await.map_err(be)?;
-                Ok(Some(id))
-            }
-
-            async fn finish_gift(&self, id: i64, status: &str) -> Result<(), shucang_platform::StoreError> {
-                sqlx::query("UPDATE gifts SET status = $2 WHERE id = $1 AND status = 'pending'")
-                    .bind(id)
-                    .bind(status)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(())
-            }
-
-            async fn pending_gifts(&self) -> Result<Vec<shucang_platform::GiftRecord>, shucang_platform::StoreError> {
-                let rows: Vec<crate::gifts::GiftRow> = sqlx::query_as(
-                    "SELECT id, from_account, to_account, collection, token_id, tx_hash, day, status, created_at \
-                     FROM gifts WHERE status = 'pending' ORDER BY id",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(rows.into_iter().map(crate::gifts::gift_from_row).collect())
-            }
+#[async_trait::async_trait]
+impl shucang_platform::GiftStore for crate::SqlStore {
+    async fn insert_pending_gift(
+        &self,
+        g: &shucang_platform::GiftRecord,
+        daily_limit: u32,
+    ) -> Result<Option<i64>, shucang_platform::StoreError> {
+        use crate::backend_error as be;
+        // Count and insert in one write transaction, so concurrent
+        // gifts cannot pass the limit together.
+        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        // Serialise this giver's gifts on PostgreSQL too.
+        sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
+            .bind(g.from_account)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        let today: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM gifts WHERE from_account = $1 AND day = $2 AND status <> 'failed'",
+        )
+        .bind(g.from_account)
+        .bind(g.day)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(be)?;
+        if today >= i64::from(daily_limit) {
+            return Ok(None);
         }
-    };
-}
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO gifts (from_account, to_account, collection, token_id, tx_hash, day, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING id",
+        )
+        .bind(g.from_account)
+        .bind(g.to_account)
+        .bind(&g.collection)
+        .bind(i64::try_from(g.token_id).unwrap_or(i64::MAX))
+        .bind(&g.tx_hash)
+        .bind(g.day)
+        .bind(g.created_at.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(Some(id))
+    }
 
-pub(crate) use impl_gift_store;
+    async fn finish_gift(&self, id: i64, status: &str) -> Result<(), shucang_platform::StoreError> {
+        sqlx::query("UPDATE gifts SET status = $2 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(status)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(())
+    }
+
+    async fn pending_gifts(
+        &self,
+    ) -> Result<Vec<shucang_platform::GiftRecord>, shucang_platform::StoreError> {
+        let rows: Vec<crate::gifts::GiftRow> = sqlx::query_as(
+            "SELECT id, from_account, to_account, collection, token_id, tx_hash, day, status, created_at \
+             FROM gifts WHERE status = 'pending' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(rows.into_iter().map(crate::gifts::gift_from_row).collect())
+    }
+}

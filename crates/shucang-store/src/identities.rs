@@ -36,85 +36,79 @@ pub(crate) fn identity_from_row(r: IdentityRow) -> shucang_platform::IdentityRec
     }
 }
 
-macro_rules! impl_identity_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::IdentityStore for $store {
-            async fn insert_identity(
-                &self,
-                i: &shucang_platform::IdentityRecord,
-            ) -> Result<(), shucang_platform::StoreError> {
-                let sql = format!(
-                    "INSERT INTO identities ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    crate::identities::IDENTITY_COLUMNS
-                );
-                let result = sqlx::query(&sql)
-                    .bind(i.account_id)
-                    .bind(&i.name_enc)
-                    .bind(&i.id_number_enc)
-                    .bind(&i.id_number_hash)
-                    .bind(&i.consent_version)
-                    .bind(i.consent_at.0)
-                    .bind(&i.consent_ip)
-                    .bind(i.verified_at.0)
-                    .bind(&i.wallet_public_key)
-                    .bind(&i.wallet_address)
-                    .bind(&i.wallet_secret_enc)
-                    .execute(&self.pool)
-                    .await;
-                match result {
-                    Ok(_) => Ok(()),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        // Which rule? Ask, rather than parse engine messages.
-                        let taken: Option<i64> = sqlx::query_scalar(
-                            "SELECT account_id FROM identities WHERE id_number_hash = $1",
-                        )
-                        .bind(&i.id_number_hash)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(crate::backend_error)?;
-                        Err(shucang_platform::StoreError::Conflict(match taken {
-                            Some(_) => "identities.id_number_hash",
-                            None => "identities.account_id",
-                        }))
-                    }
-                    Err(e) => Err(crate::backend_error(e)),
-                }
+#[async_trait::async_trait]
+impl shucang_platform::IdentityStore for crate::SqlStore {
+    async fn insert_identity(
+        &self,
+        i: &shucang_platform::IdentityRecord,
+    ) -> Result<(), shucang_platform::StoreError> {
+        let sql = format!(
+            "INSERT INTO identities ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            crate::identities::IDENTITY_COLUMNS
+        );
+        let result = sqlx::query(&sql)
+            .bind(i.account_id)
+            .bind(&i.name_enc)
+            .bind(&i.id_number_enc)
+            .bind(&i.id_number_hash)
+            .bind(&i.consent_version)
+            .bind(i.consent_at.0)
+            .bind(&i.consent_ip)
+            .bind(i.verified_at.0)
+            .bind(&i.wallet_public_key)
+            .bind(&i.wallet_address)
+            .bind(&i.wallet_secret_enc)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                // Which rule? Ask, rather than parse engine messages.
+                let taken: Option<i64> = sqlx::query_scalar(
+                    "SELECT account_id FROM identities WHERE id_number_hash = $1",
+                )
+                .bind(&i.id_number_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::backend_error)?;
+                Err(shucang_platform::StoreError::Conflict(match taken {
+                    Some(_) => "identities.id_number_hash",
+                    None => "identities.account_id",
+                }))
             }
-
-            async fn identity_by_account(
-                &self,
-                account_id: i64,
-            ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM identities WHERE account_id = $1",
-                    crate::identities::IDENTITY_COLUMNS
-                );
-                let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
-                    .bind(account_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(row.map(crate::identities::identity_from_row))
-            }
-
-            async fn identity_by_address(
-                &self,
-                address: &str,
-            ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM identities WHERE wallet_address = $1",
-                    crate::identities::IDENTITY_COLUMNS
-                );
-                let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
-                    .bind(address)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(row.map(crate::identities::identity_from_row))
-            }
+            Err(e) => Err(crate::backend_error(e)),
         }
-    };
-}
+    }
 
-pub(crate) use impl_identity_store;
+    async fn identity_by_account(
+        &self,
+        account_id: i64,
+    ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM identities WHERE account_id = $1",
+            crate::identities::IDENTITY_COLUMNS
+        );
+        let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(row.map(crate::identities::identity_from_row))
+    }
+
+    async fn identity_by_address(
+        &self,
+        address: &str,
+    ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM identities WHERE wallet_address = $1",
+            crate::identities::IDENTITY_COLUMNS
+        );
+        let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
+            .bind(address)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(row.map(crate::identities::identity_from_row))
+    }
+}

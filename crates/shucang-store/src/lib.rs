@@ -1,10 +1,15 @@
 //! SQL back ends for the platform's storage traits: SQLite (the embedded
 //! default, WAL, `synchronous=FULL`) and PostgreSQL.
 //!
-//! [`open`] looks at the database URL once, connects, applies that back end's
-//! migrations (each back end has its own, under `migrations/<backend>/`) and
-//! returns one [`Store`] that the rest of the program uses without knowing
-//! which engine is underneath.
+//! [`open`] looks at the database URL once, connects, applies the
+//! migrations (written once under `migrations/<database>/` in SQLite's
+//! dialect, translated for PostgreSQL) and returns one [`Store`] that the
+//! rest of the program uses without knowing which engine is underneath.
+//!
+//! One module per storage area (`accounts`, `identities`, `works`, `drops`,
+//! `payments`, `gifts`, `complaints`, and the registry's `registry`), each a
+//! plain `impl <Area>Store for SqlStore`; why one type serves both engines
+//! is said in `engine`.
 //!
 //! **Architecture invariant:** this crate knows SQL and nothing of HTTP, JSON
 //! or the chain. Domain rules live in `shucang-platform`; this crate only
@@ -20,13 +25,13 @@
 mod accounts;
 mod complaints;
 mod drops;
+mod engine;
 mod gifts;
 mod identities;
 mod migrate;
 mod payments;
-mod postgres;
 mod registry;
-mod sqlite;
+mod schema;
 pub mod test_support;
 mod works;
 
@@ -38,8 +43,8 @@ use shucang_platform::{
     WorkStore,
 };
 
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use engine::SqlStore;
+pub use schema::{Column, ColumnType, Index, Schema};
 
 /// Which engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,13 +118,7 @@ pub enum OpenError {
 /// creating its directory; `postgres://…` / `postgresql://…` connects to a
 /// PostgreSQL database that must already exist.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url).await?))
-    } else {
-        Err(OpenError::UnsupportedUrl(redact_url(url)))
-    }
+    Ok(Arc::new(SqlStore::open(url).await?))
 }
 
 /// The filing registry's storage on one back end.
@@ -132,13 +131,7 @@ pub trait RegistryBackend: shucang_registry::RegistryStore {
 /// Opens the filing registry's database (its own, never the platform's)
 /// and brings its schema up to date; URLs as for [`open`].
 pub async fn open_registry(url: &str) -> Result<Arc<dyn RegistryBackend>, OpenError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open_registry(url).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open_registry(url).await?))
-    } else {
-        Err(OpenError::UnsupportedUrl(redact_url(url)))
-    }
+    Ok(Arc::new(SqlStore::open_registry(url).await?))
 }
 
 /// A URL with any password replaced, safe to print.

@@ -1,9 +1,13 @@
-//! A small migration runner: each back end lists its migrations in order;
-//! applied versions are recorded in `schema_migrations`; each migration runs
-//! in its own transaction, so a failed one leaves the schema as it was.
+//! A small migration runner: the migrations are listed in order, each
+//! written once in SQLite's dialect and translated for PostgreSQL by
+//! [`postgres_ddl`]; applied versions are recorded in a table of their own;
+//! each migration runs in its own transaction, so a failed one leaves the
+//! schema as it was.
 //!
 //! Written here rather than with sqlx's `migrate!` macro to keep sqlx's
 //! proc-macro stack (and a second build of both drivers) out of the build.
+
+use crate::{Backend, OpenError, SqlStore};
 
 /// One schema change.
 pub(crate) struct Migration {
@@ -11,147 +15,191 @@ pub(crate) struct Migration {
     pub version: i64,
     /// A short name, for messages.
     pub name: &'static str,
-    /// The SQL, possibly several statements.
+    /// The SQL in SQLite's dialect, possibly several statements.
     pub sql: &'static str,
 }
 
-/// The migrations of one engine, from `migrations/<engine>/`: both engines
-/// list the same versions and names, so a migration is added in one place.
-macro_rules! migrations {
-    ($engine:literal) => {
-        &[
-            crate::migrate::Migration {
-                version: 1,
-                name: "accounts",
-                sql: include_str!(concat!("../migrations/", $engine, "/0001_accounts.sql")),
-            },
-            crate::migrate::Migration {
-                version: 2,
-                name: "identities",
-                sql: include_str!(concat!("../migrations/", $engine, "/0002_identities.sql")),
-            },
-            crate::migrate::Migration {
-                version: 3,
-                name: "works",
-                sql: include_str!(concat!("../migrations/", $engine, "/0003_works.sql")),
-            },
-            crate::migrate::Migration {
-                version: 4,
-                name: "drops",
-                sql: include_str!(concat!("../migrations/", $engine, "/0004_drops.sql")),
-            },
-            crate::migrate::Migration {
-                version: 5,
-                name: "payments",
-                sql: include_str!(concat!("../migrations/", $engine, "/0005_payments.sql")),
-            },
-            crate::migrate::Migration {
-                version: 6,
-                name: "gifts",
-                sql: include_str!(concat!("../migrations/", $engine, "/0006_gifts.sql")),
-            },
-            crate::migrate::Migration {
-                version: 7,
-                name: "complaints",
-                sql: include_str!(concat!("../migrations/", $engine, "/0007_complaints.sql")),
-            },
-        ]
-    };
+/// The platform's migrations, from `migrations/platform/`.
+pub(crate) const PLATFORM: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/platform/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "identities",
+        sql: include_str!("../migrations/platform/0002_identities.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "works",
+        sql: include_str!("../migrations/platform/0003_works.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "drops",
+        sql: include_str!("../migrations/platform/0004_drops.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "payments",
+        sql: include_str!("../migrations/platform/0005_payments.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "gifts",
+        sql: include_str!("../migrations/platform/0006_gifts.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "complaints",
+        sql: include_str!("../migrations/platform/0007_complaints.sql"),
+    },
+];
+
+/// The filing registry's migrations, from `migrations/registry/`.
+pub(crate) const REGISTRY: &[Migration] = &[Migration {
+    version: 1,
+    name: "registry",
+    sql: include_str!("../migrations/registry/0001_registry.sql"),
+}];
+
+/// Which database a store holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MigrationSet {
+    /// The platform's, versions in `schema_migrations`.
+    Platform,
+    /// The registry's own, versions in `registry_schema_migrations`.
+    Registry,
 }
 
-pub(crate) use migrations;
+impl MigrationSet {
+    pub(crate) fn migrations(self) -> &'static [Migration] {
+        match self {
+            MigrationSet::Platform => PLATFORM,
+            MigrationSet::Registry => REGISTRY,
+        }
+    }
 
-/// The filing registry's migrations, from `migrations/registry-<engine>/`.
-macro_rules! registry_migrations {
-    ($dir:literal) => {
-        &[crate::migrate::Migration {
-            version: 1,
-            name: "registry",
-            sql: include_str!(concat!("../migrations/", $dir, "/0001_registry.sql")),
-        }]
-    };
+    fn table(self) -> &'static str {
+        match self {
+            MigrationSet::Platform => "schema_migrations",
+            MigrationSet::Registry => "registry_schema_migrations",
+        }
+    }
 }
 
-pub(crate) use registry_migrations;
+/// Serialises concurrent PostgreSQL migrators (two servers starting at
+/// once); SQLite's write lock already does.
+const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7284910352)";
+
+/// A migration's SQL for PostgreSQL: SQLite's `INTEGER PRIMARY KEY
+/// AUTOINCREMENT` becomes `BIGSERIAL PRIMARY KEY`, `INTEGER` `BIGINT`,
+/// `BLOB` `BYTEA`, and `STRICT` tables plain ones. Nothing else differs
+/// (the schema test checks the result on both engines).
+pub(crate) fn postgres_ddl(sql: &str) -> String {
+    sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+        .replace(") STRICT;", ");")
+        .replace("INTEGER", "BIGINT")
+        .replace("BLOB", "BYTEA")
+}
 
 /// The highest version in a list.
 pub(crate) fn latest(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-/// Runs the migrations of one back end. `$db` is the sqlx database type,
-/// `$pool` a pool of it, `$lock` SQL run first inside each transaction to
-/// serialise concurrent migrators (empty for SQLite, whose write lock
-/// already does).
-macro_rules! run_migrations {
-    ($pool:expr, $migrations:expr, $lock:expr) => {
-        crate::migrate::run_migrations!($pool, $migrations, $lock, "schema_migrations")
-    };
-    ($pool:expr, $migrations:expr, $lock:expr, $table:literal) => {{
-        use crate::OpenError;
-        let pool = $pool;
-        let migrations: &[crate::migrate::Migration] = $migrations;
-        sqlx::raw_sql(concat!(
-            "CREATE TABLE IF NOT EXISTS ",
-            $table,
-            " (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-        ))
-        .execute(pool)
+/// Brings a store's schema up to date.
+pub(crate) async fn run(store: &SqlStore, set: MigrationSet) -> Result<(), OpenError> {
+    let pool = &store.pool;
+    let table = set.table();
+    let migrations = set.migrations();
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} \
+         (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+    ))
+    .execute(pool)
+    .await
+    .map_err(OpenError::Connect)?;
+    let known = latest(migrations);
+    let found: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(version) FROM {table}"))
+        .fetch_one(pool)
         .await
         .map_err(OpenError::Connect)?;
-        let known = crate::migrate::latest(migrations);
-        let found: Option<i64> = sqlx::query_scalar(concat!("SELECT MAX(version) FROM ", $table))
-            .fetch_one(pool)
+    if let Some(found) = found
+        && found > known
+    {
+        return Err(OpenError::SchemaTooNew { found, known });
+    }
+    for m in migrations {
+        apply(store, table, m)
             .await
-            .map_err(OpenError::Connect)?;
-        if let Some(found) = found {
-            if found > known {
-                return Err(OpenError::SchemaTooNew { found, known });
-            }
-        }
-        for m in migrations {
-            let fail = |source| OpenError::Migration {
+            .map_err(|source| OpenError::Migration {
                 version: m.version,
                 name: m.name,
                 source,
-            };
-            let mut tx = pool.begin().await.map_err(fail)?;
-            if !$lock.is_empty() {
-                sqlx::raw_sql($lock).execute(&mut *tx).await.map_err(fail)?;
-            }
-            let done: Option<i64> = sqlx::query_scalar(concat!(
-                "SELECT version FROM ",
-                $table,
-                " WHERE version = $1"
-            ))
-            .bind(m.version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(fail)?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(fail)?;
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
-            sqlx::query(concat!(
-                "INSERT INTO ",
-                $table,
-                " (version, name, applied_at) VALUES ($1, $2, $3)"
-            ))
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
-            tx.commit().await.map_err(fail)?;
-            tracing::info!(version = m.version, name = m.name, "applied migration");
-        }
-        Ok::<(), OpenError>(())
-    }};
+            })?;
+    }
+    Ok(())
 }
 
-pub(crate) use run_migrations;
+/// Applies one migration unless it is recorded as applied.
+async fn apply(store: &SqlStore, table: &str, m: &Migration) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool.begin().await?;
+    if store.engine() == Backend::Postgres {
+        sqlx::raw_sql(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
+    }
+    let done: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT version FROM {table} WHERE version = $1"))
+            .bind(m.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let sql = match store.engine() {
+        Backend::Sqlite => m.sql.to_owned(),
+        Backend::Postgres => postgres_ddl(m.sql),
+    };
+    sqlx::raw_sql(&sql).execute(&mut *tx).await?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    sqlx::query(&format!(
+        "INSERT INTO {table} (version, name, applied_at) VALUES ($1, $2, $3)"
+    ))
+    .bind(m.version)
+    .bind(m.name)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(version = m.version, name = m.name, "applied migration");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for set in [PLATFORM, REGISTRY] {
+            for (i, m) in set.iter().enumerate() {
+                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            }
+        }
+    }
+
+    #[test]
+    fn postgres_ddl_translates_the_sqlite_types() {
+        assert_eq!(
+            postgres_ddl(
+                "CREATE TABLE t (\n id INTEGER PRIMARY KEY AUTOINCREMENT,\n b BLOB NOT NULL,\n n INTEGER\n) STRICT;"
+            ),
+            "CREATE TABLE t (\n id BIGSERIAL PRIMARY KEY,\n b BYTEA NOT NULL,\n n BIGINT\n);"
+        );
+    }
+}

@@ -188,863 +188,866 @@ pub(crate) fn message(r: MessageRow) -> Result<Message, OutboxError> {
     })
 }
 
-/// Queues messages inside the transaction `$tx` (both back ends).
-macro_rules! enqueue {
-    ($tx:expr, $messages:expr, $now:expr) => {{
-        let mut result: Result<(), sqlx::Error> = Ok(());
-        for m in $messages {
-            if let Err(err) = sqlx::query(
-                "INSERT INTO reg_outbox (channel, recipient, subject, body, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
-            )
-            .bind(m.channel.code())
-            .bind(m.recipient.as_str())
-            .bind(m.subject.as_str())
-            .bind(m.body.as_str())
-            .bind($now.0)
-            .execute(&mut *$tx)
+/// Queues messages inside a transaction.
+pub(crate) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    messages: &[NewMessage],
+    now: UnixMillis,
+) -> Result<(), sqlx::Error> {
+    for m in messages {
+        sqlx::query(
+            "INSERT INTO reg_outbox (channel, recipient, subject, body, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+        )
+        .bind(m.channel.code())
+        .bind(m.recipient.as_str())
+        .bind(m.subject.as_str())
+        .bind(m.body.as_str())
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl shucang_notify::OutboxStore for crate::SqlStore {
+    async fn due_messages(
+        &self,
+        now: shucang_types::UnixMillis,
+        limit: usize,
+    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
+        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT $2",
+            crate::registry::MESSAGE_COLUMNS
+        ))
+        .bind(now.0)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        rows.into_iter().map(crate::registry::message).collect()
+    }
+
+    async fn mark_sent(
+        &self,
+        id: i64,
+        at: shucang_types::UnixMillis,
+    ) -> Result<(), shucang_notify::OutboxError> {
+        sqlx::query(
+            "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        Ok(())
+    }
+
+    async fn mark_attempt_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        next_attempt_at: Option<shucang_types::UnixMillis>,
+        error: &str,
+    ) -> Result<(), shucang_notify::OutboxError> {
+        let (status, next) = match next_attempt_at {
+            Some(at) => ("pending", Some(at.0)),
+            None => ("failed", None),
+        };
+        sqlx::query(
+            "UPDATE reg_outbox SET status = $2, attempts = $3, \
+             next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(i64::from(attempts))
+        .bind(next)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        Ok(())
+    }
+
+    async fn recent_messages(
+        &self,
+        recipient: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
+        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
+             ORDER BY id DESC LIMIT $2",
+            crate::registry::MESSAGE_COLUMNS
+        ))
+        .bind(recipient)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        rows.into_iter().map(crate::registry::message).collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl shucang_registry::RegistryStore for crate::SqlStore {
+    async fn insert_user(
+        &self,
+        u: &shucang_registry::NewUser,
+        messages: &[shucang_notify::NewMessage],
+    ) -> Result<i64, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO reg_users (role, name, phone, email, password_hash, phone_verified, \
+             email_verified, phone_code_hash, phone_code_attempts, email_token_hash, \
+             verify_expires_at, failed_logins, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9, 0, $10) RETURNING id",
+        )
+        .bind(u.role.code())
+        .bind(&u.name)
+        .bind(&u.phone)
+        .bind(&u.email)
+        .bind(&u.password_hash)
+        .bind(i64::from(u.confirmed))
+        .bind(&u.phone_code_hash)
+        .bind(&u.email_token_hash)
+        .bind(u.verify_expires_at.0)
+        .bind(u.created_at.0)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(err) if crate::registry::is_unique_violation(&err) => {
+                return Err(shucang_registry::StoreError::PhoneTaken);
+            }
+            Err(err) => return Err(e(err)),
+        };
+        crate::registry::enqueue(&mut tx, messages, u.created_at)
             .await
-            {
-                result = Err(err);
-                break;
-            }
-        }
-        result
-    }};
-}
+            .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(id)
+    }
 
-pub(crate) use enqueue;
+    async fn user_by_phone(
+        &self,
+        phone: &str,
+    ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_users WHERE phone = $1",
+            crate::registry::USER_COLUMNS
+        ))
+        .bind(phone)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::user).transpose()
+    }
 
-macro_rules! impl_registry_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_notify::OutboxStore for $store {
-            async fn due_messages(
-                &self,
-                now: shucang_types::UnixMillis,
-                limit: usize,
-            ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
-                let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-                     ORDER BY id LIMIT $2",
-                    crate::registry::MESSAGE_COLUMNS
-                ))
-                .bind(now.0)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::outbox_error)?;
-                rows.into_iter().map(crate::registry::message).collect()
-            }
+    async fn user_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_users WHERE id = $1",
+            crate::registry::USER_COLUMNS
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::user).transpose()
+    }
 
-            async fn mark_sent(
-                &self,
-                id: i64,
-                at: shucang_types::UnixMillis,
-            ) -> Result<(), shucang_notify::OutboxError> {
-                sqlx::query(
-                    "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::registry::outbox_error)?;
-                Ok(())
-            }
+    async fn set_login_state(
+        &self,
+        id: i64,
+        failed_logins: u32,
+        locked_until: Option<shucang_types::UnixMillis>,
+    ) -> Result<(), shucang_registry::StoreError> {
+        sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(failed_logins))
+            .bind(locked_until.map(|t| t.0))
+            .execute(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?;
+        Ok(())
+    }
 
-            async fn mark_attempt_failed(
-                &self,
-                id: i64,
-                attempts: u32,
-                next_attempt_at: Option<shucang_types::UnixMillis>,
-                error: &str,
-            ) -> Result<(), shucang_notify::OutboxError> {
-                let (status, next) = match next_attempt_at {
-                    Some(at) => ("pending", Some(at.0)),
-                    None => ("failed", None),
-                };
-                sqlx::query(
-                    "UPDATE reg_outbox SET status = $2, attempts = $3, \
-                     next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(status)
-                .bind(i64::from(attempts))
-                .bind(next)
-                .bind(error)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::registry::outbox_error)?;
-                Ok(())
-            }
+    async fn set_phone_verification(
+        &self,
+        id: i64,
+        confirmed: bool,
+    ) -> Result<(), shucang_registry::StoreError> {
+        let sql = if confirmed {
+            "UPDATE reg_users SET phone_verified = 1, phone_code_hash = NULL WHERE id = $1"
+        } else {
+            "UPDATE reg_users SET phone_code_attempts = phone_code_attempts + 1 WHERE id = $1"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?;
+        Ok(())
+    }
 
-            async fn recent_messages(
-                &self,
-                recipient: Option<&str>,
-                limit: usize,
-            ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
-                let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
-                     ORDER BY id DESC LIMIT $2",
-                    crate::registry::MESSAGE_COLUMNS
-                ))
-                .bind(recipient)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::outbox_error)?;
-                rows.into_iter().map(crate::registry::message).collect()
-            }
-        }
+    async fn confirm_email(
+        &self,
+        token_hash: &str,
+        now: shucang_types::UnixMillis,
+    ) -> Result<Option<i64>, shucang_registry::StoreError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE reg_users SET email_verified = 1, email_token_hash = NULL \
+             WHERE email_token_hash = $1 AND verify_expires_at > $2 RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(id)
+    }
 
-        #[async_trait::async_trait]
-        impl shucang_registry::RegistryStore for $store {
-            async fn insert_user(
-                &self,
-                u: &shucang_registry::NewUser,
-                messages: &[shucang_notify::NewMessage],
-            ) -> Result<i64, shucang_registry::StoreError> {
-                let e = crate::registry::reg_error;
-                let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
-                let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
-                    "INSERT INTO reg_users (role, name, phone, email, password_hash, phone_verified, \
-                     email_verified, phone_code_hash, phone_code_attempts, email_token_hash, \
-                     verify_expires_at, failed_logins, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9, 0, $10) RETURNING id",
-                )
-                .bind(u.role.code())
-                .bind(&u.name)
-                .bind(&u.phone)
-                .bind(&u.email)
-                .bind(&u.password_hash)
-                .bind(i64::from(u.confirmed))
-                .bind(&u.phone_code_hash)
-                .bind(&u.email_token_hash)
-                .bind(u.verify_expires_at.0)
-                .bind(u.created_at.0)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(err) if crate::registry::is_unique_violation(&err) => {
-                        return Err(shucang_registry::StoreError::PhoneTaken);
-                    }
-                    Err(err) => return Err(e(err)),
-                };
-                crate::registry::enqueue!(tx, messages, u.created_at).map_err(e)?;
-                tx.commit().await.map_err(e)?;
-                Ok(id)
-            }
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: shucang_types::UnixMillis,
+    ) -> Result<(), shucang_registry::StoreError> {
+        sqlx::query(
+            "INSERT INTO reg_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(expires_at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(())
+    }
 
-            async fn user_by_phone(
-                &self,
-                phone: &str,
-            ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_users WHERE phone = $1",
-                    crate::registry::USER_COLUMNS
-                ))
-                .bind(phone)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                row.map(crate::registry::user).transpose()
-            }
-
-            async fn user_by_id(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_users WHERE id = $1",
-                    crate::registry::USER_COLUMNS
-                ))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                row.map(crate::registry::user).transpose()
-            }
-
-            async fn set_login_state(
-                &self,
-                id: i64,
-                failed_logins: u32,
-                locked_until: Option<shucang_types::UnixMillis>,
-            ) -> Result<(), shucang_registry::StoreError> {
-                sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(i64::from(failed_logins))
-                    .bind(locked_until.map(|t| t.0))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?;
-                Ok(())
-            }
-
-            async fn set_phone_verification(
-                &self,
-                id: i64,
-                confirmed: bool,
-            ) -> Result<(), shucang_registry::StoreError> {
-                let sql = if confirmed {
-                    "UPDATE reg_users SET phone_verified = 1, phone_code_hash = NULL WHERE id = $1"
-                } else {
-                    "UPDATE reg_users SET phone_code_attempts = phone_code_attempts + 1 WHERE id = $1"
-                };
-                sqlx::query(sql)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?;
-                Ok(())
-            }
-
-            async fn confirm_email(
-                &self,
-                token_hash: &str,
-                now: shucang_types::UnixMillis,
-            ) -> Result<Option<i64>, shucang_registry::StoreError> {
-                let id: Option<i64> = sqlx::query_scalar(
-                    "UPDATE reg_users SET email_verified = 1, email_token_hash = NULL \
-                     WHERE email_token_hash = $1 AND verify_expires_at > $2 RETURNING id",
-                )
-                .bind(token_hash)
-                .bind(now.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(id)
-            }
-
-            async fn insert_session(
-                &self,
-                token_hash: &str,
-                user_id: i64,
-                expires_at: shucang_types::UnixMillis,
-            ) -> Result<(), shucang_registry::StoreError> {
-                sqlx::query("INSERT INTO reg_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-                    .bind(token_hash)
-                    .bind(user_id)
-                    .bind(expires_at.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?;
-                Ok(())
-            }
-
-            async fn session(
-                &self,
-                token_hash: &str,
-            ) -> Result<Option<(i64, shucang_types::UnixMillis)>, shucang_registry::StoreError> {
-                let row: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT user_id, expires_at FROM reg_sessions WHERE token_hash = $1",
-                )
+    async fn session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(i64, shucang_types::UnixMillis)>, shucang_registry::StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT user_id, expires_at FROM reg_sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::registry::reg_error)?;
-                Ok(row.map(|(u, e)| (u, shucang_types::UnixMillis(e))))
-            }
+        Ok(row.map(|(u, e)| (u, shucang_types::UnixMillis(e))))
+    }
 
-            async fn delete_session(&self, token_hash: &str) -> Result<(), shucang_registry::StoreError> {
-                sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?;
-                Ok(())
-            }
+    async fn delete_session(&self, token_hash: &str) -> Result<(), shucang_registry::StoreError> {
+        sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?;
+        Ok(())
+    }
 
-            async fn insert_application(
-                &self,
-                filer_id: i64,
-                form: &str,
-                now: shucang_types::UnixMillis,
-            ) -> Result<i64, shucang_registry::StoreError> {
-                sqlx::query_scalar(
-                    "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
-                     VALUES ($1, 'draft', $2, 1, $3, $3) RETURNING id",
-                )
-                .bind(filer_id)
-                .bind(form)
-                .bind(now.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)
-            }
+    async fn insert_application(
+        &self,
+        filer_id: i64,
+        form: &str,
+        now: shucang_types::UnixMillis,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
+             VALUES ($1, 'draft', $2, 1, $3, $3) RETURNING id",
+        )
+        .bind(filer_id)
+        .bind(form)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
 
-            async fn application(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::AppRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_applications WHERE id = $1",
-                    crate::registry::APP_COLUMNS
-                ))
+    async fn application(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::AppRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_applications WHERE id = $1",
+            crate::registry::APP_COLUMNS
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(row.map(crate::registry::app))
+    }
+
+    async fn update_form(
+        &self,
+        id: i64,
+        editable: &[&str],
+        form: &str,
+        now: shucang_types::UnixMillis,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM reg_applications WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(row.map(crate::registry::app))
-            }
-
-            async fn update_form(
-                &self,
-                id: i64,
-                editable: &[&str],
-                form: &str,
-                now: shucang_types::UnixMillis,
-            ) -> Result<bool, shucang_registry::StoreError> {
-                let e = crate::registry::reg_error;
-                let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
-                let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM reg_applications WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(e)?;
-                if !state.is_some_and(|s| editable.contains(&s.as_str())) {
-                    return Ok(false);
-                }
-                sqlx::query(
-                    "UPDATE reg_applications SET form = $2, version = version + 1, updated_at = $3 \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(form)
-                .bind(now.0)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(e)?;
-                tx.commit().await.map_err(e)?;
-                Ok(true)
-            }
+        if !state.is_some_and(|s| editable.contains(&s.as_str())) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE reg_applications SET form = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(form)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(true)
+    }
 
-            async fn transition(
-                &self,
-                t: &shucang_registry::Transition,
-            ) -> Result<bool, shucang_registry::StoreError> {
-                let e = crate::registry::reg_error;
-                let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
-                let (set_pending, pending) = match &t.pending {
-                    shucang_registry::PendingUpdate::Keep => (0i64, None),
-                    shucang_registry::PendingUpdate::Set(p) => (1, Some(p.as_str())),
-                    shucang_registry::PendingUpdate::Clear => (1, None),
-                };
-                let updated = sqlx::query(
-                    "UPDATE reg_applications SET state = $3, version = version + 1, updated_at = $4, \
-                     submitted_at = COALESCE($5, submitted_at), due_date = COALESCE($6, due_date), \
-                     decision = COALESCE($7, decision), form = COALESCE($8, form), \
-                     pending = CASE WHEN $9 = 1 THEN $10 ELSE pending END \
-                     WHERE id = $1 AND state = $2",
-                )
-                .bind(t.application_id)
-                .bind(&t.from)
-                .bind(&t.to)
-                .bind(t.at.0)
-                .bind(t.submitted_at.map(|s| s.0))
-                .bind(&t.due_date)
-                .bind(&t.decision)
-                .bind(&t.form)
-                .bind(set_pending)
-                .bind(pending)
-                .execute(&mut *tx)
-                .await
-                .map_err(e)?
-                .rows_affected();
-                if updated == 0 {
-                    return Ok(false);
+    async fn transition(
+        &self,
+        t: &shucang_registry::Transition,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let (set_pending, pending) = match &t.pending {
+            shucang_registry::PendingUpdate::Keep => (0i64, None),
+            shucang_registry::PendingUpdate::Set(p) => (1, Some(p.as_str())),
+            shucang_registry::PendingUpdate::Clear => (1, None),
+        };
+        let updated = sqlx::query(
+            "UPDATE reg_applications SET state = $3, version = version + 1, updated_at = $4, \
+             submitted_at = COALESCE($5, submitted_at), due_date = COALESCE($6, due_date), \
+             decision = COALESCE($7, decision), form = COALESCE($8, form), \
+             pending = CASE WHEN $9 = 1 THEN $10 ELSE pending END \
+             WHERE id = $1 AND state = $2",
+        )
+        .bind(t.application_id)
+        .bind(&t.from)
+        .bind(&t.to)
+        .bind(t.at.0)
+        .bind(t.submitted_at.map(|s| s.0))
+        .bind(&t.due_date)
+        .bind(&t.decision)
+        .bind(&t.form)
+        .bind(set_pending)
+        .bind(pending)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        for n in &t.numbers {
+            let inserted = sqlx::query(
+                "INSERT INTO reg_numbers (number, serial, application_id, filer_id, service_index, \
+                 entity_name, service_name, issued_at) \
+                 SELECT $1, $2, $3, filer_id, $4, $5, $6, $7 FROM reg_applications WHERE id = $3",
+            )
+            .bind(&n.number)
+            .bind(n.serial)
+            .bind(n.application_id)
+            .bind(n.service_index)
+            .bind(&n.entity_name)
+            .bind(&n.service_name)
+            .bind(n.issued_at.0)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(err) if crate::registry::is_unique_violation(&err) => {
+                    return Err(shucang_registry::StoreError::SerialTaken);
                 }
-                for n in &t.numbers {
-                    let inserted = sqlx::query(
-                        "INSERT INTO reg_numbers (number, serial, application_id, filer_id, service_index, \
-                         entity_name, service_name, issued_at) \
-                         SELECT $1, $2, $3, filer_id, $4, $5, $6, $7 FROM reg_applications WHERE id = $3",
-                    )
-                    .bind(&n.number)
-                    .bind(n.serial)
-                    .bind(n.application_id)
-                    .bind(n.service_index)
-                    .bind(&n.entity_name)
-                    .bind(&n.service_name)
-                    .bind(n.issued_at.0)
-                    .execute(&mut *tx)
-                    .await;
-                    match inserted {
-                        Ok(_) => {}
-                        Err(err) if crate::registry::is_unique_violation(&err) => {
-                            return Err(shucang_registry::StoreError::SerialTaken);
-                        }
-                        Err(err) => return Err(e(err)),
-                    }
-                }
-                sqlx::query(
-                    "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(t.at.0)
-                .bind(t.actor_id)
-                .bind(t.application_id)
-                .bind(&t.action)
-                .bind(&t.from)
-                .bind(&t.to)
-                .bind(&t.detail)
-                .execute(&mut *tx)
-                .await
-                .map_err(e)?;
-                crate::registry::enqueue!(tx, &t.messages, t.at).map_err(e)?;
-                tx.commit().await.map_err(e)?;
-                Ok(true)
+                Err(err) => return Err(e(err)),
             }
+        }
+        sqlx::query(
+            "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(t.at.0)
+        .bind(t.actor_id)
+        .bind(t.application_id)
+        .bind(&t.action)
+        .bind(&t.from)
+        .bind(&t.to)
+        .bind(&t.detail)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+        crate::registry::enqueue(&mut tx, &t.messages, t.at)
+            .await
+            .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(true)
+    }
 
-            async fn applications_in(
-                &self,
-                states: &[&str],
-            ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
-                let mut out = Vec::new();
-                for state in states {
-                    let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
-                        "SELECT {} FROM reg_applications WHERE state = $1 ORDER BY submitted_at, id",
-                        crate::registry::APP_COLUMNS
-                    ))
-                    .bind(*state)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?;
-                    out.extend(rows.into_iter().map(crate::registry::app));
-                }
-                Ok(out)
-            }
+    async fn applications_in(
+        &self,
+        states: &[&str],
+    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let mut out = Vec::new();
+        for state in states {
+            let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
+                "SELECT {} FROM reg_applications WHERE state = $1 ORDER BY submitted_at, id",
+                crate::registry::APP_COLUMNS
+            ))
+            .bind(*state)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?;
+            out.extend(rows.into_iter().map(crate::registry::app));
+        }
+        Ok(out)
+    }
 
-            async fn applications_of(
-                &self,
-                filer_id: i64,
-            ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
-                let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_applications WHERE filer_id = $1 ORDER BY id DESC",
-                    crate::registry::APP_COLUMNS
-                ))
-                .bind(filer_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows.into_iter().map(crate::registry::app).collect())
-            }
+    async fn applications_of(
+        &self,
+        filer_id: i64,
+    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_applications WHERE filer_id = $1 ORDER BY id DESC",
+            crate::registry::APP_COLUMNS
+        ))
+        .bind(filer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows.into_iter().map(crate::registry::app).collect())
+    }
 
-            async fn insert_attachment(
-                &self,
-                a: &shucang_registry::AttachmentRecord,
-            ) -> Result<i64, shucang_registry::StoreError> {
-                sqlx::query_scalar(
-                    "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(a.application_id)
-                .bind(&a.file_name)
-                .bind(&a.mime)
-                .bind(&a.sha256)
-                .bind(a.size)
-                .bind(a.created_at.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)
-            }
+    async fn insert_attachment(
+        &self,
+        a: &shucang_registry::AttachmentRecord,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(a.application_id)
+        .bind(&a.file_name)
+        .bind(&a.mime)
+        .bind(&a.sha256)
+        .bind(a.size)
+        .bind(a.created_at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
 
-            async fn attachments(
-                &self,
-                application_id: i64,
-            ) -> Result<Vec<shucang_registry::AttachmentRecord>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT id, application_id, file_name, mime, sha256, size, created_at \
-                     FROM reg_attachments WHERE application_id = $1 ORDER BY id",
-                )
-                .bind(application_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| shucang_registry::AttachmentRecord {
-                        id: r.0,
-                        application_id: r.1,
-                        file_name: r.2,
-                        mime: r.3,
-                        sha256: r.4,
-                        size: r.5,
-                        created_at: shucang_types::UnixMillis(r.6),
-                    })
-                    .collect())
-            }
+    async fn attachments(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::AttachmentRecord>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, application_id, file_name, mime, sha256, size, created_at \
+             FROM reg_attachments WHERE application_id = $1 ORDER BY id",
+        )
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::AttachmentRecord {
+                id: r.0,
+                application_id: r.1,
+                file_name: r.2,
+                mime: r.3,
+                sha256: r.4,
+                size: r.5,
+                created_at: shucang_types::UnixMillis(r.6),
+            })
+            .collect())
+    }
 
-            async fn numbers_of(
-                &self,
-                application_id: i64,
-            ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-                let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-                    "SELECT {} WHERE n.application_id = $1 ORDER BY n.service_index",
-                    crate::registry::NUMBER_SELECT
-                ))
-                .bind(application_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows.into_iter().map(crate::registry::number).collect())
-            }
+    async fn numbers_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE n.application_id = $1 ORDER BY n.service_index",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows.into_iter().map(crate::registry::number).collect())
+    }
 
-            async fn insert_checkin(
-                &self,
-                c: &shucang_registry::CheckinRecord,
-            ) -> Result<i64, shucang_registry::StoreError> {
-                sqlx::query_scalar(
-                    "INSERT INTO reg_checkins (opens_on, closes_on, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(&c.opens_on)
-                .bind(&c.closes_on)
-                .bind(c.created_by)
-                .bind(c.created_at.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)
-            }
+    async fn insert_checkin(
+        &self,
+        c: &shucang_registry::CheckinRecord,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_checkins (opens_on, closes_on, created_by, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&c.opens_on)
+        .bind(&c.closes_on)
+        .bind(c.created_by)
+        .bind(c.created_at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
 
-            async fn checkins(&self) -> Result<Vec<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-                let rows: Vec<crate::registry::CheckinRow> = sqlx::query_as(
-                    "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins ORDER BY id DESC",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows.into_iter().map(crate::registry::checkin).collect())
-            }
+    async fn checkins(
+        &self,
+    ) -> Result<Vec<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::CheckinRow> = sqlx::query_as(
+            "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows.into_iter().map(crate::registry::checkin).collect())
+    }
 
-            async fn checkin(
-                &self,
-                id: i64,
-            ) -> Result<Option<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::CheckinRow> = sqlx::query_as(
-                    "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(row.map(crate::registry::checkin))
-            }
+    async fn checkin(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::CheckinRow> = sqlx::query_as(
+            "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(row.map(crate::registry::checkin))
+    }
 
-            async fn insert_confirmation(
-                &self,
-                c: &shucang_registry::ConfirmationRecord,
-            ) -> Result<bool, shucang_registry::StoreError> {
-                let done = sqlx::query(
-                    "INSERT INTO reg_checkin_confirmations (checkin_id, application_id, confirmed_by, note, at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkin_id, application_id) DO NOTHING",
-                )
-                .bind(c.checkin_id)
-                .bind(c.application_id)
-                .bind(c.confirmed_by)
-                .bind(&c.note)
-                .bind(c.at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?
-                .rows_affected();
-                Ok(done == 1)
-            }
+    async fn insert_confirmation(
+        &self,
+        c: &shucang_registry::ConfirmationRecord,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO reg_checkin_confirmations (checkin_id, application_id, confirmed_by, note, at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkin_id, application_id) DO NOTHING",
+        )
+        .bind(c.checkin_id)
+        .bind(c.application_id)
+        .bind(c.confirmed_by)
+        .bind(&c.note)
+        .bind(c.at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?
+        .rows_affected();
+        Ok(done == 1)
+    }
 
-            async fn confirmations(
-                &self,
-                checkin_id: i64,
-            ) -> Result<Vec<shucang_registry::ConfirmationRecord>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-                    "SELECT checkin_id, application_id, confirmed_by, note, at \
-                     FROM reg_checkin_confirmations WHERE checkin_id = $1 ORDER BY at, application_id",
-                )
-                .bind(checkin_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| shucang_registry::ConfirmationRecord {
-                        checkin_id: r.0,
-                        application_id: r.1,
-                        confirmed_by: r.2,
-                        note: r.3,
-                        at: shucang_types::UnixMillis(r.4),
-                    })
-                    .collect())
-            }
+    async fn confirmations(
+        &self,
+        checkin_id: i64,
+    ) -> Result<Vec<shucang_registry::ConfirmationRecord>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT checkin_id, application_id, confirmed_by, note, at \
+             FROM reg_checkin_confirmations WHERE checkin_id = $1 ORDER BY at, application_id",
+        )
+        .bind(checkin_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::ConfirmationRecord {
+                checkin_id: r.0,
+                application_id: r.1,
+                confirmed_by: r.2,
+                note: r.3,
+                at: shucang_types::UnixMillis(r.4),
+            })
+            .collect())
+    }
 
-            async fn insert_calendar_load(
-                &self,
-                year: i32,
-                schedule: &str,
-                loaded_by: &str,
-                at: shucang_types::UnixMillis,
-            ) -> Result<(), shucang_registry::StoreError> {
-                sqlx::query(
-                    "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(i64::from(year))
-                .bind(schedule)
-                .bind(loaded_by)
-                .bind(at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(())
-            }
+    async fn insert_calendar_load(
+        &self,
+        year: i32,
+        schedule: &str,
+        loaded_by: &str,
+        at: shucang_types::UnixMillis,
+    ) -> Result<(), shucang_registry::StoreError> {
+        sqlx::query(
+            "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(i64::from(year))
+        .bind(schedule)
+        .bind(loaded_by)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(())
+    }
 
-            async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT year, schedule FROM reg_calendar_loads l \
-                     WHERE id = (SELECT MAX(id) FROM reg_calendar_loads m WHERE m.year = l.year) ORDER BY year",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|(y, s)| i32::try_from(y).ok().map(|y| (y, s)))
-                    .collect())
-            }
+    async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT year, schedule FROM reg_calendar_loads l \
+             WHERE id = (SELECT MAX(id) FROM reg_calendar_loads m WHERE m.year = l.year) ORDER BY year",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(y, s)| i32::try_from(y).ok().map(|y| (y, s)))
+            .collect())
+    }
 
-            async fn number(
-                &self,
-                number: &str,
-            ) -> Result<Option<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::NumberRow> = sqlx::query_as(&format!(
-                    "SELECT {} WHERE n.number = $1",
-                    crate::registry::NUMBER_SELECT
-                ))
-                .bind(number)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(row.map(crate::registry::number))
-            }
+    async fn number(
+        &self,
+        number: &str,
+    ) -> Result<Option<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE n.number = $1",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(row.map(crate::registry::number))
+    }
 
-            async fn gather_batch(
-                &self,
-                now: shucang_types::UnixMillis,
-            ) -> Result<Option<i64>, shucang_registry::StoreError> {
-                let e = crate::registry::reg_error;
-                let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
-                let waiting: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE batch_id IS NULL")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(e)?;
-                if waiting == 0 {
-                    return Ok(None);
-                }
-                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM reg_batches")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(e)?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO reg_batches (number, state, created_at) VALUES ($1, 'gathered', $2) RETURNING id",
-                )
-                .bind(next)
-                .bind(now.0)
+    async fn gather_batch(
+        &self,
+        now: shucang_types::UnixMillis,
+    ) -> Result<Option<i64>, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE batch_id IS NULL")
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(e)?;
-                sqlx::query("UPDATE reg_numbers SET batch_id = $1 WHERE batch_id IS NULL")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(e)?;
-                tx.commit().await.map_err(e)?;
-                Ok(Some(next))
-            }
-
-            async fn batch(
-                &self,
-                number: i64,
-            ) -> Result<Option<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
-                let row: Option<crate::registry::BatchRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_batches WHERE number = $1",
-                    crate::registry::BATCH_COLUMNS
-                ))
-                .bind(number)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                row.map(crate::registry::batch).transpose()
-            }
-
-            async fn batches(&self) -> Result<Vec<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
-                let rows: Vec<crate::registry::BatchRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM reg_batches ORDER BY number DESC",
-                    crate::registry::BATCH_COLUMNS
-                ))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                rows.into_iter().map(crate::registry::batch).collect()
-            }
-
-            async fn batch_entries(
-                &self,
-                number: i64,
-            ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-                let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-                    "SELECT {} WHERE b.number = $1 ORDER BY n.number",
-                    crate::registry::NUMBER_SELECT
-                ))
-                .bind(number)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows.into_iter().map(crate::registry::number).collect())
-            }
-
-            async fn set_batch_state(
-                &self,
-                number: i64,
-                from: shucang_registry::BatchState,
-                to: shucang_registry::BatchState,
-                at: shucang_types::UnixMillis,
-                window_ends: Option<&str>,
-            ) -> Result<bool, shucang_registry::StoreError> {
-                let sql = match to {
-                    shucang_registry::BatchState::Objection => {
-                        "UPDATE reg_batches SET state = $3, published_at = $4, window_ends = $5 \
-                         WHERE number = $1 AND state = $2"
-                    }
-                    _ => "UPDATE reg_batches SET state = $3, finalised_at = $4, \
-                          window_ends = COALESCE($5, window_ends) WHERE number = $1 AND state = $2",
-                };
-                let done = sqlx::query(sql)
-                    .bind(number)
-                    .bind(from.code())
-                    .bind(to.code())
-                    .bind(at.0)
-                    .bind(window_ends)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)?
-                    .rows_affected();
-                Ok(done == 1)
-            }
-
-            async fn insert_objection(
-                &self,
-                o: &shucang_registry::ObjectionRecord,
-            ) -> Result<i64, shucang_registry::StoreError> {
-                sqlx::query_scalar(
-                    "INSERT INTO reg_objections (batch_id, number, text, contact, recorded_by, at) \
-                     SELECT id, $2, $3, $4, $5, $6 FROM reg_batches WHERE number = $1 RETURNING id",
-                )
-                .bind(o.batch)
-                .bind(&o.number)
-                .bind(&o.text)
-                .bind(&o.contact)
-                .bind(o.recorded_by)
-                .bind(o.at.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)
-            }
-
-            async fn objections(
-                &self,
-                batch: i64,
-            ) -> Result<Vec<shucang_registry::ObjectionRecord>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT o.id, b.number, o.number, o.text, o.contact, o.recorded_by, o.at \
-                     FROM reg_objections o JOIN reg_batches b ON b.id = o.batch_id \
-                     WHERE b.number = $1 ORDER BY o.id",
-                )
-                .bind(batch)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| shucang_registry::ObjectionRecord {
-                        id: r.0,
-                        batch: r.1,
-                        number: r.2,
-                        text: r.3,
-                        contact: r.4,
-                        recorded_by: r.5,
-                        at: shucang_types::UnixMillis(r.6),
-                    })
-                    .collect())
-            }
-
-            async fn search_published(
-                &self,
-                name_part: &str,
-                number: &str,
-                limit: usize,
-            ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-                // LIKE with the caller's text escaped: % and _ match themselves.
-                let pattern = format!(
-                    "%{}%",
-                    name_part
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
-                let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-                    "SELECT {} WHERE b.state <> 'gathered' AND \
-                     (($1 <> '' AND n.entity_name LIKE $2 ESCAPE '\\') OR n.number = $3) \
-                     ORDER BY n.number LIMIT $4",
-                    crate::registry::NUMBER_SELECT
-                ))
-                .bind(name_part)
-                .bind(pattern)
-                .bind(number)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows.into_iter().map(crate::registry::number).collect())
-            }
-
-            async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, shucang_registry::StoreError> {
-                sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE filer_id = $1")
-                    .bind(filer_id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(crate::registry::reg_error)
-            }
-
-            async fn audit_of(
-                &self,
-                application_id: i64,
-            ) -> Result<Vec<shucang_registry::AuditEntry>, shucang_registry::StoreError> {
-                let rows: Vec<(i64, i64, i64, i64, String, String, String, String)> = sqlx::query_as(
-                    "SELECT id, at, actor_id, application_id, action, from_state, to_state, detail \
-                     FROM reg_audit WHERE application_id = $1 ORDER BY id",
-                )
-                .bind(application_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| shucang_registry::AuditEntry {
-                        id: r.0,
-                        at: shucang_types::UnixMillis(r.1),
-                        actor_id: r.2,
-                        application_id: r.3,
-                        action: r.4,
-                        from_state: r.5,
-                        to_state: r.6,
-                        detail: r.7,
-                    })
-                    .collect())
-            }
+        if waiting == 0 {
+            return Ok(None);
         }
-    };
-}
+        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM reg_batches")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(e)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reg_batches (number, state, created_at) VALUES ($1, 'gathered', $2) RETURNING id",
+        )
+        .bind(next)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(e)?;
+        sqlx::query("UPDATE reg_numbers SET batch_id = $1 WHERE batch_id IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(Some(next))
+    }
 
-pub(crate) use impl_registry_store;
+    async fn batch(
+        &self,
+        number: i64,
+    ) -> Result<Option<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::BatchRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_batches WHERE number = $1",
+            crate::registry::BATCH_COLUMNS
+        ))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::batch).transpose()
+    }
+
+    async fn batches(
+        &self,
+    ) -> Result<Vec<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::BatchRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_batches ORDER BY number DESC",
+            crate::registry::BATCH_COLUMNS
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        rows.into_iter().map(crate::registry::batch).collect()
+    }
+
+    async fn batch_entries(
+        &self,
+        number: i64,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE b.number = $1 ORDER BY n.number",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows.into_iter().map(crate::registry::number).collect())
+    }
+
+    async fn set_batch_state(
+        &self,
+        number: i64,
+        from: shucang_registry::BatchState,
+        to: shucang_registry::BatchState,
+        at: shucang_types::UnixMillis,
+        window_ends: Option<&str>,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let sql = match to {
+            shucang_registry::BatchState::Objection => {
+                "UPDATE reg_batches SET state = $3, published_at = $4, window_ends = $5 \
+                 WHERE number = $1 AND state = $2"
+            }
+            _ => {
+                "UPDATE reg_batches SET state = $3, finalised_at = $4, \
+                  window_ends = COALESCE($5, window_ends) WHERE number = $1 AND state = $2"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(number)
+            .bind(from.code())
+            .bind(to.code())
+            .bind(at.0)
+            .bind(window_ends)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn insert_objection(
+        &self,
+        o: &shucang_registry::ObjectionRecord,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_objections (batch_id, number, text, contact, recorded_by, at) \
+             SELECT id, $2, $3, $4, $5, $6 FROM reg_batches WHERE number = $1 RETURNING id",
+        )
+        .bind(o.batch)
+        .bind(&o.number)
+        .bind(&o.text)
+        .bind(&o.contact)
+        .bind(o.recorded_by)
+        .bind(o.at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
+
+    async fn objections(
+        &self,
+        batch: i64,
+    ) -> Result<Vec<shucang_registry::ObjectionRecord>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT o.id, b.number, o.number, o.text, o.contact, o.recorded_by, o.at \
+             FROM reg_objections o JOIN reg_batches b ON b.id = o.batch_id \
+             WHERE b.number = $1 ORDER BY o.id",
+        )
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::ObjectionRecord {
+                id: r.0,
+                batch: r.1,
+                number: r.2,
+                text: r.3,
+                contact: r.4,
+                recorded_by: r.5,
+                at: shucang_types::UnixMillis(r.6),
+            })
+            .collect())
+    }
+
+    async fn search_published(
+        &self,
+        name_part: &str,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        // LIKE with the caller's text escaped: % and _ match themselves.
+        let pattern = format!(
+            "%{}%",
+            name_part
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE b.state <> 'gathered' AND \
+             (($1 <> '' AND n.entity_name LIKE $2 ESCAPE '\\') OR n.number = $3) \
+             ORDER BY n.number LIMIT $4",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(name_part)
+        .bind(pattern)
+        .bind(number)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows.into_iter().map(crate::registry::number).collect())
+    }
+
+    async fn number_count_of_filer(
+        &self,
+        filer_id: i64,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE filer_id = $1")
+            .bind(filer_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)
+    }
+
+    async fn audit_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::AuditEntry>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, i64, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, actor_id, application_id, action, from_state, to_state, detail \
+             FROM reg_audit WHERE application_id = $1 ORDER BY id",
+        )
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::AuditEntry {
+                id: r.0,
+                at: shucang_types::UnixMillis(r.1),
+                actor_id: r.2,
+                application_id: r.3,
+                action: r.4,
+                from_state: r.5,
+                to_state: r.6,
+                detail: r.7,
+            })
+            .collect())
+    }
+}

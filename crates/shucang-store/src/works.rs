@@ -70,121 +70,119 @@ pub(crate) fn work_from_row(r: WorkRow) -> Result<WorkRecord, StoreError> {
     })
 }
 
-/// Reads a [`WorkRow`] from a row of any engine (the tuple is too wide for
-/// sqlx's tuple decoding).
-macro_rules! work_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let r = $row;
-        let row: Result<crate::works::WorkRow, sqlx::Error> = (|| {
-            Ok((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-                r.try_get(5)?,
-                r.try_get(6)?,
-                r.try_get(7)?,
-                r.try_get(8)?,
-                r.try_get(9)?,
-                r.try_get(10)?,
-                r.try_get(11)?,
-                r.try_get(12)?,
-                r.try_get(13)?,
-                r.try_get(14)?,
-                r.try_get(15)?,
-                r.try_get(16)?,
-                r.try_get(17)?,
-            ))
-        })();
-        row.map_err(crate::backend_error)
-            .and_then(crate::works::work_from_row)
-    }};
+/// Reads a [`WorkRow`] from a row (the tuple is too wide for sqlx's tuple
+/// decoding).
+pub(crate) fn work_row(r: &sqlx::any::AnyRow) -> Result<WorkRecord, StoreError> {
+    use sqlx::Row as _;
+    let row: Result<WorkRow, sqlx::Error> = (|| {
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+            r.try_get(6)?,
+            r.try_get(7)?,
+            r.try_get(8)?,
+            r.try_get(9)?,
+            r.try_get(10)?,
+            r.try_get(11)?,
+            r.try_get(12)?,
+            r.try_get(13)?,
+            r.try_get(14)?,
+            r.try_get(15)?,
+            r.try_get(16)?,
+            r.try_get(17)?,
+        ))
+    })();
+    row.map_err(crate::backend_error).and_then(work_from_row)
 }
 
-macro_rules! impl_work_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl shucang_platform::WorkStore for $store {
-            async fn insert_work(&self, w: &shucang_platform::NewWork) -> Result<i64, shucang_platform::StoreError> {
-                sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO works (title, description, edition_size, issuer, copyright_evidence, \
-                     image_sha256, image_type, flags, created_by, created_at, status) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review') RETURNING id",
-                )
-                .bind(&w.title)
-                .bind(&w.description)
-                .bind(i64::try_from(w.edition_size).unwrap_or(i64::MAX))
-                .bind(&w.issuer)
-                .bind(&w.copyright_evidence)
-                .bind(&w.image_sha256)
-                .bind(&w.image_type)
-                .bind(crate::works::flags_to_text(&w.flags))
-                .bind(w.created_by)
-                .bind(w.created_at.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(crate::backend_error)
-            }
+#[async_trait::async_trait]
+impl shucang_platform::WorkStore for crate::SqlStore {
+    async fn insert_work(
+        &self,
+        w: &shucang_platform::NewWork,
+    ) -> Result<i64, shucang_platform::StoreError> {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO works (title, description, edition_size, issuer, copyright_evidence, \
+             image_sha256, image_type, flags, created_by, created_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review') RETURNING id",
+        )
+        .bind(&w.title)
+        .bind(&w.description)
+        .bind(i64::try_from(w.edition_size).unwrap_or(i64::MAX))
+        .bind(&w.issuer)
+        .bind(&w.copyright_evidence)
+        .bind(&w.image_sha256)
+        .bind(&w.image_type)
+        .bind(crate::works::flags_to_text(&w.flags))
+        .bind(w.created_by)
+        .bind(w.created_at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::backend_error)
+    }
 
-            async fn work_by_id(&self, id: i64) -> Result<Option<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
-                let sql = format!("SELECT {} FROM works WHERE id = $1", crate::works::WORK_COLUMNS);
-                sqlx::query(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .map(|row| crate::works::work_row!(&row))
-                    .transpose()
-            }
+    async fn work_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM works WHERE id = $1",
+            crate::works::WORK_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(crate::backend_error)?
+            .map(|row| crate::works::work_row(&row))
+            .transpose()
+    }
 
-            async fn list_works(
-                &self,
-                status: Option<shucang_platform::WorkStatus>,
-                limit: u32,
-            ) -> Result<Vec<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM works WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
-                    crate::works::WORK_COLUMNS
-                );
-                sqlx::query(&sql)
-                    .bind(status.map(|s| s.code()))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .iter()
-                    .map(|row| crate::works::work_row!(row))
-                    .collect()
-            }
+    async fn list_works(
+        &self,
+        status: Option<shucang_platform::WorkStatus>,
+        limit: u32,
+    ) -> Result<Vec<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
+        let sql = format!(
+            "SELECT {} FROM works WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
+            crate::works::WORK_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(status.map(|s| s.code()))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::backend_error)?
+            .iter()
+            .map(crate::works::work_row)
+            .collect()
+    }
 
-            async fn record_review(
-                &self,
-                id: i64,
-                r: &shucang_platform::ReviewRecord,
-            ) -> Result<bool, shucang_platform::StoreError> {
-                let done = sqlx::query(
-                    "UPDATE works SET status = $2, review_reason = $3, reviewed_by = $4, reviewed_at = $5, \
-                     collection_id = $6, chain_tx = $7, metadata_hash = $8 \
-                     WHERE id = $1 AND status = 'pending_review'",
-                )
-                .bind(id)
-                .bind(r.status.code())
-                .bind(&r.reason)
-                .bind(r.reviewed_by)
-                .bind(r.reviewed_at.0)
-                .bind(&r.collection_id)
-                .bind(&r.chain_tx)
-                .bind(&r.metadata_hash)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Ok(done.rows_affected() == 1)
-            }
-        }
-    };
+    async fn record_review(
+        &self,
+        id: i64,
+        r: &shucang_platform::ReviewRecord,
+    ) -> Result<bool, shucang_platform::StoreError> {
+        let done = sqlx::query(
+            "UPDATE works SET status = $2, review_reason = $3, reviewed_by = $4, reviewed_at = $5, \
+             collection_id = $6, chain_tx = $7, metadata_hash = $8 \
+             WHERE id = $1 AND status = 'pending_review'",
+        )
+        .bind(id)
+        .bind(r.status.code())
+        .bind(&r.reason)
+        .bind(r.reviewed_by)
+        .bind(r.reviewed_at.0)
+        .bind(&r.collection_id)
+        .bind(&r.chain_tx)
+        .bind(&r.metadata_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::backend_error)?;
+        Ok(done.rows_affected() == 1)
+    }
 }
-
-pub(crate) use impl_work_store;
-pub(crate) use work_row;

@@ -2,6 +2,7 @@
 //! PostgreSQL when `SHUCANG_TEST_POSTGRES_URL` names a server.
 
 mod outbox;
+mod schema;
 
 use std::sync::Arc;
 

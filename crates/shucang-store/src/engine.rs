@@ -1,0 +1,226 @@
+//! The one SQL store type, [`SqlStore`], on either engine.
+//!
+//! Both engines run the same code through sqlx's runtime-generic `Any`
+//! driver: every query is written once in the dialect SQLite and PostgreSQL
+//! share (`$N` parameters, `RETURNING`, `ON CONFLICT`), and the few places
+//! where the engines differ (connection set-up, how a writer starts its
+//! transaction, the migration lock, DDL type names) branch on [`Backend`]
+//! here and in `migrate`. We chose this over one implementation per engine
+//! (the storage code would be written twice) and over functions generic over
+//! `sqlx::Database` (each needs a dozen `Encode`/`Decode`/`Executor` bounds
+//! that would drown the SQL): with `Any`, each storage area is a plain
+//! `impl Trait for SqlStore` that rust-analyzer can navigate and check.
+//! The values we store are integers, text and bytes only, which `Any`
+//! carries without loss.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::migrate::{self, MigrationSet};
+use crate::{Backend, OpenError, Store};
+
+/// SQLite connections in the pool; SQLite serialises writers, readers run in parallel.
+const SQLITE_POOL_SIZE_MAX: u32 = 8;
+/// PostgreSQL connections in the pool.
+const PG_POOL_SIZE_MAX: u32 = 16;
+/// How long to wait for a free connection before failing a request.
+const POOL_ACQUIRE_TIMEOUT_MS: u64 = 10_000;
+
+/// Set on every SQLite connection: WAL, `synchronous=FULL` (a committed
+/// transaction survives power loss, not only `kill -9`), foreign keys on,
+/// and 5 s of waiting for the write lock before failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// The SQL store, on SQLite or PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    /// SQLite admits one writer: writers queue here first (see [`SqlStore::write_tx`]).
+    writer: Arc<Mutex<()>>,
+}
+
+/// What a writer holds until its transaction ends.
+pub(crate) type WriteTx = (Option<OwnedMutexGuard<()>>, sqlx::Transaction<'static, Any>);
+
+impl SqlStore {
+    /// Connects to the platform's database named by `url` and migrates it.
+    pub async fn open(url: &str) -> Result<SqlStore, OpenError> {
+        let store = SqlStore::connect(url).await?;
+        migrate::run(&store, MigrationSet::Platform).await?;
+        Ok(store)
+    }
+
+    /// Connects to the filing registry's database and migrates it with the
+    /// registry's migrations.
+    pub async fn open_registry(url: &str) -> Result<SqlStore, OpenError> {
+        let store = SqlStore::connect(url).await?;
+        migrate::run(&store, MigrationSet::Registry).await?;
+        Ok(store)
+    }
+
+    /// The engine underneath.
+    pub fn engine(&self) -> Backend {
+        self.backend
+    }
+
+    /// Waits for in-flight work and closes the connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn connect(url: &str) -> Result<SqlStore, OpenError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(OpenError::UnsupportedUrl(crate::redact_url(url)));
+        };
+        let pool = match backend {
+            Backend::Sqlite => connect_sqlite(url).await?,
+            Backend::Postgres => connect_postgres(url).await?,
+        };
+        Ok(SqlStore {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// A transaction that will write. On SQLite, writers queue on an
+    /// in-process lock first (SQLite admits one writer; waiting in its busy
+    /// handler means sleeping in growing steps of up to 100 ms), then take
+    /// SQLite's write lock at once (`BEGIN IMMEDIATE`), so they never fail
+    /// later on upgrading. PostgreSQL needs no queue: row locks order
+    /// writers. Keep the guard until the transaction ends.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let guard = self.writer.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok((Some(guard), tx))
+            }
+            Backend::Postgres => Ok((None, self.pool.begin().await?)),
+        }
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<AnyPool, OpenError> {
+    // Parsed with the SQLite driver only to find the file's directory and
+    // to refuse a malformed URL with the driver's own reason.
+    let options = SqliteConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
+    if let Some(dir) = options.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let any = AnyConnectOptions::from_str(&with_create_mode(url)).map_err(OpenError::InvalidUrl)?;
+    AnyPoolOptions::new()
+        .max_connections(SQLITE_POOL_SIZE_MAX)
+        .acquire_timeout(Duration::from_millis(POOL_ACQUIRE_TIMEOUT_MS))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+        .connect_with(any)
+        .await
+        .map_err(OpenError::Connect)
+}
+
+/// The SQLite URL with `mode=rwc` (create the file if missing) unless it
+/// names a mode itself.
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+async fn connect_postgres(url: &str) -> Result<AnyPool, OpenError> {
+    let any = AnyConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
+    // One direct connection first: an unreachable server fails at once
+    // with its own error instead of after the pool's acquire timeout.
+    any.connect()
+        .await
+        .map_err(OpenError::Connect)?
+        .close()
+        .await
+        .map_err(OpenError::Connect)?;
+    AnyPoolOptions::new()
+        .max_connections(PG_POOL_SIZE_MAX)
+        .acquire_timeout(Duration::from_millis(POOL_ACQUIRE_TIMEOUT_MS))
+        .connect_with(any)
+        .await
+        .map_err(OpenError::Connect)
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl crate::RegistryBackend for SqlStore {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_are_durable_and_check_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("a/b.db").display());
+        let store = SqlStore::open(&url).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 2, "FULL");
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(foreign_keys, 1);
+        store.close().await;
+    }
+
+    #[test]
+    fn the_create_mode_is_added_once() {
+        assert_eq!(with_create_mode("sqlite://x.db"), "sqlite://x.db?mode=rwc");
+        assert_eq!(with_create_mode("sqlite://x.db?a=b"), "sqlite://x.db?a=b&mode=rwc");
+        assert_eq!(with_create_mode("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+    }
+}
