@@ -5,7 +5,7 @@
 //!   iterations by default) on tokio's blocking pool, at most
 //!   [`HASHING_CONCURRENCY_MAX`] hashes at once and at most
 //!   [`HASHING_QUEUE_MAX`] callers waiting; one more is refused with
-//!   [`PasswordError::Busy`] at once, so a burst of logins can take neither
+//!   [`Busy`] at once, so a burst of logins can take neither
 //!   the process's memory nor its async threads. An unknown user is checked
 //!   against a dummy hash, so that they cost the same as a wrong password.
 //! - [`LockoutPolicy`]: consecutive failures that lock an account, and for
@@ -36,7 +36,7 @@ mod tokens;
 
 pub use lockout::{LockoutPolicy, LoginFailure};
 pub use passwords::{
-    BUSY_RETRY_AFTER_S, HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX, HashingLimits, HashingParams,
-    PasswordError, PasswordHasher,
+    BUSY_RETRY_AFTER_S, Busy, HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX, HashingLimits,
+    HashingParams, PasswordError, PasswordHasher,
 };
 pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken};

@@ -61,7 +61,13 @@ impl Default for HashingLimits {
     }
 }
 
-/// Why a password could not be hashed or checked.
+/// Every hashing slot is taken and the queue is full; try again after
+/// [`BUSY_RETRY_AFTER_S`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once; try again shortly")]
+pub struct Busy;
+
+/// Why a password could not be hashed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
     /// Every hashing slot is taken and the queue is full; try again after
@@ -71,6 +77,12 @@ pub enum PasswordError {
     /// The hasher failed or its task was lost (a bug, or shutdown).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+}
+
+impl From<Busy> for PasswordError {
+    fn from(_: Busy) -> PasswordError {
+        PasswordError::Busy
+    }
 }
 
 /// Hashes and verifies passwords: Argon2id PHC strings, computed off the
@@ -125,12 +137,9 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`; with no stored hash (an unknown
     /// user) the dummy hash is checked, at the same cost, and the answer is
-    /// `false`. A stored hash that does not parse is a mismatch.
-    pub async fn verify(
-        &self,
-        stored: Option<&str>,
-        password: &str,
-    ) -> Result<bool, PasswordError> {
+    /// `false`. A stored hash that does not parse is a mismatch, and so is a
+    /// check whose task was lost (logged), as a wrong password would be.
+    pub async fn verify(&self, stored: Option<&str>, password: &str) -> Result<bool, Busy> {
         let known = stored.is_some();
         let hash = stored.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.to_owned();
@@ -140,8 +149,15 @@ impl PasswordHasher {
                     .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
                     .unwrap_or(false)
             })
-            .await?;
-        Ok(known && matches)
+            .await;
+        match matches {
+            Ok(matches) => Ok(known && matches),
+            Err(PasswordError::Busy) => Err(Busy),
+            Err(PasswordError::Hashing(e)) => {
+                tracing::error!(error = %e, "password check failed");
+                Ok(false)
+            }
+        }
     }
 
     /// Runs `job` on the blocking pool once admitted and given a slot. The
@@ -288,7 +304,7 @@ mod tests {
         while h.admitted.available_permits() > 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        assert_eq!(h.verify(None, "x").await, Err(PasswordError::Busy));
+        assert_eq!(h.verify(None, "x").await, Err(Busy));
         assert_eq!(h.hash("x").await, Err(PasswordError::Busy));
         {
             let (open, cv) = &*gate;

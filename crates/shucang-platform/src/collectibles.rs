@@ -11,7 +11,7 @@ use rand::rngs::OsRng;
 use shucang_chain::{Address, Chain, CollectionId, Operation, SubmitError, Transaction, TxRecord};
 use shucang_types::{Clock, Phone, UnixMillis};
 
-use crate::accounts::AccountService;
+use crate::accounts::{AccountService, CheckError};
 use crate::identity::{IdentityError, IdentityService};
 use crate::store::{GiftRecord, GiftStore, StoreError, WorkRecord, WorkStore};
 
@@ -129,6 +129,9 @@ pub enum CollectibleError {
     /// The confirmation password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many passwords are being checked to confirm this one now.
+    #[error("too many password checks at once; try again shortly")]
+    Busy,
     /// The recipient is not a registered user.
     #[error("the recipient is not registered")]
     RecipientNotFound,
@@ -320,7 +323,12 @@ impl CollectiblesService {
             .await?
             .filter(|c| !c.burned && c.owner == giver.address)
             .ok_or(CollectibleError::NotFound)?;
-        if !self.accounts.confirm_password(account_id, password).await? {
+        let confirmed = match self.accounts.confirm_password(account_id, password).await {
+            Ok(confirmed) => confirmed,
+            Err(CheckError::Busy) => return Err(CollectibleError::Busy),
+            Err(CheckError::Store(e)) => return Err(e.into()),
+        };
+        if !confirmed {
             return Err(CollectibleError::WrongPassword);
         }
         let (to_account, to) = self.recipient(recipient).await?;

@@ -24,8 +24,8 @@ pub mod store;
 pub mod works;
 
 pub use accounts::{
-    Account, AccountError, AccountPolicy, AccountService, LoginError, NewSession, Registration,
-    SessionToken,
+    Account, AccountError, AccountPolicy, AccountService, CheckError, LoginError, NewSession,
+    Registration, SessionToken,
 };
 pub use collectibles::{
     Collectible, CollectibleError, CollectiblesService, GiftPolicy, GiftReceipt, HistoryEntry,

@@ -1,11 +1,10 @@
 //! Uploaded media: checked by content (not by name), stored under the data
-//! directory by content hash, outside anything served directly.
+//! directory by content hash (durably, through `shucang-files`), outside
+//! anything served directly.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use shucang_files::ContentStore;
 
 /// Largest image accepted, in bytes.
 pub const IMAGE_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -78,14 +77,14 @@ pub enum MediaError {
 /// Content-addressed media files under one directory.
 #[derive(Debug, Clone)]
 pub struct MediaStore {
-    dir: PathBuf,
+    files: ContentStore,
 }
 
 impl MediaStore {
     /// Media under `dir` (created on first write).
     pub fn new(dir: &Path) -> MediaStore {
         MediaStore {
-            dir: dir.to_owned(),
+            files: ContentStore::new(dir),
         }
     }
 
@@ -95,30 +94,12 @@ impl MediaStore {
             return Err(MediaError::TooLarge);
         }
         let kind = ImageType::sniff(bytes).ok_or(MediaError::NotAnImage)?;
-        let hash = hex::encode(Sha256::digest(bytes));
-        let path = self.dir.join(&hash);
-        if !path.exists() {
-            fs::create_dir_all(&self.dir)?;
-            let tmp = self.dir.join(format!(".{hash}.tmp"));
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            fs::File::open(&self.dir)?.sync_all()?;
-        }
-        Ok((hash, kind))
+        Ok((self.files.put(bytes)?, kind))
     }
 
     /// Reads a stored file by its hash.
     pub fn read(&self, hash: &str) -> Result<Option<Vec<u8>>, MediaError> {
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        match fs::read(self.dir.join(hash)) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.files.read(hash)?)
     }
 }
 

@@ -1,13 +1,12 @@
 //! Uploaded documents: images (PNG, JPEG) and PDF only, recognised by
 //! their content — the leading signature and the structure at the end —
 //! never by the name; a name whose extension says otherwise is refused.
-//! Stored by content hash under the registry's data directory, outside
-//! anything served directly.
+//! Stored by content hash under the registry's data directory (durably,
+//! through `shucang-files`), outside anything served directly.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use shucang_files::ContentStore;
 
 /// Largest file accepted, in bytes.
 pub const UPLOAD_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -113,44 +112,28 @@ fn is_pdf(b: &[u8]) -> bool {
 /// Files by content hash in one directory.
 #[derive(Debug, Clone)]
 pub struct FileStore {
-    dir: PathBuf,
+    files: ContentStore,
 }
 
 impl FileStore {
     /// Files under `dir` (created on first write).
     pub fn new(dir: &Path) -> FileStore {
         FileStore {
-            dir: dir.to_owned(),
+            files: ContentStore::new(dir),
         }
     }
 
     /// Writes `bytes` durably (temporary file, fsync, rename, fsync of the
     /// directory); returns the hex SHA-256 it is stored under.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let hash = hex::encode(Sha256::digest(bytes));
-        let path = self.dir.join(&hash);
-        if path.exists() {
-            return Ok(hash);
-        }
-        std::fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!("{hash}.tmp-{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(&self.dir)?.sync_all()?;
-        Ok(hash)
+        self.files.put(bytes)
     }
 
-    /// The bytes stored under `hash`.
+    /// The bytes stored under `hash`; an error when nothing is.
     pub fn get(&self, hash: &str) -> std::io::Result<Vec<u8>> {
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "bad hash",
-            ));
-        }
-        std::fs::read(self.dir.join(hash))
+        self.files.read(hash)?.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, format!("no file {hash:?}"))
+        })
     }
 }
 

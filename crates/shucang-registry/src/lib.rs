@@ -28,13 +28,13 @@ mod store;
 use std::path::Path;
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use hmac::{Hmac, Mac};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use shucang_auth::{
+    Busy, HashingLimits, HashingParams, LockoutPolicy, PasswordError, PasswordHasher, SessionKey,
+    SessionToken,
+};
 use shucang_calendar::{Calendar, CalendarError};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, UnixMillis};
@@ -213,6 +213,9 @@ pub enum RegistryError {
         /// Until when.
         until: UnixMillis,
     },
+    /// Too many passwords are being checked; try again shortly.
+    #[error("too many password checks at once; try again shortly")]
+    Busy,
     /// A code or link is wrong, spent or expired.
     #[error("the code or link is wrong, spent or expired")]
     VerificationFailed,
@@ -320,24 +323,41 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     calendar: Calendar,
     files: FileStore,
-    key: [u8; 32],
-    hasher: Argon2<'static>,
-    dummy_hash: String,
+    /// Keys the stored hashes of session tokens, SMS codes and e-mail tokens.
+    key: SessionKey,
+    /// Argon2id under one cap and a bounded queue; an unknown mobile number
+    /// is checked against its dummy hash.
+    passwords: PasswordHasher,
     /// The registry's public base URL, for e-mail links.
     base_url: String,
 }
 
-fn hmac_hex(key: &[u8; 32], data: &[u8]) -> String {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(data);
-    hex::encode(mac.finalize().into_bytes())
-}
+/// [`LOGIN_FAILURES_MAX`] failures lock for [`LOCKOUT_MINUTES`].
+const LOCKOUT: LockoutPolicy = LockoutPolicy {
+    failures_max: LOGIN_FAILURES_MAX,
+    lockout_ms: LOCKOUT_MINUTES * MINUTE_MS,
+};
 
-fn random_token() -> String {
+/// An e-mail link's token: 256 random bits, hex (64 digits).
+fn email_token() -> String {
     let mut b = [0u8; 32];
     OsRng.fill_bytes(&mut b);
     hex::encode(b)
+}
+
+impl From<Busy> for RegistryError {
+    fn from(_: Busy) -> RegistryError {
+        RegistryError::Busy
+    }
+}
+
+impl From<PasswordError> for RegistryError {
+    fn from(e: PasswordError) -> RegistryError {
+        match e {
+            PasswordError::Busy => RegistryError::Busy,
+            PasswordError::Hashing(e) => RegistryError::Internal(e),
+        }
+    }
 }
 
 fn six_digits() -> String {
@@ -363,19 +383,15 @@ impl Registry {
         key: [u8; 32],
         base_url: String,
     ) -> Result<Registry, RegistryError> {
-        // The platform's password hashing parameters (OWASP's Argon2id).
-        let params = Params::new(19 * 1024, 2, 1, None)
-            .map_err(|e| RegistryError::Internal(e.to_string()))?;
-        let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_password(&hasher, &random_token())?;
+        // The platform's password hashing parameters and limits.
+        let passwords = PasswordHasher::new(HashingParams::default(), HashingLimits::default())?;
         Ok(Registry {
             store,
             clock,
             calendar,
             files: FileStore::new(uploads_dir),
-            key,
-            hasher,
-            dummy_hash,
+            key: SessionKey::new(key),
+            passwords,
             base_url,
         })
     }
@@ -400,19 +416,19 @@ impl Registry {
     ) -> Result<i64, RegistryError> {
         let (name, phone, email) = self.check_person(name, phone, email, password)?;
         let code = six_digits();
-        let token = random_token();
+        let token = email_token();
         let now = self.clock.now();
         let user = NewUser {
             role: UserRole::Filer,
             name: name.clone(),
             phone: phone.as_str().to_owned(),
             email: email.as_str().to_owned(),
-            password_hash: self.hash(password).await?,
-            phone_code_hash: Some(hmac_hex(
-                &self.key,
-                format!("sms:{phone}:{code}").as_bytes(),
-            )),
-            email_token_hash: Some(hmac_hex(&self.key, format!("email:{token}").as_bytes())),
+            password_hash: self.passwords.hash(password).await?,
+            phone_code_hash: Some(
+                self.key
+                    .keyed_hash(format!("sms:{phone}:{code}").as_bytes()),
+            ),
+            email_token_hash: Some(self.key.keyed_hash(format!("email:{token}").as_bytes())),
             verify_expires_at: now.plus_ms(VERIFICATION_MINUTES * MINUTE_MS),
             confirmed: false,
             created_at: now,
@@ -465,7 +481,7 @@ impl Registry {
             name,
             phone: phone.as_str().to_owned(),
             email: email.as_str().to_owned(),
-            password_hash: self.hash(password).await?,
+            password_hash: self.passwords.hash(password).await?,
             phone_code_hash: None,
             email_token_hash: None,
             verify_expires_at: now,
@@ -512,7 +528,9 @@ impl Registry {
         let live = user.phone_code_hash.is_some()
             && user.phone_code_attempts < PHONE_CODE_ATTEMPTS_MAX
             && user.verify_expires_at > self.clock.now();
-        let expected = hmac_hex(&self.key, format!("sms:{phone}:{}", code.trim()).as_bytes());
+        let expected = self
+            .key
+            .keyed_hash(format!("sms:{phone}:{}", code.trim()).as_bytes());
         let matches = user.phone_code_hash.as_deref() == Some(expected.as_str());
         if live && matches {
             self.store.set_phone_verification(user.id, true).await?;
@@ -530,7 +548,7 @@ impl Registry {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(RegistryError::VerificationFailed);
         }
-        let hash = hmac_hex(&self.key, format!("email:{token}").as_bytes());
+        let hash = self.key.keyed_hash(format!("email:{token}").as_bytes());
         self.store
             .confirm_email(&hash, self.clock.now())
             .await?
@@ -544,25 +562,21 @@ impl Registry {
             Err(_) => None,
         };
         let now = self.clock.now();
-        if let Some(until) = user.as_ref().and_then(|u| u.locked_until)
-            && until > now
-        {
+        let lock = user.as_ref().and_then(|u| u.locked_until);
+        if let Some(until) = LockoutPolicy::lock_in_force(lock, now) {
             return Err(RegistryError::Locked { until });
         }
-        let hash = user
-            .as_ref()
-            .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
-        let valid = self.verify(hash, password).await;
+        let stored = user.as_ref().map(|u| u.password_hash.as_str());
+        let valid = self.passwords.verify(stored, password).await?;
         let Some(user) = user else {
             return Err(RegistryError::InvalidCredentials);
         };
         if !valid {
-            let failures = user.failed_logins + 1;
-            let locked =
-                (failures >= LOGIN_FAILURES_MAX).then(|| now.plus_ms(LOCKOUT_MINUTES * MINUTE_MS));
-            let count = if locked.is_some() { 0 } else { failures };
-            self.store.set_login_state(user.id, count, locked).await?;
-            return Err(match locked {
+            let failure = LOCKOUT.after_failure(user.failed_logins, now);
+            self.store
+                .set_login_state(user.id, failure.failures, failure.locked_until)
+                .await?;
+            return Err(match failure.locked_until {
                 Some(until) => RegistryError::Locked { until },
                 None => RegistryError::InvalidCredentials,
             });
@@ -570,23 +584,27 @@ impl Registry {
         if user.failed_logins > 0 || user.locked_until.is_some() {
             self.store.set_login_state(user.id, 0, None).await?;
         }
-        let token = random_token();
+        let token = SessionToken::generate();
         self.store
             .insert_session(
-                &hmac_hex(&self.key, token.as_bytes()),
+                &self.key.token_hash(&token),
                 user.id,
                 now.plus_ms(SESSION_HOURS * 60 * MINUTE_MS),
             )
             .await?;
-        Ok(NewSession { token, user })
+        Ok(NewSession {
+            token: token.expose().to_owned(),
+            user,
+        })
     }
 
     /// The user behind a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Option<User>, RegistryError> {
-        if token.len() != 64 {
+        let token = SessionToken::from_client(token);
+        if !token.is_plausible() {
             return Ok(None);
         }
-        let hash = hmac_hex(&self.key, token.as_bytes());
+        let hash = self.key.token_hash(&token);
         let Some((user_id, expires_at)) = self.store.session(&hash).await? else {
             return Ok(None);
         };
@@ -601,7 +619,7 @@ impl Registry {
     pub async fn logout(&self, token: &str) -> Result<(), RegistryError> {
         Ok(self
             .store
-            .delete_session(&hmac_hex(&self.key, token.as_bytes()))
+            .delete_session(&self.key.token_hash(&SessionToken::from_client(token)))
             .await?)
     }
 
@@ -1132,34 +1150,6 @@ impl Registry {
         self.application(user, id).await?;
         Ok(self.store.audit_of(id).await?)
     }
-
-    async fn hash(&self, password: &str) -> Result<String, RegistryError> {
-        let hasher = self.hasher.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_password(&hasher, &password))
-            .await
-            .map_err(|e| RegistryError::Internal(e.to_string()))?
-    }
-
-    async fn verify(&self, hash: String, password: &str) -> bool {
-        let hasher = self.hasher.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| hasher.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false)
-    }
-}
-
-fn hash_password(hasher: &Argon2<'_>, password: &str) -> Result<String, RegistryError> {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| RegistryError::Internal(e.to_string()))
 }
 
 pub(crate) fn form_json(form: &ApplicationForm) -> Result<String, RegistryError> {

@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for the `Retry-After` header of a 503, if any.
+    retry_after_s: Option<u64>,
 }
 
 /// The error body: `{"error":{"code","message"}}`.
@@ -41,6 +43,20 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_s: None,
+        }
+    }
+
+    /// 503 `busy` with `Retry-After`: too many password checks at once
+    /// (`shucang-auth`'s bounded queue is full).
+    pub fn busy() -> ApiError {
+        ApiError {
+            retry_after_s: Some(shucang_auth::BUSY_RETRY_AFTER_S),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many password checks at once; try again shortly",
+            )
         }
     }
 
@@ -90,7 +106,13 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -114,6 +136,7 @@ impl From<AccountError> for ApiError {
                 "this phone number is already registered",
             ),
             AccountError::Store(e) => e.into(),
+            AccountError::Busy => ApiError::busy(),
             AccountError::Hashing(e) => ApiError::internal(&e),
         }
     }
@@ -135,6 +158,7 @@ impl From<LoginError> for ApiError {
                     until.to_rfc3339_utc()
                 ),
             ),
+            LoginError::Busy => ApiError::busy(),
             LoginError::Store(e) => e.into(),
         }
     }

@@ -203,6 +203,7 @@ impl From<RegistryError> for ApiError {
             E::WindowOpen(_) => (StatusCode::CONFLICT, "objection_window_open"),
             E::Calendar(_) => (StatusCode::SERVICE_UNAVAILABLE, "holiday_schedule_missing"),
             E::Store(StoreError::PhoneTaken) => (StatusCode::CONFLICT, "phone_taken"),
+            E::Busy => return ApiError::busy(),
             E::Store(_) | E::Internal(_) => return ApiError::internal(&e),
         };
         ApiError::new(status, code, e.to_string())

@@ -54,8 +54,10 @@ pub fn account_policy(config: &Config) -> AccountPolicy {
     let minutes = |m: u32| i64::from(m) * 60_000;
     AccountPolicy {
         session_idle_ms: minutes(config.accounts.session_idle_minutes),
-        login_failures_max: config.accounts.login_failures_max,
-        lockout_ms: minutes(config.accounts.lockout_minutes),
+        lockout: shucang_platform::accounts::LockoutPolicy {
+            failures_max: config.accounts.login_failures_max,
+            lockout_ms: minutes(config.accounts.lockout_minutes),
+        },
         ..AccountPolicy::default()
     }
 }

@@ -34,6 +34,7 @@ impl From<CollectibleError> for ApiError {
             CollectibleError::HoldingPeriod(_) => (StatusCode::CONFLICT, "holding_period"),
             CollectibleError::DailyLimit => (StatusCode::CONFLICT, "daily_gift_limit_reached"),
             CollectibleError::IdentityRequired => (StatusCode::FORBIDDEN, "identity_required"),
+            CollectibleError::Busy => return ApiError::busy(),
             CollectibleError::Chain(_)
             | CollectibleError::Identity(_)
             | CollectibleError::Store(_) => {

@@ -130,7 +130,9 @@ pub(crate) async fn login(
             )
             .await
         }
-        Err(LoginError::Store(e)) => ApiError::from(e).into_page_response(),
+        Err(e @ (LoginError::Busy | LoginError::Store(_))) => {
+            ApiError::from(e).into_page_response()
+        }
     }
 }
 
