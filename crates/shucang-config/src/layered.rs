@@ -168,7 +168,60 @@ pub struct ContentSettings {
     pub flag: Option<Vec<String>>,
 }
 
-/// The platform server's configuration.
+/// The filing registry's settings (`shucang registry …`), a second
+/// application with its own data directory and database: the `[registry]`
+/// table, `SHUCANG_REGISTRY__*` variables.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Its own data directory (database file, uploads, secrets).
+    pub data_dir: PathBuf,
+    /// Database URL; when absent, `sqlite://<data_dir>/registry.db`.
+    pub database_url: Option<String>,
+    /// The public base URL, for links in e-mails; the listen address when
+    /// absent.
+    pub public_url: Option<String>,
+}
+
+impl RegistryConfig {
+    /// The defaults: 127.0.0.1:8090, `./registry-data`.
+    pub fn new() -> RegistryConfig {
+        RegistryConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            data_dir: PathBuf::from("./registry-data"),
+            database_url: None,
+            public_url: None,
+        }
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("registry.db").display()),
+        }
+    }
+}
+
+impl Default for RegistryConfig {
+    fn default() -> RegistryConfig {
+        RegistryConfig::new()
+    }
+}
+
+/// Whether `url` can start the links a server prints: `http(s)://`, no
+/// trailing slash, at most 200 visible ASCII characters.
+pub fn is_public_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.ends_with('/')
+        && url.len() <= 200
+        && url.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The platform server's configuration (and, in `registry`, the filing
+/// registry's).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -192,6 +245,8 @@ pub struct Config {
     pub gifts: GiftSettings,
     /// Footer information.
     pub site: SiteSettings,
+    /// The filing registry.
+    pub registry: RegistryConfig,
 }
 
 impl Default for Config {
@@ -207,6 +262,7 @@ impl Default for Config {
             orders: OrdersSettings::default(),
             gifts: GiftSettings::default(),
             site: SiteSettings::default(),
+            registry: RegistryConfig::default(),
         }
     }
 }
@@ -281,13 +337,19 @@ impl Config {
             "chain.suite must be ed25519-sha256 or sm2-sm3",
         )?;
         check(
-            self.site.public_url.as_deref().is_none_or(|u| {
-                (u.starts_with("https://") || u.starts_with("http://"))
-                    && !u.ends_with('/')
-                    && u.len() <= 200
-                    && u.bytes().all(|b| b.is_ascii_graphic())
-            }),
+            self.site.public_url.as_deref().is_none_or(is_public_url),
             "site.public_url must be an http(s) URL without a trailing slash",
+        )?;
+        check(
+            self.registry
+                .public_url
+                .as_deref()
+                .is_none_or(is_public_url),
+            "registry.public_url must be an http(s) URL without a trailing slash",
+        )?;
+        check(
+            !self.registry.data_dir.as_os_str().is_empty(),
+            "registry.data_dir must not be empty",
         )?;
         // The footer number is checked by the registry's own function:
         // shape, province and MOD 11-2 check character.
@@ -396,6 +458,49 @@ mod tests {
         assert_eq!(c.accounts.lockout_minutes, 5);
         assert_eq!(c.accounts.login_failures_max, 5);
         assert_eq!(c.database_url(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn the_registry_has_its_own_table_with_the_same_rules() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.registry, RegistryConfig::new());
+        assert_eq!(c.registry.listen.to_string(), "127.0.0.1:8090");
+        assert_eq!(
+            c.registry.database_url(),
+            "sqlite://./registry-data/registry.db"
+        );
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            f,
+            "data_dir = \"/srv/platform\"\n[registry]\nlisten = \"0.0.0.0:9090\"\ndata_dir = \"/srv/registry\""
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(f.path()),
+            env(&[
+                ("SHUCANG_REGISTRY__PUBLIC_URL", "https://beian.example.cn"),
+                ("SHUCANG_REGISTRY__DATABASE_URL", "postgres://u@h/registry"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/platform"));
+        assert_eq!(c.registry.listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(c.registry.data_dir, PathBuf::from("/srv/registry"));
+        assert_eq!(
+            c.registry.public_url.as_deref(),
+            Some("https://beian.example.cn")
+        );
+        assert_eq!(c.registry.database_url(), "postgres://u@h/registry");
+        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
+        assert!(bad(&[("SHUCANG_REGISTRY__LISTN", "x")]).contains("unknown field"));
+        assert!(bad(&[("SHUCANG_REGISTRY__LISTEN", "8090")]).contains("invalid"));
+        assert!(bad(&[("SHUCANG_REGISTRY__DATA_DIR", "")]).contains("registry.data_dir"));
+        for url in ["beian.example.cn", "https://beian.example.cn/", "ftp://x"] {
+            assert!(
+                bad(&[("SHUCANG_REGISTRY__PUBLIC_URL", url)]).contains("registry.public_url"),
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! (`SHUCANG_LISTEN`, `SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES` — a double
 //! underscore descends into a table), then command-line flags, which the
 //! binary applies. Unknown keys are errors in every layer, so a typo never
-//! passes silently.
+//! passes silently. The filing registry's settings are the `[registry]`
+//! table ([`RegistryConfig`]; `SHUCANG_REGISTRY__PUBLIC_URL`), under the same
+//! rules.
 //!
 //! Secrets ([`Secrets`]) never live in the configuration: each comes from its
 //! own environment variable or from a file with mode 0600 under
@@ -24,6 +26,6 @@ mod secrets;
 
 pub use layered::{
     AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX, GiftSettings,
-    OrdersSettings, SiteSettings,
+    OrdersSettings, RegistryConfig, SiteSettings, is_public_url,
 };
 pub use secrets::{SecretError, SecretKey, Secrets};

@@ -72,7 +72,7 @@ enum RegistryCommand {
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// The public base URL, for links in e-mails [default: the listen address].
-        #[arg(long, value_name = "URL", env = "SHUCANG_REGISTRY_PUBLIC_URL")]
+        #[arg(long, value_name = "URL")]
         public_url: Option<String>,
     },
     /// Administration of the registry.
@@ -242,12 +242,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(&cli.common)?;
     match cli.command {
         Command::Registry(command) => {
-            let mut reg = shucang::registry::RegistryConfig::new();
+            // The global flags name the registry's own directory and database.
             if let Some(dir) = &cli.common.data_dir {
-                reg.data_dir = dir.clone();
+                config.registry.data_dir = dir.clone();
             }
-            reg.database_url = cli.common.database_url.clone();
-            registry(reg, command).await
+            if let Some(url) = &cli.common.database_url {
+                config.registry.database_url = Some(url.clone());
+            }
+            registry(config, command).await
         }
         Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
@@ -514,21 +516,20 @@ async fn bench_purchases(requests: usize, clients: usize, rounds: usize) -> anyh
     Ok(())
 }
 
-async fn registry(
-    mut config: shucang::registry::RegistryConfig,
-    command: RegistryCommand,
-) -> anyhow::Result<()> {
+/// A registry command under `settings`: the `[registry]` table, with the
+/// configuration's log filter.
+async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<()> {
     use shucang::registry::{RegistryApp, RegistryServices};
+    let mut config = settings.registry;
     match command {
         RegistryCommand::Serve { listen, public_url } => {
-            init_tracing(&std::env::var("SHUCANG_LOG").unwrap_or_else(|_| "info".to_owned()));
+            init_tracing(&settings.log);
             if let Some(listen) = listen {
                 config.listen = listen;
             }
             if let Some(url) = public_url {
                 anyhow::ensure!(
-                    (url.starts_with("https://") || url.starts_with("http://"))
-                        && !url.ends_with('/'),
+                    shucang_config::is_public_url(&url),
                     "--public-url must be an http(s) URL without a trailing slash"
                 );
                 config.public_url = Some(url);

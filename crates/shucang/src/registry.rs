@@ -1,12 +1,14 @@
 //! `shucang registry serve`: the filing registry as a second application
-//! with its own data directory and database, wired like the platform.
+//! with its own data directory and database, wired like the platform. Its
+//! settings are [`RegistryConfig`], the `[registry]` table of
+//! `shucang-config`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+pub use shucang_config::RegistryConfig;
 use shucang_config::Secrets;
 use shucang_notify::{Notifier, SandboxSender};
 use shucang_registry::Registry;
@@ -16,45 +18,6 @@ use tokio::net::TcpListener;
 
 /// How often the outbox worker looks for due messages.
 const OUTBOX_POLL_MS: u64 = 1_000;
-
-/// The registry's settings.
-#[derive(Debug, Clone)]
-pub struct RegistryConfig {
-    /// Address to listen on.
-    pub listen: SocketAddr,
-    /// Its own data directory (database file, uploads, secrets).
-    pub data_dir: PathBuf,
-    /// Database URL; `sqlite://<data_dir>/registry.db` when absent.
-    pub database_url: Option<String>,
-    /// The public base URL, for links in e-mails; the listen address when
-    /// absent.
-    pub public_url: Option<String>,
-}
-
-impl RegistryConfig {
-    /// The defaults: 127.0.0.1:8090, `./registry-data`.
-    pub fn new() -> RegistryConfig {
-        RegistryConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
-            data_dir: PathBuf::from("./registry-data"),
-            database_url: None,
-            public_url: None,
-        }
-    }
-
-    /// The database URL in force.
-    pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("registry.db").display()))
-    }
-}
-
-impl Default for RegistryConfig {
-    fn default() -> RegistryConfig {
-        RegistryConfig::new()
-    }
-}
 
 /// The registry's storage and services, without a listener (what the
 /// `admin` and `outbox` commands need).
