@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
 use crate::{ApiError, AppState};
 
 /// A registration.
@@ -74,13 +74,7 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
-    let phone = Phone::parse(&req.phone).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_phone",
-            e.to_string(),
-        )
-    })?;
+    let phone = Phone::parse(&req.phone)?;
     let id = state
         .accounts
         .register(Registration {

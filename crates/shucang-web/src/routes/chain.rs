@@ -2,12 +2,14 @@
 //! explorer and offline verifiers need.
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use shucang_chain::{Address, BlockMeta, ChainError, CollectionId, Operation, TxRecord};
+use shucang_chain::{Address, BlockMeta, CollectionId, Operation, TxRecord};
 use shucang_verify::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,17 +22,19 @@ const BLOCKS_PAGE_DEFAULT: usize = 20;
 /// Largest page of blocks.
 const BLOCKS_PAGE_MAX: usize = 100;
 
-impl From<ChainError> for ApiError {
-    fn from(e: ChainError) -> ApiError {
-        match e {
-            ChainError::Stopped(_) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "chain_unavailable",
-                "the chain is stopped after a storage failure; the operator must restart it",
-            ),
-            other => ApiError::internal(&other),
-        }
-    }
+/// The routes of the chain API.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/chain/stats", get(stats))
+        .route("/api/v1/chain/blocks", get(blocks))
+        .route("/api/v1/chain/blocks/{id}", get(block))
+        .route("/api/v1/chain/txs/{hash}", get(tx))
+        .route("/api/v1/chain/txs/{hash}/proof", get(proof))
+        .route("/api/v1/chain/addresses/{address}", get(address))
+        .route("/api/v1/chain/tokens/{collection}/{token_id}", get(token))
+        .route("/api/v1/chain/collections/{collection}", get(collection))
+        .route("/api/v1/chain/checkpoint", get(checkpoint))
+        .route("/api/v1/chain/consistency", get(consistency))
 }
 
 fn bad(code: &'static str, message: &str) -> ApiError {

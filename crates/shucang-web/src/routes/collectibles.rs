@@ -12,38 +12,8 @@ use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
 use crate::{ApiError, AppState};
-
-impl From<CollectibleError> for ApiError {
-    fn from(e: CollectibleError) -> ApiError {
-        let (status, code) = match &e {
-            CollectibleError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            CollectibleError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
-            CollectibleError::RecipientNotFound => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "recipient_not_found")
-            }
-            CollectibleError::RecipientNotVerified => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "recipient_not_verified")
-            }
-            CollectibleError::RecipientMinor => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "recipient_minor")
-            }
-            CollectibleError::SelfGift => (StatusCode::UNPROCESSABLE_ENTITY, "cannot_gift_to_self"),
-            CollectibleError::Frozen => (StatusCode::CONFLICT, "token_frozen"),
-            CollectibleError::HoldingPeriod(_) => (StatusCode::CONFLICT, "holding_period"),
-            CollectibleError::DailyLimit => (StatusCode::CONFLICT, "daily_gift_limit_reached"),
-            CollectibleError::IdentityRequired => (StatusCode::FORBIDDEN, "identity_required"),
-            CollectibleError::Busy => return ApiError::busy(),
-            CollectibleError::Chain(_)
-            | CollectibleError::Identity(_)
-            | CollectibleError::Store(_) => {
-                return ApiError::internal(&e);
-            }
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
 
 /// One event of a collectible's history.
 #[derive(Serialize, ToSchema)]
@@ -249,9 +219,7 @@ pub(crate) async fn gift(
     let unprocessable =
         |code, message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
     let recipient = match (req.to_phone, req.to_address) {
-        (Some(phone), None) => Recipient::Phone(
-            Phone::parse(&phone).map_err(|e| unprocessable("invalid_phone", e.to_string()))?,
-        ),
+        (Some(phone), None) => Recipient::Phone(Phone::parse(&phone)?),
         (None, Some(address)) => Recipient::Address(
             Address::parse(&address)
                 .map_err(|e| unprocessable("invalid_address", e.to_string()))?,

@@ -1,51 +1,17 @@
-//! Complaints and reports (投诉举报): the JSON API and the public form.
-//!
-//! The form is protected against cross-site submission by a double-submit
-//! token: the page sets an HttpOnly, SameSite=Strict cookie and puts the
-//! same random value in a hidden field; a submission must carry both, equal.
+//! Complaints and reports (投诉举报): the JSON API. (The public form is
+//! `pages::complaints`.)
 
 use axum::Json;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use minijinja::context;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use shucang_platform::complaints::COMPLAINT_CATEGORIES;
-use shucang_platform::{ComplaintError, NewComplaint, SessionToken};
+use shucang_platform::{ComplaintRecord, NewComplaint};
 use utoipa::ToSchema;
 
-use crate::auth::ClientIp;
+use crate::auth::optional_account;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::{ApiJson, ClientIp};
 use crate::{ApiError, AppState};
-
-impl From<ComplaintError> for ApiError {
-    fn from(e: ComplaintError) -> ApiError {
-        match &e {
-            ComplaintError::InvalidField(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                e.to_string(),
-            ),
-            ComplaintError::RateLimited => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
-            }
-            ComplaintError::Store(_) => ApiError::internal(&e),
-        }
-    }
-}
-
-/// The logged-in account's id, if the request carries a valid session.
-async fn optional_account(state: &AppState, headers: &HeaderMap) -> Option<i64> {
-    let token = crate::auth::token_from_headers(headers)?;
-    state
-        .accounts
-        .authenticate(&SessionToken::from_client(token.expose()))
-        .await
-        .ok()
-        .flatten()
-        .map(|a| a.id)
-}
 
 /// A complaint.
 #[derive(Deserialize, ToSchema)]
@@ -72,6 +38,17 @@ pub(crate) struct ComplaintView {
     created_at: String,
 }
 
+impl From<ComplaintRecord> for ComplaintView {
+    fn from(r: ComplaintRecord) -> ComplaintView {
+        ComplaintView {
+            ticket: r.ticket,
+            category: r.category,
+            status: r.status,
+            created_at: r.created_at.to_rfc3339_utc(),
+        }
+    }
+}
+
 /// Files a complaint or report (anyone; logged in or with a contact).
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = ComplaintRequest,
     responses(
@@ -85,7 +62,7 @@ pub(crate) async fn file(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<ComplaintRequest>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    let account = optional_account(&state, &headers).await;
+    let account = optional_account(&state, &headers).await.map(|a| a.id);
     let complaint = NewComplaint {
         category: req.category,
         target: req.target,
@@ -93,15 +70,7 @@ pub(crate) async fn file(
         contact: req.contact,
     };
     let r = state.complaints.file(complaint, account, &ip).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ComplaintView {
-            ticket: r.ticket,
-            category: r.category,
-            status: r.status,
-            created_at: r.created_at.to_rfc3339_utc(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ComplaintView::from(r))))
 }
 
 /// A complaint's handling status, by ticket number.
@@ -116,165 +85,5 @@ pub(crate) async fn lookup(
         .lookup(&ticket)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such ticket"))?;
-    Ok(Json(ComplaintView {
-        ticket: r.ticket,
-        category: r.category,
-        status: r.status,
-        created_at: r.created_at.to_rfc3339_utc(),
-    }))
-}
-
-async fn form_page(
-    state: &AppState,
-    uri: &Uri,
-    headers: &HeaderMap,
-    status: StatusCode,
-    extra: minijinja::Value,
-) -> Response {
-    let extra = context! { categories => COMPLAINT_CATEGORIES, ..extra };
-    crate::pages::render_page(state, uri, headers, "complaints.html", extra, status).await
-}
-
-/// `GET /complaints`: the public form.
-pub(crate) async fn form(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    form_page(
-        &state,
-        &uri,
-        &headers,
-        StatusCode::OK,
-        context! { form => context! {} },
-    )
-    .await
-}
-
-/// The form's fields.
-#[derive(Deserialize)]
-pub(crate) struct ComplaintForm {
-    csrf: Option<String>,
-    category: Option<String>,
-    target: Option<String>,
-    text: Option<String>,
-    contact: Option<String>,
-}
-
-/// `POST /complaints`: files the form's complaint, or shows the form again
-/// with the problem.
-pub(crate) async fn submit(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Form(f): Form<ComplaintForm>,
-) -> Response {
-    let filled = context! { category => f.category.clone(), target => f.target.clone(), text => f.text.clone(), contact => f.contact.clone() };
-    let token_ok = crate::forms::csrf_ok(&headers, f.csrf.as_deref());
-    if !token_ok {
-        return form_page(
-            &state,
-            &uri,
-            &headers,
-            StatusCode::FORBIDDEN,
-            context! { error => "form_expired", form => filled },
-        )
-        .await;
-    }
-    let account = optional_account(&state, &headers).await;
-    let complaint = NewComplaint {
-        category: f.category.unwrap_or_default(),
-        target: f.target.unwrap_or_default(),
-        text: f.text.unwrap_or_default(),
-        contact: f.contact,
-    };
-    match state.complaints.file(complaint, account, &ip).await {
-        Ok(r) => {
-            form_page(
-                &state,
-                &uri,
-                &headers,
-                StatusCode::CREATED,
-                context! { ticket => r.ticket, form => context! {} },
-            )
-            .await
-        }
-        Err(ComplaintError::RateLimited) => {
-            form_page(
-                &state,
-                &uri,
-                &headers,
-                StatusCode::TOO_MANY_REQUESTS,
-                context! { error => "rate_limited", form => filled },
-            )
-            .await
-        }
-        Err(ComplaintError::InvalidField(message)) => {
-            let error = ["category", "target", "text", "contact"]
-                .into_iter()
-                .find(|f| message.starts_with(*f) || message.contains(&format!("{f} ")))
-                .map_or("invalid_text", |f| match f {
-                    "category" => "invalid_category",
-                    "target" => "invalid_target",
-                    "contact" => "invalid_contact",
-                    _ => "invalid_text",
-                });
-            form_page(
-                &state,
-                &uri,
-                &headers,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                context! { error => error, form => filled },
-            )
-            .await
-        }
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-/// The lookup form's field.
-#[derive(Deserialize)]
-pub(crate) struct LookupQuery {
-    ticket: Option<String>,
-    lang: Option<String>,
-}
-
-/// `GET /complaints/lookup?ticket=`: redirects to the ticket's page.
-pub(crate) async fn lookup_form(Query(q): Query<LookupQuery>) -> Response {
-    let ticket = q.ticket.unwrap_or_default();
-    let ticket: String = ticket
-        .trim()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(32)
-        .collect();
-    let suffix = if q.lang.as_deref() == Some("en") {
-        "?lang=en"
-    } else {
-        ""
-    };
-    axum::response::Redirect::to(&format!("/complaints/{ticket}{suffix}")).into_response()
-}
-
-/// `GET /complaints/{ticket}`: a complaint's status page.
-pub(crate) async fn status_page(
-    State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    match state.complaints.lookup(&ticket).await {
-        Ok(Some(r)) => {
-            let time = r.created_at.plus_ms(8 * 3_600_000).to_rfc3339_utc();
-            let c = context! { ticket => r.ticket, category => r.category, status => r.status, time => format!("{} {}", &time[..10], &time[11..19]) };
-            crate::pages::render_page(
-                &state,
-                &uri,
-                &headers,
-                "complaint.html",
-                context! { c => c },
-                StatusCode::OK,
-            )
-            .await
-        }
-        Ok(None) => crate::pages::html_not_found(&state, &uri, &headers).await,
-        Err(e) => ApiError::from(e).into_response(),
-    }
+    Ok(Json(ComplaintView::from(r)))
 }

@@ -6,52 +6,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use shucang_platform::{DropDraft, DropError, DropRecord, OrderRecord, PurchaseError};
+use shucang_platform::{DropDraft, DropRecord, OrderRecord};
 use shucang_types::UnixMillis;
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
 use crate::{ApiError, AppState};
 
 /// Most drops listed.
 const DROPS_PAGE_MAX: u32 = 100;
-
-impl From<DropError> for ApiError {
-    fn from(e: DropError) -> ApiError {
-        let (status, code) = match &e {
-            DropError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            DropError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-            DropError::WorkNotApproved => (StatusCode::UNPROCESSABLE_ENTITY, "work_not_approved"),
-            DropError::EditionsExhausted => (StatusCode::CONFLICT, "editions_exhausted"),
-            DropError::Store(_) => return ApiError::internal(&e),
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
-
-impl From<PurchaseError> for ApiError {
-    fn from(e: PurchaseError) -> ApiError {
-        let (status, code) = match &e {
-            PurchaseError::IdentityRequired => (StatusCode::FORBIDDEN, "identity_required"),
-            PurchaseError::MinorNotAllowed => (StatusCode::FORBIDDEN, "minor_not_allowed"),
-            PurchaseError::InvalidQuantity => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity")
-            }
-            PurchaseError::InvalidKey => (StatusCode::BAD_REQUEST, "invalid_idempotency_key"),
-            PurchaseError::KeyReused => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-            }
-            PurchaseError::DropNotFound => (StatusCode::NOT_FOUND, "not_found"),
-            PurchaseError::NotOpen => (StatusCode::CONFLICT, "drop_not_open"),
-            PurchaseError::SoldOut => (StatusCode::CONFLICT, "sold_out"),
-            PurchaseError::LimitReached => (StatusCode::CONFLICT, "purchase_limit_reached"),
-            PurchaseError::Identity(_) | PurchaseError::Store(_) => return ApiError::internal(&e),
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
 
 fn parse_id(s: &str, what: &str) -> Result<i64, ApiError> {
     s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {

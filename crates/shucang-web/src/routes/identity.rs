@@ -2,35 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shucang_platform::{Consent, IdentityError, IdentityView, RealName};
 use shucang_types::IdNumber;
 use utoipa::ToSchema;
 
-use crate::auth::{Authenticated, ClientIp};
+use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
+use crate::kit::api::ClientIp;
 use crate::{ApiError, AppState};
-
-impl From<IdentityError> for ApiError {
-    fn from(e: IdentityError) -> ApiError {
-        let (status, code) = match &e {
-            IdentityError::ConsentRequired => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "consent_required")
-            }
-            IdentityError::AlreadyVerified => (StatusCode::CONFLICT, "identity_already_verified"),
-            IdentityError::IdentityInUse => (StatusCode::CONFLICT, "identity_in_use"),
-            IdentityError::Mismatch => (StatusCode::UNPROCESSABLE_ENTITY, "identity_mismatch"),
-            IdentityError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "identity_provider_unavailable",
-            ),
-            IdentityError::Pii(_) | IdentityError::Store(_) => return ApiError::internal(&e),
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
 
 /// Name, ID number and the separate consent to collecting the ID number.
 #[derive(Deserialize, ToSchema)]
@@ -94,20 +75,8 @@ pub(crate) async fn verify_identity(
     if !req.consent {
         return Err(IdentityError::ConsentRequired.into());
     }
-    let id = IdNumber::parse(&req.id_number, state.identity.today()).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_id_number",
-            e.to_string(),
-        )
-    })?;
-    let name = RealName::parse(&req.name).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
-            e.to_string(),
-        )
-    })?;
+    let id = IdNumber::parse(&req.id_number, state.identity.today())?;
+    let name = RealName::parse(&req.name)?;
     let view = state
         .identity
         .verify(auth.account.id, name, id, Consent { given: true, ip })

@@ -19,19 +19,6 @@ use crate::{ApiError, AppState};
 /// The header carrying the sandbox provider's signature.
 pub const SANDBOX_SIGNATURE_HEADER: &str = "x-sandbox-signature";
 
-impl From<PaymentError> for ApiError {
-    fn from(e: PaymentError) -> ApiError {
-        let (status, code) = match &e {
-            PaymentError::OrderNotFound | PaymentError::PaymentNotFound => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            PaymentError::NotPayable => (StatusCode::CONFLICT, "order_not_payable"),
-            PaymentError::Store(_) => return ApiError::internal(&e),
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
-
 /// A started payment.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PaymentView {

@@ -8,9 +8,9 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Authenticated, clear_session_cookie, session_cookie};
+use crate::auth::{Authenticated, SESSION};
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
 use crate::{ApiError, AppState};
 
 /// Credentials.
@@ -48,8 +48,11 @@ pub(crate) async fn login(
 ) -> Result<impl IntoResponse, ApiError> {
     let session = state.accounts.login(&req.phone, &req.password).await?;
     let idle_timeout_seconds = state.accounts.policy().session_idle_ms / 1000;
+    let cookie = SESSION
+        .set(session.token.expose())
+        .ok_or_else(|| ApiError::internal(&"a session token is not a header value"))?;
     Ok((
-        [session_cookie(&session.token)],
+        [cookie],
         Json(LoginResponse {
             token: session.token.expose().to_owned(),
             idle_timeout_seconds,
@@ -69,5 +72,5 @@ pub(crate) async fn logout(
     auth: Authenticated,
 ) -> Result<impl IntoResponse, ApiError> {
     state.accounts.logout(&auth.token).await?;
-    Ok((StatusCode::NO_CONTENT, [clear_session_cookie()]))
+    Ok((StatusCode::NO_CONTENT, [SESSION.clear()]))
 }

@@ -7,41 +7,18 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use shucang_platform::media::MediaError;
 use shucang_platform::{Decision, WorkDraft, WorkError, WorkRecord, WorkStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::kit::api::ApiJson;
 use crate::{ApiError, AppState};
 
 /// Largest work submission (image plus fields), in bytes.
 pub const WORK_UPLOAD_BYTES_MAX: usize = 11 * 1024 * 1024;
 /// Longest text field in a submission, in bytes (before the domain's checks).
 const FORM_FIELD_BYTES_MAX: usize = 16 * 1024;
-
-impl From<WorkError> for ApiError {
-    fn from(e: WorkError) -> ApiError {
-        let (status, code) = match &e {
-            WorkError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            WorkError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-            WorkError::ContentBlocked(_) => (StatusCode::UNPROCESSABLE_ENTITY, "content_blocked"),
-            WorkError::Image(MediaError::NotAnImage) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image")
-            }
-            WorkError::Image(MediaError::TooLarge) => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "image_too_large")
-            }
-            WorkError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            WorkError::AlreadyReviewed => (StatusCode::CONFLICT, "work_already_reviewed"),
-            WorkError::Image(MediaError::Io(_)) | WorkError::Chain(_) | WorkError::Store(_) => {
-                return ApiError::internal(&e);
-            }
-        };
-        ApiError::new(status, code, e.to_string())
-    }
-}
 
 /// A work as staff see it.
 #[derive(Serialize, ToSchema)]

@@ -1,8 +1,10 @@
-//! Request extractors whose failures are [`ApiError`]s.
+//! Extractors of the JSON APIs, whose failures are [`ApiError`]s: the body
+//! and the caller's address.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
@@ -48,9 +50,25 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "payload_too_large",
             format!(
                 "the request body is larger than {} bytes",
-                crate::REQUEST_BODY_MAX_BYTES
+                super::layers::REQUEST_BODY_MAX_BYTES
             ),
         ),
         other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+    }
+}
+
+/// The client's IP address (from the TCP connection), or `unknown` when the
+/// server was not started with connection info.
+pub(crate) struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(ClientIp(ip))
     }
 }

@@ -1,0 +1,120 @@
+//! Log in, register and log out from the web pages: forms with the
+//! double-submit token, errors shown inline in the page's language, the
+//! session in the same HttpOnly cookie the API uses.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::context;
+use serde::Deserialize;
+use shucang_platform::{Registration, SessionToken};
+use shucang_types::{Phone, Role};
+
+use super::PlatformPage;
+use crate::AppState;
+use crate::auth::{SESSION, token_from_headers};
+use crate::kit::Posted;
+
+/// The fields of both forms.
+#[derive(Deserialize)]
+pub(crate) struct Credentials {
+    phone: Option<String>,
+    password: Option<String>,
+}
+
+/// The login or registration form (`mode`), with an error and the phone
+/// number typed.
+fn form(
+    c: &PlatformPage,
+    mode: &str,
+    status: StatusCode,
+    error: Option<String>,
+    phone: Option<&str>,
+) -> Response {
+    c.render("login.html", context! { mode, error, phone }, status)
+}
+
+/// Home (keeping the language), with the new session's cookie.
+fn signed_in(c: &PlatformPage, token: &SessionToken) -> Response {
+    let mut res = c.redirect("/");
+    SESSION.set_on(&mut res, token.expose());
+    res
+}
+
+/// `GET /login`.
+pub(crate) async fn login_page(c: PlatformPage) -> Response {
+    form(&c, "login", StatusCode::OK, None, None)
+}
+
+/// `GET /register`.
+pub(crate) async fn register_page(c: PlatformPage) -> Response {
+    form(&c, "register", StatusCode::OK, None, None)
+}
+
+/// `POST /login`.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    Posted { page: c, form: f }: Posted<AppState, Credentials>,
+) -> Result<Response, Response> {
+    let phone = f.phone.unwrap_or_default();
+    match state
+        .accounts
+        .login(&phone, &f.password.unwrap_or_default())
+        .await
+    {
+        Ok(session) => Ok(signed_in(&c, &session.token)),
+        Err(e) => {
+            let (status, error) = c.explain(&e)?;
+            Ok(form(&c, "login", status, Some(error), Some(&phone)))
+        }
+    }
+}
+
+/// `POST /register`: creates a collector account and logs it in.
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    Posted { page: c, form: f }: Posted<AppState, Credentials>,
+) -> Result<Response, Response> {
+    let raw_phone = f.phone.unwrap_or_default();
+    let password = f.password.unwrap_or_default();
+    let phone = match Phone::parse(&raw_phone) {
+        Ok(phone) => phone,
+        Err(e) => {
+            let (status, error) = c.explain(&e)?;
+            return Ok(form(&c, "register", status, Some(error), Some(&raw_phone)));
+        }
+    };
+    let registration = Registration {
+        phone: phone.clone(),
+        password: password.clone(),
+        role: Role::Collector,
+    };
+    if let Err(e) = state.accounts.register(registration).await {
+        let (status, error) = c.explain(&e)?;
+        return Ok(form(&c, "register", status, Some(error), Some(&raw_phone)));
+    }
+    match state.accounts.login(phone.as_str(), &password).await {
+        Ok(session) => Ok(signed_in(&c, &session.token)),
+        Err(e) => Err(crate::ApiError::from(e).into_page_response()),
+    }
+}
+
+/// The logout form (the token only).
+#[derive(Deserialize)]
+pub(crate) struct LogoutForm {}
+
+/// `POST /logout`: ends the session and clears the cookie.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Posted { page: c, .. }: Posted<AppState, LogoutForm>,
+) -> Response {
+    if let Some(token) = token_from_headers(&headers)
+        && let Err(e) = state.accounts.logout(&token).await
+    {
+        return crate::ApiError::from(e).into_page_response();
+    }
+    let mut res = c.redirect("/");
+    SESSION.clear_on(&mut res);
+    res
+}

@@ -1,0 +1,220 @@
+//! Applications: drafts, uploads, submission, the audit trail, and the
+//! changes and cancellations of approved filings.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shucang_registry::{Application, ApplicationForm, FileError, RegistryError};
+
+use super::{ApplicationView, RegUser, app_id};
+use crate::ApiError;
+use crate::error::ErrorBody;
+use crate::kit::api::ApiJson;
+use crate::kit::respond::{Disposition, private_file};
+use crate::registry::RegistryState;
+
+/// 201 with the application.
+fn created(app: Application) -> Response {
+    (StatusCode::CREATED, axum::Json(ApplicationView::from(app))).into_response()
+}
+
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
+    request_body(content = Object, description = "the application form (any part of it)"),
+    responses((status = 201, description = "the draft", body = Object), (status = 403, body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn create_draft(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    ApiJson(form): ApiJson<ApplicationForm>,
+) -> Result<Response, ApiError> {
+    let app = state.registry.create_draft(&user, &form).await?;
+    Ok(created(app))
+}
+
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
+    responses((status = 200, description = "the filer's applications, newest first", body = [Object]), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn mine(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Vec<ApplicationView>>, ApiError> {
+    let apps = state.registry.applications_of(&user).await?;
+    Ok(axum::Json(
+        apps.into_iter().map(ApplicationView::from).collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "state, public state, deadline, working days left, decision, numbers, attachments, warnings, pending request, form", body = Object),
+        (status = 404, description = "`application_not_found` (also someone else's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn application(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let app = state.registry.application(&user, app_id(&id)?).await?;
+    Ok(axum::Json(ApplicationView::from(app)))
+}
+
+#[utoipa::path(put, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = i64, Path)), request_body(content = Object, description = "the whole form"),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn update_draft(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(form): ApiJson<ApplicationForm>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let app = state
+        .registry
+        .update_draft(&user, app_id(&id)?, &form)
+        .await?;
+    Ok(axum::Json(ApplicationView::from(app)))
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/{id}/attachments", tag = "applications",
+    params(("id" = i64, Path)), request_body(content = Object, content_type = "multipart/form-data", description = "field `file`: PNG, JPEG or PDF, ≤ 10 MiB"),
+    responses((status = 201, body = Object), (status = 413, description = "`file_too_large`", body = ErrorBody),
+        (status = 415, description = "`file_type_refused`, `file_name_mismatch`", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn upload(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let id = app_id(&id)?;
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_upload", m.to_owned());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| bad("the body is not valid multipart/form-data"))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| ApiError::from(RegistryError::File(FileError::Size)))?;
+        let a = state
+            .registry
+            .add_attachment(&user, id, &name, &bytes)
+            .await?;
+        return Ok((
+            StatusCode::CREATED,
+            axum::Json(json!({"id": a.id, "file_name": a.file_name, "mime": a.mime, "size": a.size, "sha256": a.sha256})),
+        )
+            .into_response());
+    }
+    Err(bad("send the document in a multipart field named `file`"))
+}
+
+#[utoipa::path(get, path = "/api/v1/applications/{id}/attachments/{attachment}", tag = "applications",
+    params(("id" = i64, Path), ("attachment" = i64, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn download(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let attachment = app_id(&attachment)?;
+    let (bytes, mime) = state
+        .registry
+        .attachment_file(&user, app_id(&id)?, attachment)
+        .await?;
+    Ok(private_file(bytes, mime, Disposition::Attachment))
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "submitted: 未审核, due 20 working days later", body = Object),
+        (status = 422, description = "`application_incomplete` with `problems: [{path, code, message}]`", body = ErrorBody),
+        (status = 403, description = "`contact_unconfirmed`", body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody),
+        (status = 503, description = "`holiday_schedule_missing`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn submit(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let app = state.registry.submit(&user, app_id(&id)?).await?;
+    Ok(axum::Json(ApplicationView::from(app)))
+}
+
+#[utoipa::path(get, path = "/api/v1/applications/{id}/audit", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn audit(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let trail = state.registry.audit_trail(&user, app_id(&id)?).await?;
+    Ok(axum::Json(
+        trail
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "at": e.at.to_rfc3339_utc(), "actor_id": e.actor_id, "action": e.action,
+                    "from": e.from_state, "to": e.to_state,
+                    "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChangeBody {
+    changed_on: String,
+    form: ApplicationForm,
+}
+
+#[utoipa::path(post, path = "/api/v1/filings/{number}/changes", tag = "filings",
+    params(("number" = String, Path)), request_body(content = Object, description = "`{\"changed_on\":\"YYYY-MM-DD\",\"form\":{…}}`"),
+    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn change(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> Result<Response, ApiError> {
+    let app = state
+        .registry
+        .record_change(&user, &number, &body.changed_on, &body.form)
+        .await?;
+    Ok(created(app))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CancellationBody {
+    termination_date: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/filings/{number}/cancellation", tag = "filings",
+    params(("number" = String, Path)), request_body(content = Object, description = "`{\"termination_date\":\"YYYY-MM-DD\"}`"),
+    responses((status = 201, body = Object), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn cancel(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<CancellationBody>,
+) -> Result<Response, ApiError> {
+    let app = state
+        .registry
+        .request_cancellation(&user, &number, &body.termination_date)
+        .await?;
+    Ok(created(app))
+}

@@ -1,0 +1,104 @@
+//! Check-ins: a publisher opens a window, filers confirm their filings'
+//! information inside it, and the filings that missed it are listed.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shucang_registry::RegistryError;
+
+use super::{RegUser, path_number};
+use crate::ApiError;
+use crate::error::ErrorBody;
+use crate::kit::api::ApiJson;
+use crate::registry::RegistryState;
+
+/// A check-in window as JSON.
+fn checkin_json(c: &shucang_registry::Checkin) -> Value {
+    let entry = |e: &shucang_registry::CheckinEntry| {
+        json!({
+            "application_id": e.application_id, "entity_name": e.entity_name, "numbers": e.numbers,
+            "confirmed_at": e.confirmed_at.map(|t| t.to_rfc3339_utc()),
+        })
+    };
+    json!({
+        "id": c.record.id,
+        "opens_on": c.record.opens_on,
+        "closes_on": c.record.closes_on,
+        "closed": c.closed,
+        "confirmed": c.confirmed.iter().map(entry).collect::<Vec<_>>(),
+        // Once closed, these are the filings that missed it.
+        "missing": c.missing.iter().map(entry).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CheckinBody {
+    opens_on: String,
+    closes_on: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
+    request_body(content = Object, description = "`{\"opens_on\",\"closes_on\"}` (YYYY-MM-DD, inclusive)"),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn open(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    ApiJson(body): ApiJson<CheckinBody>,
+) -> Result<Response, ApiError> {
+    let c = state
+        .registry
+        .open_checkin(&user, &body.opens_on, &body.closes_on)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(checkin_json(&c))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/checkins/{id}", tag = "checkins",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the window, confirmed filings, and the missing ones (missed, once closed)", body = Object),
+        (status = 404, description = "`checkin_not_found`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn checkin(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let id = path_number(&id, RegistryError::CheckinNotFound)?;
+    let c = state.registry.checkin(&user, id).await?;
+    Ok(axum::Json(checkin_json(&c)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConfirmBody {
+    number: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/confirmations", tag = "checkins",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "`{\"number\",\"note\"}`: the filer confirms a filing's information"),
+    responses((status = 201, body = Object), (status = 409, description = "`checkin_closed`, `already_confirmed`, `wrong_state`", body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn confirm(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<Response, ApiError> {
+    let id = path_number(&id, RegistryError::CheckinNotFound)?;
+    let c = state
+        .registry
+        .confirm_checkin(&user, id, &body.number, &body.note)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"checkin": c.checkin_id, "application_id": c.application_id, "at": c.at.to_rfc3339_utc()})),
+    )
+        .into_response())
+}

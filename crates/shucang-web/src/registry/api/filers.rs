@@ -1,0 +1,150 @@
+//! Filers: registration, the SMS code, the e-mail link (a small page),
+//! and the sessions of every registry user.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shucang_registry::RegistryError;
+
+use super::{RegUser, bearer};
+use crate::ApiError;
+use crate::error::ErrorBody;
+use crate::kit::api::ApiJson;
+use crate::registry::RegistryState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Registration {
+    name: String,
+    phone: String,
+    email: String,
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/filers", tag = "filers",
+    request_body(content = Object, description = "`{\"name\",\"phone\",\"email\",\"password\"}`"),
+    responses((status = 201, description = "registered; an SMS code and an e-mail link are queued", body = Object),
+        (status = 409, description = "`phone_taken`", body = ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody)))]
+pub(super) async fn register(
+    State(state): State<RegistryState>,
+    ApiJson(r): ApiJson<Registration>,
+) -> Result<Response, ApiError> {
+    let id = state
+        .registry
+        .register_filer(&r.name, &r.phone, &r.email, &r.password)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": id,
+            "phone_verified": false,
+            "email_verified": false,
+            "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhoneCode {
+    phone: String,
+    code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/filers/verify-phone", tag = "filers",
+    request_body(content = Object, description = "`{\"phone\",\"code\"}`"),
+    responses((status = 200, body = Object), (status = 400, description = "`verification_failed`", body = ErrorBody)))]
+pub(super) async fn verify_phone(
+    State(state): State<RegistryState>,
+    ApiJson(p): ApiJson<PhoneCode>,
+) -> Result<axum::Json<Value>, ApiError> {
+    state.registry.verify_phone(&p.phone, &p.code).await?;
+    Ok(axum::Json(json!({"phone_verified": true})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The e-mail link: a small page either way (it is opened in a browser).
+#[utoipa::path(get, path = "/filers/verify-email", tag = "filers",
+    params(("token" = String, Query, description = "from the e-mail link")),
+    responses((status = 200, description = "a page: confirmed", content_type = "text/html"), (status = 400, description = "a page: wrong, used or expired", content_type = "text/html")))]
+pub(super) async fn verify_email(
+    State(state): State<RegistryState>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let page = |status: StatusCode, zh: &str, en: &str| {
+        (
+            status,
+            Html(format!(
+                "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{zh}</title><body style=\"font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem\"><h1>{zh}</h1><p lang=\"en\">{en}</p></body></html>"
+            )),
+        )
+            .into_response()
+    };
+    match state
+        .registry
+        .verify_email(q.token.as_deref().unwrap_or(""))
+        .await
+    {
+        Ok(_) => page(
+            StatusCode::OK,
+            "邮箱已确认",
+            "Your e-mail address is confirmed.",
+        ),
+        Err(RegistryError::VerificationFailed) => page(
+            StatusCode::BAD_REQUEST,
+            "链接无效或已过期",
+            "This link is wrong, used or expired.",
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Login {
+    phone: String,
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "filers",
+    request_body(content = Object, description = "`{\"phone\",\"password\"}`"),
+    responses((status = 201, description = "`{token, role, name, phone_verified, email_verified}`", body = Object),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody), (status = 423, description = "`account_locked`", body = ErrorBody)))]
+pub(super) async fn login(
+    State(state): State<RegistryState>,
+    ApiJson(l): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let session = state.registry.login(&l.phone, &l.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "token": session.token,
+            "role": session.user.role.code(),
+            "name": session.user.name,
+            "phone_verified": session.user.phone_verified,
+            "email_verified": session.user.email_verified,
+        })),
+    )
+        .into_response())
+}
+
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "filers",
+    responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn logout(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    RegUser(_): RegUser,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = bearer(&headers) {
+        state.registry.logout(token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

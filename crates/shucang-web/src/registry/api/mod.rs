@@ -1,0 +1,226 @@
+//! The registry's JSON API. Same conventions as the platform: JSON under
+//! `/api/v1`, `{"error":{"code","message"}}` errors with 4xx for caller
+//! mistakes (an incomplete application adds its `problems`), bearer
+//! tokens, `/healthz`.
+
+mod applications;
+mod checkins;
+mod filers;
+mod openapi;
+mod publication;
+mod review;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, post};
+use serde::Serialize;
+use serde_json::{Value, json};
+use shucang_registry::{Application, ApplicationForm, RegistryError, User, UserRole};
+
+use super::RegistryState;
+use crate::ApiError;
+use crate::kit::cookies::authorization;
+
+pub use openapi::registry_openapi_json;
+
+/// Largest upload request: a document and the form's other fields.
+pub(super) const UPLOAD_REQUEST_BYTES_MAX: usize = shucang_registry::UPLOAD_BYTES_MAX + 64 * 1024;
+
+/// Every API route of the registry.
+pub(super) fn routes() -> Router<RegistryState> {
+    let upload_limit = DefaultBodyLimit::max(UPLOAD_REQUEST_BYTES_MAX);
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/v1/filers", post(filers::register))
+        .route("/api/v1/filers/verify-phone", post(filers::verify_phone))
+        .route("/filers/verify-email", get(filers::verify_email))
+        .route("/api/v1/sessions", post(filers::login))
+        .route("/api/v1/sessions/current", delete(filers::logout))
+        .route(
+            "/api/v1/applications",
+            post(applications::create_draft).get(applications::mine),
+        )
+        .route(
+            "/api/v1/applications/{id}",
+            get(applications::application).put(applications::update_draft),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments",
+            post(applications::upload).layer(upload_limit),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments/{attachment}",
+            get(applications::download),
+        )
+        .route(
+            "/api/v1/applications/{id}/submit",
+            post(applications::submit),
+        )
+        .route("/api/v1/applications/{id}/audit", get(applications::audit))
+        .route(
+            "/api/v1/filings/{number}/changes",
+            post(applications::change),
+        )
+        .route(
+            "/api/v1/filings/{number}/cancellation",
+            post(applications::cancel),
+        )
+        .route("/api/v1/review/queue", get(review::queue))
+        .route("/api/v1/review/calendar", get(review::calendar))
+        .route(
+            "/api/v1/review/applications/{id}/decision",
+            post(review::decide),
+        )
+        .route(
+            "/api/v1/publication/batches",
+            post(publication::gather).get(publication::batches),
+        )
+        .route("/api/v1/publication/batches/{n}", get(publication::batch))
+        .route(
+            "/api/v1/publication/batches/{n}/publish",
+            post(publication::publish),
+        )
+        .route(
+            "/api/v1/publication/batches/{n}/objections",
+            post(publication::object),
+        )
+        .route(
+            "/api/v1/publication/batches/{n}/finalise",
+            post(publication::finalise),
+        )
+        .route(
+            "/api/v1/publication/batches/{n}/csv",
+            get(publication::batch_csv),
+        )
+        .route("/publication/batches/{n}", get(publication::batch_page))
+        .route("/api/v1/public/filings", get(publication::search))
+        .route("/api/v1/checkins", post(checkins::open))
+        .route("/api/v1/checkins/{id}", get(checkins::checkin))
+        .route(
+            "/api/v1/checkins/{id}/confirmations",
+            post(checkins::confirm),
+        )
+}
+
+/// The logged-in registry user (bearer token).
+pub(super) struct RegUser(User);
+
+impl FromRequestParts<RegistryState> for RegUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RegistryState,
+    ) -> Result<Self, Self::Rejection> {
+        optional_user(state, &parts.headers)
+            .await?
+            .map(RegUser)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// The bearer token a request carries.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers).flatten()
+}
+
+/// The user behind a bearer token, when one is sent.
+async fn optional_user(
+    state: &RegistryState,
+    headers: &HeaderMap,
+) -> Result<Option<User>, ApiError> {
+    match bearer(headers) {
+        Some(token) => Ok(state.registry.authenticate(token).await?),
+        None => Ok(None),
+    }
+}
+
+/// Whether the caller is a publisher (who also sees unpublished batches).
+fn is_publisher(user: &Option<User>) -> bool {
+    user.as_ref().is_some_and(|u| u.role == UserRole::Publisher)
+}
+
+/// A positive number of a path, or `missing` (the 404 of what it names).
+fn path_number(raw: &str, missing: RegistryError) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::from(missing))
+}
+
+/// An application's id in a path (404 `application_not_found` when it is
+/// not one).
+fn app_id(raw: &str) -> Result<i64, ApiError> {
+    path_number(raw, RegistryError::NotFound)
+}
+
+/// A batch's number in a path (404 `batch_not_found` when it is not one).
+fn batch_no(raw: &str) -> Result<i64, ApiError> {
+    path_number(raw, RegistryError::BatchNotFound)
+}
+
+/// An application as JSON.
+#[derive(Serialize)]
+struct ApplicationView {
+    id: i64,
+    state: &'static str,
+    /// 未审核, 审核中, 审核通过 or 审核未通过 (absent for drafts).
+    public_state: Option<&'static str>,
+    version: i64,
+    submitted_at: Option<String>,
+    due_date: Option<String>,
+    working_days_left: Option<u32>,
+    overdue: bool,
+    decision: Option<Value>,
+    numbers: Vec<Value>,
+    attachments: Vec<Value>,
+    warnings: Vec<Value>,
+    /// A change or cancellation under review.
+    pending: Option<shucang_registry::Pending>,
+    form: ApplicationForm,
+}
+
+impl From<Application> for ApplicationView {
+    fn from(a: Application) -> ApplicationView {
+        ApplicationView {
+            id: a.record.id,
+            state: a.state.code(),
+            public_state: a.state.public_name(),
+            version: a.record.version,
+            submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
+            due_date: a.record.due_date.clone(),
+            working_days_left: a.working_days_left,
+            overdue: a.overdue,
+            decision: a.decision.map(|d| {
+                json!({
+                    "decision": d.decision,
+                    "reasons": d.reasons,
+                    "at": shucang_types::UnixMillis(d.at_ms).to_rfc3339_utc(),
+                })
+            }),
+            numbers: a
+                .numbers
+                .iter()
+                .map(|n| json!({"number": n.number, "service_index": n.service_index}))
+                .collect(),
+            attachments: a
+                .attachments
+                .iter()
+                .map(|f| json!({"id": f.id, "file_name": f.file_name, "mime": f.mime, "size": f.size}))
+                .collect(),
+            warnings: a
+                .warnings
+                .iter()
+                .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
+                .collect(),
+            pending: a.pending,
+            form: a.form,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Publication: batches (第N批) gathered, published with their objection
+//! window, objections, finalisation, the printable notice and its CSV,
+//! and the public search.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shucang_registry::{Batch, NumberRecord, RegistryError};
+
+use super::{RegUser, batch_no, is_publisher, optional_user};
+use crate::ApiError;
+use crate::error::ErrorBody;
+use crate::kit::api::ApiJson;
+use crate::registry::RegistryState;
+use crate::registry::pages::filing_state;
+
+/// A published filing as the public search shows it.
+fn filing_json(n: &NumberRecord) -> Value {
+    json!({
+        "entity_name": n.entity_name,
+        "service_name": n.service_name,
+        "number": n.number,
+        "batch": n.batch,
+        "state": filing_state(n),
+    })
+}
+
+/// A batch with its entries and objections as JSON.
+fn batch_json(b: &Batch) -> Value {
+    json!({
+        "batch": b.record.number,
+        "title": format!("第{}批", b.record.number),
+        "state": b.record.state.code(),
+        "published_at": b.record.published_at.map(|t| t.to_rfc3339_utc()),
+        "objection_window_ends": b.record.window_ends,
+        "finalised_at": b.record.finalised_at.map(|t| t.to_rfc3339_utc()),
+        "entries": b.entries.iter().enumerate().map(|(i, n)| json!({
+            "seq": i + 1, "entity_name": n.entity_name, "service_name": n.service_name, "number": n.number,
+        })).collect::<Vec<_>>(),
+        "objections": b.objections.iter().map(|o| json!({
+            "number": o.number, "text": o.text, "at": o.at.to_rfc3339_utc(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/publication/batches", tag = "publication",
+    responses((status = 201, body = Object), (status = 409, description = "`nothing_to_gather`", body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn gather(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<Response, ApiError> {
+    let b = state.registry.gather_batch(&user).await?;
+    Ok((StatusCode::CREATED, axum::Json(batch_json(&b))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/publication/batches", tag = "publication",
+    responses((status = 200, body = [Object])))]
+pub(super) async fn batches(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let user = optional_user(&state, &headers).await?;
+    let list = state.registry.batches(is_publisher(&user)).await?;
+    Ok(axum::Json(
+        list.iter()
+            .map(|b| {
+                json!({
+                    "batch": b.number, "title": format!("第{}批", b.number), "state": b.state.code(),
+                    "objection_window_ends": b.window_ends,
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/publication/batches/{n}", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 404, description = "`batch_not_found`", body = ErrorBody)))]
+pub(super) async fn batch(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let b = visible_batch(&state, &headers, &n).await?;
+    Ok(axum::Json(batch_json(&b)))
+}
+
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/publish", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn publish(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let b = state.registry.publish_batch(&user, batch_no(&n)?).await?;
+    Ok(axum::Json(batch_json(&b)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ObjectionBody {
+    number: String,
+    text: String,
+    contact: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/objections", tag = "publication",
+    params(("n" = i64, Path)), request_body(content = Object, description = "`{\"number\",\"text\",\"contact\"}`"),
+    responses((status = 201, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn object(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+    ApiJson(o): ApiJson<ObjectionBody>,
+) -> Result<Response, ApiError> {
+    let rec = state
+        .registry
+        .record_objection(&user, batch_no(&n)?, &o.number, &o.text, &o.contact)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": rec.id, "batch": rec.batch, "number": rec.number})),
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/publication/batches/{n}/finalise", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn finalise(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(n): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let b = state.registry.finalise_batch(&user, batch_no(&n)?).await?;
+    Ok(axum::Json(batch_json(&b)))
+}
+
+/// Batch `raw` as the caller may see it: any batch for a publisher, the
+/// published ones for everyone else.
+async fn visible_batch(
+    state: &RegistryState,
+    headers: &HeaderMap,
+    raw: &str,
+) -> Result<Batch, ApiError> {
+    let n = batch_no(raw)?;
+    let user = optional_user(state, headers).await?;
+    Ok(if is_publisher(&user) {
+        state.registry.batch(n).await?
+    } else {
+        state.registry.published_batch(n).await?
+    })
+}
+
+/// One CSV field, quoted when it holds a separator, quote or line break,
+/// and defused when a spreadsheet would read it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/publication/batches/{n}/csv", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, description = "序号,主体名称,服务名称,备案编号", content_type = "text/csv"), (status = 404, body = ErrorBody)))]
+pub(super) async fn batch_csv(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let b = visible_batch(&state, &headers, &n).await?;
+    let n = b.record.number;
+    // A byte-order mark so spreadsheet programs read the UTF-8 as such.
+    let mut out = String::from("\u{feff}序号,主体名称,服务名称,备案编号\r\n");
+    for (i, e) in b.entries.iter().enumerate() {
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            i + 1,
+            csv_field(&e.entity_name),
+            csv_field(&e.service_name),
+            csv_field(&e.number)
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"batch-{n}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// Text escaped for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The public notice of a batch, printable: window, then the table.
+#[utoipa::path(get, path = "/publication/batches/{n}", tag = "publication",
+    params(("n" = i64, Path)), responses((status = 200, description = "the printable notice", content_type = "text/html"), (status = 404, content_type = "text/html")))]
+pub(super) async fn batch_page(
+    State(state): State<RegistryState>,
+    Path(n): Path<String>,
+) -> Response {
+    let page = match batch_no(&n) {
+        Ok(n) => state.registry.published_batch(n).await,
+        Err(_) => Err(RegistryError::BatchNotFound),
+    };
+    let b = match page {
+        Ok(b) => b,
+        Err(RegistryError::BatchNotFound) => {
+            return (
+                StatusCode::NOT_FOUND,
+                Html("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title><h1>没有这一批公示</h1></html>".to_owned()),
+            )
+                .into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let status = match b.record.state {
+        shucang_registry::BatchState::Objection => format!(
+            "公示中：如有异议，请于 {} 前（含）提出。",
+            esc(b.record.window_ends.as_deref().unwrap_or(""))
+        ),
+        _ => "公示期满，本批备案信息已生效。".to_owned(),
+    };
+    let rows: String = b
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                esc(&e.entity_name),
+                esc(&e.service_name),
+                esc(&e.number)
+            )
+        })
+        .collect();
+    let title = format!("境内区块链信息服务备案清单（第{}批）", b.record.number);
+    Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left}}\
+         @media print{{a{{display:none}}}}</style></head><body><h1>{title}</h1><p>{status}</p>\
+         <table><thead><tr><th>序号</th><th>主体名称</th><th>服务名称</th><th>备案编号</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p><a href=\"/api/v1/publication/batches/{n}/csv\">CSV</a></p></body></html>",
+        n = b.record.number
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct SearchQuery {
+    q: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/public/filings", tag = "public",
+    params(("q" = String, Query, description = "a complete filing number or part of an entity name")),
+    responses((status = 200, description = "`{results: [{entity_name, service_name, number, batch, state}]}`", body = Object), (status = 422, body = ErrorBody)))]
+pub(super) async fn search(
+    State(state): State<RegistryState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    state.registry.settle_cancellations().await?;
+    let found = state
+        .registry
+        .search_public(q.q.as_deref().unwrap_or(""))
+        .await?;
+    Ok(axum::Json(json!({
+        "results": found.iter().map(filing_json).collect::<Vec<_>>(),
+    })))
+}

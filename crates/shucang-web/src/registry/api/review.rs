@@ -1,0 +1,108 @@
+//! The review: the queue (nearest deadline first), the working-day
+//! calendar's warning, and decisions.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shucang_registry::{DecisionKind, Reason};
+
+use super::{ApplicationView, RegUser, app_id};
+use crate::ApiError;
+use crate::error::ErrorBody;
+use crate::kit::api::ApiJson;
+use crate::registry::RegistryState;
+
+#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
+    responses((status = 200, description = "nearest deadline first, with `working_days_left` and `overdue`", body = [Object]), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn queue(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let apps = state.registry.review_queue(&user).await?;
+    Ok(axum::Json(
+        apps.into_iter()
+            .map(|a| {
+                json!({
+                    "id": a.record.id,
+                    "applicant": a.form.applicant_name(),
+                    "kind": a.form.applicant.kind,
+                    "state": a.state.code(),
+                    "public_state": a.state.public_name(),
+                    "submitted_at": a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
+                    "due_date": a.record.due_date,
+                    "working_days_left": a.working_days_left,
+                    "overdue": a.overdue,
+                    "services": a.form.services.len(),
+                    "warnings": a.warnings.len(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DecisionBody {
+    decision: DecisionKind,
+    #[serde(default)]
+    reasons: Vec<ReasonBody>,
+}
+
+/// A reason: a plain string, or `{"field", "reason"}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum ReasonBody {
+    Text(String),
+    Field {
+        field: Option<String>,
+        reason: String,
+    },
+}
+
+#[utoipa::path(post, path = "/api/v1/review/applications/{id}/decision", tag = "review",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "`{\"decision\": \"approve\"|\"reject\"|\"incomplete\", \"reasons\": [\"…\" or {\"field\",\"reason\"}]}`"),
+    responses((status = 200, body = Object), (status = 409, description = "`wrong_state`", body = ErrorBody),
+        (status = 422, description = "`invalid_decision`", body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn decide(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<axum::Json<ApplicationView>, ApiError> {
+    let reasons = body
+        .reasons
+        .into_iter()
+        .map(|r| match r {
+            ReasonBody::Text(reason) => Reason {
+                field: None,
+                reason,
+            },
+            ReasonBody::Field { field, reason } => Reason { field, reason },
+        })
+        .collect();
+    let app = state
+        .registry
+        .decide(&user, app_id(&id)?, body.decision, reasons)
+        .await?;
+    Ok(axum::Json(ApplicationView::from(app)))
+}
+
+#[utoipa::path(get, path = "/api/v1/review/calendar", tag = "review",
+    responses((status = 200, description = "`{years, missing_next_year, warning}`", body = Object), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn calendar(
+    State(state): State<RegistryState>,
+    RegUser(user): RegUser,
+) -> Result<axum::Json<Value>, ApiError> {
+    let missing = state.registry.calendar_warning(&user)?;
+    Ok(axum::Json(json!({
+        "years": state.registry.calendar().years().collect::<Vec<_>>(),
+        "missing_next_year": missing,
+        "warning": missing.map(|y| format!(
+            "{y} 年节假日安排尚未载入：到期日落在 {y} 年的审核期限无法计算。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
+        )),
+    })))
+}

@@ -1,0 +1,337 @@
+//! The filer's pages: the applications and open check-ins, a new draft,
+//! the four steps (each saves the draft; the last submits), uploads into
+//! the document slots, a change of an approved filing, a cancellation, and
+//! confirming a filing in a check-in.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use minijinja::{Value, context};
+use serde::de::IgnoredAny;
+use shucang_registry::{AppState, Application, ApplicationForm, RegistryError};
+
+use super::form::{self, Fields, Step, apply_step, problem, service_index, step_no};
+use super::{Filer, Signed, Visible, editable};
+use crate::kit::Posted;
+use crate::registry::RegistryState;
+
+/// A filer's page about one of their applications.
+type FilerApp = Visible<Filer>;
+
+/// The states in which a filing's number is valid (and confirmable in a
+/// check-in).
+fn number_valid(state: AppState) -> bool {
+    matches!(
+        state,
+        AppState::Approved
+            | AppState::ChangePending
+            | AppState::CancellationPending
+            | AppState::CancellationApproved
+    )
+}
+
+/// `GET /filer`: the filer's applications, and the open check-in windows
+/// with their valid filings.
+pub(super) async fn home(
+    State(state): State<RegistryState>,
+    Signed { page: c, user, .. }: Signed<Filer>,
+) -> Response {
+    let apps = match state.registry.applications_of(&user).await {
+        Ok(apps) => apps,
+        Err(e) => return c.failed(&e),
+    };
+    let mut checkins = Vec::new();
+    for w in state.registry.open_checkins().await.unwrap_or_default() {
+        // One read of the window's confirmations, not one per filing.
+        let done = state
+            .registry
+            .confirmed_applications(w.id)
+            .await
+            .unwrap_or_default();
+        let entries: Vec<Value> = apps
+            .iter()
+            .filter(|a| number_valid(a.state))
+            .filter_map(|a| {
+                let n = a.numbers.first()?;
+                Some(context! { number => n.number, confirmed => done.contains(&a.record.id) })
+            })
+            .collect();
+        if !entries.is_empty() {
+            checkins.push(
+                context! { id => w.id, opens_on => w.opens_on, closes_on => w.closes_on, entries },
+            );
+        }
+    }
+    let apps: Vec<Value> = apps.iter().map(app_row).collect();
+    c.render("filer.html", context! { apps, checkins }, StatusCode::OK)
+}
+
+/// An application in the filer's list.
+fn app_row(a: &Application) -> Value {
+    context! {
+        id => a.record.id, state => a.state.code(), entity => a.form.applicant_name(),
+        due => a.record.due_date, numbers => a.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
+        editable => editable(a),
+    }
+}
+
+/// `POST /filer/applications`: a new draft, then its first step.
+pub(super) async fn new_application(
+    State(state): State<RegistryState>,
+    filer: Signed<Filer>,
+    Posted { page: c, .. }: Posted<RegistryState, IgnoredAny>,
+) -> Response {
+    match state
+        .registry
+        .create_draft(&filer.user, &ApplicationForm::default())
+        .await
+    {
+        Ok(app) => c.redirect(&format!("/filer/applications/{}/step/1", app.record.id)),
+        Err(e) => c.failed(&e),
+    }
+}
+
+/// `GET /filer/applications/{id}/step/{n}`.
+pub(super) async fn step_get(
+    Path((_, step)): Path<(String, String)>,
+    uri: Uri,
+    FilerApp { page: c, app, .. }: FilerApp,
+) -> Response {
+    let Some(step) = step_no(&step) else {
+        return c.not_found();
+    };
+    match service_index(&uri, &app.form) {
+        Some(service) => Step::draft(&app, step, service).render(&c, vec![], None, StatusCode::OK),
+        None => c.not_found(),
+    }
+}
+
+/// `POST /filer/applications/{id}/step/{n}`: saves the step; next step,
+/// the same step (draft), or submission.
+pub(super) async fn step_post(
+    State(state): State<RegistryState>,
+    Path((_, step)): Path<(String, String)>,
+    uri: Uri,
+    FilerApp { user, app, .. }: FilerApp,
+    Posted { page: c, form: f }: Posted<RegistryState, Fields>,
+) -> Response {
+    let (Some(step), Some(service)) = (step_no(&step), service_index(&uri, &app.form)) else {
+        return c.not_found();
+    };
+    let fields = form::Posted(&f);
+    let action = fields.raw("action");
+    let mut form = app.form.clone();
+    if step == 3 && action == Some("remove") {
+        if service < form.services.len() && form.services.len() > 1 {
+            form.services.remove(service);
+        }
+    } else {
+        apply_step(&mut form, step, service, &fields);
+    }
+    let saved = match state
+        .registry
+        .update_draft(&user, app.record.id, &form)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return c.failed(&e),
+    };
+    match action {
+        Some("next") if step < 4 => c.redirect(&format!(
+            "/filer/applications/{}/step/{}",
+            saved.record.id,
+            step + 1
+        )),
+        Some("submit") => match state.registry.submit(&user, saved.record.id).await {
+            Ok(done) => {
+                let due = done.record.due_date.clone().unwrap_or_default();
+                let notice = format!("{} {due}", c.t("submitted"));
+                Step::documents(&done).render(&c, vec![], Some(notice), StatusCode::OK)
+            }
+            Err(e) => refused(&c, Step::documents(&saved), "", &e),
+        },
+        _ => {
+            let notice = Some(c.t("saved").to_owned());
+            let service = service.min(saved.form.services.len().saturating_sub(1));
+            Step::draft(&saved, step, service).render(&c, vec![], notice, StatusCode::OK)
+        }
+    }
+}
+
+/// A step page again, listing why the domain refused: the form's problems
+/// for an incomplete application, else the error at the field `path`. A
+/// failure on our side is the 500 page.
+fn refused(c: &super::RegistryPage, page: Step<'_>, path: &str, e: &RegistryError) -> Response {
+    let (status, text) = match c.explain(e) {
+        Ok(explained) => explained,
+        Err(response) => return response,
+    };
+    let problems = match e {
+        RegistryError::Incomplete(findings) => findings
+            .problems
+            .iter()
+            .map(|p| problem(&p.path, p.code))
+            .collect(),
+        _ => vec![problem(path, &text)],
+    };
+    page.render(c, problems, None, status)
+}
+
+/// `POST /filer/applications/{id}/upload`: a document into one slot.
+pub(super) async fn upload(
+    State(state): State<RegistryState>,
+    FilerApp {
+        page: c, user, app, ..
+    }: FilerApp,
+    mut multipart: Multipart,
+) -> Response {
+    let (mut csrf, mut slot, mut file) = (None, None, None);
+    while let Ok(Some(part)) = multipart.next_field().await {
+        match part.name() {
+            Some("csrf") => csrf = part.text().await.ok(),
+            Some("slot") => slot = part.text().await.ok(),
+            Some("file") => {
+                let name = part.file_name().unwrap_or("").to_owned();
+                file = part.bytes().await.ok().map(|b| (name, b));
+            }
+            _ => {}
+        }
+    }
+    if !c.accepts_csrf(csrf.as_deref()) {
+        return c.form_expired();
+    }
+    let page = Step::documents(&app);
+    let Some((name, bytes)) = file else {
+        let notice = Some(c.t("not_uploaded").to_owned());
+        return page.render(&c, vec![], notice, StatusCode::BAD_REQUEST);
+    };
+    let slot = slot.unwrap_or_default();
+    let stored = match state
+        .registry
+        .add_attachment(&user, app.record.id, &name, &bytes)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return refused(&c, page, &slot, &e),
+    };
+    let mut form = app.form.clone();
+    form::attach(&mut form, &slot, stored.id);
+    match state
+        .registry
+        .update_draft(&user, app.record.id, &form)
+        .await
+    {
+        Ok(saved) => {
+            let notice = Some(c.t("saved").to_owned());
+            Step::documents(&saved).render(&c, vec![], notice, StatusCode::OK)
+        }
+        Err(e) => c.failed(&e),
+    }
+}
+
+/// The step a change page edits: 1 to 3 (the documents stay).
+fn change_step(raw: &str) -> Option<u32> {
+    step_no(raw).filter(|s| *s <= 3)
+}
+
+/// `GET /filer/applications/{id}/change/{step}`: one part of an approved
+/// filing, to record a change of it.
+pub(super) async fn change_get(
+    Path((_, step)): Path<(String, String)>,
+    uri: Uri,
+    FilerApp { page: c, app, .. }: FilerApp,
+) -> Response {
+    let Some(step) = change_step(&step) else {
+        return c.not_found();
+    };
+    match service_index(&uri, &app.form).filter(|n| *n < app.form.services.len().max(1)) {
+        Some(service) if app.state == AppState::Approved => {
+            let page = Step {
+                app: &app,
+                step,
+                service,
+                change_mode: true,
+            };
+            page.render(&c, vec![], None, StatusCode::OK)
+        }
+        Some(_) => c.redirect(&format!("/filer/applications/{}/step/4", app.record.id)),
+        None => c.not_found(),
+    }
+}
+
+/// `POST /filer/applications/{id}/change/{step}`: records the change.
+pub(super) async fn change_post(
+    State(state): State<RegistryState>,
+    Path((_, step)): Path<(String, String)>,
+    uri: Uri,
+    FilerApp { user, app, .. }: FilerApp,
+    Posted { page: c, form: f }: Posted<RegistryState, Fields>,
+) -> Response {
+    let service = service_index(&uri, &app.form).filter(|n| *n < app.form.services.len());
+    let number = app.numbers.first().map(|n| n.number.clone());
+    let (Some(step), Some(service), Some(number)) = (change_step(&step), service, number) else {
+        return c.not_found();
+    };
+    let fields = form::Posted(&f);
+    let mut form = app.form.clone();
+    apply_step(&mut form, step, service, &fields);
+    let changed_on = fields.raw("changed_on").unwrap_or("");
+    match state
+        .registry
+        .record_change(&user, &number, changed_on, &form)
+        .await
+    {
+        Ok(_) => c.redirect(&format!("/filer/applications/{}/step/4", app.record.id)),
+        Err(e) => {
+            let page = Step {
+                app: &app,
+                step,
+                service,
+                change_mode: true,
+            };
+            refused(&c, page, "changed_on", &e)
+        }
+    }
+}
+
+/// `POST /filer/applications/{id}/cancel`: files the cancellation.
+pub(super) async fn cancel(
+    State(state): State<RegistryState>,
+    FilerApp { user, app, .. }: FilerApp,
+    Posted { page: c, form: f }: Posted<RegistryState, Fields>,
+) -> Response {
+    let Some(number) = app.numbers.first().map(|n| n.number.clone()) else {
+        return c.not_found();
+    };
+    let termination_date = form::Posted(&f).raw("termination_date").unwrap_or("");
+    match state
+        .registry
+        .request_cancellation(&user, &number, termination_date)
+        .await
+    {
+        Ok(done) => Step::documents(&done).render(&c, vec![], None, StatusCode::OK),
+        Err(e) => refused(&c, Step::documents(&app), "termination_date", &e),
+    }
+}
+
+/// `POST /filer/checkins/{id}`: the filer confirms a filing.
+pub(super) async fn checkin_confirm(
+    State(state): State<RegistryState>,
+    Path(id): Path<String>,
+    filer: Signed<Filer>,
+    Posted { page: c, form: f }: Posted<RegistryState, Fields>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return c.not_found();
+    };
+    let number = form::Posted(&f).raw("number").unwrap_or("");
+    match state
+        .registry
+        .confirm_checkin(&filer.user, id, number, "")
+        .await
+    {
+        Ok(_) | Err(RegistryError::AlreadyConfirmed) => c.redirect("/filer"),
+        Err(RegistryError::NotFound | RegistryError::CheckinNotFound) => c.not_found(),
+        Err(e) => c.failed(&e),
+    }
+}

@@ -1,0 +1,149 @@
+//! The reviewer's pages: the queue (nearest deadline first, with the
+//! calendar's warning), an application with its documents, and the
+//! decision.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{Value, context};
+use shucang_registry::{AppState, Application, DecisionKind, Reason};
+
+use super::form::Fields;
+use super::{RegistryPage, Reviewer, Signed, Visible};
+use crate::kit::Posted;
+use crate::kit::respond::{Disposition, private_file};
+use crate::registry::RegistryState;
+
+/// A reviewer's page about an application.
+type ReviewerApp = Visible<Reviewer>;
+
+/// `GET /review`.
+pub(super) async fn home(
+    State(state): State<RegistryState>,
+    Signed { page: c, user, .. }: Signed<Reviewer>,
+) -> Response {
+    let queue = match state.registry.review_queue(&user).await {
+        Ok(q) => q,
+        Err(e) => return c.failed(&e),
+    };
+    let calendar_warning = state
+        .registry
+        .calendar_warning(&user)
+        .ok()
+        .flatten()
+        .map(|y| format!("{y}"));
+    let queue: Vec<Value> = queue
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.record.id, entity => a.form.applicant_name(), state => a.state.code(),
+                due => a.record.due_date, days_left => a.working_days_left, overdue => a.overdue,
+            }
+        })
+        .collect();
+    c.render(
+        "review.html",
+        context! { queue, calendar_warning },
+        StatusCode::OK,
+    )
+}
+
+/// Whether a decision can be made on an application in `state`.
+fn decidable(state: AppState) -> bool {
+    matches!(
+        state,
+        AppState::Submitted
+            | AppState::UnderReview
+            | AppState::ChangePending
+            | AppState::CancellationPending
+    )
+}
+
+/// An application's page for the reviewer, with an error of the decision.
+fn page(
+    c: &RegistryPage,
+    app: &Application,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let view = context! {
+        id => app.record.id, state => app.state.code(), due => app.record.due_date,
+        days_left => app.working_days_left, overdue => app.overdue,
+        warnings => app.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect::<Vec<_>>(),
+        form_json => serde_json::to_string_pretty(&app.form).unwrap_or_default(),
+        attachments => app.attachments.iter().map(|a| context! { id => a.id, name => a.file_name, mime => a.mime }).collect::<Vec<_>>(),
+        decidable => decidable(app.state),
+    };
+    c.render("review_app.html", context! { app => view, error }, status)
+}
+
+/// `GET /review/applications/{id}`.
+pub(super) async fn application(ReviewerApp { page: c, app, .. }: ReviewerApp) -> Response {
+    page(&c, &app, None, StatusCode::OK)
+}
+
+/// `POST /review/applications/{id}`: the decision.
+pub(super) async fn decide(
+    State(state): State<RegistryState>,
+    ReviewerApp { user, app, .. }: ReviewerApp,
+    Posted { page: c, form: f }: Posted<RegistryState, Fields>,
+) -> Result<Response, Response> {
+    let kind = match f.get("decision").map(String::as_str) {
+        Some("approve") => DecisionKind::Approve,
+        Some("reject") => DecisionKind::Reject,
+        Some("incomplete") => DecisionKind::Incomplete,
+        _ => {
+            let error = c.t("decision").to_owned();
+            return Ok(page(
+                &c,
+                &app,
+                Some(error),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    let reasons = f
+        .get("reasons")
+        .map_or("", String::as_str)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| Reason {
+            field: None,
+            reason: l.to_owned(),
+        })
+        .collect();
+    match state
+        .registry
+        .decide(&user, app.record.id, kind, reasons)
+        .await
+    {
+        Ok(_) => Ok(c.redirect("/review")),
+        Err(e) => {
+            let (status, error) = c.explain(&e)?;
+            Ok(page(&c, &app, Some(error), status))
+        }
+    }
+}
+
+/// `GET /review/applications/{id}/attachments/{a}`: a document for the
+/// reviewer (the cookie session).
+pub(super) async fn attachment(
+    State(state): State<RegistryState>,
+    Path((_, a)): Path<(String, String)>,
+    ReviewerApp {
+        page: c, user, app, ..
+    }: ReviewerApp,
+) -> Response {
+    let Ok(a) = a.parse::<i64>() else {
+        return c.not_found();
+    };
+    match state
+        .registry
+        .attachment_file(&user, app.record.id, a)
+        .await
+    {
+        Ok((bytes, mime)) => private_file(bytes, mime, Disposition::Inline),
+        Err(_) => c.not_found(),
+    }
+}
