@@ -96,9 +96,8 @@ impl Registry {
             .await?
             .ok_or(RegistryError::CheckinNotFound)?;
         let confirmations = self.store.confirmations(id).await?;
-        let states: Vec<&str> = VALID.iter().map(|s| s.code()).collect();
         let (mut confirmed, mut missing) = (Vec::new(), Vec::new());
-        for app in self.store.applications_in(&states).await? {
+        for app in self.store.applications_in(&VALID).await? {
             let numbers = self
                 .store
                 .numbers_of(app.id)
@@ -106,15 +105,13 @@ impl Registry {
                 .into_iter()
                 .map(|n| n.number)
                 .collect();
-            let form: crate::ApplicationForm = serde_json::from_str(&app.form)
-                .map_err(|e| RegistryError::Internal(format!("stored form: {e}")))?;
             let at = confirmations
                 .iter()
                 .find(|c| c.application_id == app.id)
                 .map(|c| c.at);
             let entry = CheckinEntry {
                 application_id: app.id,
-                entity_name: form.applicant_name().unwrap_or("").to_owned(),
+                entity_name: app.form.applicant_name().unwrap_or("").to_owned(),
                 numbers,
                 confirmed_at: at,
             };
@@ -184,9 +181,9 @@ impl Registry {
             ));
         }
         let app = self.filing(user, number).await?;
-        if !VALID.contains(&app.state) {
+        if !VALID.contains(&app.record.state) {
             return Err(RegistryError::WrongState {
-                state: app.state.code(),
+                state: app.record.state.code(),
                 action: "confirming",
             });
         }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use shucang_types::{Date, FilingNumber};
 
 use crate::{
-    AppState, Application, ApplicationForm, DecisionKind, PendingUpdate, Reason, Registry,
-    RegistryError, Transition, User, form_json, parse_date, validate,
+    Action, AppState, Application, ApplicationForm, DecisionKind, PendingUpdate, Reason, Registry,
+    RegistryError, Transition, User, codec, validate,
 };
 
 /// Working days after a change within which it must be recorded.
@@ -71,12 +71,13 @@ impl Registry {
     ) -> Result<Application, RegistryError> {
         Self::filer_only(user)?;
         let app = self.filing(user, number).await?;
-        if app.state != AppState::Approved {
-            return Err(RegistryError::WrongState {
-                state: app.state.code(),
-                action: "recording a change",
-            });
-        }
+        let t = Transition::step(
+            app.record.id,
+            app.record.state,
+            Action::RecordChange,
+            Some(user),
+            self.clock.now(),
+        )?;
         let today = self.today();
         let changed = parse_day(changed_on, "changed_on")?;
         if changed > today {
@@ -90,7 +91,7 @@ impl Registry {
         if !findings.problems.is_empty() {
             return Err(RegistryError::Incomplete(findings));
         }
-        if form.services.len() != app.form.services.len() {
+        if form.services.len() != app.record.form.services.len() {
             return Err(RegistryError::Invalid {
                 field: "services",
                 message: "a change keeps the filed services (one number each); file a new application for a new service".into(),
@@ -116,27 +117,14 @@ impl Registry {
             String::new()
         };
         let id = app.record.id;
-        let t = Transition {
-            application_id: id,
-            from: AppState::Approved.code().into(),
-            to: AppState::ChangePending.code().into(),
-            at: self.clock.now(),
-            actor_id: user.id,
-            action: "change".into(),
-            detail: serde_json::json!({"changed_on": changed.to_string(), "record_by": record_by.to_string(), "late": late}).to_string(),
-            submitted_at: Some(self.clock.now()),
-            due_date: Some(due.to_string()),
-            decision: None,
-            numbers: vec![],
-            messages: self.notify(
-                user,
-                &format!("您的备案（申请编号 {id}）变更已报备{late_note}，审核期间备案编号继续有效。"),
-            ),
-            form: None,
-            pending: PendingUpdate::Set(pending_json(&pending)?),
-        };
-        self.apply(t, app.state).await?;
-        self.application(user, id).await
+        let text =
+            format!("您的备案（申请编号 {id}）变更已报备{late_note}，审核期间备案编号继续有效。");
+        let t = t
+            .submitted(due)
+            .detail(codec::change_detail(changed, record_by, late))
+            .messages(self.notify(user, &text))
+            .pending(PendingUpdate::Set(pending));
+        self.transit(app, t).await
     }
 
     /// Files a cancellation ending the service on `termination_date`, at
@@ -150,12 +138,13 @@ impl Registry {
     ) -> Result<Application, RegistryError> {
         Self::filer_only(user)?;
         let app = self.filing(user, number).await?;
-        if app.state != AppState::Approved {
-            return Err(RegistryError::WrongState {
-                state: app.state.code(),
-                action: "cancelling",
-            });
-        }
+        let t = Transition::step(
+            app.record.id,
+            app.record.state,
+            Action::FileCancellation,
+            Some(user),
+            self.clock.now(),
+        )?;
         let ends = parse_day(termination_date, "termination_date")?;
         let today = self.today();
         let earliest = self
@@ -171,27 +160,13 @@ impl Registry {
         let pending = Pending::Cancellation {
             termination_date: ends.to_string(),
         };
-        let t = Transition {
-            application_id: id,
-            from: AppState::Approved.code().into(),
-            to: AppState::CancellationPending.code().into(),
-            at: self.clock.now(),
-            actor_id: user.id,
-            action: "cancel".into(),
-            detail: serde_json::json!({"termination_date": ends.to_string()}).to_string(),
-            submitted_at: Some(self.clock.now()),
-            due_date: Some(due.to_string()),
-            decision: None,
-            numbers: vec![],
-            messages: self.notify(
-                user,
-                &format!("您的备案（申请编号 {id}）注销申请已提交，拟终止服务日期：{ends}。"),
-            ),
-            form: None,
-            pending: PendingUpdate::Set(pending_json(&pending)?),
-        };
-        self.apply(t, app.state).await?;
-        self.application(user, id).await
+        let text = format!("您的备案（申请编号 {id}）注销申请已提交，拟终止服务日期：{ends}。");
+        let t = t
+            .submitted(due)
+            .detail(codec::detail(&[("termination_date", ends.to_string())]))
+            .messages(self.notify(user, &text))
+            .pending(PendingUpdate::Set(pending));
+        self.transit(app, t).await
     }
 
     /// A reviewer's decision on a change or a cancellation: approval
@@ -205,76 +180,60 @@ impl Registry {
         reasons: Vec<Reason>,
     ) -> Result<Application, RegistryError> {
         let id = app.record.id;
-        let filer = self.filer_of(&app).await?;
-        let now = self.clock.now();
-        let decision = crate::Decision {
-            decision: kind,
-            reasons: reasons.clone(),
-            reviewer_id: user.id,
-            at_ms: now.0,
-        };
-        let decision_json =
-            serde_json::to_string(&decision).map_err(|e| RegistryError::Internal(e.to_string()))?;
         let why = reasons
             .iter()
             .map(|r| r.reason.as_str())
             .collect::<Vec<_>>()
             .join("；");
-        let (to, form, pending, action, text) = match (&app.pending, kind) {
-            (Some(Pending::Change { form, .. }), DecisionKind::Approve) => (
-                AppState::Approved,
-                Some(form_json(form)?),
+        let approve = kind == DecisionKind::Approve;
+        let (action, form, pending, text) = match &app.record.pending {
+            Some(Pending::Change { form, .. }) if approve => (
+                Action::ApproveChange,
+                Some((**form).clone()),
                 PendingUpdate::Clear,
-                "approve_change",
                 format!("您的备案（申请编号 {id}）变更审核通过，备案信息已更新。"),
             ),
-            (Some(Pending::Change { .. }), _) => (
-                AppState::Approved,
+            Some(Pending::Change { .. }) => (
+                Action::RejectChange,
                 None,
                 PendingUpdate::Clear,
-                "reject_change",
                 format!("您的备案（申请编号 {id}）变更审核未通过：{why}。原备案信息继续有效。"),
             ),
-            (Some(Pending::Cancellation { termination_date }), DecisionKind::Approve) => (
-                AppState::CancellationApproved,
+            Some(Pending::Cancellation { termination_date }) if approve => (
+                Action::ApproveCancellation,
                 None,
                 PendingUpdate::Keep,
-                "approve_cancellation",
                 format!(
                     "您的备案（申请编号 {id}）注销申请审核通过，将于 {termination_date} 注销。"
                 ),
             ),
-            (Some(Pending::Cancellation { .. }), _) => (
-                AppState::Approved,
+            Some(Pending::Cancellation { .. }) => (
+                Action::RejectCancellation,
                 None,
                 PendingUpdate::Clear,
-                "reject_cancellation",
                 format!("您的备案（申请编号 {id}）注销申请审核未通过：{why}。"),
             ),
-            (None, _) => {
+            None => {
                 return Err(RegistryError::Internal(
                     "a pending state without its request".into(),
                 ));
             }
         };
-        let t = Transition {
-            application_id: id,
-            from: app.state.code().into(),
-            to: to.code().into(),
-            at: now,
-            actor_id: user.id,
-            action: action.into(),
-            detail: decision_json.clone(),
-            submitted_at: None,
-            due_date: None,
-            decision: Some(decision_json),
-            numbers: vec![],
-            messages: self.notify(&filer, &text),
-            form,
-            pending,
-        };
-        self.apply(t, app.state).await?;
-        self.application(user, id).await
+        let now = self.clock.now();
+        let filer = self.filer_of(&app).await?;
+        let mut t = Transition::step(id, app.record.state, action, Some(user), now)?
+            .decision(crate::Decision {
+                decision: kind,
+                reasons,
+                reviewer_id: user.id,
+                at_ms: now.0,
+            })
+            .messages(self.notify(&filer, &text))
+            .pending(pending);
+        if let Some(form) = form {
+            t = t.form(form);
+        }
+        self.transit(app, t).await
     }
 
     /// Cancels every filing whose approved termination date has come;
@@ -285,58 +244,37 @@ impl Registry {
         let mut done = 0;
         for record in self
             .store
-            .applications_in(&[AppState::CancellationApproved.code()])
+            .applications_in(&[AppState::CancellationApproved])
             .await?
         {
-            let app = self.load(record).await?;
-            let Some(Pending::Cancellation { termination_date }) = &app.pending else {
+            let Some(Pending::Cancellation { termination_date }) = &record.pending else {
                 continue;
             };
-            if parse_date(termination_date)? > today {
+            if crate::parse_date(termination_date)? > today {
                 continue;
             }
-            let filer = self.filer_of(&app).await?;
-            let id = app.record.id;
-            let t = Transition {
-                application_id: id,
-                from: AppState::CancellationApproved.code().into(),
-                to: AppState::Cancelled.code().into(),
-                at: self.clock.now(),
-                // The registry itself, on the date the reviewer approved.
-                actor_id: 0,
-                action: "cancelled".into(),
-                detail: serde_json::json!({"termination_date": termination_date}).to_string(),
-                submitted_at: None,
-                due_date: None,
-                decision: None,
-                numbers: vec![],
-                messages: self.notify(
-                    &filer,
-                    &format!("您的备案（申请编号 {id}）已于 {termination_date} 注销（已注销），备案编号不再使用。"),
-                ),
-                form: None,
-                pending: PendingUpdate::Keep,
+            let id = record.id;
+            let Some(filer) = self.store.user_by_id(record.filer_id).await? else {
+                return Err(RegistryError::Internal(
+                    "an application without its filer".into(),
+                ));
             };
+            let text = format!(
+                "您的备案（申请编号 {id}）已于 {termination_date} 注销（已注销），备案编号不再使用。"
+            );
+            // The registry itself, on the date the reviewer approved.
+            let t = Transition::step(id, record.state, Action::Terminate, None, self.clock.now())?
+                .detail(codec::detail(&[(
+                    "termination_date",
+                    termination_date.clone(),
+                )]))
+                .messages(self.notify(&filer, &text));
             if self.store.transition(&t).await? {
                 done += 1;
             }
         }
         Ok(done)
     }
-
-    async fn apply(&self, t: Transition, was: AppState) -> Result<(), RegistryError> {
-        if !self.store.transition(&t).await? {
-            return Err(RegistryError::WrongState {
-                state: was.code(),
-                action: "changing",
-            });
-        }
-        Ok(())
-    }
-}
-
-fn pending_json(p: &Pending) -> Result<String, RegistryError> {
-    serde_json::to_string(p).map_err(|e| RegistryError::Internal(e.to_string()))
 }
 
 /// A `YYYY-MM-DD` from a caller.

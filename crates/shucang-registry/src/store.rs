@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use shucang_notify::{NewMessage, OutboxStore};
-use shucang_types::UnixMillis;
+use shucang_types::{Date, UnixMillis};
+
+use crate::{AppState, ApplicationForm, Decision, Pending, Transition};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -119,20 +121,20 @@ pub struct ApplicationRecord {
     pub id: i64,
     /// The filer.
     pub filer_id: i64,
-    /// State code (see [`crate::AppState`]).
-    pub state: String,
-    /// The form, as JSON.
-    pub form: String,
+    /// Where it stands.
+    pub state: AppState,
+    /// The form.
+    pub form: ApplicationForm,
     /// Increments on every change.
     pub version: i64,
     /// When submitted (last time).
     pub submitted_at: Option<UnixMillis>,
-    /// The review deadline (China date, `YYYY-MM-DD`).
-    pub due_date: Option<String>,
-    /// The last decision, as JSON.
-    pub decision: Option<String>,
-    /// A pending change or cancellation, as JSON.
-    pub pending: Option<String>,
+    /// The review deadline (China date).
+    pub due_date: Option<Date>,
+    /// The last decision.
+    pub decision: Option<Decision>,
+    /// A pending change or cancellation.
+    pub pending: Option<Pending>,
     /// When created.
     pub created_at: UnixMillis,
     /// When last changed.
@@ -178,7 +180,7 @@ pub struct NumberRecord {
     /// The publication batch's number (第N批), once gathered.
     pub batch: Option<i64>,
     /// The state of its application (a cancelled one is 已注销).
-    pub app_state: String,
+    pub app_state: AppState,
 }
 
 /// Where a publication batch stands.
@@ -280,52 +282,6 @@ pub struct ObjectionRecord {
     pub at: UnixMillis,
 }
 
-/// A state change with everything that goes with it, applied atomically
-/// only if the application is still in `from`.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    /// The application.
-    pub application_id: i64,
-    /// The state it must be in.
-    pub from: String,
-    /// The state it moves to.
-    pub to: String,
-    /// When.
-    pub at: UnixMillis,
-    /// Who (user id).
-    pub actor_id: i64,
-    /// What, for the audit trail (`submit`, `approve`, …).
-    pub action: String,
-    /// Why / details, as JSON, for the audit trail.
-    pub detail: String,
-    /// Set on submission.
-    pub submitted_at: Option<UnixMillis>,
-    /// Set on submission.
-    pub due_date: Option<String>,
-    /// Set on a decision (JSON).
-    pub decision: Option<String>,
-    /// Numbers issued by this step.
-    pub numbers: Vec<NumberRecord>,
-    /// Messages to the filer.
-    pub messages: Vec<NewMessage>,
-    /// Replaces the form (an approved change).
-    pub form: Option<String>,
-    /// What happens to the pending change or cancellation.
-    pub pending: PendingUpdate,
-}
-
-/// What a transition does to an application's pending change or
-/// cancellation (stored as JSON).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PendingUpdate {
-    /// Leave it.
-    Keep,
-    /// Set it.
-    Set(String),
-    /// Clear it.
-    Clear,
-}
-
 /// One audit entry.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
@@ -347,9 +303,20 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// The registry's storage.
+/// The registry's storage: one trait per area, all on one back end.
+pub trait RegistryStore:
+    OutboxStore + UserStore + ApplicationStore + CheckinStore + PublicationStore + Send + Sync
+{
+}
+
+impl<T> RegistryStore for T where
+    T: OutboxStore + UserStore + ApplicationStore + CheckinStore + PublicationStore + Send + Sync
+{
+}
+
+/// Registry users: filers and staff, their confirmations and sessions.
 #[async_trait]
-pub trait RegistryStore: OutboxStore + Send + Sync {
+pub trait UserStore: Send + Sync {
     /// Creates a user and queues `messages` with it.
     async fn insert_user(&self, user: &NewUser, messages: &[NewMessage])
     -> Result<i64, StoreError>;
@@ -385,12 +352,16 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     async fn session(&self, token_hash: &str) -> Result<Option<(i64, UnixMillis)>, StoreError>;
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+}
 
+/// Applications, their workflow transitions (with numbers, audit and outbox in one transaction), attachments and issued numbers.
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
     /// Creates a draft.
     async fn insert_application(
         &self,
         filer_id: i64,
-        form: &str,
+        form: &ApplicationForm,
         now: UnixMillis,
     ) -> Result<i64, StoreError>;
     /// An application.
@@ -400,22 +371,36 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     async fn update_form(
         &self,
         id: i64,
-        editable: &[&str],
-        form: &str,
+        editable: &[AppState],
+        form: &ApplicationForm,
         now: UnixMillis,
     ) -> Result<bool, StoreError>;
     /// Applies a transition; false if the application was not in `from`.
     async fn transition(&self, t: &Transition) -> Result<bool, StoreError>;
     /// Applications in `states`, oldest submission first.
-    async fn applications_in(&self, states: &[&str]) -> Result<Vec<ApplicationRecord>, StoreError>;
+    async fn applications_in(
+        &self,
+        states: &[AppState],
+    ) -> Result<Vec<ApplicationRecord>, StoreError>;
     /// A filer's applications, newest first.
     async fn applications_of(&self, filer_id: i64) -> Result<Vec<ApplicationRecord>, StoreError>;
-
     /// Records an uploaded file.
     async fn insert_attachment(&self, a: &AttachmentRecord) -> Result<i64, StoreError>;
     /// An application's files.
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
+    /// An issued number.
+    async fn number(&self, number: &str) -> Result<Option<NumberRecord>, StoreError>;
+    /// Numbers issued to an application.
+    async fn numbers_of(&self, application_id: i64) -> Result<Vec<NumberRecord>, StoreError>;
+    /// Numbers issued to all of a filer's applications.
+    async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, StoreError>;
+    /// An application's audit trail, oldest first.
+    async fn audit_of(&self, application_id: i64) -> Result<Vec<AuditEntry>, StoreError>;
+}
 
+/// Check-in windows and confirmations, and the holiday schedules administrators load.
+#[async_trait]
+pub trait CheckinStore: Send + Sync {
     /// Opens a check-in window.
     async fn insert_checkin(&self, c: &CheckinRecord) -> Result<i64, StoreError>;
     /// Every check-in window, newest first.
@@ -437,15 +422,11 @@ pub trait RegistryStore: OutboxStore + Send + Sync {
     ) -> Result<(), StoreError>;
     /// The schedule in force for each loaded year (the latest load).
     async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, StoreError>;
-    /// An issued number.
-    async fn number(&self, number: &str) -> Result<Option<NumberRecord>, StoreError>;
-    /// Numbers issued to an application.
-    async fn numbers_of(&self, application_id: i64) -> Result<Vec<NumberRecord>, StoreError>;
-    /// Numbers issued to all of a filer's applications.
-    async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, StoreError>;
-    /// An application's audit trail, oldest first.
-    async fn audit_of(&self, application_id: i64) -> Result<Vec<AuditEntry>, StoreError>;
+}
 
+/// Publication batches, objections and the public search.
+#[async_trait]
+pub trait PublicationStore: Send + Sync {
     /// Gathers every issued number not yet in a batch into a new batch
     /// numbered one above the last; `None` if there is nothing to gather.
     async fn gather_batch(&self, now: UnixMillis) -> Result<Option<i64>, StoreError>;

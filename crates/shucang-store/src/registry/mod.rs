@@ -1,0 +1,310 @@
+//! [`shucang_registry::RegistryStore`] and [`shucang_notify::OutboxStore`]
+//! for both back ends, on the registry's own database.
+
+use shucang_notify::{Channel, Message, NewMessage, OutboxError, Status};
+use shucang_registry::{ApplicationRecord, StoreError, User, UserRole, codec};
+use shucang_types::UnixMillis;
+
+mod applications;
+mod checkins;
+mod publication;
+mod users;
+
+pub(crate) fn reg_error(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub(crate) fn outbox_error(e: sqlx::Error) -> OutboxError {
+    OutboxError(e.to_string())
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+pub(crate) type UserRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+pub(crate) const USER_COLUMNS: &str = "id, role, name, phone, email, password_hash, phone_verified, \
+     email_verified, phone_code_hash, phone_code_attempts, verify_expires_at, failed_logins, locked_until";
+
+pub(crate) fn user(r: UserRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.0,
+        role: UserRole::from_code(&r.1)
+            .ok_or_else(|| StoreError::Backend(format!("unknown role {}", r.1)))?,
+        name: r.2,
+        phone: r.3,
+        email: r.4,
+        password_hash: r.5,
+        phone_verified: r.6 != 0,
+        email_verified: r.7 != 0,
+        phone_code_hash: r.8,
+        phone_code_attempts: u32::try_from(r.9).unwrap_or(u32::MAX),
+        verify_expires_at: UnixMillis(r.10),
+        failed_logins: u32::try_from(r.11).unwrap_or(u32::MAX),
+        locked_until: r.12.map(UnixMillis),
+    })
+}
+
+pub(crate) type AppRow = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+pub(crate) const APP_COLUMNS: &str = "id, filer_id, state, form, version, submitted_at, due_date, \
+     decision, pending, created_at, updated_at";
+
+pub(crate) fn app(r: AppRow) -> Result<ApplicationRecord, StoreError> {
+    Ok(ApplicationRecord {
+        id: r.0,
+        filer_id: r.1,
+        state: codec::decode_state(&r.2)?,
+        form: codec::decode_form(&r.3)?,
+        version: r.4,
+        submitted_at: r.5.map(UnixMillis),
+        due_date: r.6.as_deref().map(codec::decode_date).transpose()?,
+        decision: r.7.as_deref().map(codec::decode_decision).transpose()?,
+        pending: r.8.as_deref().map(codec::decode_pending).transpose()?,
+        created_at: UnixMillis(r.9),
+        updated_at: UnixMillis(r.10),
+    })
+}
+
+/// Decodes rows of applications.
+pub(crate) fn apps(rows: Vec<AppRow>) -> Result<Vec<ApplicationRecord>, StoreError> {
+    rows.into_iter().map(app).collect()
+}
+
+pub(crate) type NumberRow = (
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+);
+
+/// Numbers with their batch's number (a left join: not every number is in
+/// a batch yet); callers append `WHERE …`.
+pub(crate) const NUMBER_SELECT: &str = "n.number, n.serial, n.application_id, n.service_index, \
+     n.entity_name, n.service_name, n.issued_at, b.number, a.state \
+     FROM reg_numbers n LEFT JOIN reg_batches b ON b.id = n.batch_id \
+     JOIN reg_applications a ON a.id = n.application_id";
+
+pub(crate) fn number(r: NumberRow) -> Result<shucang_registry::NumberRecord, StoreError> {
+    Ok(shucang_registry::NumberRecord {
+        number: r.0,
+        serial: r.1,
+        application_id: r.2,
+        service_index: r.3,
+        entity_name: r.4,
+        service_name: r.5,
+        issued_at: UnixMillis(r.6),
+        batch: r.7,
+        app_state: codec::decode_state(&r.8)?,
+    })
+}
+
+/// Decodes rows of numbers.
+pub(crate) fn numbers(
+    rows: Vec<NumberRow>,
+) -> Result<Vec<shucang_registry::NumberRecord>, StoreError> {
+    rows.into_iter().map(number).collect()
+}
+
+pub(crate) type BatchRow = (i64, String, i64, Option<i64>, Option<String>, Option<i64>);
+
+pub(crate) const BATCH_COLUMNS: &str =
+    "number, state, created_at, published_at, window_ends, finalised_at";
+
+pub(crate) fn batch(r: BatchRow) -> Result<shucang_registry::BatchRecord, StoreError> {
+    Ok(shucang_registry::BatchRecord {
+        number: r.0,
+        state: shucang_registry::BatchState::from_code(&r.1)
+            .ok_or_else(|| StoreError::Backend(format!("unknown batch state {}", r.1)))?,
+        created_at: UnixMillis(r.2),
+        published_at: r.3.map(UnixMillis),
+        window_ends: r.4,
+        finalised_at: r.5.map(UnixMillis),
+    })
+}
+
+pub(crate) type CheckinRow = (i64, String, String, i64, i64);
+
+pub(crate) fn checkin(r: CheckinRow) -> shucang_registry::CheckinRecord {
+    shucang_registry::CheckinRecord {
+        id: r.0,
+        opens_on: r.1,
+        closes_on: r.2,
+        created_by: r.3,
+        created_at: UnixMillis(r.4),
+    }
+}
+
+pub(crate) type MessageRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, channel, recipient, subject, body, status, attempts, \
+     next_attempt_at, last_error, created_at, sent_at";
+
+pub(crate) fn message(r: MessageRow) -> Result<Message, OutboxError> {
+    Ok(Message {
+        id: r.0,
+        message: NewMessage {
+            channel: Channel::from_code(&r.1)
+                .ok_or_else(|| OutboxError(format!("unknown channel {}", r.1)))?,
+            recipient: r.2,
+            subject: r.3,
+            body: r.4,
+        },
+        status: Status::from_code(&r.5)
+            .ok_or_else(|| OutboxError(format!("unknown status {}", r.5)))?,
+        attempts: u32::try_from(r.6).unwrap_or(u32::MAX),
+        next_attempt_at: UnixMillis(r.7),
+        last_error: r.8,
+        created_at: UnixMillis(r.9),
+        sent_at: r.10.map(UnixMillis),
+    })
+}
+
+/// Queues messages inside a transaction.
+pub(crate) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    messages: &[NewMessage],
+    now: UnixMillis,
+) -> Result<(), sqlx::Error> {
+    for m in messages {
+        sqlx::query(
+            "INSERT INTO reg_outbox (channel, recipient, subject, body, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+        )
+        .bind(m.channel.code())
+        .bind(m.recipient.as_str())
+        .bind(m.subject.as_str())
+        .bind(m.body.as_str())
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl shucang_notify::OutboxStore for crate::SqlStore {
+    async fn due_messages(
+        &self,
+        now: shucang_types::UnixMillis,
+        limit: usize,
+    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
+        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT $2",
+            crate::registry::MESSAGE_COLUMNS
+        ))
+        .bind(now.0)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        rows.into_iter().map(crate::registry::message).collect()
+    }
+
+    async fn mark_sent(
+        &self,
+        id: i64,
+        at: shucang_types::UnixMillis,
+    ) -> Result<(), shucang_notify::OutboxError> {
+        sqlx::query(
+            "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        Ok(())
+    }
+
+    async fn mark_attempt_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        next_attempt_at: Option<shucang_types::UnixMillis>,
+        error: &str,
+    ) -> Result<(), shucang_notify::OutboxError> {
+        let (status, next) = match next_attempt_at {
+            Some(at) => ("pending", Some(at.0)),
+            None => ("failed", None),
+        };
+        sqlx::query(
+            "UPDATE reg_outbox SET status = $2, attempts = $3, \
+             next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(i64::from(attempts))
+        .bind(next)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        Ok(())
+    }
+
+    async fn recent_messages(
+        &self,
+        recipient: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
+        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
+             ORDER BY id DESC LIMIT $2",
+            crate::registry::MESSAGE_COLUMNS
+        ))
+        .bind(recipient)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::outbox_error)?;
+        rows.into_iter().map(crate::registry::message).collect()
+    }
+}
