@@ -1,0 +1,230 @@
+//! Filer and staff accounts: registration with the SMS code and the e-mail
+//! link, login with lockout, sessions.
+
+use crate::*;
+
+impl Registry {
+    /// Registers a filer; queues the SMS code and the e-mail link.
+    pub async fn register_filer(
+        &self,
+        name: &str,
+        phone: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<i64, RegistryError> {
+        let (name, phone, email) = self.check_person(name, phone, email, password)?;
+        let code = six_digits();
+        let token = email_token();
+        let now = self.clock.now();
+        let user = NewUser {
+            role: UserRole::Filer,
+            name: name.clone(),
+            phone: phone.as_str().to_owned(),
+            email: email.as_str().to_owned(),
+            password_hash: self.passwords.hash(password).await?,
+            phone_code_hash: Some(
+                self.key
+                    .keyed_hash(format!("sms:{phone}:{code}").as_bytes()),
+            ),
+            email_token_hash: Some(self.key.keyed_hash(format!("email:{token}").as_bytes())),
+            verify_expires_at: now.plus_ms(VERIFICATION_MINUTES * MINUTE_MS),
+            confirmed: false,
+            created_at: now,
+        };
+        let messages = [
+            NewMessage {
+                channel: Channel::Sms,
+                recipient: phone.as_str().to_owned(),
+                subject: String::new(),
+                body: format!(
+                    "【区块链信息服务备案】您的验证码是 {code}，{VERIFICATION_MINUTES} 分钟内有效。"
+                ),
+            },
+            NewMessage {
+                channel: Channel::Email,
+                recipient: email.as_str().to_owned(),
+                subject: "确认您的电子邮箱 · 区块链信息服务备案管理系统".into(),
+                body: format!(
+                    "{name}，您好：\n请在 {VERIFICATION_MINUTES} 分钟内打开下面的链接确认邮箱：\n{}/filers/verify-email?token={token}\n",
+                    self.base_url
+                ),
+            },
+        ];
+        match self.store.insert_user(&user, &messages).await {
+            Ok(id) => Ok(id),
+            Err(StoreError::PhoneTaken) => Err(RegistryError::PhoneTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates a staff account (reviewer, publisher, auditor), confirmed.
+    pub async fn create_staff(
+        &self,
+        role: UserRole,
+        name: &str,
+        phone: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<i64, RegistryError> {
+        if role == UserRole::Filer {
+            return Err(invalid(
+                "role",
+                "staff roles are reviewer, publisher and auditor",
+            ));
+        }
+        let (name, phone, email) = self.check_person(name, phone, email, password)?;
+        let now = self.clock.now();
+        let user = NewUser {
+            role,
+            name,
+            phone: phone.as_str().to_owned(),
+            email: email.as_str().to_owned(),
+            password_hash: self.passwords.hash(password).await?,
+            phone_code_hash: None,
+            email_token_hash: None,
+            verify_expires_at: now,
+            confirmed: true,
+            created_at: now,
+        };
+        match self.store.insert_user(&user, &[]).await {
+            Ok(id) => Ok(id),
+            Err(StoreError::PhoneTaken) => Err(RegistryError::PhoneTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn check_person(
+        &self,
+        name: &str,
+        phone: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<(String, Phone, Email), RegistryError> {
+        let name = name.trim();
+        let chars = name.chars().count();
+        if !(2..=50).contains(&chars) || name.chars().any(char::is_control) {
+            return Err(invalid("name", "a real name of 2 to 50 characters"));
+        }
+        let phone = Phone::parse(phone).map_err(|e| invalid("phone", e.to_string()))?;
+        let email = Email::parse(email).map_err(|e| invalid("email", e.to_string()))?;
+        shucang_types::check_password(password, phone.as_str())
+            .map_err(|e| invalid("password", e.to_string()))?;
+        Ok((name.to_owned(), phone, email))
+    }
+
+    /// Confirms a filer's mobile with the SMS code.
+    pub async fn verify_phone(&self, phone: &str, code: &str) -> Result<(), RegistryError> {
+        let Ok(phone) = Phone::parse(phone) else {
+            return Err(RegistryError::VerificationFailed);
+        };
+        let Some(user) = self.store.user_by_phone(phone.as_str()).await? else {
+            return Err(RegistryError::VerificationFailed);
+        };
+        if user.phone_verified {
+            return Ok(());
+        }
+        let live = user.phone_code_hash.is_some()
+            && user.phone_code_attempts < PHONE_CODE_ATTEMPTS_MAX
+            && user.verify_expires_at > self.clock.now();
+        let expected = self
+            .key
+            .keyed_hash(format!("sms:{phone}:{}", code.trim()).as_bytes());
+        let matches = user.phone_code_hash.as_deref() == Some(expected.as_str());
+        if live && matches {
+            self.store.set_phone_verification(user.id, true).await?;
+            return Ok(());
+        }
+        if live {
+            self.store.set_phone_verification(user.id, false).await?;
+        }
+        Err(RegistryError::VerificationFailed)
+    }
+
+    /// Confirms an e-mail address with the link's token.
+    pub async fn verify_email(&self, token: &str) -> Result<i64, RegistryError> {
+        let token = token.trim();
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RegistryError::VerificationFailed);
+        }
+        let hash = self.key.keyed_hash(format!("email:{token}").as_bytes());
+        self.store
+            .confirm_email(&hash, self.clock.now())
+            .await?
+            .ok_or(RegistryError::VerificationFailed)
+    }
+
+    /// Logs in by mobile and password.
+    pub async fn login(&self, phone: &str, password: &str) -> Result<NewSession, RegistryError> {
+        let user = match Phone::parse(phone) {
+            Ok(p) => self.store.user_by_phone(p.as_str()).await?,
+            Err(_) => None,
+        };
+        let now = self.clock.now();
+        let lock = user.as_ref().and_then(|u| u.locked_until);
+        if let Some(until) = LockoutPolicy::lock_in_force(lock, now) {
+            return Err(RegistryError::Locked { until });
+        }
+        let stored = user.as_ref().map(|u| u.password_hash.as_str());
+        let valid = self.passwords.verify(stored, password).await?;
+        let Some(user) = user else {
+            return Err(RegistryError::InvalidCredentials);
+        };
+        if !valid {
+            let failure = LOCKOUT.after_failure(user.failed_logins, now);
+            self.store
+                .set_login_state(user.id, failure.failures, failure.locked_until)
+                .await?;
+            return Err(match failure.locked_until {
+                Some(until) => RegistryError::Locked { until },
+                None => RegistryError::InvalidCredentials,
+            });
+        }
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            self.store.set_login_state(user.id, 0, None).await?;
+        }
+        let token = SessionToken::generate();
+        self.store
+            .insert_session(
+                &self.key.token_hash(&token),
+                user.id,
+                now.plus_ms(SESSION_HOURS * 60 * MINUTE_MS),
+            )
+            .await?;
+        Ok(NewSession {
+            token: token.expose().to_owned(),
+            user,
+        })
+    }
+
+    /// The user behind a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<User>, RegistryError> {
+        let token = SessionToken::from_client(token);
+        if !token.is_plausible() {
+            return Ok(None);
+        }
+        let hash = self.key.token_hash(&token);
+        let Some((user_id, expires_at)) = self.store.session(&hash).await? else {
+            return Ok(None);
+        };
+        if expires_at <= self.clock.now() {
+            self.store.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        Ok(self.store.user_by_id(user_id).await?)
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, token: &str) -> Result<(), RegistryError> {
+        Ok(self
+            .store
+            .delete_session(&self.key.token_hash(&SessionToken::from_client(token)))
+            .await?)
+    }
+
+    pub(crate) fn filer_only(user: &User) -> Result<(), RegistryError> {
+        if user.role != UserRole::Filer {
+            return Err(RegistryError::Forbidden("filer"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,229 @@
+//! Drafts, the filer's applications, uploads and the audit trail; an
+//! application is loaded once per action.
+
+use crate::*;
+
+impl Registry {
+    /// Starts a draft.
+    pub async fn create_draft(
+        &self,
+        user: &User,
+        form: &ApplicationForm,
+    ) -> Result<Application, RegistryError> {
+        Self::filer_only(user)?;
+        let id = self
+            .store
+            .insert_application(user.id, form, self.clock.now())
+            .await?;
+        self.application(user, id).await
+    }
+
+    /// Replaces a draft's (or returned application's) form.
+    pub async fn update_draft(
+        &self,
+        user: &User,
+        id: i64,
+        form: &ApplicationForm,
+    ) -> Result<Application, RegistryError> {
+        let mut app = self.application(user, id).await?;
+        Self::filer_only(user)?;
+        let now = self.clock.now();
+        if !self
+            .store
+            .update_form(id, &AppState::EDITABLE, form, now)
+            .await?
+        {
+            return Err(RegistryError::WrongState {
+                state: app.record.state.code(),
+                action: "editing",
+            });
+        }
+        app.record.form = form.clone();
+        app.record.version += 1;
+        app.record.updated_at = now;
+        self.derive(app)
+    }
+
+    /// An application: filers see only their own (others: not found);
+    /// staff see all.
+    pub async fn application(&self, user: &User, id: i64) -> Result<Application, RegistryError> {
+        let record = self
+            .store
+            .application(id)
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        if user.role == UserRole::Filer && record.filer_id != user.id {
+            return Err(RegistryError::NotFound);
+        }
+        self.load(record).await
+    }
+
+    /// An application with its attachments and numbers.
+    pub(crate) async fn load(
+        &self,
+        record: ApplicationRecord,
+    ) -> Result<Application, RegistryError> {
+        let attachments = self.store.attachments(record.id).await?;
+        let numbers = self.store.numbers_of(record.id).await?;
+        self.derive(Application {
+            record,
+            numbers,
+            attachments,
+            working_days_left: None,
+            overdue: false,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Works out what is derived from the record: the deadline figures
+    /// while in review, and the form's warnings.
+    fn derive(&self, mut app: Application) -> Result<Application, RegistryError> {
+        let today = self.today();
+        (app.working_days_left, app.overdue) = match app.record.due_date {
+            Some(due) if app.record.state.in_review() => {
+                if today > due {
+                    (Some(0), true)
+                } else {
+                    (Some(self.calendar.working_days_between(today, due)?), false)
+                }
+            }
+            _ => (None, false),
+        };
+        let ids: Vec<i64> = app.attachments.iter().map(|a| a.id).collect();
+        app.warnings = validate(&app.record.form, &ids, today).warnings;
+        Ok(app)
+    }
+
+    /// Applies a transition built from `app`'s state and answers the
+    /// application as it now is, without reading it again; `wrong_state`
+    /// if it moved meanwhile.
+    pub(crate) async fn transit(
+        &self,
+        mut app: Application,
+        t: Transition,
+    ) -> Result<Application, RegistryError> {
+        debug_assert_eq!(t.from, app.record.state, "built from the loaded state");
+        if !self.store.transition(&t).await? {
+            return Err(RegistryError::WrongState {
+                state: app.record.state.code(),
+                action: t.action.doing(),
+            });
+        }
+        let r = &mut app.record;
+        r.state = t.to;
+        r.version += 1;
+        r.updated_at = t.at;
+        if let Some((at, due)) = t.submitted {
+            r.submitted_at = Some(at);
+            r.due_date = Some(due);
+        }
+        if let Some(decision) = t.decision {
+            r.decision = Some(decision);
+        }
+        let form_changed = t.form.is_some();
+        if let Some(form) = t.form {
+            r.form = form;
+        }
+        match t.pending {
+            PendingUpdate::Keep => {}
+            PendingUpdate::Set(p) => r.pending = Some(p),
+            PendingUpdate::Clear => r.pending = None,
+        }
+        for n in &mut app.numbers {
+            n.app_state = t.to;
+        }
+        app.numbers.extend(t.numbers);
+        if form_changed || t.from.in_review() != t.to.in_review() {
+            return self.derive(app);
+        }
+        Ok(app)
+    }
+
+    /// A filer's applications, newest first.
+    pub async fn applications_of(&self, user: &User) -> Result<Vec<Application>, RegistryError> {
+        let mut out = Vec::new();
+        for r in self.store.applications_of(user.id).await? {
+            out.push(self.load(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores an upload for an application in an editable state.
+    pub async fn add_attachment(
+        &self,
+        user: &User,
+        id: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentRecord, RegistryError> {
+        let app = self.application(user, id).await?;
+        Self::filer_only(user)?;
+        // Drafts take documents, and approved filings for a change.
+        if !app.record.state.is_editable() && app.record.state != AppState::Approved {
+            return Err(RegistryError::WrongState {
+                state: app.record.state.code(),
+                action: "uploading",
+            });
+        }
+        if app.attachments.len() >= ATTACHMENTS_MAX {
+            return Err(RegistryError::TooManyAttachments);
+        }
+        let kind = sniff(file_name, bytes)?;
+        let name: String = file_name
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+            .take(200)
+            .collect();
+        let files = self.files.clone();
+        let data = bytes.to_vec();
+        let sha256 = tokio::task::spawn_blocking(move || files.put(&data))
+            .await
+            .map_err(|e| RegistryError::Internal(e.to_string()))?
+            .map_err(|e| RegistryError::Internal(format!("writing an upload: {e}")))?;
+        let mut record = AttachmentRecord {
+            id: 0,
+            application_id: id,
+            file_name: if name.is_empty() {
+                "upload".into()
+            } else {
+                name
+            },
+            mime: kind.mime().to_owned(),
+            sha256,
+            size: bytes.len() as i64,
+            created_at: self.clock.now(),
+        };
+        record.id = self.store.insert_attachment(&record).await?;
+        Ok(record)
+    }
+
+    /// An attachment's bytes and MIME type, for the filer and staff.
+    pub async fn attachment_file(
+        &self,
+        user: &User,
+        id: i64,
+        attachment_id: i64,
+    ) -> Result<(Vec<u8>, String), RegistryError> {
+        let app = self.application(user, id).await?;
+        let a = app
+            .attachments
+            .iter()
+            .find(|a| a.id == attachment_id)
+            .ok_or(RegistryError::NotFound)?;
+        let bytes = self
+            .files
+            .get(&a.sha256)
+            .map_err(|e| RegistryError::Internal(format!("reading an upload: {e}")))?;
+        Ok((bytes, a.mime.clone()))
+    }
+
+    /// An application's audit trail (staff, or its filer).
+    pub async fn audit_trail(
+        &self,
+        user: &User,
+        id: i64,
+    ) -> Result<Vec<AuditEntry>, RegistryError> {
+        self.application(user, id).await?;
+        Ok(self.store.audit_of(id).await?)
+    }
+}

@@ -1,0 +1,298 @@
+//! [`shucang_registry::ApplicationStore`]: applications, transitions, attachments, numbers and the audit trail.
+
+use shucang_registry::codec;
+
+#[async_trait::async_trait]
+impl shucang_registry::ApplicationStore for crate::SqlStore {
+    async fn insert_application(
+        &self,
+        filer_id: i64,
+        form: &shucang_registry::ApplicationForm,
+        now: shucang_types::UnixMillis,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        let form = codec::encode_form(form);
+        sqlx::query_scalar(
+            "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
+             VALUES ($1, 'draft', $2, 1, $3, $3) RETURNING id",
+        )
+        .bind(filer_id)
+        .bind(&form)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
+
+    async fn application(
+        &self,
+        id: i64,
+    ) -> Result<Option<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::AppRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_applications WHERE id = $1",
+            crate::registry::APP_COLUMNS
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::app).transpose()
+    }
+
+    async fn update_form(
+        &self,
+        id: i64,
+        editable: &[shucang_registry::AppState],
+        form: &shucang_registry::ApplicationForm,
+        now: shucang_types::UnixMillis,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM reg_applications WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(e)?;
+        if !state.is_some_and(|s| editable.iter().any(|e| e.code() == s)) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE reg_applications SET form = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(codec::encode_form(form))
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(true)
+    }
+
+    async fn transition(
+        &self,
+        t: &shucang_registry::Transition,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let (set_pending, pending) = match &t.pending {
+            shucang_registry::PendingUpdate::Keep => (0i64, None),
+            shucang_registry::PendingUpdate::Set(p) => (1, Some(codec::encode_pending(p))),
+            shucang_registry::PendingUpdate::Clear => (1, None),
+        };
+        let updated = sqlx::query(
+            "UPDATE reg_applications SET state = $3, version = version + 1, updated_at = $4, \
+             submitted_at = COALESCE($5, submitted_at), due_date = COALESCE($6, due_date), \
+             decision = COALESCE($7, decision), form = COALESCE($8, form), \
+             pending = CASE WHEN $9 = 1 THEN $10 ELSE pending END \
+             WHERE id = $1 AND state = $2",
+        )
+        .bind(t.application_id)
+        .bind(t.from.code())
+        .bind(t.to.code())
+        .bind(t.at.0)
+        .bind(t.submitted.map(|(at, _)| at.0))
+        .bind(t.submitted.map(|(_, due)| due.to_string()))
+        .bind(t.decision.as_ref().map(codec::encode_decision))
+        .bind(t.form.as_ref().map(codec::encode_form))
+        .bind(set_pending)
+        .bind(pending)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        for n in &t.numbers {
+            let inserted = sqlx::query(
+                "INSERT INTO reg_numbers (number, serial, application_id, filer_id, service_index, \
+                 entity_name, service_name, issued_at) \
+                 SELECT $1, $2, $3, filer_id, $4, $5, $6, $7 FROM reg_applications WHERE id = $3",
+            )
+            .bind(&n.number)
+            .bind(n.serial)
+            .bind(n.application_id)
+            .bind(n.service_index)
+            .bind(&n.entity_name)
+            .bind(&n.service_name)
+            .bind(n.issued_at.0)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(err) if crate::registry::is_unique_violation(&err) => {
+                    return Err(shucang_registry::StoreError::SerialTaken);
+                }
+                Err(err) => return Err(e(err)),
+            }
+        }
+        sqlx::query(
+            "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(t.at.0)
+        .bind(t.actor_id)
+        .bind(t.application_id)
+        .bind(t.action.code())
+        .bind(t.from.code())
+        .bind(t.to.code())
+        .bind(&t.detail)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+        crate::registry::enqueue(&mut tx, &t.messages, t.at)
+            .await
+            .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(true)
+    }
+
+    async fn applications_in(
+        &self,
+        states: &[shucang_registry::AppState],
+    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let mut out = Vec::new();
+        for state in states {
+            let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
+                "SELECT {} FROM reg_applications WHERE state = $1 ORDER BY submitted_at, id",
+                crate::registry::APP_COLUMNS
+            ))
+            .bind(state.code())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?;
+            out.extend(crate::registry::apps(rows)?);
+        }
+        Ok(out)
+    }
+
+    async fn applications_of(
+        &self,
+        filer_id: i64,
+    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_applications WHERE filer_id = $1 ORDER BY id DESC",
+            crate::registry::APP_COLUMNS
+        ))
+        .bind(filer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        crate::registry::apps(rows)
+    }
+
+    async fn insert_attachment(
+        &self,
+        a: &shucang_registry::AttachmentRecord,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(a.application_id)
+        .bind(&a.file_name)
+        .bind(&a.mime)
+        .bind(&a.sha256)
+        .bind(a.size)
+        .bind(a.created_at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
+
+    async fn attachments(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::AttachmentRecord>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, application_id, file_name, mime, sha256, size, created_at \
+             FROM reg_attachments WHERE application_id = $1 ORDER BY id",
+        )
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::AttachmentRecord {
+                id: r.0,
+                application_id: r.1,
+                file_name: r.2,
+                mime: r.3,
+                sha256: r.4,
+                size: r.5,
+                created_at: shucang_types::UnixMillis(r.6),
+            })
+            .collect())
+    }
+
+    async fn numbers_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE n.application_id = $1 ORDER BY n.service_index",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        crate::registry::numbers(rows)
+    }
+
+    async fn number(
+        &self,
+        number: &str,
+    ) -> Result<Option<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE n.number = $1",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::number).transpose()
+    }
+
+    async fn number_count_of_filer(
+        &self,
+        filer_id: i64,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE filer_id = $1")
+            .bind(filer_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)
+    }
+
+    async fn audit_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<shucang_registry::AuditEntry>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, i64, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, actor_id, application_id, action, from_state, to_state, detail \
+             FROM reg_audit WHERE application_id = $1 ORDER BY id",
+        )
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::AuditEntry {
+                id: r.0,
+                at: shucang_types::UnixMillis(r.1),
+                actor_id: r.2,
+                application_id: r.3,
+                action: r.4,
+                from_state: r.5,
+                to_state: r.6,
+                detail: r.7,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,189 @@
+//! [`shucang_registry::PublicationStore`]: publication batches, objections and the public search.
+
+#[async_trait::async_trait]
+impl shucang_registry::PublicationStore for crate::SqlStore {
+    async fn gather_batch(
+        &self,
+        now: shucang_types::UnixMillis,
+    ) -> Result<Option<i64>, shucang_registry::StoreError> {
+        let e = crate::registry::reg_error;
+        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE batch_id IS NULL")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(e)?;
+        if waiting == 0 {
+            return Ok(None);
+        }
+        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM reg_batches")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(e)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reg_batches (number, state, created_at) VALUES ($1, 'gathered', $2) RETURNING id",
+        )
+        .bind(next)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(e)?;
+        sqlx::query("UPDATE reg_numbers SET batch_id = $1 WHERE batch_id IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(e)?;
+        tx.commit().await.map_err(e)?;
+        Ok(Some(next))
+    }
+
+    async fn batch(
+        &self,
+        number: i64,
+    ) -> Result<Option<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
+        let row: Option<crate::registry::BatchRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_batches WHERE number = $1",
+            crate::registry::BATCH_COLUMNS
+        ))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        row.map(crate::registry::batch).transpose()
+    }
+
+    async fn batches(
+        &self,
+    ) -> Result<Vec<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::BatchRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM reg_batches ORDER BY number DESC",
+            crate::registry::BATCH_COLUMNS
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        rows.into_iter().map(crate::registry::batch).collect()
+    }
+
+    async fn batch_entries(
+        &self,
+        number: i64,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE b.number = $1 ORDER BY n.number",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        crate::registry::numbers(rows)
+    }
+
+    async fn set_batch_state(
+        &self,
+        number: i64,
+        from: shucang_registry::BatchState,
+        to: shucang_registry::BatchState,
+        at: shucang_types::UnixMillis,
+        window_ends: Option<&str>,
+    ) -> Result<bool, shucang_registry::StoreError> {
+        let sql = match to {
+            shucang_registry::BatchState::Objection => {
+                "UPDATE reg_batches SET state = $3, published_at = $4, window_ends = $5 \
+                 WHERE number = $1 AND state = $2"
+            }
+            _ => {
+                "UPDATE reg_batches SET state = $3, finalised_at = $4, \
+                  window_ends = COALESCE($5, window_ends) WHERE number = $1 AND state = $2"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(number)
+            .bind(from.code())
+            .bind(to.code())
+            .bind(at.0)
+            .bind(window_ends)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn insert_objection(
+        &self,
+        o: &shucang_registry::ObjectionRecord,
+    ) -> Result<i64, shucang_registry::StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reg_objections (batch_id, number, text, contact, recorded_by, at) \
+             SELECT id, $2, $3, $4, $5, $6 FROM reg_batches WHERE number = $1 RETURNING id",
+        )
+        .bind(o.batch)
+        .bind(&o.number)
+        .bind(&o.text)
+        .bind(&o.contact)
+        .bind(o.recorded_by)
+        .bind(o.at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)
+    }
+
+    async fn objections(
+        &self,
+        batch: i64,
+    ) -> Result<Vec<shucang_registry::ObjectionRecord>, shucang_registry::StoreError> {
+        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT o.id, b.number, o.number, o.text, o.contact, o.recorded_by, o.at \
+             FROM reg_objections o JOIN reg_batches b ON b.id = o.batch_id \
+             WHERE b.number = $1 ORDER BY o.id",
+        )
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| shucang_registry::ObjectionRecord {
+                id: r.0,
+                batch: r.1,
+                number: r.2,
+                text: r.3,
+                contact: r.4,
+                recorded_by: r.5,
+                at: shucang_types::UnixMillis(r.6),
+            })
+            .collect())
+    }
+
+    async fn search_published(
+        &self,
+        name_part: &str,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+        // LIKE with the caller's text escaped: % and _ match themselves.
+        let pattern = format!(
+            "%{}%",
+            name_part
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE b.state <> 'gathered' AND \
+             (($1 <> '' AND n.entity_name LIKE $2 ESCAPE '\\') OR n.number = $3) \
+             ORDER BY n.number LIMIT $4",
+            crate::registry::NUMBER_SELECT
+        ))
+        .bind(name_part)
+        .bind(pattern)
+        .bind(number)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        crate::registry::numbers(rows)
+    }
+}
