@@ -190,14 +190,14 @@ impl From<Application> for ApplicationView {
     fn from(a: Application) -> ApplicationView {
         ApplicationView {
             id: a.record.id,
-            state: a.state.code(),
-            public_state: a.state.public_name(),
+            state: a.record.state.code(),
+            public_state: a.record.state.public_name(),
             version: a.record.version,
             submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
-            due_date: a.record.due_date.clone(),
+            due_date: a.record.due_date.map(|d| d.to_string()),
             working_days_left: a.working_days_left,
             overdue: a.overdue,
-            decision: a.decision.map(|d| {
+            decision: a.record.decision.map(|d| {
                 json!({
                     "decision": d.decision,
                     "reasons": d.reasons,
@@ -219,8 +219,8 @@ impl From<Application> for ApplicationView {
                 .iter()
                 .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
                 .collect(),
-            pending: a.pending,
-            form: a.form,
+            pending: a.record.pending,
+            form: a.record.form,
         }
     }
 }

@@ -25,15 +25,15 @@ pub(super) async fn queue(
             .map(|a| {
                 json!({
                     "id": a.record.id,
-                    "applicant": a.form.applicant_name(),
-                    "kind": a.form.applicant.kind,
-                    "state": a.state.code(),
-                    "public_state": a.state.public_name(),
+                    "applicant": a.record.form.applicant_name(),
+                    "kind": a.record.form.applicant.kind,
+                    "state": a.record.state.code(),
+                    "public_state": a.record.state.public_name(),
                     "submitted_at": a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
-                    "due_date": a.record.due_date,
+                    "due_date": a.record.due_date.map(|d| d.to_string()),
                     "working_days_left": a.working_days_left,
                     "overdue": a.overdue,
-                    "services": a.form.services.len(),
+                    "services": a.record.form.services.len(),
                     "warnings": a.warnings.len(),
                 })
             })

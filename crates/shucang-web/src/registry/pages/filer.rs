@@ -50,7 +50,7 @@ pub(super) async fn home(
             .unwrap_or_default();
         let entries: Vec<Value> = apps
             .iter()
-            .filter(|a| number_valid(a.state))
+            .filter(|a| number_valid(a.record.state))
             .filter_map(|a| {
                 let n = a.numbers.first()?;
                 Some(context! { number => n.number, confirmed => done.contains(&a.record.id) })
@@ -69,8 +69,8 @@ pub(super) async fn home(
 /// An application in the filer's list.
 fn app_row(a: &Application) -> Value {
     context! {
-        id => a.record.id, state => a.state.code(), entity => a.form.applicant_name(),
-        due => a.record.due_date, numbers => a.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
+        id => a.record.id, state => a.record.state.code(), entity => a.record.form.applicant_name(),
+        due => a.record.due_date.map(|d| d.to_string()), numbers => a.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
         editable => editable(a),
     }
 }
@@ -100,7 +100,7 @@ pub(super) async fn step_get(
     let Some(step) = step_no(&step) else {
         return c.not_found();
     };
-    match service_index(&uri, &app.form) {
+    match service_index(&uri, &app.record.form) {
         Some(service) => Step::draft(&app, step, service).render(&c, vec![], None, StatusCode::OK),
         None => c.not_found(),
     }
@@ -115,12 +115,12 @@ pub(super) async fn step_post(
     FilerApp { user, app, .. }: FilerApp,
     Posted { page: c, form: f }: Posted<RegistryState, Fields>,
 ) -> Response {
-    let (Some(step), Some(service)) = (step_no(&step), service_index(&uri, &app.form)) else {
+    let (Some(step), Some(service)) = (step_no(&step), service_index(&uri, &app.record.form)) else {
         return c.not_found();
     };
     let fields = form::Posted(&f);
     let action = fields.raw("action");
-    let mut form = app.form.clone();
+    let mut form = app.record.form.clone();
     if step == 3 && action == Some("remove") {
         if service < form.services.len() && form.services.len() > 1 {
             form.services.remove(service);
@@ -144,7 +144,7 @@ pub(super) async fn step_post(
         )),
         Some("submit") => match state.registry.submit(&user, saved.record.id).await {
             Ok(done) => {
-                let due = done.record.due_date.clone().unwrap_or_default();
+                let due = done.record.due_date.map(|d| d.to_string()).unwrap_or_default();
                 let notice = format!("{} {due}", c.t("submitted"));
                 Step::documents(&done).render(&c, vec![], Some(notice), StatusCode::OK)
             }
@@ -152,7 +152,7 @@ pub(super) async fn step_post(
         },
         _ => {
             let notice = Some(c.t("saved").to_owned());
-            let service = service.min(saved.form.services.len().saturating_sub(1));
+            let service = service.min(saved.record.form.services.len().saturating_sub(1));
             Step::draft(&saved, step, service).render(&c, vec![], notice, StatusCode::OK)
         }
     }
@@ -214,7 +214,7 @@ pub(super) async fn upload(
         Ok(a) => a,
         Err(e) => return refused(&c, page, &slot, &e),
     };
-    let mut form = app.form.clone();
+    let mut form = app.record.form.clone();
     form::attach(&mut form, &slot, stored.id);
     match state
         .registry
@@ -244,8 +244,8 @@ pub(super) async fn change_get(
     let Some(step) = change_step(&step) else {
         return c.not_found();
     };
-    match service_index(&uri, &app.form).filter(|n| *n < app.form.services.len().max(1)) {
-        Some(service) if app.state == AppState::Approved => {
+    match service_index(&uri, &app.record.form).filter(|n| *n < app.record.form.services.len().max(1)) {
+        Some(service) if app.record.state == AppState::Approved => {
             let page = Step {
                 app: &app,
                 step,
@@ -267,13 +267,13 @@ pub(super) async fn change_post(
     FilerApp { user, app, .. }: FilerApp,
     Posted { page: c, form: f }: Posted<RegistryState, Fields>,
 ) -> Response {
-    let service = service_index(&uri, &app.form).filter(|n| *n < app.form.services.len());
+    let service = service_index(&uri, &app.record.form).filter(|n| *n < app.record.form.services.len());
     let number = app.numbers.first().map(|n| n.number.clone());
     let (Some(step), Some(service), Some(number)) = (change_step(&step), service, number) else {
         return c.not_found();
     };
     let fields = form::Posted(&f);
-    let mut form = app.form.clone();
+    let mut form = app.record.form.clone();
     apply_step(&mut form, step, service, &fields);
     let changed_on = fields.raw("changed_on").unwrap_or("");
     match state

@@ -91,7 +91,7 @@ impl<'a> Step<'a> {
             context! {
                 app => self.view(c), step => self.step, problems, notice,
                 slots => slots(c, app), service,
-                service_count => app.form.services.len(),
+                service_count => app.record.form.services.len(),
                 service_q => format!("?service={service}{}", c.q().replace('?', "&")),
                 editable => self.change_mode || editable(app),
                 change_mode => self.change_mode,
@@ -105,7 +105,7 @@ impl<'a> Step<'a> {
     fn view(&self, c: &RegistryPage) -> Value {
         let app = self.app;
         let decision: Vec<String> = app
-            .decision
+            .record.decision
             .as_ref()
             .map(|d| {
                 d.reasons
@@ -117,7 +117,7 @@ impl<'a> Step<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let pending = app.pending.as_ref().map(|p| match p {
+        let pending = app.record.pending.as_ref().map(|p| match p {
             Pending::Change {
                 changed_on, late, ..
             } => {
@@ -129,10 +129,10 @@ impl<'a> Step<'a> {
             }
         });
         context! {
-            id => app.record.id, state => app.state.code(), form => Value::from_serialize(&app.form),
+            id => app.record.id, state => app.record.state.code(), form => Value::from_serialize(&app.record.form),
             numbers => app.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
-            due => app.record.due_date, decision, pending,
-            changeable => app.state == AppState::Approved,
+            due => app.record.due_date.map(|d| d.to_string()), decision, pending,
+            changeable => app.record.state == AppState::Approved,
         }
     }
 }
@@ -146,7 +146,7 @@ pub(super) fn problem(path: &str, code: &str) -> Value {
 /// pre-approval certificate and white paper where they apply; with the
 /// name of the file uploaded into each.
 fn slots(c: &RegistryPage, app: &Application) -> Vec<Value> {
-    let form = &app.form;
+    let form = &app.record.form;
     let mut slots = vec![
         (
             "applicant_scan".to_owned(),

@@ -188,12 +188,10 @@ pub(super) fn routes() -> Router<RegistryState> {
 /// A published filing's public state: 审核通过, or 已注销 once its
 /// application is cancelled.
 pub(crate) fn filing_state(n: &NumberRecord) -> &'static str {
-    AppState::from_code(&n.app_state)
-        .and_then(AppState::public_name)
-        .unwrap_or("审核通过")
+    n.app_state.public_name().unwrap_or("审核通过")
 }
 
 /// Whether the filer may edit the application's form.
 fn editable(app: &Application) -> bool {
-    matches!(app.state, AppState::Draft | AppState::Returned)
+    matches!(app.record.state, AppState::Draft | AppState::Returned)
 }

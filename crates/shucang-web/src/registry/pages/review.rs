@@ -36,8 +36,8 @@ pub(super) async fn home(
         .iter()
         .map(|a| {
             context! {
-                id => a.record.id, entity => a.form.applicant_name(), state => a.state.code(),
-                due => a.record.due_date, days_left => a.working_days_left, overdue => a.overdue,
+                id => a.record.id, entity => a.record.form.applicant_name(), state => a.record.state.code(),
+                due => a.record.due_date.map(|d| d.to_string()), days_left => a.working_days_left, overdue => a.overdue,
             }
         })
         .collect();
@@ -67,12 +67,12 @@ fn page(
     status: StatusCode,
 ) -> Response {
     let view = context! {
-        id => app.record.id, state => app.state.code(), due => app.record.due_date,
+        id => app.record.id, state => app.record.state.code(), due => app.record.due_date.map(|d| d.to_string()),
         days_left => app.working_days_left, overdue => app.overdue,
         warnings => app.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect::<Vec<_>>(),
-        form_json => serde_json::to_string_pretty(&app.form).unwrap_or_default(),
+        form_json => serde_json::to_string_pretty(&app.record.form).unwrap_or_default(),
         attachments => app.attachments.iter().map(|a| context! { id => a.id, name => a.file_name, mime => a.mime }).collect::<Vec<_>>(),
-        decidable => decidable(app.state),
+        decidable => decidable(app.record.state),
     };
     c.render("review_app.html", context! { app => view, error }, status)
 }
