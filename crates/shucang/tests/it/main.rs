@@ -10,6 +10,7 @@ mod cli;
 mod collectibles;
 mod drops;
 mod harness;
+mod house;
 mod http;
 mod identity;
 mod pages;
