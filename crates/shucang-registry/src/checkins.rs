@@ -4,10 +4,7 @@
 //! the confirmation); those who have not are listed, and once the window
 //! has closed they are the ones who missed it.
 
-use crate::{
-    AppState, CheckinRecord, ConfirmationRecord, Registry, RegistryError, User, UserRole,
-    parse_date,
-};
+use crate::{AppState, CheckinRecord, ConfirmationRecord, Registry, RegistryError, User, UserRole};
 
 /// Longest window, in days.
 pub const CHECKIN_DAYS_MAX: i64 = 366;
@@ -72,8 +69,8 @@ impl Registry {
         }
         let mut record = CheckinRecord {
             id: 0,
-            opens_on: opens.to_string(),
-            closes_on: closes.to_string(),
+            opens_on: opens,
+            closes_on: closes,
             created_by: user.id,
             created_at: self.clock.now(),
         };
@@ -121,7 +118,7 @@ impl Registry {
                 missing.push(entry);
             }
         }
-        let closed = self.today() > parse_date(&record.closes_on)?;
+        let closed = self.today() > record.closes_on;
         Ok(Checkin {
             record,
             closed,
@@ -141,7 +138,7 @@ impl Registry {
         let today = self.today();
         let mut open = Vec::new();
         for c in self.store.checkins().await? {
-            if parse_date(&c.opens_on)? <= today && today <= parse_date(&c.closes_on)? {
+            if c.opens_on <= today && today <= c.closes_on {
                 open.push(c);
             }
         }
@@ -174,10 +171,10 @@ impl Registry {
             .await?
             .ok_or(RegistryError::CheckinNotFound)?;
         let today = self.today();
-        if today < parse_date(&record.opens_on)? || today > parse_date(&record.closes_on)? {
+        if today < record.opens_on || today > record.closes_on {
             return Err(RegistryError::CheckinClosed(
-                record.opens_on,
-                record.closes_on,
+                record.opens_on.to_string(),
+                record.closes_on.to_string(),
             ));
         }
         let app = self.filing(user, number).await?;

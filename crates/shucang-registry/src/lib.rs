@@ -326,7 +326,7 @@ pub(crate) fn ymd(s: &str) -> Option<Date> {
     Date::new(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
-/// A stored `YYYY-MM-DD` (check-in windows, objection windows).
+/// A `YYYY-MM-DD` inside a stored document (a cancellation's date).
 pub(crate) fn parse_date(s: &str) -> Result<Date, RegistryError> {
     Ok(codec::decode_date(s)?)
 }

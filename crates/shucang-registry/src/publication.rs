@@ -6,8 +6,7 @@
 use shucang_types::FilingNumber;
 
 use crate::{
-    BatchRecord, BatchState, NumberRecord, ObjectionRecord, Registry, RegistryError, User,
-    UserRole, parse_date,
+    BatchRecord, BatchState, NumberRecord, ObjectionRecord, Registry, RegistryError, User, UserRole,
 };
 
 /// Working days a published batch stays open to objections.
@@ -104,7 +103,7 @@ impl Registry {
                 BatchState::Gathered,
                 BatchState::Objection,
                 now,
-                Some(&ends.to_string()),
+                Some(ends),
             )
             .await?
         {
@@ -163,8 +162,8 @@ impl Registry {
 
     /// Whether today is past the batch's objection window.
     fn window_closed(&self, b: &BatchRecord) -> Result<bool, RegistryError> {
-        match &b.window_ends {
-            Some(ends) => Ok(self.today() > parse_date(ends)?),
+        match b.window_ends {
+            Some(ends) => Ok(self.today() > ends),
             None => Ok(false),
         }
     }
@@ -178,7 +177,10 @@ impl Registry {
         }
         if !self.window_closed(&b.record)? {
             return Err(RegistryError::WindowOpen(
-                b.record.window_ends.clone().unwrap_or_default(),
+                b.record
+                    .window_ends
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
             ));
         }
         if !self

@@ -227,8 +227,8 @@ pub struct BatchRecord {
     pub created_at: UnixMillis,
     /// When published.
     pub published_at: Option<UnixMillis>,
-    /// The last day of the objection window (China date `YYYY-MM-DD`).
-    pub window_ends: Option<String>,
+    /// The last day of the objection window (China date).
+    pub window_ends: Option<Date>,
     /// When made final.
     pub finalised_at: Option<UnixMillis>,
 }
@@ -238,10 +238,10 @@ pub struct BatchRecord {
 pub struct CheckinRecord {
     /// Id.
     pub id: i64,
-    /// First day (China date `YYYY-MM-DD`).
-    pub opens_on: String,
+    /// First day (China date).
+    pub opens_on: Date,
     /// Last day.
-    pub closes_on: String,
+    pub closes_on: Date,
     /// Who opened it.
     pub created_by: i64,
     /// When.
@@ -444,7 +444,7 @@ pub trait PublicationStore: Send + Sync {
         from: BatchState,
         to: BatchState,
         at: UnixMillis,
-        window_ends: Option<&str>,
+        window_ends: Option<Date>,
     ) -> Result<bool, StoreError>;
     /// Records an objection.
     async fn insert_objection(&self, o: &ObjectionRecord) -> Result<i64, StoreError>;

@@ -10,8 +10,8 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
             "INSERT INTO reg_checkins (opens_on, closes_on, created_by, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
         )
-        .bind(&c.opens_on)
-        .bind(&c.closes_on)
+        .bind(c.opens_on.to_string())
+        .bind(c.closes_on.to_string())
         .bind(c.created_by)
         .bind(c.created_at.0)
         .fetch_one(&self.pool)
@@ -28,7 +28,7 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(crate::registry::reg_error)?;
-        Ok(rows.into_iter().map(crate::registry::checkin).collect())
+        rows.into_iter().map(crate::registry::checkin).collect()
     }
 
     async fn checkin(
@@ -42,7 +42,7 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(crate::registry::reg_error)?;
-        Ok(row.map(crate::registry::checkin))
+        row.map(crate::registry::checkin).transpose()
     }
 
     async fn insert_confirmation(

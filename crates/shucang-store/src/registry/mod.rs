@@ -151,21 +151,21 @@ pub(crate) fn batch(r: BatchRow) -> Result<shucang_registry::BatchRecord, StoreE
             .ok_or_else(|| StoreError::Backend(format!("unknown batch state {}", r.1)))?,
         created_at: UnixMillis(r.2),
         published_at: r.3.map(UnixMillis),
-        window_ends: r.4,
+        window_ends: r.4.as_deref().map(codec::decode_date).transpose()?,
         finalised_at: r.5.map(UnixMillis),
     })
 }
 
 pub(crate) type CheckinRow = (i64, String, String, i64, i64);
 
-pub(crate) fn checkin(r: CheckinRow) -> shucang_registry::CheckinRecord {
-    shucang_registry::CheckinRecord {
+pub(crate) fn checkin(r: CheckinRow) -> Result<shucang_registry::CheckinRecord, StoreError> {
+    Ok(shucang_registry::CheckinRecord {
         id: r.0,
-        opens_on: r.1,
-        closes_on: r.2,
+        opens_on: codec::decode_date(&r.1)?,
+        closes_on: codec::decode_date(&r.2)?,
         created_by: r.3,
         created_at: UnixMillis(r.4),
-    }
+    })
 }
 
 pub(crate) type MessageRow = (

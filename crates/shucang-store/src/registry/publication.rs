@@ -86,7 +86,7 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
         from: shucang_registry::BatchState,
         to: shucang_registry::BatchState,
         at: shucang_types::UnixMillis,
-        window_ends: Option<&str>,
+        window_ends: Option<shucang_types::Date>,
     ) -> Result<bool, shucang_registry::StoreError> {
         let sql = match to {
             shucang_registry::BatchState::Objection => {
@@ -103,7 +103,7 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
             .bind(from.code())
             .bind(to.code())
             .bind(at.0)
-            .bind(window_ends)
+            .bind(window_ends.map(|d| d.to_string()))
             .execute(&self.pool)
             .await
             .map_err(crate::registry::reg_error)?

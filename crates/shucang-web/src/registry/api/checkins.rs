@@ -24,8 +24,8 @@ fn checkin_json(c: &shucang_registry::Checkin) -> Value {
     };
     json!({
         "id": c.record.id,
-        "opens_on": c.record.opens_on,
-        "closes_on": c.record.closes_on,
+        "opens_on": c.record.opens_on.to_string(),
+        "closes_on": c.record.closes_on.to_string(),
         "closed": c.closed,
         "confirmed": c.confirmed.iter().map(entry).collect::<Vec<_>>(),
         // Once closed, these are the filings that missed it.

@@ -34,7 +34,7 @@ fn batch_json(b: &Batch) -> Value {
         "title": format!("第{}批", b.record.number),
         "state": b.record.state.code(),
         "published_at": b.record.published_at.map(|t| t.to_rfc3339_utc()),
-        "objection_window_ends": b.record.window_ends,
+        "objection_window_ends": b.record.window_ends.map(|d| d.to_string()),
         "finalised_at": b.record.finalised_at.map(|t| t.to_rfc3339_utc()),
         "entries": b.entries.iter().enumerate().map(|(i, n)| json!({
             "seq": i + 1, "entity_name": n.entity_name, "service_name": n.service_name, "number": n.number,
@@ -69,7 +69,7 @@ pub(super) async fn batches(
             .map(|b| {
                 json!({
                     "batch": b.number, "title": format!("第{}批", b.number), "state": b.state.code(),
-                    "objection_window_ends": b.window_ends,
+                    "objection_window_ends": b.window_ends.map(|d| d.to_string()),
                 })
             })
             .collect(),
@@ -238,7 +238,7 @@ pub(super) async fn batch_page(
     let status = match b.record.state {
         shucang_registry::BatchState::Objection => format!(
             "公示中：如有异议，请于 {} 前（含）提出。",
-            esc(b.record.window_ends.as_deref().unwrap_or(""))
+            esc(&b.record.window_ends.map(|d| d.to_string()).unwrap_or_default())
         ),
         _ => "公示期满，本批备案信息已生效。".to_owned(),
     };

@@ -58,7 +58,7 @@ pub(super) async fn home(
             .collect();
         if !entries.is_empty() {
             checkins.push(
-                context! { id => w.id, opens_on => w.opens_on, closes_on => w.closes_on, entries },
+                context! { id => w.id, opens_on => w.opens_on.to_string(), closes_on => w.closes_on.to_string(), entries },
             );
         }
     }

@@ -39,7 +39,7 @@ async fn page(
     };
     let batches: Vec<Value> = list
         .iter()
-        .map(|b| context! { number => b.number, state => b.state.code(), window_ends => b.window_ends })
+        .map(|b| context! { number => b.number, state => b.state.code(), window_ends => b.window_ends.map(|d| d.to_string()) })
         .collect();
     // Every check-in window with who confirmed and who has not.
     let mut checkins = Vec::new();
@@ -51,7 +51,7 @@ async fn page(
                 .map(|m| context! { entity => m.entity_name, numbers => m.numbers })
                 .collect();
             checkins.push(context! {
-                opens_on => full.record.opens_on, closes_on => full.record.closes_on,
+                opens_on => full.record.opens_on.to_string(), closes_on => full.record.closes_on.to_string(),
                 closed => full.closed, confirmed => full.confirmed.len(), missing,
             });
         }

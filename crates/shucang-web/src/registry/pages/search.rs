@@ -45,7 +45,7 @@ pub(super) async fn home(
     let batches: Vec<Value> = match state.registry.batches(false).await {
         Ok(list) => list
             .iter()
-            .map(|b| context! { number => b.number, state => b.state.code(), window_ends => b.window_ends })
+            .map(|b| context! { number => b.number, state => b.state.code(), window_ends => b.window_ends.map(|d| d.to_string()) })
             .collect(),
         Err(e) => return c.failed(&e),
     };
