@@ -1,7 +1,15 @@
 //! Filer and staff accounts: registration with the SMS code and the e-mail
 //! link, login with lockout, sessions.
 
-use crate::*;
+use shucang_auth::{LockoutPolicy, SessionToken};
+use shucang_notify::{Channel, NewMessage};
+use shucang_types::{Email, Phone};
+
+use crate::{
+    LOCKOUT, MINUTE_MS, NewSession, NewUser, PHONE_CODE_ATTEMPTS_MAX, Registry, RegistryError,
+    SESSION_HOURS, StoreError, User, UserRole, VERIFICATION_MINUTES, email_token, invalid,
+    six_digits,
+};
 
 impl Registry {
     /// Registers a filer; queues the SMS code and the e-mail link.

@@ -1,7 +1,11 @@
 //! Drafts, the filer's applications, uploads and the audit trail; an
 //! application is loaded once per action.
 
-use crate::*;
+use crate::{
+    ATTACHMENTS_MAX, AppState, Application, ApplicationForm, ApplicationRecord, AttachmentRecord,
+    AuditEntry, PendingUpdate, Registry, RegistryError, Transition, User, UserRole, sniff,
+    validate,
+};
 
 impl Registry {
     /// Starts a draft.

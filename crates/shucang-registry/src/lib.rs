@@ -37,11 +37,10 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use shucang_auth::{
     Busy, HashingLimits, HashingParams, LockoutPolicy, PasswordError, PasswordHasher, SessionKey,
-    SessionToken,
 };
 use shucang_calendar::{Calendar, CalendarError};
 use shucang_notify::{Channel, NewMessage};
-use shucang_types::{Clock, Date, Email, FilingNumber, FilingNumberParts, Phone, UnixMillis};
+use shucang_types::{Clock, Date, UnixMillis};
 
 pub use checkins::{Checkin, CheckinEntry};
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};

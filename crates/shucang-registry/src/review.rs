@@ -1,7 +1,15 @@
 //! Submission, the review queue, opening and deciding, and the filing
 //! numbers an approval issues.
 
-use crate::*;
+use rand::RngCore;
+use rand::rngs::OsRng;
+use shucang_types::{FilingNumber, FilingNumberParts, UnixMillis};
+
+use crate::{
+    Action, AppState, Application, Decision, DecisionKind, NumberRecord, REASON_CHARS_MAX,
+    REASONS_MAX, REVIEW_WORKING_DAYS, Reason, Registry, RegistryError, StoreError, Transition,
+    User, UserRole, codec, validate,
+};
 
 impl Registry {
     /// Submits a draft (or a returned application): every problem is
