@@ -72,3 +72,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(ip))
     }
 }
+
+/// A resource's id in a path: a positive integer, else 400
+/// `invalid_number` saying what it names (`"a drop id"`).
+pub(crate) fn positive_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+            format!("{what} is a positive integer"),
+        )
+    })
+}

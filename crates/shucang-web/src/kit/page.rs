@@ -100,6 +100,7 @@ impl<S: WebApp> Page<S> {
             Lang::En => format!("{}?lang=zh-CN", self.path),
         };
         let base = context! {
+            layout => format!("{}base.html", S::APP.template_prefix()),
             lang => self.lang.code(),
             q => self.q(),
             other_lang_url,

@@ -64,9 +64,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "registry/base.html",
         include_str!("../../templates/registry/base.html"),
     ),
+    // One page for both applications: it extends the `layout` it is given.
     (
         "registry/message.html",
-        include_str!("../../templates/registry/message.html"),
+        include_str!("../../templates/message.html"),
     ),
     (
         "registry/not_found.html",
@@ -180,6 +181,23 @@ mod tests {
                 let folder = &name[..name.rfind('/').map_or(0, |i| i + 1)];
                 assert_eq!(base, format!("{folder}base.html"), "{name}");
             }
+        }
+    }
+
+    /// The one message page takes each application's layout.
+    #[test]
+    fn the_message_page_extends_each_applications_base() {
+        let pages = Pages::new();
+        for (app, layout, mark) in [
+            (App::Platform, "base.html", "/explorer"),
+            (App::Registry, "registry/base.html", "/register"),
+        ] {
+            let site = minijinja::context! {};
+            let context = minijinja::context! { layout, site, message => "表单已过期" };
+            let html = pages
+                .render(app, Lang::ZhCn, "message.html", context)
+                .unwrap();
+            assert!(html.contains("表单已过期") && html.contains(mark), "{html}");
         }
     }
 }

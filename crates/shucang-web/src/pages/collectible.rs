@@ -2,8 +2,9 @@
 //! the explorer) and the holder's gift form, its certificate (数字藏品证书)
 //! as a printable page with a QR code and as a PNG, and the gift itself.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
@@ -12,28 +13,30 @@ use shucang_chain::CollectionId;
 use shucang_platform::{Collectible, Recipient};
 use shucang_types::Phone;
 
-use super::{Member, PlatformPage, parse_token, time, token_state};
+use super::{Member, PlatformPage, identity_of, parse_token, time, token_state};
 use crate::error::{DomainError, failure_page};
 use crate::kit::Posted;
 use crate::{ApiError, AppState};
 
 /// A collectible a `/collectibles/{collection}/{token_id}` path names.
-struct Token {
+pub(crate) struct Token {
     collection: CollectionId,
     id: u64,
     found: Collectible,
 }
 
-impl Token {
+impl FromRequestParts<AppState> for Token {
+    type Rejection = Response;
+
     /// The token, or the page to answer instead (404 for a malformed or
     /// unknown one).
-    async fn find(
-        state: &AppState,
-        c: &PlatformPage,
-        collection: &str,
-        token_id: &str,
-    ) -> Result<Token, Response> {
-        let Some((collection, id)) = parse_token(collection, token_id) else {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Token, Response> {
+        let Ok(c) = PlatformPage::from_request_parts(parts, state).await;
+        let path = Path::<(String, String)>::from_request_parts(parts, state).await;
+        let Some((collection, id)) = path
+            .ok()
+            .and_then(|Path((collection, id))| parse_token(&collection, &id))
+        else {
             return Err(c.not_found());
         };
         let found = c.found(state.collectibles.collectible(&collection, id).await)?;
@@ -43,7 +46,9 @@ impl Token {
             found,
         })
     }
+}
 
+impl Token {
     /// What the collectible page and its certificate both show: the work,
     /// the edition, the holder and the on-chain record.
     fn fields(&self, state: &AppState) -> Value {
@@ -78,13 +83,12 @@ impl Token {
 /// its on-chain record, each part linked to the explorer.
 pub(crate) async fn collectible(
     State(state): State<AppState>,
-    Path((collection, token_id)): Path<(String, String)>,
     uri: Uri,
     c: PlatformPage,
-) -> Result<Response, Response> {
-    let token = Token::find(&state, &c, &collection, &token_id).await?;
+    token: Token,
+) -> Response {
     let done = uri.query().is_some_and(|q| q.contains("gifted=1"));
-    Ok(view(&state, &c, &token, None, done, StatusCode::OK).await)
+    view(&state, &c, &token, None, done, StatusCode::OK).await
 }
 
 /// Renders a collectible page; the gift form shows for its holder.
@@ -97,16 +101,9 @@ async fn view(
     status: StatusCode,
 ) -> Response {
     let found = &token.found;
-    let is_holder = match &c.user {
-        Some(account) => state
-            .identity
-            .identity(account.id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|v| v.address == found.owner && !found.burned),
-        None => false,
-    };
+    let is_holder = identity_of(state, c)
+        .await
+        .is_some_and(|v| v.address == found.owner && !found.burned);
     let policy = state.collectibles.policy();
     let day = 86_400_000;
     let gift_rules = c
@@ -142,11 +139,10 @@ async fn view(
 /// token's explorer page.
 pub(crate) async fn certificate(
     State(state): State<AppState>,
-    Path((collection, token_id)): Path<(String, String)>,
     headers: HeaderMap,
     c: PlatformPage,
-) -> Result<Response, Response> {
-    let token = Token::find(&state, &c, &collection, &token_id).await?;
+    token: Token,
+) -> Response {
     let explorer_url = token.explorer_url(&state, &headers);
     let qr = qr_svg(&explorer_url);
     let history = &token.found.history;
@@ -161,7 +157,7 @@ pub(crate) async fn certificate(
         qr_svg => Value::from_safe_string(qr),
         png_available => state.certificate_font.is_some(),
     };
-    Ok(c.render("certificate.html", extra, StatusCode::OK))
+    c.render("certificate.html", extra, StatusCode::OK)
 }
 
 /// `GET /collectibles/{collection}/{token_id}/certificate.png`: the same
@@ -171,11 +167,10 @@ pub(crate) async fn certificate(
 /// page does not offer the link.
 pub(crate) async fn certificate_png(
     State(state): State<AppState>,
-    Path((collection, token_id)): Path<(String, String)>,
     headers: HeaderMap,
     c: PlatformPage,
+    token: Token,
 ) -> Result<Response, Response> {
-    let token = Token::find(&state, &c, &collection, &token_id).await?;
     let Some(font) = state.certificate_font.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -328,11 +323,10 @@ pub(crate) struct GiftForm {
 /// `POST /collectibles/{collection}/{token_id}/gift`: the holder gifts it.
 pub(crate) async fn gift(
     State(state): State<AppState>,
-    Path((collection, token_id)): Path<(String, String)>,
     member: Member,
+    token: Token,
     Posted { page: c, form: f }: Posted<AppState, GiftForm>,
 ) -> Result<Response, Response> {
-    let token = Token::find(&state, &c, &collection, &token_id).await?;
     let phone = match Phone::parse(&f.to_phone.unwrap_or_default()) {
         Ok(phone) => phone,
         Err(e) => return refused(&state, &c, &token, &e).await,

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use minijinja::{Value, context};
 use serde::Serialize;
 use shucang_chain::CollectionId;
-use shucang_platform::Account;
+use shucang_platform::{Account, IdentityView};
 use shucang_types::{Role, UnixMillis};
 
 use crate::AppState;
@@ -143,6 +143,12 @@ pub(crate) fn routes() -> Router<AppState> {
             "/explorer/collections/{collection}",
             get(explorer::collection),
         )
+}
+
+/// The signed-in account's verified identity, if any.
+async fn identity_of(state: &AppState, c: &PlatformPage) -> Option<IdentityView> {
+    let account = c.user.as_ref()?;
+    state.identity.identity(account.id).await.ok().flatten()
 }
 
 /// A stored instant as the pages show it (China time).

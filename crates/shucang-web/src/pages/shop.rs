@@ -13,7 +13,7 @@ use shucang_chain::CollectionId;
 use shucang_platform::{DropPhase, DropRecord, PaymentError, WorkRecord};
 use shucang_types::UnixMillis;
 
-use super::{Member, PlatformPage, china_time, time};
+use super::{Member, PlatformPage, china_time, identity_of, time};
 use crate::AppState;
 use crate::error::failure_page;
 use crate::kit::Posted;
@@ -126,16 +126,7 @@ impl Offer {
     ) -> Response {
         let now = state.payments.now().0;
         let card = drop_card(state, c, &self.drop, now);
-        let verified = match &c.user {
-            Some(account) => state
-                .identity
-                .identity(account.id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|v| v.adult),
-            None => false,
-        };
+        let verified = identity_of(state, c).await.is_some_and(|v| v.adult);
         let work = &self.work.work;
         let extra = context! {
             d => context! { issuer => work.issuer.clone(), description => work.description.clone(), ..card },

@@ -12,21 +12,11 @@ use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::kit::api::ApiJson;
+use crate::kit::api::{ApiJson, positive_id};
 use crate::{ApiError, AppState};
 
 /// Most drops listed.
 const DROPS_PAGE_MAX: u32 = 100;
-
-fn parse_id(s: &str, what: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_number",
-            format!("{what} is a positive integer"),
-        )
-    })
-}
 
 fn parse_time(s: &str, field: &str) -> Result<UnixMillis, ApiError> {
     UnixMillis::parse_rfc3339(s).ok_or_else(|| {
@@ -143,7 +133,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DropView>, ApiError> {
-    let id = parse_id(&id, "a drop id")?;
+    let id = positive_id(&id, "a drop id")?;
     let drop = state
         .drops
         .drop_by_id(id)
@@ -217,7 +207,7 @@ pub(crate) async fn buy(
     headers: HeaderMap,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
-    let drop_id = parse_id(&id, "a drop id")?;
+    let drop_id = positive_id(&id, "a drop id")?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -238,7 +228,7 @@ pub(crate) async fn order(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let id = parse_id(&id, "an order id")?;
+    let id = positive_id(&id, "an order id")?;
     let order = state
         .drops
         .order(auth.account.id, id)

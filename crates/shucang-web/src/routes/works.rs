@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::kit::api::ApiJson;
+use crate::kit::api::{ApiJson, positive_id};
 use crate::{ApiError, AppState};
 
 /// Largest work submission (image plus fields), in bytes.
@@ -265,7 +265,7 @@ pub(crate) async fn review(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ReviewRequest>,
 ) -> Result<Json<WorkView>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = positive_id(&id, "a work id")?;
     let decision = match req.decision.as_str() {
         "approve" => Decision::Approve,
         "reject" => Decision::Reject {
@@ -286,18 +286,8 @@ pub(crate) async fn review(
     Ok(Json(WorkView::from(&work)))
 }
 
-fn parse_id(s: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_number",
-            "a work id is a positive integer",
-        )
-    })
-}
-
 async fn approved(state: &AppState, id: &str) -> Result<WorkRecord, ApiError> {
-    let id = parse_id(id)?;
+    let id = positive_id(id, "a work id")?;
     state
         .works
         .work(id)
