@@ -10,6 +10,7 @@ use shucang_chain::{
     Address, Chain, ChainConfig, CollectionId, MintItem, Operation, Receipt, SignedTransaction,
     SigningKey, Transaction, verify_parallel,
 };
+use shucang_types::{Role, SystemClock};
 use shucang_verify::Suite;
 
 /// Keys that hold and pass on tokens in a benchmark.
@@ -415,7 +416,6 @@ pub async fn run_purchase_bench(
     rounds: usize,
     dir: &Path,
 ) -> anyhow::Result<Vec<PurchaseRound>> {
-    use shucang_types::{Role, SystemClock};
     let mut config = shucang_config::Config::load(None, std::iter::empty())?;
     config.listen = "127.0.0.1:0".parse()?;
     config.data_dir = dir.to_owned();
@@ -423,18 +423,70 @@ pub async fn run_purchase_bench(
     let secrets = shucang_config::Secrets::load_or_create(dir, std::iter::empty())?;
     let app = crate::Application::build(&config, &secrets, Arc::new(SystemClock)).await?;
     let base = format!("http://{}", app.local_addr());
-    let accounts = app.services().accounts.clone();
-    let identity = app.services().identity.clone();
-    let works = app.works().clone();
+    let (admin, work) = bench_work(&app, (requests * rounds) as u64).await?;
+    // Enough buyers that none passes the per-account limit.
+    let per_user = shucang_platform::drops::PER_USER_LIMIT_MAX as usize;
+    let buyers = bench_buyers(&app, requests.div_ceil(per_user).max(clients.min(64))).await?;
     let drops = app.drops().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
+    let load = Load {
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .build()?,
+        requests,
+        clients,
+    };
+    let mut results = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let now = crate::now_ms();
+        let drop = drops
+            .create(
+                Role::SystemAdmin,
+                admin,
+                shucang_platform::DropDraft {
+                    work_id: work,
+                    title: format!("bench round {round}"),
+                    price_fen: 100,
+                    supply: requests as u64,
+                    starts_at: shucang_types::UnixMillis(now - 60_000),
+                    ends_at: shucang_types::UnixMillis(now + 3_600_000),
+                    per_user_limit: shucang_platform::drops::PER_USER_LIMIT_MAX,
+                },
+            )
+            .await?;
+        let url = format!("{base}/api/v1/drops/{}/orders", drop.id);
+        let start = Instant::now();
+        let answers = load.purchases(&url, round, &buyers).await?;
+        let elapsed = start.elapsed().as_secs_f64();
+        let created = answers.iter().filter(|(s, _)| *s == 201).count();
+        let mut lat: Vec<f64> = answers.iter().map(|(_, ms)| *ms).collect();
+        lat.sort_by(f64::total_cmp);
+        results.push(PurchaseRound {
+            created,
+            purchases_per_s: answers.len() as f64 / elapsed,
+            p50_ms: percentile(&lat, 0.5),
+            p99_ms: percentile(&lat, 0.99),
+            healthz_per_s: load.healthz_per_s(&format!("{base}/healthz")).await?,
+        });
+    }
+    let _ = stop.send(());
+    server.await??;
+    Ok(results)
+}
 
+/// The password of every account the purchase benchmark creates.
+const BENCH_PASSWORD: &str = "Bench#2026pass";
+
+/// Creates a reviewer and an administrator, and an approved work of
+/// `editions`; returns the administrator's account and the work's id.
+async fn bench_work(app: &crate::Application, editions: u64) -> anyhow::Result<(i64, i64)> {
+    let accounts = &app.services().accounts;
     let staff = |phone: &str, role| shucang_platform::Registration {
         phone: shucang_types::Phone::parse(phone).expect("valid"),
-        password: "Bench#2026pass".into(),
+        password: BENCH_PASSWORD.into(),
         role,
     };
     let reviewer = accounts
@@ -443,15 +495,15 @@ pub async fn run_purchase_bench(
     let admin = accounts
         .register(staff("13900009002", Role::SystemAdmin))
         .await?;
-    let total = requests * rounds;
     let draft = shucang_platform::WorkDraft {
         title: "bench".into(),
         description: String::new(),
-        edition_size: total as u64,
+        edition_size: editions,
         issuer: "bench".into(),
         copyright_evidence: "bench".into(),
         image: crate::demo::gradient_png(8, 8, 0.0),
     };
+    let works = app.works();
     let work = works.submit(Role::Reviewer, reviewer, draft).await?;
     works
         .review(
@@ -461,17 +513,20 @@ pub async fn run_purchase_bench(
             shucang_platform::Decision::Approve,
         )
         .await?;
+    Ok((admin, work.id))
+}
 
-    // Enough buyers that none passes the per-account limit.
-    let per_user = shucang_platform::drops::PER_USER_LIMIT_MAX as usize;
-    let users = requests.div_ceil(per_user).max(clients.min(64));
+/// Registers `users` collectors with verified real names and logs each in;
+/// returns their session tokens.
+async fn bench_buyers(app: &crate::Application, users: usize) -> anyhow::Result<Vec<String>> {
+    let (accounts, identity) = (&app.services().accounts, &app.services().identity);
     let mut tokens = Vec::with_capacity(users);
     for n in 0..users {
         let phone = shucang_types::Phone::parse(&format!("134{n:08}"))?;
         let account = accounts
             .register(shucang_platform::Registration {
                 phone: phone.clone(),
-                password: "Bench#2026pass".into(),
+                password: BENCH_PASSWORD.into(),
                 role: Role::Collector,
             })
             .await?;
@@ -498,41 +553,44 @@ pub async fn run_purchase_bench(
             .await?;
         tokens.push(
             accounts
-                .login(phone.as_str(), "Bench#2026pass")
+                .login(phone.as_str(), BENCH_PASSWORD)
                 .await?
                 .token
                 .expose()
                 .to_owned(),
         );
     }
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
-    let mut results = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let now = crate::now_ms();
-        let drop = drops
-            .create(
-                Role::SystemAdmin,
-                admin,
-                shucang_platform::DropDraft {
-                    work_id: work.id,
-                    title: format!("bench round {round}"),
-                    price_fen: 100,
-                    supply: requests as u64,
-                    starts_at: shucang_types::UnixMillis(now - 60_000),
-                    ends_at: shucang_types::UnixMillis(now + 3_600_000),
-                    per_user_limit: shucang_platform::drops::PER_USER_LIMIT_MAX,
-                },
-            )
-            .await?;
-        let url = format!("{base}/api/v1/drops/{}/orders", drop.id);
+    Ok(tokens)
+}
+
+/// `requests` HTTP requests from `clients` concurrent tasks sharing one
+/// client (and its connection pool).
+struct Load {
+    client: reqwest::Client,
+    requests: usize,
+    clients: usize,
+}
+
+impl Load {
+    /// Sends the round's purchases (one edition each, unique idempotency
+    /// keys, buyers in turn); returns each answer's status and latency in ms.
+    async fn purchases(
+        &self,
+        url: &str,
+        round: usize,
+        tokens: &[String],
+    ) -> anyhow::Result<Vec<(u16, f64)>> {
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let start = Instant::now();
-        let mut tasks = Vec::with_capacity(clients);
-        for _ in 0..clients {
-            let (client, url, next, tokens) =
-                (client.clone(), url.clone(), next.clone(), tokens.clone());
+        let tokens: Arc<[String]> = tokens.into();
+        let mut tasks = Vec::with_capacity(self.clients);
+        for _ in 0..self.clients {
+            let (client, url, next, tokens) = (
+                self.client.clone(),
+                url.to_owned(),
+                next.clone(),
+                tokens.clone(),
+            );
+            let requests = self.requests;
             tasks.push(tokio::spawn(async move {
                 let mut out = Vec::new();
                 loop {
@@ -553,21 +611,22 @@ pub async fn run_purchase_bench(
                 Ok::<_, reqwest::Error>(out)
             }));
         }
-        let mut answers = Vec::with_capacity(requests);
+        let mut answers = Vec::with_capacity(self.requests);
         for t in tasks {
             answers.extend(t.await??);
         }
-        let elapsed = start.elapsed().as_secs_f64();
-        let created = answers.iter().filter(|(s, _)| *s == 201).count();
-        let mut lat: Vec<f64> = answers.iter().map(|(_, ms)| *ms).collect();
-        lat.sort_by(f64::total_cmp);
-        // The reference: the same client, concurrency and count on /healthz.
-        let health = format!("{base}/healthz");
+        Ok(answers)
+    }
+
+    /// The reference: the same client, concurrency and count on `/healthz`;
+    /// returns requests per second.
+    async fn healthz_per_s(&self, health: &str) -> anyhow::Result<f64> {
         let start = Instant::now();
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::with_capacity(clients);
-        for _ in 0..clients {
-            let (client, health, next) = (client.clone(), health.clone(), next.clone());
+        let mut tasks = Vec::with_capacity(self.clients);
+        for _ in 0..self.clients {
+            let (client, health, next) = (self.client.clone(), health.to_owned(), next.clone());
+            let requests = self.requests;
             tasks.push(tokio::spawn(async move {
                 while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
                     client.get(&health).send().await?.bytes().await?;
@@ -578,16 +637,6 @@ pub async fn run_purchase_bench(
         for t in tasks {
             t.await??;
         }
-        let healthz_per_s = requests as f64 / start.elapsed().as_secs_f64();
-        results.push(PurchaseRound {
-            created,
-            purchases_per_s: answers.len() as f64 / elapsed,
-            p50_ms: percentile(&lat, 0.5),
-            p99_ms: percentile(&lat, 0.99),
-            healthz_per_s,
-        });
+        Ok(self.requests as f64 / start.elapsed().as_secs_f64())
     }
-    let _ = stop.send(());
-    server.await??;
-    Ok(results)
 }
