@@ -285,6 +285,8 @@ pub trait WorkStore: Send + Sync + 'static {
 pub struct NewDrop {
     /// The approved work whose editions it sells.
     pub work_id: i64,
+    /// How it sells (decides each purchase's terms).
+    pub kind: crate::drops::DropKind,
     /// The drop's name.
     pub title: String,
     /// Price of one edition.
@@ -377,6 +379,21 @@ pub struct OrderRecord {
     pub editions: Vec<u64>,
 }
 
+/// What the drop's kind allows one purchase, worked out by the domain
+/// ([`crate::drops::DropKind::terms`]) and enforced by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurchaseTerms {
+    /// The purchase may be made from this time…
+    pub opens_at: UnixMillis,
+    /// …until before this one.
+    pub closes_at: UnixMillis,
+    /// Most editions the account may hold in the drop, this purchase
+    /// included.
+    pub per_account_limit: u32,
+    /// What the order costs.
+    pub amount: shucang_types::Fen,
+}
+
 /// One purchase attempt, all of whose checks and writes are one atomic step.
 #[derive(Debug, Clone)]
 pub struct Reservation {
@@ -394,6 +411,8 @@ pub struct Reservation {
     pub idempotency_key: String,
     /// Hash of what was asked (drop and quantity), to detect a reused key.
     pub request_hash: String,
+    /// The window, limit and amount to hold the purchase to.
+    pub terms: PurchaseTerms,
 }
 
 /// What a purchase attempt came to.
@@ -407,11 +426,11 @@ pub enum ReserveOutcome {
     KeyReused,
     /// No such drop.
     DropNotFound,
-    /// Before the start or after the end.
+    /// Outside the terms' window.
     NotOpen,
     /// Not enough editions left.
     SoldOut,
-    /// The account would pass the drop's per-account limit.
+    /// The account would pass the terms' per-account limit.
     LimitReached,
 }
 
@@ -429,8 +448,10 @@ pub trait DropStore: Send + Sync + 'static {
     /// Drops, newest start first, at most `limit`.
     async fn list_drops(&self, limit: u32) -> Result<Vec<DropRecord>, StoreError>;
 
-    /// One atomic purchase step: idempotency, window, stock, per-account
-    /// limit and edition numbers.
+    /// One atomic purchase step: a known idempotency key answers as it
+    /// first answered; otherwise the terms' window, stock, the terms'
+    /// per-account limit, the lowest free edition numbers, the order (at the
+    /// terms' amount) and the key, all or nothing. No rule of its own.
     async fn reserve(&self, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
 
     /// An order.
@@ -459,6 +480,8 @@ pub struct PaymentRecord {
     pub id: String,
     /// The order it pays.
     pub order_id: i64,
+    /// The code of the provider that took it ([`crate::PaymentProvider::code`]).
+    pub provider: String,
     /// The amount asked.
     pub amount: shucang_types::Fen,
     /// `created`, `succeeded` or `refund_required` (paid after the order lapsed).

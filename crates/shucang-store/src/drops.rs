@@ -5,14 +5,17 @@
 //! the drop's row locks it until commit), so every purchase of one drop is
 //! serialised: stock, the per-account counter, edition numbers, the order
 //! and the idempotency record are written together or not at all. The
-//! table's `CHECK (sold <= supply)` holds the invariant even against a bug.
+//! window, the per-account limit and the amount are the domain's
+//! ([`shucang_platform::PurchaseTerms`]); this code only holds the purchase
+//! to them. The table's `CHECK (sold <= supply)` holds the invariant even
+//! against a bug.
 
-use shucang_platform::{DropRecord, NewDrop, OrderRecord, OrderStatus, StoreError};
+use shucang_platform::{DropKind, DropRecord, NewDrop, OrderRecord, OrderStatus, StoreError};
 use shucang_types::{Fen, UnixMillis};
 
 /// Columns of `drops`, in [`DropRow`] order.
 pub(crate) const DROP_COLUMNS: &str = "id, work_id, title, price_fen, supply, edition_start, \
-    starts_at, ends_at, per_user_limit, sold, created_by, created_at";
+    starts_at, ends_at, per_user_limit, sold, created_by, created_at, kind";
 
 pub(crate) type DropRow = (
     i64,
@@ -27,6 +30,7 @@ pub(crate) type DropRow = (
     i64,
     i64,
     i64,
+    String,
 );
 
 /// Columns of `orders`, in [`OrderRow`] order.
@@ -45,6 +49,7 @@ pub(crate) fn drop_from_row(r: DropRow) -> Result<DropRecord, StoreError> {
         id: r.0,
         drop: NewDrop {
             work_id: r.1,
+            kind: DropKind::from_code(&r.12).ok_or_else(|| corrupt("drop", r.0))?,
             title: r.2,
             price: Fen::from_stored(r.3).ok_or_else(|| corrupt("drop", r.0))?,
             supply: u(r.4)?,
@@ -109,8 +114,8 @@ impl shucang_platform::DropStore for crate::SqlStore {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO drops (work_id, title, price_fen, supply, edition_start, starts_at, ends_at, \
-             per_user_limit, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             per_user_limit, created_by, created_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(d.work_id)
         .bind(&d.title)
@@ -122,6 +127,7 @@ impl shucang_platform::DropStore for crate::SqlStore {
         .bind(i64::from(d.per_user_limit))
         .bind(d.created_by)
         .bind(d.created_at.0)
+        .bind(d.kind.code())
         .fetch_one(&mut *tx)
         .await
         .map_err(be)?;
@@ -208,21 +214,9 @@ impl shucang_platform::DropStore for crate::SqlStore {
             first.status = shucang_platform::OrderStatus::Reserved;
             return Ok(Out::Replayed(first));
         }
-        // 2. The drop and its window.
-        let sql = format!(
-            "SELECT {} FROM drops WHERE id = $1",
-            crate::drops::DROP_COLUMNS
-        );
-        let Some(row) = sqlx::query_as::<_, crate::drops::DropRow>(&sql)
-            .bind(r.drop_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(be)?
-        else {
-            return Ok(Out::DropNotFound);
-        };
-        let drop = crate::drops::drop_from_row(row)?;
-        if r.now < drop.drop.starts_at || r.now >= drop.drop.ends_at {
+        // 2. The window the terms allow.
+        let terms = &r.terms;
+        if r.now < terms.opens_at || r.now >= terms.closes_at {
             return Ok(Out::NotOpen);
         }
         // 3. Stock: one conditional update (and the row lock on PostgreSQL).
@@ -235,7 +229,16 @@ impl shucang_platform::DropStore for crate::SqlStore {
                 .await
                 .map_err(be)?;
         if taken.rows_affected() != 1 {
-            return Ok(Out::SoldOut);
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM drops WHERE id = $1")
+                .bind(r.drop_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(be)?;
+            return Ok(if exists.is_some() {
+                Out::SoldOut
+            } else {
+                Out::DropNotFound
+            });
         }
         // 4. The per-account limit.
         let held: Option<i64> = sqlx::query_scalar(
@@ -246,7 +249,7 @@ impl shucang_platform::DropStore for crate::SqlStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(be)?;
-        if held.unwrap_or(0) + q > i64::from(drop.drop.per_user_limit) {
+        if held.unwrap_or(0) + q > i64::from(terms.per_account_limit) {
             return Ok(Out::LimitReached);
         }
         sqlx::query(
@@ -260,12 +263,7 @@ impl shucang_platform::DropStore for crate::SqlStore {
         .await
         .map_err(be)?;
         // 5. The order and its lowest free edition numbers.
-        let amount = drop
-            .drop
-            .price
-            .times(u64::from(r.quantity))
-            .and_then(|a| i64::try_from(a.get()).ok());
-        let Some(amount) = amount else {
+        let Ok(amount) = i64::try_from(terms.amount.get()) else {
             return Err(shucang_platform::StoreError::Backend(
                 "order amount overflows".into(),
             ));

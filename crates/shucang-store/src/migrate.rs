@@ -56,6 +56,11 @@ pub(crate) const PLATFORM: &[Migration] = &[
         name: "complaints",
         sql: include_str!("../migrations/platform/0007_complaints.sql"),
     },
+    Migration {
+        version: 8,
+        name: "payment provider, drop kind",
+        sql: include_str!("../migrations/platform/0008_payment_provider_drop_kind.sql"),
+    },
 ];
 
 /// The filing registry's migrations, from `migrations/registry/`.

@@ -7,10 +7,12 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         p: &shucang_platform::PaymentRecord,
     ) -> Result<(), shucang_platform::StoreError> {
         sqlx::query(
-            "INSERT INTO payments (id, order_id, amount_fen, status, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO payments (id, order_id, provider, amount_fen, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&p.id)
         .bind(p.order_id)
+        .bind(&p.provider)
         .bind(i64::try_from(p.amount.get()).unwrap_or(i64::MAX))
         .bind(&p.status)
         .bind(p.created_at.0)
@@ -24,14 +26,14 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         &self,
         id: &str,
     ) -> Result<Option<shucang_platform::PaymentRecord>, shucang_platform::StoreError> {
-        let row: Option<(String, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, order_id, amount_fen, status, created_at FROM payments WHERE id = $1",
+        let row: Option<(String, i64, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, order_id, provider, amount_fen, status, created_at FROM payments WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await
         .map_err(crate::backend_error)?;
-        row.map(|(id, order_id, amount, status, created_at)| {
+        row.map(|(id, order_id, provider, amount, status, created_at)| {
             Ok(shucang_platform::PaymentRecord {
                 amount: shucang_types::Fen::from_stored(amount).ok_or_else(|| {
                     shucang_platform::StoreError::Backend(
@@ -40,6 +42,7 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
                 })?,
                 id,
                 order_id,
+                provider,
                 status,
                 created_at: shucang_types::UnixMillis(created_at),
             })

@@ -47,6 +47,9 @@ pub struct AppState {
     pub drops: Arc<shucang_platform::DropsService>,
     /// Payments and minting.
     pub payments: Arc<shucang_platform::PaymentsService>,
+    /// The sandbox payment provider, whose pay page and "complete" routes
+    /// answer 404 when this is `None`.
+    pub sandbox: Option<Arc<shucang_platform::SandboxProvider>>,
     /// Collections and gifts.
     pub collectibles: Arc<shucang_platform::CollectiblesService>,
     /// Complaint intake.

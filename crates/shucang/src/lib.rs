@@ -181,6 +181,7 @@ pub struct Application {
     works: Arc<WorksService>,
     drops: Arc<DropsService>,
     payments: Arc<PaymentsService>,
+    sandbox: Arc<SandboxProvider>,
     collectibles: Arc<CollectiblesService>,
     clock: Arc<dyn Clock>,
     site_info: shucang_web::pages::SiteInfo,
@@ -206,6 +207,10 @@ impl Application {
             clock.clone(),
             i64::from(config.orders.payment_window_minutes) * 60_000,
         ));
+        let sandbox = Arc::new(SandboxProvider::new(derive_key(
+            secrets.session.expose(),
+            b"shucang/sandbox-payments",
+        )));
         let payments = Arc::new(PaymentsService::new(
             services.store.clone(),
             services.store.clone(),
@@ -213,10 +218,7 @@ impl Application {
             services.identity.clone(),
             chain.clone(),
             operator.clone(),
-            Arc::new(SandboxProvider::new(derive_key(
-                secrets.session.expose(),
-                b"shucang/sandbox-payments",
-            ))),
+            sandbox.clone(),
             clock.clone(),
         ));
         let day_ms = |d: u32| i64::from(d) * 86_400_000;
@@ -256,6 +258,7 @@ impl Application {
             works,
             drops,
             payments,
+            sandbox,
             collectibles,
             clock,
             site_info: shucang_web::pages::SiteInfo {
@@ -302,6 +305,11 @@ impl Application {
         &self.payments
     }
 
+    /// The sandbox payment provider (the one provider so far).
+    pub fn sandbox(&self) -> &Arc<SandboxProvider> {
+        &self.sandbox
+    }
+
     /// Collections and gifts.
     pub fn collectibles(&self) -> &Arc<CollectiblesService> {
         &self.collectibles
@@ -325,6 +333,7 @@ impl Application {
             works,
             drops,
             payments,
+            sandbox,
             collectibles,
             clock,
             site_info,
@@ -343,6 +352,7 @@ impl Application {
             works,
             drops,
             payments,
+            sandbox: Some(sandbox),
             collectibles,
             complaints: Arc::new(shucang_platform::ComplaintsService::new(
                 services.store.clone(),

@@ -7,9 +7,9 @@ mod schema;
 use std::sync::Arc;
 
 use shucang_platform::{
-    ComplaintRecord, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus,
-    PaidOutcome, PaymentRecord, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
-    StoreError, WorkStatus,
+    ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus,
+    PaidOutcome, PaymentRecord, PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord,
+    SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -275,6 +275,7 @@ async fn story(store: Arc<dyn Store>) {
     // Drops: edition ranges per work, then the atomic purchase step.
     let new_drop = |supply: u64, limit: u32| NewDrop {
         work_id: w1,
+        kind: DropKind::FirstCome,
         title: "首发".into(),
         price: Fen::price(990).unwrap(),
         supply,
@@ -295,6 +296,7 @@ async fn story(store: Arc<dyn Store>) {
         (drop1.edition_start, drop1.sold, drop1.drop.supply),
         (1, 0, 3)
     );
+    assert_eq!(drop1.drop.kind, DropKind::FirstCome);
     assert_eq!(
         store.drop_by_id(d2).await.unwrap().unwrap().edition_start,
         4
@@ -309,6 +311,12 @@ async fn story(store: Arc<dyn Store>) {
         expires_at: UnixMillis(now + 100),
         idempotency_key: key.into(),
         request_hash: format!("q{quantity}"),
+        terms: PurchaseTerms {
+            opens_at: UnixMillis(1_000),
+            closes_at: UnixMillis(2_000),
+            per_account_limit: 2,
+            amount: Fen::price(990).unwrap().times(u64::from(quantity)).unwrap(),
+        },
     };
     assert_eq!(
         store.reserve(&reserve(alice, 1, "k0", 999)).await.unwrap(),
@@ -435,6 +443,7 @@ async fn story(store: Arc<dyn Store>) {
     let payment = PaymentRecord {
         id: "sbx_1".into(),
         order_id: third.id,
+        provider: "sandbox".into(),
         amount: third.amount,
         status: "created".into(),
         created_at: UnixMillis(1_401),

@@ -254,7 +254,8 @@ impl DomainError for PaymentError {
             PaymentError::NotPayable => {
                 Meaning::row(S::CONFLICT, "order_not_payable", "error_order_not_payable")
             }
-            PaymentError::Store(_) => return None,
+            // A provider that fails is an outage: 500, logged.
+            PaymentError::Provider(_) | PaymentError::Store(_) => return None,
         })
     }
 }

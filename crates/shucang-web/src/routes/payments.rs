@@ -1,6 +1,10 @@
 //! Payments: starting one for an order, the sandbox provider's pay page and
 //! "complete" button (which makes the provider send its signed callback),
-//! and the notify endpoint that verifies callbacks.
+//! and the notify endpoint that hands callbacks to the payment service,
+//! whose provider verifies them. The sandbox's routes use the sandbox
+//! provider in [`AppState::sandbox`] and answer 404 without one.
+
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -8,16 +12,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use serde::{Deserialize, Serialize};
-use shucang_platform::{PaidOutcome, PaymentError};
-use shucang_types::Fen;
+use shucang_platform::{
+    CallbackError, CallbackOutcome, NotifyError, PaidOutcome, PaymentError, PaymentProvider,
+    PaymentRecord, RawCallback, SandboxProvider,
+};
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
+use crate::kit::api::positive_id;
 use crate::{ApiError, AppState};
-
-/// The header carrying the sandbox provider's signature.
-pub const SANDBOX_SIGNATURE_HEADER: &str = "x-sandbox-signature";
 
 /// A started payment.
 #[derive(Serialize, ToSchema)]
@@ -25,6 +29,9 @@ pub(crate) struct PaymentView {
     payment_id: String,
     /// Where the buyer pays (the sandbox pay page).
     pay_url: String,
+    /// For methods paid by scanning, the QR code's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr_payload: Option<String>,
     amount_fen: u64,
 }
 
@@ -41,26 +48,36 @@ pub(crate) async fn start(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
-    let order_id = id.parse::<i64>().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_number",
-            "an order id is a positive integer",
-        )
-    })?;
+    let order_id = positive_id(&id, "an order id")?;
     let started = state.payments.start(auth.account.id, order_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(PaymentView {
             payment_id: started.payment.id,
             pay_url: started.pay_url,
+            qr_payload: started.qr_payload,
             amount_fen: started.payment.amount.get(),
         }),
     ))
 }
 
-fn payment_id_ok(id: &str) -> bool {
-    id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// The sandbox provider and the payment of its that a sandbox path names
+/// (404 without a sandbox, for a malformed or unknown id, and for a payment
+/// another provider took).
+async fn sandbox_payment(
+    state: &AppState,
+    id: &str,
+) -> Result<(Arc<SandboxProvider>, PaymentRecord), ApiError> {
+    let sandbox = state.sandbox.clone().ok_or(PaymentError::PaymentNotFound)?;
+    let well_formed = id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let found = match well_formed {
+        true => state.payments.payment(id).await?,
+        false => None,
+    };
+    let payment = found
+        .filter(|p| p.provider == sandbox.code())
+        .ok_or(PaymentError::PaymentNotFound)?;
+    Ok((sandbox, payment))
 }
 
 /// The sandbox provider's pay page.
@@ -71,14 +88,7 @@ pub(crate) async fn pay_page(
     State(state): State<AppState>,
     Path(payment_id): Path<String>,
 ) -> Result<Html<String>, ApiError> {
-    if !payment_id_ok(&payment_id) {
-        return Err(PaymentError::PaymentNotFound.into());
-    }
-    let payment = state
-        .payments
-        .payment(&payment_id)
-        .await?
-        .ok_or(PaymentError::PaymentNotFound)?;
+    let (_, payment) = sandbox_payment(&state, &payment_id).await?;
     // Every interpolated value is an id of [A-Za-z0-9_] or a formatted
     // amount, so nothing here needs escaping.
     Ok(Html(format!(
@@ -90,9 +100,12 @@ pub(crate) async fn pay_page(
     )))
 }
 
-/// What the sandbox provider posts to the notify endpoint.
-#[derive(Serialize, Deserialize, ToSchema)]
+/// What the sandbox provider posts to the notify endpoint (its schema for
+/// the OpenAPI document; `shucang_platform::payments::sandbox` writes and
+/// reads it).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 pub(crate) struct Callback {
     payment_id: String,
     amount_fen: u64,
@@ -118,15 +131,8 @@ pub(crate) async fn complete(
     State(state): State<AppState>,
     Path(payment_id): Path<String>,
 ) -> Result<Json<Delivery>, ApiError> {
-    if !payment_id_ok(&payment_id) {
-        return Err(PaymentError::PaymentNotFound.into());
-    }
-    let payment = state
-        .payments
-        .payment(&payment_id)
-        .await?
-        .ok_or(PaymentError::PaymentNotFound)?;
-    let (notify_status, notify_response) = deliver(&state, &payment).await?;
+    let (sandbox, payment) = sandbox_payment(&state, &payment_id).await?;
+    let (notify_status, notify_response) = deliver(&state, &sandbox, &payment).await?;
     Ok(Json(Delivery {
         notify_status,
         notify_response,
@@ -137,22 +143,19 @@ pub(crate) async fn complete(
 /// it over HTTP to the notify endpoint; returns the endpoint's answer.
 pub(crate) async fn deliver(
     state: &AppState,
-    payment: &shucang_platform::PaymentRecord,
+    sandbox: &SandboxProvider,
+    payment: &PaymentRecord,
 ) -> Result<(u16, serde_json::Value), ApiError> {
-    let body = serde_json::to_vec(&Callback {
-        payment_id: payment.id.clone(),
-        amount_fen: payment.amount.get(),
-        status: "success".into(),
-    })
-    .map_err(|e| ApiError::internal(&e))?;
-    let signature = state.payments.provider().sign(&body);
+    let callback = sandbox
+        .pay(&payment.id, payment.amount)
+        .map_err(|_| PaymentError::NotPayable)?;
     let url = format!("{}/api/v1/payments/notify", state.self_url);
-    let response = state
-        .http
-        .post(url)
-        .header("content-type", "application/json")
-        .header(SANDBOX_SIGNATURE_HEADER, signature)
-        .body(body)
+    let mut request = state.http.post(url);
+    for (name, value) in &callback.headers {
+        request = request.header(name, value);
+    }
+    let response = request
+        .body(callback.body)
         .send()
         .await
         .map_err(|e| ApiError::internal(&format!("delivering the sandbox callback: {e}")))?;
@@ -169,15 +172,8 @@ pub(crate) async fn pay_and_show(
     State(state): State<AppState>,
     Path(payment_id): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
-    if !payment_id_ok(&payment_id) {
-        return Err(PaymentError::PaymentNotFound.into());
-    }
-    let payment = state
-        .payments
-        .payment(&payment_id)
-        .await?
-        .ok_or(PaymentError::PaymentNotFound)?;
-    deliver(&state, &payment).await?;
+    let (sandbox, payment) = sandbox_payment(&state, &payment_id).await?;
+    deliver(&state, &sandbox, &payment).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{}", payment.order_id)).into_response())
 }
 
@@ -202,32 +198,37 @@ pub(crate) async fn notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let signature = headers
-        .get(SANDBOX_SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    state
-        .payments
-        .provider()
-        .verify(&body, signature)
-        .map_err(|e| {
-            tracing::warn!("refused a payment callback with a bad signature");
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string())
-        })?;
-    let callback: Callback = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_callback", e.to_string()))?;
-    if callback.status != "success" {
-        return Ok(Json(NotifyResult { result: "ignored" }));
-    }
-    let amount =
-        Fen::from_stored(i64::try_from(callback.amount_fen).unwrap_or(-1)).ok_or_else(|| {
-            ApiError::new(
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let callback = RawCallback {
+        body: &body,
+        headers: &headers,
+    };
+    let outcome = match state.payments.notify(&callback).await {
+        Ok(CallbackOutcome::Recorded(outcome)) => outcome,
+        Ok(CallbackOutcome::Ignored) => return Ok(Json(NotifyResult { result: "ignored" })),
+        Err(NotifyError::Refused(e @ CallbackError::BadSignature(_))) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                e.to_string(),
+            ));
+        }
+        Err(NotifyError::Refused(CallbackError::Malformed(why))) => {
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_callback",
-                "amount out of range",
-            )
-        })?;
-    let result = match state.payments.paid(&callback.payment_id, amount).await? {
+                why,
+            ));
+        }
+        Err(NotifyError::Store(e)) => return Err(e.into()),
+    };
+    let result = match outcome {
         PaidOutcome::Paid => "paid",
         PaidOutcome::AlreadyRecorded => "already_recorded",
         PaidOutcome::RefundRequired => "refund_required",

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub accounts: Arc<shucang_platform::AccountService>,
     pub drops: Arc<shucang_platform::DropsService>,
     pub payments: Arc<shucang_platform::PaymentsService>,
+    pub sandbox: Arc<shucang_platform::SandboxProvider>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -81,6 +82,7 @@ impl TestApp {
         let accounts = app.services().accounts.clone();
         let drops = app.drops().clone();
         let payments = app.payments().clone();
+        let sandbox = app.sandbox().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -99,6 +101,7 @@ impl TestApp {
             accounts,
             drops,
             payments,
+            sandbox,
             secrets,
             stop: Some(stop),
             task: Some(task),

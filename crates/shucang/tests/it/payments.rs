@@ -170,11 +170,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
         "invalid_signature",
     )
     .await;
-    let sign = |v: &Value| {
-        app.payments
-            .provider()
-            .sign(&serde_json::to_vec(v).unwrap())
-    };
+    let sign = |v: &Value| app.sandbox.sign(&serde_json::to_vec(v).unwrap());
     let wrong_amount = json!({"payment_id": payment_id, "amount_fen": 1, "status": "success"});
     assert_error(
         notify(&app, &wrong_amount, &sign(&wrong_amount)).await,

@@ -1,19 +1,20 @@
 //! Payment and minting (PRODUCT.md §5.4).
 //!
-//! A buyer starts a payment for a reserved order; the provider later calls
-//! back, signed. A verified callback marks the payment succeeded, the order
-//! paid, and queues the mint, in one transaction (the outbox). The mint
-//! worker turns each queued order into one chain transaction whose content
-//! (and so hash) is fixed by the order, retries failures with backoff, and
-//! records the transaction; a retry after a crash finds its own transaction
-//! already on chain instead of minting twice.
+//! A buyer starts a payment for a reserved order at a [`PaymentProvider`]
+//! ([`provider`]: the seam; [`sandbox`]: the one provider so far); the
+//! provider later calls back, signed. The provider verifies and parses the
+//! callback; a success marks the payment succeeded, the order paid, and
+//! queues the mint, in one transaction (the outbox). The mint worker turns
+//! each queued order into one chain transaction whose content (and so hash)
+//! is fixed by the order, retries failures with backoff, and records the
+//! transaction; a retry after a crash finds its own transaction already on
+//! chain instead of minting twice.
+
+pub mod provider;
+pub mod sandbox;
 
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use rand::rngs::OsRng;
-use sha2::Sha256;
 use shucang_chain::{
     Address, Chain, MintItem, Operation, Rejection, SigningKey, SubmitError, Transaction,
 };
@@ -25,47 +26,17 @@ use crate::store::{
     StoreError, WorkStore,
 };
 
+pub use provider::{
+    BadSignature, CallbackError, CallbackEvent, CallbackStatus, Checkout, PaymentProvider,
+    PaymentRequest, ProviderError, ProviderPayment, ProviderStatus, RawCallback, RefundReceipt,
+    RefundRequest,
+};
+pub use sandbox::{SandboxProvider, SignedCallback};
+
 /// Most mint jobs handled in one pass.
 pub const MINT_BATCH_MAX: u32 = 100;
 /// Longest wait between mint attempts.
 pub const MINT_BACKOFF_MAX_MS: i64 = 5 * 60_000;
-
-/// A callback's signature does not verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the callback signature does not verify")]
-pub struct BadSignature;
-
-/// The sandbox payment provider: it "pays" when asked and signs its
-/// callbacks with HMAC-SHA-256, as real providers sign theirs.
-pub struct SandboxProvider {
-    key: [u8; 32],
-}
-
-impl SandboxProvider {
-    /// A provider signing with `key`.
-    pub fn new(key: [u8; 32]) -> SandboxProvider {
-        SandboxProvider { key }
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length")
-    }
-
-    /// The signature (hex) of a callback body.
-    pub fn sign(&self, body: &[u8]) -> String {
-        let mut mac = self.mac();
-        mac.update(body);
-        hex::encode(mac.finalize().into_bytes())
-    }
-
-    /// Checks a callback's signature (constant time).
-    pub fn verify(&self, body: &[u8], signature_hex: &str) -> Result<(), BadSignature> {
-        let signature = hex::decode(signature_hex.trim()).map_err(|_| BadSignature)?;
-        let mut mac = self.mac();
-        mac.update(body);
-        mac.verify_slice(&signature).map_err(|_| BadSignature)
-    }
-}
 
 /// Why a payment could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +50,9 @@ pub enum PaymentError {
     /// No such payment.
     #[error("no such payment")]
     PaymentNotFound,
+    /// The payment provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -89,8 +63,31 @@ pub enum PaymentError {
 pub struct StartedPayment {
     /// The payment.
     pub payment: PaymentRecord,
-    /// The provider's page for it.
+    /// Where the buyer pays (see [`Checkout::pay_url`]).
     pub pay_url: String,
+    /// The QR code's text, for methods paid by scanning.
+    pub qr_payload: Option<String>,
+}
+
+/// What a callback that verified came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// A success, recorded (or found already recorded, or refused by the
+    /// store: unknown payment, different amount).
+    Recorded(PaidOutcome),
+    /// The callback reports no success; nothing was recorded.
+    Ignored,
+}
+
+/// Why a callback was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The provider refused it (bad signature, malformed).
+    #[error(transparent)]
+    Refused(#[from] CallbackError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Payments, callbacks and the mint worker.
@@ -101,13 +98,14 @@ pub struct PaymentsService {
     identity: Arc<IdentityService>,
     chain: Arc<Chain>,
     operator: SigningKey,
-    provider: Arc<SandboxProvider>,
+    provider: Arc<dyn PaymentProvider>,
     clock: Arc<dyn Clock>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl PaymentsService {
-    /// Builds the service. `operator` is an operator key of the chain.
+    /// Builds the service. `operator` is an operator key of the chain;
+    /// `provider` takes every payment and its callbacks.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn PaymentStore>,
@@ -116,7 +114,7 @@ impl PaymentsService {
         identity: Arc<IdentityService>,
         chain: Arc<Chain>,
         operator: SigningKey,
-        provider: Arc<SandboxProvider>,
+        provider: Arc<dyn PaymentProvider>,
         clock: Arc<dyn Clock>,
     ) -> PaymentsService {
         PaymentsService {
@@ -130,11 +128,6 @@ impl PaymentsService {
             clock,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
-    }
-
-    /// The sandbox provider (for its pay page and signatures).
-    pub fn provider(&self) -> &SandboxProvider {
-        &self.provider
     }
 
     /// Starts a payment for the caller's reserved order.
@@ -153,18 +146,27 @@ impl PaymentsService {
         if order.status != OrderStatus::Reserved || now >= order.expires_at {
             return Err(PaymentError::NotPayable);
         }
-        let mut random = [0u8; 12];
-        OsRng.fill_bytes(&mut random);
+        let checkout = self
+            .provider
+            .start(&PaymentRequest {
+                order_id,
+                amount: order.amount,
+            })
+            .await?;
         let payment = PaymentRecord {
-            id: format!("sbx_{}", hex::encode(random)),
+            id: checkout.payment_id,
             order_id,
+            provider: self.provider.code().to_owned(),
             amount: order.amount,
             status: "created".into(),
             created_at: now,
         };
         self.store.insert_payment(&payment).await?;
-        let pay_url = format!("/api/v1/sandbox/payments/{}", payment.id);
-        Ok(StartedPayment { payment, pay_url })
+        Ok(StartedPayment {
+            payment,
+            pay_url: checkout.pay_url,
+            qr_payload: checkout.qr_payload,
+        })
     }
 
     /// A payment.
@@ -172,9 +174,26 @@ impl PaymentsService {
         self.store.payment_by_id(id).await
     }
 
-    /// Records a verified callback: the payment succeeded with `amount`.
-    /// Repeated callbacks change nothing.
-    pub async fn paid(&self, payment_id: &str, amount: Fen) -> Result<PaidOutcome, StoreError> {
+    /// A provider's callback, as it arrived: the provider verifies and
+    /// parses it; a success is recorded. Repeated callbacks change nothing.
+    pub async fn notify(&self, callback: &RawCallback<'_>) -> Result<CallbackOutcome, NotifyError> {
+        let event = match self.provider.verify_callback(callback).await {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::warn!(provider = self.provider.code(), error = %e, "refused a payment callback");
+                return Err(e.into());
+            }
+        };
+        if event.status != CallbackStatus::Succeeded {
+            return Ok(CallbackOutcome::Ignored);
+        }
+        Ok(CallbackOutcome::Recorded(
+            self.paid(&event.payment_id, event.amount).await?,
+        ))
+    }
+
+    /// Records a verified success: the payment succeeded with `amount`.
+    async fn paid(&self, payment_id: &str, amount: Fen) -> Result<PaidOutcome, StoreError> {
         let outcome = self
             .store
             .record_paid(payment_id, amount, self.clock.now())
@@ -310,26 +329,5 @@ impl PaymentsService {
     /// Now, by the injected clock.
     pub fn now(&self) -> UnixMillis {
         self.clock.now()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callback_signatures() {
-        let p = SandboxProvider::new([9; 32]);
-        let sig = p.sign(b"{\"payment_id\":\"sbx_1\"}");
-        assert_eq!(p.verify(b"{\"payment_id\":\"sbx_1\"}", &sig), Ok(()));
-        assert_eq!(
-            p.verify(b"{\"payment_id\":\"sbx_2\"}", &sig),
-            Err(BadSignature)
-        );
-        assert_eq!(p.verify(b"{}", "zz"), Err(BadSignature));
-        assert_eq!(
-            SandboxProvider::new([8; 32]).verify(b"{\"payment_id\":\"sbx_1\"}", &sig),
-            Err(BadSignature)
-        );
     }
 }

@@ -1,11 +1,19 @@
-//! Drops (primary issuance, first come first served) and their orders
-//! (PRODUCT.md §5.3–5.4).
+//! Drops (primary issuance) and their orders (PRODUCT.md §5.3–5.4).
 //!
-//! The rule that matters most: editions sold never exceed supply. Stock,
-//! the per-account limit, edition numbers and the idempotency record are
-//! written in one database transaction ([`DropStore::reserve`]); unpaid
-//! reservations lapse after the payment window and return their editions,
-//! each exactly once, even across restarts ([`DropStore::expire_due`]).
+//! The rule that matters most: editions sold never exceed supply. A drop's
+//! [`DropKind`] works out what a purchase may be — the window, the
+//! per-account limit, the amount ([`PurchaseTerms`]) — and the store holds
+//! the purchase to those terms in one database transaction
+//! ([`DropStore::reserve`]): idempotency, window, stock, limit, edition
+//! numbers, order and key. Unpaid reservations lapse after the payment
+//! window and return their editions, each exactly once, even across
+//! restarts ([`DropStore::expire_due`]).
+//!
+//! A new way of selling is a variant of [`DropKind`] ([`kind`]) and a module
+//! of its own with its terms function, as [`first_come`] is.
+
+pub mod first_come;
+pub mod kind;
 
 use std::sync::Arc;
 
@@ -14,9 +22,11 @@ use shucang_types::{Clock, Fen, Role, UnixMillis};
 
 use crate::identity::{IdentityError, IdentityService};
 use crate::store::{
-    DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, Reservation, ReserveOutcome,
-    StoreError, WorkStatus, WorkStore,
+    DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, PurchaseTerms, Reservation,
+    ReserveOutcome, StoreError, WorkStatus, WorkStore,
 };
+
+pub use kind::DropKind;
 
 /// Longest drop title, in characters.
 pub const DROP_TITLE_CHARS_MAX: usize = 100;
@@ -204,6 +214,7 @@ impl DropsService {
         }
         let drop = NewDrop {
             work_id: d.work_id,
+            kind: DropKind::FirstCome,
             title,
             price,
             supply: d.supply,
@@ -294,6 +305,14 @@ impl DropsService {
         if !(1..=ORDER_QUANTITY_MAX).contains(&quantity) {
             return Err(PurchaseError::InvalidQuantity);
         }
+        let drop = self
+            .store
+            .drop_by_id(drop_id)
+            .await?
+            .ok_or(PurchaseError::DropNotFound)?;
+        let terms: PurchaseTerms = drop.drop.kind.terms(&drop, quantity).ok_or_else(|| {
+            StoreError::Backend(format!("drop {drop_id}: the order amount overflows").into())
+        })?;
         let now = self.clock.now();
         let request_hash = hex::encode(Sha256::digest(format!(
             "drop:{drop_id}\nquantity:{quantity}"
@@ -306,6 +325,7 @@ impl DropsService {
             expires_at: now.plus_ms(self.payment_window_ms),
             idempotency_key: idempotency_key.to_owned(),
             request_hash,
+            terms,
         };
         match self.store.reserve(&reservation).await? {
             ReserveOutcome::Reserved(order) => {
