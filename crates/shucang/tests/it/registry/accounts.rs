@@ -1,0 +1,81 @@
+//! Filer registration: every field checked, nothing stored for a bad one;
+//! an unconfirmed filer cannot submit; the published API contract.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::{PASSWORD, Reg, json_of};
+use crate::harness::assert_error;
+
+/// Unconfirmed filers cannot submit; bad registrations change nothing.
+#[tokio::test]
+async fn registration_checks_its_fields_and_confirmation_gates_submission() {
+    let reg = Reg::spawn(None).await;
+    for (body, code) in [
+        (
+            json!({"name": "张三", "phone": "12345", "email": "a@b.cn", "password": PASSWORD}),
+            "invalid_phone",
+        ),
+        (
+            json!({"name": "张三", "phone": "13912345678", "email": "a@b", "password": PASSWORD}),
+            "invalid_email",
+        ),
+        (
+            json!({"name": "张", "phone": "13912345678", "email": "a@b.cn", "password": PASSWORD}),
+            "invalid_name",
+        ),
+        (
+            json!({"name": "张三", "phone": "13912345678", "email": "a@b.cn", "password": "short"}),
+            "weak_password",
+        ),
+    ] {
+        let res = reg.post("/api/v1/filers", None, &body).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    assert!(
+        reg.outbox("13912345678").await.is_empty(),
+        "nothing stored or sent"
+    );
+    let ok =
+        json!({"name": "张三", "phone": "13912345678", "email": "a@b.cn", "password": PASSWORD});
+    assert_eq!(
+        reg.post("/api/v1/filers", None, &ok).await.status(),
+        StatusCode::CREATED
+    );
+    let res = reg.post("/api/v1/filers", None, &ok).await;
+    assert_error(res, StatusCode::CONFLICT, "phone_taken").await;
+    let token = reg.login("13912345678").await;
+    let id = reg.new_application(&token).await;
+    let res = reg.submit(&token, id).await;
+    assert_error(res, StatusCode::FORBIDDEN, "contact_unconfirmed").await;
+    let res = reg.get("/api/v1/applications/1", None).await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = reg.get("/api/v1/applications/abc", Some(&token)).await;
+    assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
+
+    // The API contract is published, with every route of the issue.
+    let doc = json_of(reg.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/filers",
+        "/api/v1/sessions",
+        "/api/v1/applications",
+        "/api/v1/applications/{id}",
+        "/api/v1/applications/{id}/attachments",
+        "/api/v1/applications/{id}/submit",
+        "/api/v1/review/queue",
+        "/api/v1/review/applications/{id}/decision",
+        "/api/v1/filings/{number}/changes",
+        "/api/v1/filings/{number}/cancellation",
+        "/api/v1/public/filings",
+        "/api/v1/publication/batches",
+        "/api/v1/publication/batches/{n}/publish",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/applications/{id}"]["put"].is_object());
+    reg.stop().await;
+}

@@ -1,0 +1,347 @@
+//! The registry's pages over real HTTP, with a client that keeps cookies
+//! and sends the form token back: the documents each service asks for,
+//! check-ins and objections, changes and a cancellation.
+
+use reqwest::{Client, StatusCode, multipart};
+use serde_json::json;
+use shucang_registry::UserRole;
+
+use super::forms::individual_form;
+use super::{PASSWORD, Reg, approved, json_of, pdf, png, resident_id};
+
+/// A browser without the browser: keeps the cookies the pages set and
+/// sends the form token back, over real HTTP.
+struct WebClient {
+    http: Client,
+    base: String,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl WebClient {
+    fn new(base: &str) -> WebClient {
+        WebClient {
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            if let Some((k, rest)) = v.split_once('=') {
+                let value = rest.split(';').next().unwrap_or("").to_owned();
+                self.cookies.insert(k.to_owned(), value);
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        (res.status(), res.text().await.unwrap())
+    }
+
+    /// Posts a form with the page token; returns the status and Location.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        if !self.cookies.contains_key("shucang_csrf") {
+            self.get("/").await;
+        }
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.cookies["shucang_csrf"].clone();
+        form.push(("csrf", &token));
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status(), location)
+    }
+}
+
+impl WebClient {
+    /// A client signed in as `phone`.
+    async fn signed_in(base: &str, phone: &str) -> WebClient {
+        let mut web = WebClient::new(base);
+        web.login(phone).await;
+        web
+    }
+
+    /// Logs in through the page; returns the status and Location.
+    async fn login(&mut self, phone: &str) -> (StatusCode, String) {
+        self.post("/login", &[("phone", phone), ("password", PASSWORD)])
+            .await
+    }
+
+    /// Uploads a document into a slot of the step-4 page.
+    async fn upload(&mut self, app: i64, slot: &str, name: &str, bytes: Vec<u8>) -> StatusCode {
+        let token = self.cookies["shucang_csrf"].clone();
+        let form = multipart::Form::new()
+            .text("csrf", token)
+            .text("slot", slot.to_owned())
+            .part(
+                "file",
+                multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        let res = self
+            .http
+            .post(format!("{}/filer/applications/{app}/upload", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        res.status()
+    }
+}
+
+/// The service step takes a pre-approval item; the last step then asks
+/// for its certificate, and for a technology provider's white paper.
+#[tokio::test]
+async fn the_pages_ask_for_each_service_documents() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("李四", "13712345678", "li@example.cn").await;
+    let mut web = WebClient::signed_in(&reg.base, "13712345678").await;
+    let (status, to) = web.post("/filer/applications", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id: i64 = to.split('/').nth(3).unwrap().parse().unwrap();
+    let (status, _) = web
+        .post(
+            &format!("/filer/applications/{id}/step/3?service=0"),
+            &[
+                ("name", "开源联盟链"),
+                ("pre_item", "增值电信业务经营许可"),
+                ("service_type", "technology/other"),
+                ("tech_services", "底层链"),
+                ("tech_count", "1"),
+                ("tech_open", "no"),
+                ("action", "next"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert!(
+        page.contains("服务 1 前置审批证明") && page.contains("服务 1 白皮书"),
+        "{page}"
+    );
+    assert_eq!(
+        web.upload(id, "pre_approval_0", "licence.pdf", pdf()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        web.upload(id, "white_paper_0", "paper.pdf", pdf()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        web.upload(id, "white_paper_0", "paper.pdf", png()).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "a PDF name on PNG content"
+    );
+    let app = reg.application(&filer, id).await;
+    let svc = &app["form"]["services"][0];
+    assert_eq!(svc["pre_approvals"][0]["item"], "增值电信业务经营许可");
+    assert!(svc["pre_approvals"][0]["certificate"].is_i64());
+    assert!(svc["service_type"]["technology_other"]["white_paper"].is_i64());
+    assert_eq!(app["attachments"].as_array().unwrap().len(), 2);
+    reg.stop().await;
+}
+
+/// The publisher's pages open a check-in window and record an objection;
+/// the filer's page confirms; forms without the token change nothing.
+#[tokio::test]
+async fn check_ins_and_objections_through_the_pages() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (_, number) = approved(&reg, &filer, &reviewer, individual_form).await;
+    reg.staff(UserRole::Publisher, "13600000002").await;
+
+    let mut publisher = WebClient::new(&reg.base);
+    let (status, to) = publisher.login("13600000002").await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/publish"));
+    // Without the form token: refused, nothing opened.
+    let res = publisher
+        .http
+        .post(format!("{}/publish/checkins", reg.base))
+        .header("cookie", publisher.cookie_header())
+        .form(&[("opens_on", "2026-09-30"), ("closes_on", "2026-10-20")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (status, _) = publisher
+        .post(
+            "/publish/checkins",
+            &[("opens_on", "2026-09-30"), ("closes_on", "2026-10-20")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = publisher.get("/publish").await;
+    assert!(
+        page.contains("2026-09-30 – 2026-10-20") && page.contains(&number),
+        "{page}"
+    );
+    assert_eq!(
+        publisher.post("/publish/gather", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        publisher.post("/publish/1/publish", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, _) = publisher
+        .post(
+            "/publish/1/objection",
+            &[
+                ("number", &number),
+                ("text", "主体信息有误"),
+                ("contact", "13500000000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = publisher
+        .post(
+            "/publish/1/objection",
+            &[
+                ("number", "京网信备1101081963896882001X号"),
+                ("text", "x"),
+                ("contact", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a filing of the batch"
+    );
+
+    let mut web = WebClient::signed_in(&reg.base, "13912345678").await;
+    let (_, page) = web.get("/filer").await;
+    assert!(page.contains("确认信息无变化") && page.contains(&number));
+    let (status, to) = web.post("/filer/checkins/1", &[("number", &number)]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/filer"));
+    let (_, page) = web.get("/filer").await;
+    assert!(page.contains("已确认") && !page.contains("确认信息无变化"));
+    let (_, page) = publisher.get("/publish").await;
+    assert!(page.contains("已确认：1"), "{page}");
+    let api = reg.login("13600000002").await;
+    let batch = json_of(
+        reg.get("/api/v1/publication/batches/1", Some(&api)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(batch["objections"][0]["text"], "主体信息有误");
+    // A reviewer's session does not open the publisher's pages.
+    let mut other = WebClient::signed_in(&reg.base, "13600000001").await;
+    assert_eq!(other.get("/publish").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other.post("/publish/gather", &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    reg.stop().await;
+}
+
+/// A filer records a change of one part and files a cancellation from the
+/// pages of an approved filing.
+#[tokio::test]
+async fn changes_and_cancellation_through_the_pages() {
+    let reg = Reg::spawn(None).await;
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (id, _) = approved(&reg, &filer, &reviewer, individual_form).await;
+    let mut web = WebClient::signed_in(&reg.base, "13912345678").await;
+    let (status, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("办理变更") && page.contains("注销备案"));
+    let (status, page) = web.get(&format!("/filer/applications/{id}/change/2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"changed_on\""));
+    let id_number = resident_id("11010519491231002");
+    let mut fields = vec![
+        ("name", "李四"),
+        ("office_phone", "010-62345679"),
+        ("id_type", "resident_id"),
+        ("id_number", id_number.as_str()),
+        ("mobile", "13912345678"),
+        ("email", "li@example.cn"),
+        ("changed_on", "2026-09-31"),
+    ];
+    let path = format!("/filer/applications/{id}/change/2");
+    let (status, _) = web.post(&path, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not a date");
+    fields.pop();
+    fields.push(("changed_on", "2026-09-29"));
+    let (status, to) = web.post(&path, &fields).await;
+    assert_eq!(
+        (status, to),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/filer/applications/{id}/step/4")
+        )
+    );
+    let app = reg.application(&filer, id).await;
+    assert_eq!(app["state"], "change_pending");
+    assert_eq!(app["pending"]["form"]["responsible"]["name"], "李四");
+    assert_eq!(
+        app["form"]["responsible"]["name"], "张三",
+        "the filed form stands until approved"
+    );
+    json_of(
+        reg.post(
+            &format!("/api/v1/review/applications/{id}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let cancel = format!("/filer/applications/{id}/cancel");
+    let res = web
+        .post(&cancel, &[("termination_date", "2026-11-16")])
+        .await;
+    assert_eq!(res.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
+    assert!(!page.contains("注销审核中"));
+    let (status, _) = web
+        .post(&cancel, &[("termination_date", "2026-11-17")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let app = reg.application(&filer, id).await;
+    assert_eq!(
+        (
+            app["state"].as_str(),
+            app["form"]["responsible"]["name"].as_str()
+        ),
+        (Some("cancellation_pending"), Some("李四"))
+    );
+    reg.stop().await;
+}
