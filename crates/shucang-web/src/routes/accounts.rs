@@ -65,11 +65,7 @@ impl From<&Account> for AccountView {
 /// Creates a collector account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
     request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Created", body = CreatedId),
-        (status = 409, description = "`phone_taken`", body = ErrorBody),
-        (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody),
-    ))]
+    responses((status = 201, description = "Created", body = CreatedId), (status = 409, description = "`phone_taken`", body = ErrorBody), (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
@@ -89,10 +85,7 @@ pub(crate) async fn register(
 /// The logged-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     security(("session" = [])),
-    responses(
-        (status = 200, description = "The account", body = AccountView),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "The account", body = AccountView), (status = 401, description = "`unauthenticated`", body = ErrorBody)))]
 pub(crate) async fn me(
     State(state): State<AppState>,
     auth: Authenticated,

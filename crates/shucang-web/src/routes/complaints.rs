@@ -51,11 +51,7 @@ impl From<ComplaintRecord> for ComplaintView {
 
 /// Files a complaint or report (anyone; logged in or with a contact).
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = ComplaintRequest,
-    responses(
-        (status = 201, body = ComplaintView),
-        (status = 422, description = "`invalid_field`", body = ErrorBody),
-        (status = 429, description = "`rate_limited` (5 per hour per address)", body = ErrorBody),
-    ))]
+    responses((status = 201, body = ComplaintView), (status = 422, description = "`invalid_field`", body = ErrorBody), (status = 429, description = "`rate_limited` (5 per hour per address)", body = ErrorBody)))]
 pub(crate) async fn file(
     State(state): State<AppState>,
     headers: HeaderMap,

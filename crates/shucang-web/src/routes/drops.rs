@@ -92,12 +92,7 @@ fn drop_view(state: &AppState, d: &DropRecord) -> DropView {
 /// Creates a drop (system administrators).
 #[utoipa::path(post, path = "/api/v1/admin/drops", tag = "drops", request_body = DropRequest,
     security(("session" = [])),
-    responses(
-        (status = 201, body = DropView),
-        (status = 403, body = ErrorBody),
-        (status = 409, description = "`editions_exhausted`", body = ErrorBody),
-        (status = 422, description = "`invalid_field`, `work_not_approved`", body = ErrorBody),
-    ))]
+    responses((status = 201, body = DropView), (status = 403, body = ErrorBody), (status = 409, description = "`editions_exhausted`", body = ErrorBody), (status = 422, description = "`invalid_field`, `work_not_approved`", body = ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -191,15 +186,7 @@ impl From<&OrderRecord> for OrderView {
     params(("id" = i64, Path), ("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters")),
     request_body = OrderRequest,
     security(("session" = [])),
-    responses(
-        (status = 201, description = "Editions reserved (or the first answer again)", body = OrderView),
-        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "`identity_required`, `minor_not_allowed`", body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "`drop_not_open`, `sold_out`, `purchase_limit_reached`", body = ErrorBody),
-        (status = 422, description = "`invalid_quantity`, `idempotency_key_reused`, `invalid_body`", body = ErrorBody),
-    ))]
+    responses((status = 201, description = "Editions reserved (or the first answer again)", body = OrderView), (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, description = "`identity_required`, `minor_not_allowed`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`drop_not_open`, `sold_out`, `purchase_limit_reached`", body = ErrorBody), (status = 422, description = "`invalid_quantity`, `idempotency_key_reused`, `invalid_body`", body = ErrorBody)))]
 pub(crate) async fn buy(
     State(state): State<AppState>,
     auth: Authenticated,

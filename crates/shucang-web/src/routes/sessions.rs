@@ -37,11 +37,7 @@ pub(crate) struct LoginResponse {
 /// Logs in: checks the phone number and password, opens a session.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions",
     request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Logged in; also sets the session cookie", body = LoginResponse),
-        (status = 401, description = "`invalid_credentials` (unknown phone and wrong password alike)", body = ErrorBody),
-        (status = 423, description = "`account_locked` after repeated failures", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "Logged in; also sets the session cookie", body = LoginResponse), (status = 401, description = "`invalid_credentials` (unknown phone and wrong password alike)", body = ErrorBody), (status = 423, description = "`account_locked` after repeated failures", body = ErrorBody)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -63,10 +59,7 @@ pub(crate) async fn login(
 /// Logs out: ends the current session and clears the cookie.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
     security(("session" = [])),
-    responses(
-        (status = 204, description = "Logged out"),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
-    ))]
+    responses((status = 204, description = "Logged out"), (status = 401, description = "`unauthenticated`", body = ErrorBody)))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     auth: Authenticated,

@@ -171,12 +171,7 @@ async fn parse_form(mut form: Multipart) -> Result<WorkDraft, ApiError> {
 #[utoipa::path(post, path = "/api/v1/admin/works", tag = "works",
     request_body(content = WorkForm, content_type = "multipart/form-data"),
     security(("session" = [])),
-    responses(
-        (status = 201, description = "Submitted, pending review", body = WorkView),
-        (status = 403, description = "`forbidden`", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`, `image_too_large`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `invalid_field`, `invalid_image`, `content_blocked`", body = ErrorBody),
-    ))]
+    responses((status = 201, description = "Submitted, pending review", body = WorkView), (status = 403, description = "`forbidden`", body = ErrorBody), (status = 413, description = "`payload_too_large`, `image_too_large`", body = ErrorBody), (status = 422, description = "`invalid_body`, `invalid_field`, `invalid_image`, `content_blocked`", body = ErrorBody)))]
 pub(crate) async fn submit(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -252,13 +247,7 @@ pub(crate) struct ReviewRequest {
 #[utoipa::path(post, path = "/api/v1/admin/works/{id}/review", tag = "works",
     params(("id" = i64, Path)), request_body = ReviewRequest,
     security(("session" = [])),
-    responses(
-        (status = 200, body = WorkView),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "`work_already_reviewed`", body = ErrorBody),
-        (status = 422, description = "`invalid_decision`, `invalid_field`", body = ErrorBody),
-    ))]
+    responses((status = 200, body = WorkView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`work_already_reviewed`", body = ErrorBody), (status = 422, description = "`invalid_decision`, `invalid_field`", body = ErrorBody)))]
 pub(crate) async fn review(
     State(state): State<AppState>,
     auth: Authenticated,

@@ -1,19 +1,18 @@
 //! Applications: drafts, uploads, submission, the audit trail, and the
 //! changes and cancellations of approved filings.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{Application, ApplicationForm, FileError, RegistryError};
 
-use super::{ApplicationView, RegUser, app_id};
+use super::{AppId, ApplicationView, RegUser, app_id};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
 use crate::kit::respond::{Disposition, private_file};
-use crate::registry::RegistryState;
 
 /// 201 with the application.
 fn created(app: Application) -> Response {
@@ -25,8 +24,7 @@ fn created(app: Application) -> Response {
     responses((status = 201, description = "the draft", body = Object), (status = 403, body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn create_draft(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     ApiJson(form): ApiJson<ApplicationForm>,
 ) -> Result<Response, ApiError> {
     let app = state.registry.create_draft(&user, &form).await?;
@@ -37,8 +35,7 @@ pub(super) async fn create_draft(
     responses((status = 200, description = "the filer's applications, newest first", body = [Object]), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn mine(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
 ) -> Result<axum::Json<Vec<ApplicationView>>, ApiError> {
     let apps = state.registry.applications_of(&user).await?;
     Ok(axum::Json(
@@ -52,11 +49,10 @@ pub(super) async fn mine(
         (status = 404, description = "`application_not_found` (also someone else's)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn application(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
 ) -> Result<axum::Json<ApplicationView>, ApiError> {
-    let app = state.registry.application(&user, app_id(&id)?).await?;
+    let app = state.registry.application(&user, id).await?;
     Ok(axum::Json(ApplicationView::from(app)))
 }
 
@@ -65,15 +61,11 @@ pub(super) async fn application(
     responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_draft(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
     ApiJson(form): ApiJson<ApplicationForm>,
 ) -> Result<axum::Json<ApplicationView>, ApiError> {
-    let app = state
-        .registry
-        .update_draft(&user, app_id(&id)?, &form)
-        .await?;
+    let app = state.registry.update_draft(&user, id, &form).await?;
     Ok(axum::Json(ApplicationView::from(app)))
 }
 
@@ -83,12 +75,10 @@ pub(super) async fn update_draft(
         (status = 415, description = "`file_type_refused`, `file_name_mismatch`", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn upload(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let id = app_id(&id)?;
     let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_upload", m.to_owned());
     while let Some(field) = multipart
         .next_field()
@@ -121,14 +111,14 @@ pub(super) async fn upload(
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn download(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path((id, attachment)): Path<(String, String)>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
+    Path((_, attachment)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let attachment = app_id(&attachment)?;
     let (bytes, mime) = state
         .registry
-        .attachment_file(&user, app_id(&id)?, attachment)
+        .attachment_file(&user, id, attachment)
         .await?;
     Ok(private_file(bytes, mime, Disposition::Attachment))
 }
@@ -141,11 +131,10 @@ pub(super) async fn download(
         (status = 503, description = "`holiday_schedule_missing`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn submit(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
 ) -> Result<axum::Json<ApplicationView>, ApiError> {
-    let app = state.registry.submit(&user, app_id(&id)?).await?;
+    let app = state.registry.submit(&user, id).await?;
     Ok(axum::Json(ApplicationView::from(app)))
 }
 
@@ -153,11 +142,10 @@ pub(super) async fn submit(
     params(("id" = i64, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn audit(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
 ) -> Result<axum::Json<Vec<Value>>, ApiError> {
-    let trail = state.registry.audit_trail(&user, app_id(&id)?).await?;
+    let trail = state.registry.audit_trail(&user, id).await?;
     Ok(axum::Json(
         trail
             .into_iter()
@@ -184,8 +172,7 @@ pub(super) struct ChangeBody {
     responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn change(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Response, ApiError> {
@@ -207,8 +194,7 @@ pub(super) struct CancellationBody {
     responses((status = 201, body = Object), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<CancellationBody>,
 ) -> Result<Response, ApiError> {

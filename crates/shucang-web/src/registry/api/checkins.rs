@@ -1,7 +1,7 @@
 //! Check-ins: a publisher opens a window, filers confirm their filings'
 //! information inside it, and the filings that missed it are listed.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,7 +12,6 @@ use super::{RegUser, path_number};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
-use crate::registry::RegistryState;
 
 /// A check-in window as JSON.
 fn checkin_json(c: &shucang_registry::Checkin) -> Value {
@@ -45,8 +44,7 @@ pub(super) struct CheckinBody {
     responses((status = 201, body = Object), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn open(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     ApiJson(body): ApiJson<CheckinBody>,
 ) -> Result<Response, ApiError> {
     let c = state
@@ -62,8 +60,7 @@ pub(super) async fn open(
         (status = 404, description = "`checkin_not_found`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn checkin(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let id = path_number(&id, RegistryError::CheckinNotFound)?;
@@ -86,8 +83,7 @@ pub(super) struct ConfirmBody {
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn confirm(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ConfirmBody>,
 ) -> Result<Response, ApiError> {

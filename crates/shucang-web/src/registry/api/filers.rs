@@ -139,9 +139,8 @@ pub(super) async fn login(
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "filers",
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub(super) async fn logout(
-    State(state): State<RegistryState>,
     headers: HeaderMap,
-    RegUser(_): RegUser,
+    RegUser { state, .. }: RegUser,
 ) -> Result<StatusCode, ApiError> {
     if let Some(token) = bearer(&headers) {
         state.registry.logout(token).await?;

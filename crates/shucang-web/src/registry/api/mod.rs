@@ -11,7 +11,7 @@ mod publication;
 mod review;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
@@ -108,8 +108,11 @@ pub(super) fn routes() -> Router<RegistryState> {
         )
 }
 
-/// The logged-in registry user (bearer token).
-pub(super) struct RegUser(User);
+/// A call by a logged-in registry user (bearer token), with the state.
+pub(super) struct RegUser {
+    state: RegistryState,
+    user: User,
+}
 
 impl FromRequestParts<RegistryState> for RegUser {
     type Rejection = ApiError;
@@ -118,10 +121,32 @@ impl FromRequestParts<RegistryState> for RegUser {
         parts: &mut Parts,
         state: &RegistryState,
     ) -> Result<Self, Self::Rejection> {
-        optional_user(state, &parts.headers)
+        let user = optional_user(state, &parts.headers)
             .await?
-            .map(RegUser)
-            .ok_or_else(ApiError::unauthenticated)
+            .ok_or_else(ApiError::unauthenticated)?;
+        Ok(RegUser {
+            state: state.clone(),
+            user,
+        })
+    }
+}
+
+/// The application a path's `{id}` names (404 `application_not_found`
+/// when it is not an id).
+pub(super) struct AppId(i64);
+
+impl FromRequestParts<RegistryState> for AppId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RegistryState,
+    ) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        let raw = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(name, _)| *name == "id").map(|(_, v)| v));
+        path_number(raw.unwrap_or(""), RegistryError::NotFound).map(AppId)
     }
 }
 

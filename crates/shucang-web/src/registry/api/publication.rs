@@ -48,10 +48,7 @@ fn batch_json(b: &Batch) -> Value {
 #[utoipa::path(post, path = "/api/v1/publication/batches", tag = "publication",
     responses((status = 201, body = Object), (status = 409, description = "`nothing_to_gather`", body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(super) async fn gather(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-) -> Result<Response, ApiError> {
+pub(super) async fn gather(RegUser { state, user }: RegUser) -> Result<Response, ApiError> {
     let b = state.registry.gather_batch(&user).await?;
     Ok((StatusCode::CREATED, axum::Json(batch_json(&b))).into_response())
 }
@@ -91,8 +88,7 @@ pub(super) async fn batch(
     params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn publish(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(n): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let b = state.registry.publish_batch(&user, batch_no(&n)?).await?;
@@ -112,8 +108,7 @@ pub(super) struct ObjectionBody {
     responses((status = 201, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn object(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(n): Path<String>,
     ApiJson(o): ApiJson<ObjectionBody>,
 ) -> Result<Response, ApiError> {
@@ -132,8 +127,7 @@ pub(super) async fn object(
     params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn finalise(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
     Path(n): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let b = state.registry.finalise_batch(&user, batch_no(&n)?).await?;
@@ -238,7 +232,11 @@ pub(super) async fn batch_page(
     let status = match b.record.state {
         shucang_registry::BatchState::Objection => format!(
             "公示中：如有异议，请于 {} 前（含）提出。",
-            esc(&b.record.window_ends.map(|d| d.to_string()).unwrap_or_default())
+            esc(&b
+                .record
+                .window_ends
+                .map(|d| d.to_string())
+                .unwrap_or_default())
         ),
         _ => "公示期满，本批备案信息已生效。".to_owned(),
     };

@@ -1,23 +1,20 @@
 //! The review: the queue (nearest deadline first), the working-day
 //! calendar's warning, and decisions.
 
-use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{DecisionKind, Reason};
 
-use super::{ApplicationView, RegUser, app_id};
+use super::{AppId, ApplicationView, RegUser};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
-use crate::registry::RegistryState;
 
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
     responses((status = 200, description = "nearest deadline first, with `working_days_left` and `overdue`", body = [Object]), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn queue(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
 ) -> Result<axum::Json<Vec<Value>>, ApiError> {
     let apps = state.registry.review_queue(&user).await?;
     Ok(axum::Json(
@@ -67,9 +64,8 @@ pub(super) enum ReasonBody {
         (status = 422, description = "`invalid_decision`", body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn decide(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
-    Path(id): Path<String>,
+    RegUser { state, user }: RegUser,
+    AppId(id): AppId,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<axum::Json<ApplicationView>, ApiError> {
     let reasons = body
@@ -85,7 +81,7 @@ pub(super) async fn decide(
         .collect();
     let app = state
         .registry
-        .decide(&user, app_id(&id)?, body.decision, reasons)
+        .decide(&user, id, body.decision, reasons)
         .await?;
     Ok(axum::Json(ApplicationView::from(app)))
 }
@@ -94,8 +90,7 @@ pub(super) async fn decide(
     responses((status = 200, description = "`{years, missing_next_year, warning}`", body = Object), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn calendar(
-    State(state): State<RegistryState>,
-    RegUser(user): RegUser,
+    RegUser { state, user }: RegUser,
 ) -> Result<axum::Json<Value>, ApiError> {
     let missing = state.registry.calendar_warning(&user)?;
     Ok(axum::Json(json!({

@@ -4,13 +4,13 @@
 //! confirming a filing in a check-in.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};
 use serde::de::IgnoredAny;
 use shucang_registry::{AppState, Application, ApplicationForm, RegistryError};
 
-use super::form::{self, Fields, Step, apply_step, problem, service_index, step_no};
+use super::form::{self, Fields, Part, Step, apply_step, problem};
 use super::{Filer, Signed, Visible, editable};
 use crate::kit::Posted;
 use crate::registry::RegistryState;
@@ -92,16 +92,11 @@ pub(super) async fn new_application(
 }
 
 /// `GET /filer/applications/{id}/step/{n}`.
-pub(super) async fn step_get(
-    Path((_, step)): Path<(String, String)>,
-    uri: Uri,
-    FilerApp { page: c, app, .. }: FilerApp,
-) -> Response {
-    let Some(step) = step_no(&step) else {
-        return c.not_found();
-    };
-    match service_index(&uri, &app.record.form) {
-        Some(service) => Step::draft(&app, step, service).render(&c, vec![], None, StatusCode::OK),
+pub(super) async fn step_get(part: Part, FilerApp { page: c, app, .. }: FilerApp) -> Response {
+    match part.of_draft(&app.record.form) {
+        Some((step, service)) => {
+            Step::draft(&app, step, service).render(&c, vec![], None, StatusCode::OK)
+        }
         None => c.not_found(),
     }
 }
@@ -110,12 +105,11 @@ pub(super) async fn step_get(
 /// the same step (draft), or submission.
 pub(super) async fn step_post(
     State(state): State<RegistryState>,
-    Path((_, step)): Path<(String, String)>,
-    uri: Uri,
+    part: Part,
     FilerApp { user, app, .. }: FilerApp,
     Posted { page: c, form: f }: Posted<RegistryState, Fields>,
 ) -> Response {
-    let (Some(step), Some(service)) = (step_no(&step), service_index(&uri, &app.record.form)) else {
+    let Some((step, service)) = part.of_draft(&app.record.form) else {
         return c.not_found();
     };
     let fields = form::Posted(&f);
@@ -144,7 +138,11 @@ pub(super) async fn step_post(
         )),
         Some("submit") => match state.registry.submit(&user, saved.record.id).await {
             Ok(done) => {
-                let due = done.record.due_date.map(|d| d.to_string()).unwrap_or_default();
+                let due = done
+                    .record
+                    .due_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
                 let notice = format!("{} {due}", c.t("submitted"));
                 Step::documents(&done).render(&c, vec![], Some(notice), StatusCode::OK)
             }
@@ -229,23 +227,11 @@ pub(super) async fn upload(
     }
 }
 
-/// The step a change page edits: 1 to 3 (the documents stay).
-fn change_step(raw: &str) -> Option<u32> {
-    step_no(raw).filter(|s| *s <= 3)
-}
-
 /// `GET /filer/applications/{id}/change/{step}`: one part of an approved
 /// filing, to record a change of it.
-pub(super) async fn change_get(
-    Path((_, step)): Path<(String, String)>,
-    uri: Uri,
-    FilerApp { page: c, app, .. }: FilerApp,
-) -> Response {
-    let Some(step) = change_step(&step) else {
-        return c.not_found();
-    };
-    match service_index(&uri, &app.record.form).filter(|n| *n < app.record.form.services.len().max(1)) {
-        Some(service) if app.record.state == AppState::Approved => {
+pub(super) async fn change_get(part: Part, FilerApp { page: c, app, .. }: FilerApp) -> Response {
+    match part.of_filing(&app.record.form) {
+        Some((step, service)) if app.record.state == AppState::Approved => {
             let page = Step {
                 app: &app,
                 step,
@@ -262,14 +248,12 @@ pub(super) async fn change_get(
 /// `POST /filer/applications/{id}/change/{step}`: records the change.
 pub(super) async fn change_post(
     State(state): State<RegistryState>,
-    Path((_, step)): Path<(String, String)>,
-    uri: Uri,
+    part: Part,
     FilerApp { user, app, .. }: FilerApp,
     Posted { page: c, form: f }: Posted<RegistryState, Fields>,
 ) -> Response {
-    let service = service_index(&uri, &app.record.form).filter(|n| *n < app.record.form.services.len());
     let number = app.numbers.first().map(|n| n.number.clone());
-    let (Some(step), Some(service), Some(number)) = (change_step(&step), service, number) else {
+    let (Some((step, service)), Some(number)) = (part.of_filing(&app.record.form), number) else {
         return c.not_found();
     };
     let fields = form::Posted(&f);

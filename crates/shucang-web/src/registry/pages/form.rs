@@ -4,7 +4,11 @@
 
 use std::collections::HashMap;
 
-use axum::http::{StatusCode, Uri};
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use minijinja::{Value, context};
 use shucang_registry::{AppState, Application, ApplicationForm, MAIN_CHAINS, Pending};
@@ -29,22 +33,58 @@ const SERVICE_TYPES: [&str; 8] = [
 /// The steps: applicant, responsible person, services, documents.
 const STEPS: u32 = 4;
 
-/// The number of a step in a path (1 to 4).
-pub(super) fn step_no(raw: &str) -> Option<u32> {
-    raw.parse::<u32>().ok().filter(|n| (1..=STEPS).contains(n))
+/// Which part of an application's form a step or change page shows: the
+/// path's `{step}` and the query's `service=N` (from 0).
+pub(super) struct Part {
+    step: Option<u32>,
+    service: Option<Result<usize, ()>>,
 }
 
-/// The service a step-3 page edits: `?service=N` (from 0), at most one
-/// past the last (a new one), within the limit.
-pub(super) fn service_index(uri: &Uri, form: &ApplicationForm) -> Option<usize> {
-    let n = match uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("service=")))
-    {
-        None => 0,
-        Some(raw) => raw.parse::<usize>().ok()?,
-    };
-    (n <= form.services.len() && n < shucang_registry::SERVICES_MAX).then_some(n)
+impl<S: Send + Sync> FromRequestParts<S> for Part {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Part, Infallible> {
+        let step = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                let (_, raw) = params.iter().find(|(name, _)| *name == "step")?;
+                raw.parse::<u32>().ok().filter(|n| (1..=STEPS).contains(n))
+            });
+        let service = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("service=")))
+            .map(|raw| raw.parse::<usize>().map_err(drop));
+        Ok(Part { step, service })
+    }
+}
+
+impl Part {
+    /// The service's index; `None` when the query's is not a number.
+    fn service(&self) -> Option<usize> {
+        match self.service {
+            None => Some(0),
+            Some(parsed) => parsed.ok(),
+        }
+    }
+
+    /// A step of the draft `form`: 1 to 4, and a service at most one past
+    /// the last (a new one), within the limit.
+    pub(super) fn of_draft(&self, form: &ApplicationForm) -> Option<(u32, usize)> {
+        let service = self
+            .service()
+            .filter(|n| *n <= form.services.len() && *n < shucang_registry::SERVICES_MAX)?;
+        Some((self.step?, service))
+    }
+
+    /// A part of a filed application's `form` to change: steps 1 to 3 (the
+    /// documents stay), and one of its services.
+    pub(super) fn of_filing(&self, form: &ApplicationForm) -> Option<(u32, usize)> {
+        let step = self.step.filter(|s| *s < STEPS)?;
+        let service = self.service().filter(|n| *n < form.services.len())?;
+        Some((step, service))
+    }
 }
 
 /// One step's page of an application.
@@ -105,7 +145,8 @@ impl<'a> Step<'a> {
     fn view(&self, c: &RegistryPage) -> Value {
         let app = self.app;
         let decision: Vec<String> = app
-            .record.decision
+            .record
+            .decision
             .as_ref()
             .map(|d| {
                 d.reasons

@@ -179,10 +179,8 @@ pub(super) fn routes() -> Router<RegistryState> {
         )
         .route("/publish", get(publication::home))
         .route("/publish/gather", post(publication::gather))
-        .route("/publish/{n}/publish", post(publication::publish))
-        .route("/publish/{n}/finalise", post(publication::finalise))
         .route("/publish/checkins", post(publication::open_checkin))
-        .route("/publish/{n}/objection", post(publication::object))
+        .route("/publish/{n}/{action}", post(publication::batch_action))
 }
 
 /// A published filing's public state: 审核通过, or 已注销 once its

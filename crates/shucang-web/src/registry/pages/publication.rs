@@ -94,30 +94,28 @@ pub(super) async fn gather(
     after(&state, &c, &publisher.user, done).await
 }
 
-/// `POST /publish/{n}/publish`.
-pub(super) async fn publish(
+/// `POST /publish/{n}/publish`, `/publish/{n}/finalise`, and
+/// `/publish/{n}/objection` (records an objection to a filing of it).
+pub(super) async fn batch_action(
     State(state): State<RegistryState>,
-    Path(n): Path<String>,
-    (publisher, Posted { page: c, .. }): PublisherForm<IgnoredAny>,
+    Path((n, action)): Path<(String, String)>,
+    (publisher, Posted { page: c, form: f }): PublisherForm<Fields>,
 ) -> Response {
     let Some(n) = batch_no(&n) else {
         return c.not_found();
     };
-    let done = state.registry.publish_batch(&publisher.user, n).await;
-    after(&state, &c, &publisher.user, done).await
-}
-
-/// `POST /publish/{n}/finalise`.
-pub(super) async fn finalise(
-    State(state): State<RegistryState>,
-    Path(n): Path<String>,
-    (publisher, Posted { page: c, .. }): PublisherForm<IgnoredAny>,
-) -> Response {
-    let Some(n) = batch_no(&n) else {
-        return c.not_found();
+    let (registry, user) = (&state.registry, &publisher.user);
+    let get = |n: &str| f.get(n).map_or("", String::as_str);
+    let done = match action.as_str() {
+        "publish" => registry.publish_batch(user, n).await.map(|_| ()),
+        "finalise" => registry.finalise_batch(user, n).await.map(|_| ()),
+        "objection" => registry
+            .record_objection(user, n, get("number"), get("text"), get("contact"))
+            .await
+            .map(|_| ()),
+        _ => return c.not_found(),
     };
-    let done = state.registry.finalise_batch(&publisher.user, n).await;
-    after(&state, &c, &publisher.user, done).await
+    after(&state, &c, user, done).await
 }
 
 /// `POST /publish/checkins`: opens a check-in window.
@@ -129,29 +127,6 @@ pub(super) async fn open_checkin(
     let done = state
         .registry
         .open_checkin(&publisher.user, get("opens_on"), get("closes_on"))
-        .await;
-    after(&state, &c, &publisher.user, done).await
-}
-
-/// `POST /publish/{n}/objection`: records an objection.
-pub(super) async fn object(
-    State(state): State<RegistryState>,
-    Path(n): Path<String>,
-    (publisher, Posted { page: c, form: f }): PublisherForm<Fields>,
-) -> Response {
-    let Some(n) = batch_no(&n) else {
-        return c.not_found();
-    };
-    let get = |n: &str| f.get(n).map_or("", String::as_str);
-    let done = state
-        .registry
-        .record_objection(
-            &publisher.user,
-            n,
-            get("number"),
-            get("text"),
-            get("contact"),
-        )
         .await;
     after(&state, &c, &publisher.user, done).await
 }
