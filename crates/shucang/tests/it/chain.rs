@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use shucang_chain::{Address, CollectionId, MintItem, Operation, SigningKey, Transaction};
+use shucang_chain::{Address, CollectionId, MintItem, Operation, SigningKey};
 use shucang_verify::Suite;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::harness::{TestApp, assert_error};
 use crate::process::shucang;
+use crate::support::{assert_success, chain_check, u64s};
 
 const SUITE: Suite = Suite::Ed25519Sha256;
 
@@ -23,7 +24,7 @@ fn coll() -> CollectionId {
 /// Commits create → mint (3 tokens to Alice) → transfer (token 2 to Bob);
 /// returns Alice's key, Bob's address and the three transaction hashes.
 pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
-    let node = SigningKey::from_secret(SUITE, app.secrets.node.expose()).unwrap();
+    let node = app.node_key();
     let alice = SigningKey::from_secret(SUITE, &[21; 32]).unwrap();
     let bob = Address::of_public_key(
         SUITE,
@@ -70,14 +71,7 @@ pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
     ];
     let mut hashes = Vec::new();
     for (nonce, (key, operation)) in ops.into_iter().enumerate() {
-        let tx = Transaction {
-            suite: SUITE,
-            nonce: nonce as u64,
-            signer: key.public_key(),
-            operation,
-        }
-        .sign(&key);
-        let receipt = app.chain.submit(tx).await.unwrap();
+        let receipt = app.commit(&key, nonce as u64, operation).await;
         hashes.push(hex::encode(receipt.tx_hash));
     }
     (alice, bob, hashes)
@@ -100,19 +94,12 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     assert_eq!(stats["tx_count"], 3);
     assert_eq!(stats["token_count"], 3);
     assert_eq!(stats["suite"], "ed25519-sha256");
-    let node_key = SigningKey::from_secret(SUITE, app.secrets.node.expose())
-        .unwrap()
-        .public_key();
+    let node_key = app.node_key().public_key();
     assert_eq!(stats["node_public_key"], hex::encode(&node_key));
     assert_eq!(stats["genesis_hash"].as_str().unwrap().len(), 64);
 
     let page = json(&app, "/api/v1/chain/blocks?limit=2").await;
-    let heights: Vec<u64> = page["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["height"].as_u64().unwrap())
-        .collect();
+    let heights = u64s(&page["blocks"], "height");
     assert_eq!(heights, vec![3, 2]);
     assert_eq!(page["next_before"], 2);
     let rest = json(&app, "/api/v1/chain/blocks?before=2&limit=2").await;
@@ -136,12 +123,7 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     assert_eq!(tx["leaf_index"], 2);
 
     let address = json(&app, &format!("/api/v1/chain/addresses/{alice_addr}")).await;
-    let held: Vec<u64> = address["holdings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["token_id"].as_u64().unwrap())
-        .collect();
+    let held = u64s(&address["holdings"], "token_id");
     assert_eq!(held, vec![1, 3]);
     assert_eq!(address["history"].as_array().unwrap().len(), 2);
 
@@ -191,7 +173,12 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     .unwrap();
     assert_eq!(h(&c["to_root"]), cp.root);
 
-    // Bad input: 400 with a code; unknown: 404.
+    bad_requests_have_their_codes(&app).await;
+    app.stop().await;
+}
+
+/// Bad input: 400 with a code; unknown: 404.
+async fn bad_requests_have_their_codes(app: &TestApp) {
     for (path, status, code) in [
         (
             "/api/v1/chain/blocks/abc",
@@ -292,18 +279,13 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     ] {
         assert_error(app.get(path, None).await, status, code).await;
     }
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn proof_bundles_verify_offline_and_any_change_is_caught() {
     let app = TestApp::spawn().await;
     let (_, _, hashes) = populate(&app).await;
-    let node_key = hex::encode(
-        SigningKey::from_secret(SUITE, app.secrets.node.expose())
-            .unwrap()
-            .public_key(),
-    );
+    let node_key = hex::encode(app.node_key().public_key());
     let text = app
         .get(&format!("/api/v1/chain/txs/{}/proof", hashes[1]), None)
         .await
@@ -325,11 +307,7 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
             .unwrap()
     };
     let out = run(file.clone(), node_key.clone()).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let line = String::from_utf8_lossy(&out.stdout);
     assert!(
         line.starts_with("valid:") && line.contains(&hashes[1]) && line.contains("leaf 1"),
@@ -409,18 +387,8 @@ async fn chain_check_passes_then_names_a_damaged_block() {
     let block2 = app.chain.block(2).unwrap().unwrap().0.location;
     let data_dir = app.config.data_dir.clone();
     let _dir = app.stop().await;
-    let check = || {
-        shucang()
-            .args(["chain", "check", "--data-dir"])
-            .arg(&data_dir)
-            .output()
-    };
-    let out = check().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = chain_check(&data_dir).await;
+    assert_success(&out);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("chain intact: 3 blocks, 3 transactions")
     );
@@ -429,16 +397,12 @@ async fn chain_check_passes_then_names_a_damaged_block() {
     let mut bytes = std::fs::read(&segment).unwrap();
     bytes[(block2.offset + 8 + 40) as usize] ^= 0xff;
     std::fs::write(&segment, &bytes).unwrap();
-    let out = check().await.unwrap();
+    let out = chain_check(&data_dir).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("block 2"), "{err}");
 
-    let out = shucang()
-        .args(["chain", "check", "--data-dir", "/nonexistent/shucang"])
-        .output()
-        .await
-        .unwrap();
+    let out = chain_check("/nonexistent/shucang".as_ref()).await;
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -480,12 +444,7 @@ async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
     assert!(acked.len() >= 3000, "{} acks", acked.len());
 
     // Before any restart, the check passes or reports only a torn tail.
-    let out = shucang()
-        .args(["chain", "check", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
+    let out = chain_check(dir.path()).await;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("torn tail"), "{err}");
@@ -513,17 +472,8 @@ async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
     );
     chain.close();
     drop(chain);
-    let out = shucang()
-        .args(["chain", "check", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = chain_check(dir.path()).await;
+    assert_success(&out);
 }
 
 /// A collection of 450 tokens: the API and the explorer page hand out its
@@ -532,7 +482,7 @@ async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
 #[tokio::test]
 async fn a_large_collection_pages_through_its_tokens() {
     let app = TestApp::spawn().await;
-    let node = SigningKey::from_secret(SUITE, app.secrets.node.expose()).unwrap();
+    let node = app.node_key();
     let owner = Address::of_public_key(SUITE, &node.public_key());
     let big = CollectionId::parse("big").unwrap();
     let ops = [
@@ -558,14 +508,7 @@ async fn a_large_collection_pages_through_its_tokens() {
         },
     ];
     for (nonce, operation) in ops.into_iter().enumerate() {
-        let tx = Transaction {
-            suite: SUITE,
-            nonce: nonce as u64,
-            signer: node.public_key(),
-            operation,
-        }
-        .sign(&node);
-        app.chain.submit(tx).await.unwrap();
+        app.commit(&node, nonce as u64, operation).await;
     }
 
     let first = json(&app, "/api/v1/chain/collections/big").await;
@@ -597,13 +540,7 @@ async fn a_large_collection_pages_through_its_tokens() {
     let html = |path: &'static str| {
         let app = &app;
         async move {
-            let res = app
-                .client
-                .get(app.url(path))
-                .header("accept", "text/html")
-                .send()
-                .await
-                .unwrap();
+            let res = app.page(path).await;
             (res.status(), res.text().await.unwrap())
         }
     };

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::drops::{buy, buyer};
+use crate::drops::buyer;
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
 use crate::identity::{id_number, post_identity, user};
 use crate::payments::market;
@@ -20,43 +20,19 @@ pub async fn buy_and_mint(
     key: &str,
     quantity: u32,
 ) -> Vec<u64> {
-    let order: Value = buy(
-        app,
-        token,
-        drop_id,
-        Some(key),
-        json!({"quantity": quantity}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let order = app.reserve(token, drop_id, key, quantity).await;
     let order_id = order["order_id"].as_i64().unwrap();
     let payment: Value = app
-        .client
-        .post(app.url(&format!("/api/v1/orders/{order_id}/payments")))
-        .bearer_auth(token)
-        .send()
+        .start_payment(token, order_id)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let pay_url = payment["pay_url"].as_str().unwrap();
-    let res = app
-        .client
-        .post(app.url(&format!("{pay_url}/complete")))
-        .send()
-        .await
-        .unwrap();
+    let res = app.complete_payment(pay_url).await;
     assert_eq!(res.status(), StatusCode::OK);
     app.payments.process_mint_jobs().await.unwrap();
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.order(token, order_id).await;
     assert_eq!(order["status"], "minted");
     order["editions"]
         .as_array()
@@ -83,14 +59,10 @@ async fn buy_mint_show_prove_and_gift() {
 
 #[tokio::test]
 async fn buy_mint_show_prove_and_gift_on_postgres() {
-    let Some(admin_url) = shucang_store::test_support::postgres_url_or_skip("the story") else {
-        return;
-    };
-    let db = shucang_store::test_support::TempPgDatabase::create(&admin_url)
-        .await
-        .unwrap();
-    story(TestApp::spawn_with(Some(db.url.clone())).await).await;
-    db.drop_database().await.unwrap();
+    crate::support::on_postgres("the story", |url| async move {
+        story(TestApp::spawn_with(Some(url)).await).await;
+    })
+    .await;
 }
 
 /// Register → real-name → buy → pay → minted → the collectible shows its
@@ -109,17 +81,11 @@ async fn story(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(mine.len(), 1);
-    let c: Value = app.get(&path, None).await.json().await.unwrap();
+    let c = app.get_json(&path, None).await;
     assert_eq!(c["edition"], "1/1000");
     assert_eq!(c["owner_name"], "买*");
     assert_eq!(c["state"], "active");
-    let alice_address = app
-        .get("/api/v1/me", Some(&alice))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["real_name"]["address"]
-        .clone();
+    let alice_address = app.me(&alice).await["real_name"]["address"].clone();
     assert_eq!(c["chain"]["owner_address"], alice_address);
     assert_eq!(c["chain"]["chain_name"], "shucang.local/chain");
     assert!(
@@ -145,12 +111,7 @@ async fn story(app: TestApp) {
         .text()
         .await
         .unwrap();
-    let stats: Value = app
-        .get("/api/v1/chain/stats", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.get_json("/api/v1/chain/stats", None).await;
     let (_, verified) =
         shucang_web::proof::verify_bundle_json(&proof, stats["node_public_key"].as_str().unwrap())
             .unwrap();
@@ -180,13 +141,7 @@ async fn story(app: TestApp) {
     let res = gift(&app, &alice, &path, body.clone()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let receipt: Value = res.json().await.unwrap();
-    let bob_address = app
-        .get("/api/v1/me", Some(&bob))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["real_name"]["address"]
-        .clone();
+    let bob_address = app.me(&bob).await["real_name"]["address"].clone();
     assert_eq!(receipt["to_address"], bob_address);
 
     // Bob's collection has it; the history has both transactions.
@@ -205,7 +160,7 @@ async fn story(app: TestApp) {
             .unwrap()
             .is_empty()
     );
-    let c: Value = app.get(&path, None).await.json().await.unwrap();
+    let c = app.get_json(&path, None).await;
     let kinds: Vec<&str> = c["history"]
         .as_array()
         .unwrap()
@@ -248,39 +203,34 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
     let to_bob = json!({"to_phone": "13700000901", "password": "Shucang#2026"});
 
     // Not the holder: 404, as for anything that does not exist.
-    assert_error(
-        gift(&app, &bob, &path(editions[0]), to_bob.clone()).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        gift(&app, &alice, &path(999), to_bob.clone()).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        gift(
-            &app,
+    for (token, p, status, code) in [
+        (&bob, path(editions[0]), StatusCode::NOT_FOUND, "not_found"),
+        (&alice, path(999), StatusCode::NOT_FOUND, "not_found"),
+        (
             &alice,
-            &format!("/api/v1/collectibles/nope/{}", editions[0]),
-            to_bob.clone(),
-        )
-        .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        gift(&app, &alice, "/api/v1/collectibles/BAD/1", to_bob.clone()).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_collection",
-    )
-    .await;
+            format!("/api/v1/collectibles/nope/{}", editions[0]),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            &alice,
+            "/api/v1/collectibles/BAD/1".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_collection",
+        ),
+    ] {
+        assert_error(gift(&app, token, &p, to_bob.clone()).await, status, code).await;
+    }
+    the_body_and_the_recipient_are_checked(&app, &alice, &path(editions[0])).await;
+    frozen_tokens_do_not_move(&app, &alice, work, editions[1], &to_bob).await;
+    three_gifts_a_day(&app, work, &bob).await;
+    app.stop().await;
+}
 
+/// The body: one recipient, the password, and never a price; the
+/// recipient must be real-named and an adult. Nothing moves.
+async fn the_body_and_the_recipient_are_checked(app: &TestApp, alice: &str, p: &str) {
     // The body: one recipient, the password, and never a price.
-    let p = path(editions[0]);
     for (body, status, code) in [
         (
             json!({"to_phone": "13700000901", "password": "Shucang#2026", "price_fen": 100}),
@@ -328,15 +278,15 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
             "cannot_gift_to_self",
         ),
     ] {
-        assert_error(gift(&app, &alice, &p, body).await, status, code).await;
+        assert_error(gift(app, alice, p, body).await, status, code).await;
     }
-    let unverified = user(&app, "13600000009").await;
+    let unverified = user(app, "13600000009").await;
     drop(unverified);
     assert_error(
         gift(
-            &app,
-            &alice,
-            &p,
+            app,
+            alice,
+            p,
             json!({"to_phone": "13600000009", "password": "Shucang#2026"}),
         )
         .await,
@@ -344,9 +294,9 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
         "recipient_not_verified",
     )
     .await;
-    let minor = user(&app, "13600000010").await;
+    let minor = user(app, "13600000010").await;
     let res = post_identity(
-        &app,
+        app,
         &minor,
         &json!({"name": "小红", "id_number": id_number("11010520120101002"), "consent": true}),
     )
@@ -354,9 +304,9 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_error(
         gift(
-            &app,
-            &alice,
-            &p,
+            app,
+            alice,
+            p,
             json!({"to_phone": "13600000010", "password": "Shucang#2026"}),
         )
         .await,
@@ -364,70 +314,61 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
         "recipient_minor",
     )
     .await;
-    let c: Value = app.get(&p, None).await.json().await.unwrap();
+    let c = app.get_json(p, None).await;
     assert_eq!(c["history"].as_array().unwrap().len(), 1, "nothing moved");
+}
 
-    // Frozen tokens do not move (an operator freezes on chain).
-    let node = shucang_chain::SigningKey::from_secret(
-        shucang_verify::Suite::Ed25519Sha256,
-        app.secrets.node.expose(),
-    )
-    .unwrap();
+/// Frozen tokens do not move (an operator freezes on chain).
+async fn frozen_tokens_do_not_move(
+    app: &TestApp,
+    alice: &str,
+    work: i64,
+    token_id: u64,
+    to_bob: &Value,
+) {
+    let path = format!("/api/v1/collectibles/work-{work}/{token_id}");
+    let node = app.node_key();
     let collection = shucang_chain::CollectionId::parse(&format!("work-{work}")).unwrap();
-    let freeze = shucang_chain::Transaction {
-        suite: node.suite(),
-        nonce: 77,
-        signer: node.public_key(),
-        operation: shucang_chain::Operation::Freeze {
-            collection,
-            token_id: editions[1],
-            reason: 1,
-        },
-    }
-    .sign(&node);
-    app.chain.submit(freeze).await.unwrap();
+    let freeze = shucang_chain::Operation::Freeze {
+        collection,
+        token_id,
+        reason: 1,
+    };
+    app.commit(&node, 77, freeze).await;
     assert_error(
-        gift(&app, &alice, &path(editions[1]), to_bob.clone()).await,
+        gift(app, alice, &path, to_bob.clone()).await,
         StatusCode::CONFLICT,
         "token_frozen",
     )
     .await;
-    let frozen: Value = app
-        .get(&path(editions[1]), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let frozen = app.get_json(&path, None).await;
     assert_eq!(frozen["state"], "frozen");
+}
 
-    // Three gifts a day per account (China time), then the next day again.
+/// Three gifts a day per account (China time), then the next day again.
+async fn three_gifts_a_day(app: &TestApp, work: i64, bob: &str) {
+    let path = |e: u64| format!("/api/v1/collectibles/work-{work}/{e}");
     let admin = app.token("13900000042", "Staff#2026pass").await;
     let body = crate::drops::drop_body(work, 10, 5, 179 * DAY_MS, 200 * DAY_MS);
-    let second = crate::drops::create_drop(&app, &admin, body)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let many = buy_and_mint(&app, &bob, second, "k9", 5).await;
+    let second = crate::support::id_of(crate::drops::create_drop(app, &admin, body).await).await;
+    let many = buy_and_mint(app, bob, second, "k9", 5).await;
     app.clock.advance_ms(180 * DAY_MS);
     let bob = app.token("13700000901", "Shucang#2026").await;
-    let _carol = buyer(&app, 902).await;
+    let _carol = buyer(app, 902).await;
     let to_carol = json!({"to_phone": "13700000902", "password": "Shucang#2026"});
     for e in &many[..3] {
         assert_eq!(
-            gift(&app, &bob, &path(*e), to_carol.clone()).await.status(),
+            gift(app, &bob, &path(*e), to_carol.clone()).await.status(),
             StatusCode::CREATED
         );
     }
     assert_error(
-        gift(&app, &bob, &path(many[3]), to_carol.clone()).await,
+        gift(app, &bob, &path(many[3]), to_carol.clone()).await,
         StatusCode::CONFLICT,
         "daily_gift_limit_reached",
     )
     .await;
-    let still: Value = app.get(&path(many[3]), None).await.json().await.unwrap();
+    let still = app.get_json(&path(many[3]), None).await;
     assert_eq!(
         still["history"].as_array().unwrap().len(),
         1,
@@ -436,8 +377,7 @@ async fn every_gift_rule_has_its_answer_and_changes_nothing() {
     app.clock.advance_ms(DAY_MS);
     let bob = app.token("13700000901", "Shucang#2026").await;
     assert_eq!(
-        gift(&app, &bob, &path(many[3]), to_carol).await.status(),
+        gift(app, &bob, &path(many[3]), to_carol).await.status(),
         StatusCode::CREATED
     );
-    app.stop().await;
 }

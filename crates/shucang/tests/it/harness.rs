@@ -178,14 +178,49 @@ impl TestApp {
 
     /// Rows in `accounts`, read straight from the SQLite file.
     pub async fn account_rows(&self) -> i64 {
-        let url = self.config.database_url();
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = self.sqlite().await;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
             .fetch_one(&pool)
             .await
             .unwrap();
         pool.close().await;
         n
+    }
+
+    /// The one row of `identities` as stored: the encrypted ID number and
+    /// name, the consent version and address.
+    pub async fn identity_row(&self) -> (Vec<u8>, Vec<u8>, String, String) {
+        let pool = self.sqlite().await;
+        let row = sqlx::query_as(
+            "SELECT id_number_enc, name_enc, consent_version, consent_ip FROM identities",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        row
+    }
+
+    /// An order's mint job as stored: attempts, next attempt (ms), last error.
+    pub async fn mint_job(&self, order_id: i64) -> (i64, i64, Option<String>) {
+        let pool = self.sqlite().await;
+        let row = sqlx::query_as(
+            "SELECT attempts, next_attempt_at, last_error FROM mint_jobs WHERE order_id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        row
+    }
+
+    /// The SQLite file, opened as an outsider would: what the tests read
+    /// here is what is on disk (personal data encrypted, jobs recorded).
+    async fn sqlite(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&self.config.database_url())
+            .await
+            .unwrap()
     }
 }
 

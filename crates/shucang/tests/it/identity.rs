@@ -30,19 +30,11 @@ pub async fn post_identity(app: &TestApp, token: &str, body: &Value) -> reqwest:
         .unwrap()
 }
 
-async fn me(app: &TestApp, token: &str) -> Value {
-    app.get("/api/v1/me", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_adult_is_verified_and_gets_a_chain_address() {
     let app = TestApp::spawn().await;
     let token = user(&app, "13800138001").await;
-    assert!(me(&app, &token).await["real_name"].is_null());
+    assert!(app.me(&token).await["real_name"].is_null());
     let id = id_number("11010519900307123");
     let res = post_identity(
         &app,
@@ -58,27 +50,18 @@ async fn an_adult_is_verified_and_gets_a_chain_address() {
     assert_eq!(body["masked_name"], "张*");
     let address = body["address"].as_str().unwrap();
     assert!(address.starts_with("0x") && address.len() == 42);
-    let me = me(&app, &token).await;
+    let me = app.me(&token).await;
     assert_eq!(me["real_name"]["address"], address);
     assert_eq!(me["real_name"]["adult"], true);
 
     // Stored encrypted, consent recorded.
-    let pool = sqlx::SqlitePool::connect(&app.config.database_url())
-        .await
-        .unwrap();
-    let (id_enc, name_enc, version, ip): (Vec<u8>, Vec<u8>, String, String) = sqlx::query_as(
-        "SELECT id_number_enc, name_enc, consent_version, consent_ip FROM identities",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (id_enc, name_enc, version, ip) = app.identity_row().await;
     assert!(!id_enc.windows(8).any(|w| w == &id.as_bytes()[..8]));
     assert!(!name_enc.windows(3).any(|w| w == "张".as_bytes()));
     assert_eq!(
         (version.as_str(), ip.as_str()),
         (shucang_platform::CONSENT_VERSION, "127.0.0.1")
     );
-    pool.close().await;
 
     // Once is enough.
     let again = post_identity(
@@ -156,7 +139,7 @@ async fn bad_requests_are_refused_and_store_nothing() {
     for (body, status, code) in cases {
         assert_error(post_identity(&app, &token, &body).await, status, code).await;
     }
-    assert!(me(&app, &token).await["real_name"].is_null());
+    assert!(app.me(&token).await["real_name"].is_null());
     let res = app
         .client
         .post(app.url("/api/v1/me/identity"))
@@ -185,7 +168,7 @@ async fn one_id_number_backs_one_account_and_minors_are_marked() {
         "identity_in_use",
     )
     .await;
-    assert!(me(&app, &second).await["real_name"].is_null());
+    assert!(app.me(&second).await["real_name"].is_null());
 
     // Born 2010: a minor on 2026-11-28 (the test clock).
     let minor =

@@ -17,5 +17,6 @@ mod pages;
 mod payments;
 mod process;
 mod registry;
+mod support;
 mod webdriver;
 mod works;

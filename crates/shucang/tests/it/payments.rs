@@ -4,18 +4,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shucang_types::Role;
 
-use crate::drops::{approved_work, buy, buyer, create_drop, drop_body};
+use crate::drops::{approved_work, buyer, create_drop, drop_body};
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
 
 const HOUR_MS: i64 = 60 * MINUTE_MS;
-
-async fn post(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap()
-}
 
 async fn notify(app: &TestApp, body: &Value, signature: &str) -> reqwest::Response {
     app.client
@@ -33,7 +25,7 @@ pub async fn market(app: &TestApp) -> (i64, i64, String) {
     let admin = app.staff("13900000042", Role::SystemAdmin).await;
     let work = approved_work(app, &reviewer, 1000).await;
     let d = create_drop(app, &admin, drop_body(work, 10, 2, -HOUR_MS, 24 * HOUR_MS)).await;
-    let d = d.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = crate::support::id_of(d).await;
     (d, work, buyer(app, 900).await)
 }
 
@@ -41,19 +33,11 @@ pub async fn market(app: &TestApp) -> (i64, i64, String) {
 async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
     let app = TestApp::spawn().await;
     let (d, work, alice) = market(&app).await;
-    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 2}))
-        .await
-        .json()
-        .await
+    let order_id = app.reserve(&alice, d, "k1", 2).await["order_id"]
+        .as_i64()
         .unwrap();
-    let order_id = order["order_id"].as_i64().unwrap();
 
-    let res = post(
-        &app,
-        &format!("/api/v1/orders/{order_id}/payments"),
-        Some(&alice),
-    )
-    .await;
+    let res = app.start_payment(&alice, order_id).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let payment: Value = res.json().await.unwrap();
     assert_eq!(payment["amount_fen"], 1980);
@@ -68,7 +52,7 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
     assert!(page.text().await.unwrap().contains("¥19.80"));
 
     // The provider's signed callback arrives over HTTP; the order is paid.
-    let res = post(&app, &format!("{pay_url}/complete"), None).await;
+    let res = app.complete_payment(&pay_url).await;
     assert_eq!(res.status(), StatusCode::OK);
     let delivery: Value = res.json().await.unwrap();
     assert_eq!(
@@ -79,56 +63,29 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
         (Some(200), Some("paid"))
     );
     // A repeated callback changes nothing.
-    let again: Value = post(&app, &format!("{pay_url}/complete"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.complete_payment(&pay_url).await.json().await.unwrap();
     assert_eq!(again["notify_response"]["result"], "already_recorded");
 
     // The mint worker mints it; driving it again does nothing more.
     app.payments.process_mint_jobs().await.unwrap();
     assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "minted");
-    let me: Value = app
-        .get("/api/v1/me", Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&alice).await;
     let address = me["real_name"]["address"].as_str().unwrap().to_owned();
     for edition in [1, 2] {
-        let token: Value = app
-            .get(&format!("/api/v1/chain/tokens/work-{work}/{edition}"), None)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let token = app
+            .get_json(&format!("/api/v1/chain/tokens/work-{work}/{edition}"), None)
+            .await;
         assert_eq!(token["owner"], address);
         assert_eq!(token["history"].as_array().unwrap().len(), 1);
     }
-    let stats: Value = app
-        .get("/api/v1/chain/stats", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.get_json("/api/v1/chain/stats", None).await;
     assert_eq!(stats["token_count"], 2);
 
     // A second payment for a paid order is refused.
     assert_error(
-        post(
-            &app,
-            &format!("/api/v1/orders/{order_id}/payments"),
-            Some(&alice),
-        )
-        .await,
+        app.start_payment(&alice, order_id).await,
         StatusCode::CONFLICT,
         "order_not_payable",
     )
@@ -140,21 +97,15 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
 async fn forged_or_wrong_callbacks_change_nothing() {
     let app = TestApp::spawn().await;
     let (d, _, alice) = market(&app).await;
-    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 1}))
+    let order_id = app.reserve(&alice, d, "k1", 1).await["order_id"]
+        .as_i64()
+        .unwrap();
+    let payment: Value = app
+        .start_payment(&alice, order_id)
         .await
         .json()
         .await
         .unwrap();
-    let order_id = order["order_id"].as_i64().unwrap();
-    let payment: Value = post(
-        &app,
-        &format!("/api/v1/orders/{order_id}/payments"),
-        Some(&alice),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
     let payment_id = payment["payment_id"].as_str().unwrap();
 
     let body = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success"});
@@ -199,23 +150,13 @@ async fn forged_or_wrong_callbacks_change_nothing() {
         .await
         .unwrap();
     assert_eq!(res["result"], "ignored");
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "reserved", "nothing changed");
 
     // Others cannot pay someone's order; unknown payments have no page.
     let bob = buyer(&app, 901).await;
     assert_error(
-        post(
-            &app,
-            &format!("/api/v1/orders/{order_id}/payments"),
-            Some(&bob),
-        )
-        .await,
+        app.start_payment(&bob, order_id).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -227,7 +168,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
     )
     .await;
     assert_error(
-        post(&app, "/api/v1/sandbox/payments/..%2F/complete", None).await,
+        app.complete_payment("/api/v1/sandbox/payments/..%2F").await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -236,12 +177,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
     // After the payment window the order cannot be paid; a late callback is kept for refund.
     app.clock.advance_ms(10 * MINUTE_MS);
     assert_error(
-        post(
-            &app,
-            &format!("/api/v1/orders/{order_id}/payments"),
-            Some(&alice),
-        )
-        .await,
+        app.start_payment(&alice, order_id).await,
         StatusCode::CONFLICT,
         "order_not_payable",
     )
@@ -253,12 +189,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
         .await
         .unwrap();
     assert_eq!(res["result"], "refund_required");
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "expired");
     assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
     app.stop().await;
@@ -268,49 +199,26 @@ async fn forged_or_wrong_callbacks_change_nothing() {
 async fn a_failed_mint_is_retried_later_and_the_order_stays_paid() {
     let app = TestApp::spawn().await;
     let (d, _, alice) = market(&app).await;
-    let order: Value = buy(&app, &alice, d, Some("k1"), json!({"quantity": 1}))
+    let order_id = app.reserve(&alice, d, "k1", 1).await["order_id"]
+        .as_i64()
+        .unwrap();
+    // The chain goes away before the mint worker runs.
+    app.chain.close();
+    let payment: Value = app
+        .start_payment(&alice, order_id)
         .await
         .json()
         .await
         .unwrap();
-    let order_id = order["order_id"].as_i64().unwrap();
-    // The chain goes away before the mint worker runs.
-    app.chain.close();
-    let payment: Value = post(
-        &app,
-        &format!("/api/v1/orders/{order_id}/payments"),
-        Some(&alice),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
     let pay_url = payment["pay_url"].as_str().unwrap().to_owned();
     assert_eq!(
-        post(&app, &format!("{pay_url}/complete"), None)
-            .await
-            .status(),
+        app.complete_payment(&pay_url).await.status(),
         StatusCode::OK
     );
     assert_eq!(app.payments.process_mint_jobs().await.unwrap(), 0);
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "paid");
-    let pool = sqlx::SqlitePool::connect(&app.config.database_url())
-        .await
-        .unwrap();
-    let (attempts, next, error): (i64, i64, Option<String>) = sqlx::query_as(
-        "SELECT attempts, next_attempt_at, last_error FROM mint_jobs WHERE order_id = $1",
-    )
-    .bind(order_id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    let (attempts, next, error) = app.mint_job(order_id).await;
     assert!(attempts >= 1, "attempted");
     assert!(next > app.payments.now().0, "retried later, with backoff");
     assert!(error.unwrap().contains("not accepting"));

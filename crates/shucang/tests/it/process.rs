@@ -3,12 +3,15 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::support::{assert_success, chain_check};
 
 /// How long a test waits for the server to start or stop.
 const PROCESS_WAIT_MS: u64 = 30_000;
@@ -61,28 +64,77 @@ pub async fn start_server(data_dir: &Path, extra: &[&str]) -> Server {
     }
 }
 
+/// A running server seen from outside: a client and the base URL.
+#[derive(Clone)]
+pub struct Remote {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Remote {
+    pub fn new(base: &str) -> Remote {
+        Remote {
+            client: reqwest::Client::new(),
+            base: base.to_owned(),
+        }
+    }
+
+    fn with(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
+    }
+
+    /// POSTs `body` as JSON to `path` (as `token`).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let req = self.client.post(format!("{}{path}", self.base)).json(body);
+        self.with(req, token).send().await.unwrap()
+    }
+
+    /// GETs `path` (as `token`).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.with(req, token).send().await.unwrap()
+    }
+
+    /// GETs `path` (as `token`) and reads the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
+    /// The token of a login with `phone` and `password` (answer unchecked).
+    pub async fn token(&self, phone: &str, password: &str) -> String {
+        let login: Value = self
+            .post(
+                "/api/v1/sessions",
+                None,
+                &json!({"phone": phone, "password": password}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        login["token"].as_str().unwrap().to_owned()
+    }
+}
+
 #[tokio::test]
 async fn an_acknowledged_account_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let credentials = json!({ "phone": "13700137000", "password": "Durable#2026" });
     let mut server = start_server(dir.path(), &[]).await;
-    let res = client
-        .post(format!("{}/api/v1/accounts", server.base))
-        .json(&json!({ "phone": "13700137000", "password": "Durable#2026" }))
-        .send()
-        .await
-        .unwrap();
+    let res = Remote::new(&server.base)
+        .post("/api/v1/accounts", None, &credentials)
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // SIGKILL right after the 201: no chance to flush anything.
     server.child.kill().await.unwrap();
 
     let mut server = start_server(dir.path(), &[]).await;
-    let res = client
-        .post(format!("{}/api/v1/sessions", server.base))
-        .json(&json!({ "phone": "13700137000", "password": "Durable#2026" }))
-        .send()
-        .await
-        .unwrap();
+    let res = Remote::new(&server.base)
+        .post("/api/v1/sessions", None, &credentials)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     server.child.kill().await.unwrap();
 }
@@ -120,41 +172,29 @@ async fn demo_seeds_one_account_per_role_and_secrets_are_0600() {
         "{:?}",
         server.stdout
     );
-    let client = reqwest::Client::new();
+    let remote = Remote::new(&server.base);
     for (phone, role) in [("13800000001", "collector"), ("13800000007", "audit_admin")] {
-        let res = client
-            .post(format!("{}/api/v1/sessions", server.base))
-            .json(&json!({ "phone": phone, "password": shucang::DEMO_PASSWORD }))
-            .send()
-            .await
-            .unwrap();
+        let res = remote
+            .post(
+                "/api/v1/sessions",
+                None,
+                &json!({ "phone": phone, "password": shucang::DEMO_PASSWORD }),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         let token = res.json::<Value>().await.unwrap()["token"]
             .as_str()
             .unwrap()
             .to_owned();
-        let me: Value = client
-            .get(format!("{}/api/v1/me", server.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me = remote.get_json("/api/v1/me", Some(&token)).await;
         assert_eq!(me["role"], role);
     }
     // The catalogue: three approved works and three drops, told apart by
     // their fields; the demo collector is real-named and can buy.
-    let drops: Vec<Value> = client
-        .get(format!("{}/api/v1/drops", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let drops = remote.get_json("/api/v1/drops", None).await;
     let shape: Vec<(u64, u64, &str)> = drops
+        .as_array()
+        .unwrap()
         .iter()
         .map(|d| {
             (
@@ -172,20 +212,14 @@ async fn demo_seeds_one_account_per_role_and_secrets_are_0600() {
             (1000, 5, "on_sale")
         ]
     );
-    let image = client
-        .get(format!("{}/api/v1/works/1/image", server.base))
-        .send()
-        .await
-        .unwrap();
+    let image = remote.get("/api/v1/works/1/image", None).await;
     assert_eq!(image.headers()["content-type"], "image/png");
     server.child.kill().await.unwrap();
     // Seeding again on restart adds nothing.
     let mut server = start_server(dir.path(), &["--demo"]).await;
-    let drops: Vec<Value> = client
-        .get(format!("{}/api/v1/drops", server.base))
-        .send()
+    let drops: Vec<Value> = Remote::new(&server.base)
+        .get("/api/v1/drops", None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -261,113 +295,84 @@ async fn bad_configuration_stops_start_up_with_a_message() {
 }
 
 /// Registers, logs in and real-name-verifies a buyer on a running server.
-async fn remote_buyer(client: &reqwest::Client, base: &str, n: u32) -> String {
+async fn remote_buyer(remote: &Remote, n: u32) -> String {
     let phone = format!("135{n:08}");
-    let res = client
-        .post(format!("{base}/api/v1/accounts"))
-        .json(&json!({"phone": phone, "password": "Crash#2026x"}))
-        .send()
-        .await
-        .unwrap();
+    let credentials = json!({"phone": phone, "password": "Crash#2026x"});
+    let res = remote.post("/api/v1/accounts", None, &credentials).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let login: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"phone": phone, "password": "Crash#2026x"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = remote.token(&phone, "Crash#2026x").await;
     let id = crate::identity::id_number(&format!(
         "3201021985{:02}{:02}{:03}",
         1 + n % 12,
         1 + n % 28,
         n
     ));
-    let res = client
-        .post(format!("{base}/api/v1/me/identity"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "压测用户", "id_number": id, "consent": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = remote
+        .post(
+            "/api/v1/me/identity",
+            Some(&token),
+            &json!({"name": "压测用户", "id_number": id, "consent": true}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     token
 }
 
+/// An order the server acknowledged: the buyer's token, the order and its
+/// editions.
+type AckedOrder = (String, i64, Vec<u64>);
+/// A payment the server acknowledged: the buyer's token and the order.
+type AckedPayment = (String, i64);
+
 #[tokio::test]
 async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
     let mut server = start_server(dir.path(), &["--demo"]).await;
-    let base = server.base.clone();
+    let remote = Remote::new(&server.base);
     let mut tokens = Vec::new();
     for n in 0..24 {
-        tokens.push(remote_buyer(&client, &base, n).await);
+        tokens.push(remote_buyer(&remote, n).await);
     }
+    let (orders, paid) = buy_and_pay_until_killed(&remote, &tokens, &mut server).await;
+    assert!(
+        paid.len() >= 4,
+        "payments were acknowledged before the kill"
+    );
 
-    // A burst: every buyer buys 3 editions of drop 1, then pays. What the
-    // server acknowledged is recorded as it arrives.
-    let acked_orders =
-        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64, Vec<u64>)>::new()));
-    let acked_paid = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64)>::new()));
+    // Restart: every acknowledged order is there; nothing is oversold; every
+    // acknowledged payment ends minted, exactly once.
+    let mut server = start_server(dir.path(), &["--demo"]).await;
+    let remote = Remote::new(&server.base);
+    acknowledged_orders_are_kept(&remote, &orders).await;
+    acknowledged_payments_end_minted(&remote, &paid).await;
+    minted_exactly_once(&remote, &orders).await;
+    server.child.kill().await.unwrap();
+    assert_success(&chain_check(dir.path()).await);
+}
+
+/// A burst: every buyer buys 3 editions of drop 1, then pays. What the
+/// server acknowledged is recorded as it arrives; the server is killed
+/// mid-burst, once some payments were acknowledged.
+async fn buy_and_pay_until_killed(
+    remote: &Remote,
+    tokens: &[String],
+    server: &mut Server,
+) -> (Vec<AckedOrder>, Vec<AckedPayment>) {
+    let acked_orders = Arc::new(Mutex::new(Vec::<AckedOrder>::new()));
+    let acked_paid = Arc::new(Mutex::new(Vec::<AckedPayment>::new()));
     let mut tasks = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (remote, token) = (remote.clone(), token.clone());
         let (orders, paid) = (acked_orders.clone(), acked_paid.clone());
         tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(format!("{base}/api/v1/drops/1/orders"))
-                .bearer_auth(&token)
-                .header("Idempotency-Key", format!("crash-{n}"))
-                .json(&json!({"quantity": 3}))
-                .send()
-                .await;
-            let Ok(res) = res else { return };
-            if res.status() != StatusCode::CREATED {
-                return;
-            }
-            let Ok(order) = res.json::<Value>().await else {
+            let Some((order_id, editions)) = try_to_buy(&remote, &token, n).await else {
                 return;
             };
-            let order_id = order["order_id"].as_i64().unwrap();
-            let editions = order["editions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_u64().unwrap())
-                .collect();
             orders
                 .lock()
                 .unwrap()
                 .push((token.clone(), order_id, editions));
-            let Ok(res) = client
-                .post(format!("{base}/api/v1/orders/{order_id}/payments"))
-                .bearer_auth(&token)
-                .send()
-                .await
-            else {
-                return;
-            };
-            let Ok(payment) = res.json::<Value>().await else {
-                return;
-            };
-            let Some(pay_url) = payment["pay_url"].as_str() else {
-                return;
-            };
-            let Ok(res) = client
-                .post(format!("{base}{pay_url}/complete"))
-                .send()
-                .await
-            else {
-                return;
-            };
-            let Ok(delivery) = res.json::<Value>().await else {
-                return;
-            };
-            if delivery["notify_response"]["result"] == "paid" {
+            if try_to_pay(&remote, &token, order_id).await {
                 paid.lock().unwrap().push((token, order_id));
             }
         }));
@@ -383,48 +388,89 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
     }
     let orders = acked_orders.lock().unwrap().clone();
     let paid = acked_paid.lock().unwrap().clone();
-    assert!(
-        paid.len() >= 4,
-        "payments were acknowledged before the kill"
-    );
+    (orders, paid)
+}
 
-    // Restart: every acknowledged order is there; nothing is oversold; every
-    // acknowledged payment ends minted, exactly once.
-    let mut server = start_server(dir.path(), &["--demo"]).await;
-    let base = server.base.clone();
+/// Buys 3 editions of drop 1; the order and its editions when the server
+/// acknowledged it (anything else, the kill included, is `None`).
+async fn try_to_buy(remote: &Remote, token: &str, n: usize) -> Option<(i64, Vec<u64>)> {
+    let res = remote
+        .client
+        .post(format!("{}/api/v1/drops/1/orders", remote.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", format!("crash-{n}"))
+        .json(&json!({"quantity": 3}))
+        .send()
+        .await
+        .ok()?;
+    if res.status() != StatusCode::CREATED {
+        return None;
+    }
+    let order = res.json::<Value>().await.ok()?;
+    let order_id = order["order_id"].as_i64().unwrap();
+    Some((order_id, editions(&order)))
+}
+
+/// Pays for an order in the sandbox; whether the server acknowledged the
+/// payment.
+async fn try_to_pay(remote: &Remote, token: &str, order_id: i64) -> bool {
+    let Ok(res) = remote
+        .client
+        .post(format!("{}/api/v1/orders/{order_id}/payments", remote.base))
+        .bearer_auth(token)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let Ok(payment) = res.json::<Value>().await else {
+        return false;
+    };
+    let Some(pay_url) = payment["pay_url"].as_str() else {
+        return false;
+    };
+    let Ok(res) = remote
+        .client
+        .post(format!("{}{pay_url}/complete", remote.base))
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let Ok(delivery) = res.json::<Value>().await else {
+        return false;
+    };
+    delivery["notify_response"]["result"] == "paid"
+}
+
+/// The editions of an order.
+fn editions(order: &Value) -> Vec<u64> {
+    order["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_u64().unwrap())
+        .collect()
+}
+
+/// Every acknowledged order is there with its editions; nothing is
+/// oversold.
+async fn acknowledged_orders_are_kept(remote: &Remote, orders: &[AckedOrder]) {
     let mut editions = Vec::new();
-    for (token, order_id, held) in &orders {
-        let res = client
-            .get(format!("{base}/api/v1/orders/{order_id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+    for (token, order_id, held) in orders {
+        let res = remote
+            .get(&format!("/api/v1/orders/{order_id}"), Some(token))
+            .await;
         assert_eq!(
             res.status(),
             StatusCode::OK,
             "acknowledged order {order_id} is missing"
         );
         let order: Value = res.json().await.unwrap();
-        assert_eq!(
-            &order["editions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_u64().unwrap())
-                .collect::<Vec<_>>(),
-            held
-        );
+        assert_eq!(&self::editions(&order), held);
         editions.extend(held.iter().copied());
     }
-    let drop: Value = client
-        .get(format!("{base}/api/v1/drops/1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let drop = remote.get_json("/api/v1/drops/1", None).await;
     let sold = 1000 - drop["remaining"].as_u64().unwrap();
     assert!(
         sold >= editions.len() as u64,
@@ -433,19 +479,17 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
     assert!(sold <= 1000);
     let distinct: std::collections::HashSet<u64> = editions.iter().copied().collect();
     assert_eq!(distinct.len(), editions.len(), "no edition sold twice");
+}
 
+/// Every acknowledged payment ends minted (the worker retries after the
+/// restart).
+async fn acknowledged_payments_end_minted(remote: &Remote, paid: &[AckedPayment]) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    for (token, order_id) in &paid {
+    for (token, order_id) in paid {
         loop {
-            let order: Value = client
-                .get(format!("{base}/api/v1/orders/{order_id}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let order = remote
+                .get_json(&format!("/api/v1/orders/{order_id}"), Some(token))
+                .await;
             if order["status"] == "minted" {
                 break;
             }
@@ -457,31 +501,23 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    // Exactly once: every minted edition has one mint in its history, and
-    // the chain holds no more tokens of the work than minted editions.
+}
+
+/// Exactly once: every minted edition has one mint in its history, and
+/// the chain holds no more tokens of the work than minted editions.
+async fn minted_exactly_once(remote: &Remote, orders: &[AckedOrder]) {
     let mut minted = 0;
-    for (token, order_id, held) in &orders {
-        let order: Value = client
-            .get(format!("{base}/api/v1/orders/{order_id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    for (token, order_id, held) in orders {
+        let order = remote
+            .get_json(&format!("/api/v1/orders/{order_id}"), Some(token))
+            .await;
         if order["status"] != "minted" {
             continue;
         }
         for e in held {
-            let t: Value = client
-                .get(format!("{base}/api/v1/chain/tokens/work-1/{e}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let t = remote
+                .get_json(&format!("/api/v1/chain/tokens/work-1/{e}"), None)
+                .await;
             let mints = t["history"]
                 .as_array()
                 .unwrap()
@@ -492,30 +528,13 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
             minted += 1;
         }
     }
-    let collection: Value = client
-        .get(format!("{base}/api/v1/chain/collections/work-1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let collection = remote
+        .get_json("/api/v1/chain/collections/work-1", None)
+        .await;
     assert_eq!(
         collection["minted"].as_u64().unwrap(),
         minted,
         "no token beyond the minted orders"
-    );
-    server.child.kill().await.unwrap();
-    let out = shucang()
-        .args(["chain", "check", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -551,14 +570,10 @@ async fn start_registry(data_dir: &Path) -> (Child, String) {
 #[tokio::test]
 async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::new();
     let (mut child, base) = start_registry(dir.path()).await;
-    let res = http
-        .post(format!("{base}/api/v1/filers"))
-        .json(&json!({"name": "张三", "phone": "13912345678", "email": "zhang@example.cn", "password": "Filer#2026pass"}))
-        .send()
-        .await
-        .unwrap();
+    let res = Remote::new(&base)
+        .post("/api/v1/filers", None, &json!({"name": "张三", "phone": "13912345678", "email": "zhang@example.cn", "password": "Filer#2026pass"}))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     child.kill().await.unwrap();
 
@@ -580,30 +595,23 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
         .to_owned();
 
     let (mut child, base) = start_registry(dir.path()).await;
-    let res = http
-        .post(format!("{base}/api/v1/filers/verify-phone"))
-        .json(&json!({"phone": "13912345678", "code": code}))
-        .send()
-        .await
-        .unwrap();
+    let remote = Remote::new(&base);
+    let res = remote
+        .post(
+            "/api/v1/filers/verify-phone",
+            None,
+            &json!({"phone": "13912345678", "code": code}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let login: Value = http
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"phone": "13912345678", "password": "Filer#2026pass"}))
-        .send()
+    let token = remote.token("13912345678", "Filer#2026pass").await;
+    let draft: Value = remote
+        .post(
+            "/api/v1/applications",
+            Some(&token),
+            &json!({"applicant": {"kind": "institution"}}),
+        )
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
-    let draft: Value = http
-        .post(format!("{base}/api/v1/applications"))
-        .bearer_auth(&token)
-        .json(&json!({"applicant": {"kind": "institution"}}))
-        .send()
-        .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -613,7 +621,8 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
         "file",
         reqwest::multipart::Part::bytes(png.clone()).file_name("licence.png"),
     );
-    let res = http
+    let res = remote
+        .client
         .post(format!("{base}/api/v1/applications/{id}/attachments"))
         .bearer_auth(&token)
         .multipart(form)
@@ -621,28 +630,21 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let attachment = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let attachment = crate::support::id_of(res).await;
     child.kill().await.unwrap();
 
     let (_child, base) = start_registry(dir.path()).await;
-    let app: Value = http
-        .get(format!("{base}/api/v1/applications/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let remote = Remote::new(&base);
+    let app = remote
+        .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
+        .await;
     assert_eq!(app["form"]["applicant"]["kind"], "institution");
-    let file = http
-        .get(format!(
-            "{base}/api/v1/applications/{id}/attachments/{attachment}"
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let file = remote
+        .get(
+            &format!("/api/v1/applications/{id}/attachments/{attachment}"),
+            Some(&token),
+        )
+        .await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().to_vec(), png);
 }
@@ -713,12 +715,13 @@ async fn registry_cli_refuses_bad_input_and_changes_nothing() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("limit"));
     }
     let (_child, base) = start_registry(dir.path()).await;
-    let res = reqwest::Client::new()
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"phone": "13600000001", "password": "Review#2026pass"}))
-        .send()
-        .await
-        .unwrap();
+    let res = Remote::new(&base)
+        .post(
+            "/api/v1/sessions",
+            None,
+            &json!({"phone": "13600000001", "password": "Review#2026pass"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let login: Value = res.json().await.unwrap();
     assert_eq!(login["role"], "reviewer");

@@ -1,0 +1,188 @@
+//! Accounts on the web: registering, logging in and out with the form
+//! token, real-name verification and the collection page.
+
+use reqwest::StatusCode;
+
+use super::Visitor;
+use crate::harness::TestApp;
+use crate::support::set_cookie_value;
+
+/// A form's fields: the token, the phone and the password.
+fn credentials(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("phone", phone.to_owned()),
+        ("password", password.to_owned()),
+    ]
+}
+
+/// The `shucang_session=…` pair an answer sets.
+fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn register_log_in_and_out_on_the_web() {
+    let app = TestApp::spawn().await;
+    let page = Visitor::new(&app, "").get("/register").await;
+    let csrf = set_cookie_value(&page);
+    assert!(page.text().await.unwrap().contains("注册并登录"));
+    let jar = format!("shucang_csrf={csrf}");
+    let visitor = Visitor::new(&app, jar.clone());
+
+    // Errors in the page, in Chinese, nothing created.
+    let res = visitor
+        .post("/register", &credentials(&csrf, "12345", "Shucang#2026"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请输入中国大陆手机号"));
+    let res = visitor
+        .post("/register", &credentials(&csrf, "13812345678", "abcdefgh"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("至少三类"));
+    let res = visitor
+        .post(
+            "/register",
+            &credentials(&csrf, "13812345678", "Shucang#2026")[1..],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token in the form");
+    assert_eq!(app.account_rows().await, 0);
+
+    // Register: logged in at once.
+    let res = visitor
+        .post(
+            "/register",
+            &credentials(&csrf, "138 1234 5678", "Shucang#2026"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(&res);
+    assert!(session.starts_with("shucang_session="));
+    let logged_in = Visitor::new(&app, format!("{jar}; {session}"));
+    let home = logged_in.text("/").await;
+    assert!(home.contains("138****5678") && home.contains("退出"));
+    let res = visitor
+        .post(
+            "/register",
+            &credentials(&csrf, "13812345678", "Shucang#2026"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    log_out_then_in_again(&visitor, &logged_in, &csrf).await;
+    app.stop().await;
+}
+
+/// Logging out ends the session for the API too; a wrong password, or a
+/// form token that is not the cookie's, is said in the page; the right
+/// ones log in.
+async fn log_out_then_in_again(visitor: &Visitor<'_>, logged_in: &Visitor<'_>, csrf: &str) {
+    // Log out: the session is gone for the API too.
+    let res = logged_in
+        .post("/logout", &[("csrf", csrf.to_owned())])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let me = logged_in.get("/api/v1/me").await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+
+    // Log in: a wrong password is said in the page; the right one logs in.
+    let res = visitor
+        .post("/login", &credentials(csrf, "13812345678", "Wrong#pass1"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("手机号或密码错误"));
+    let res = visitor
+        .post(
+            "/login",
+            &credentials(&"f".repeat(32), "13812345678", "Shucang#2026"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "a token that is not the cookie's"
+    );
+    let res = visitor
+        .post("/login", &credentials(csrf, "13812345678", "Shucang#2026"))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(&res);
+    let me = Visitor::new(visitor.app, format!("{}; {session}", visitor.cookie))
+        .get("/api/v1/me")
+        .await;
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn real_name_and_collection_pages_for_the_logged_in_account() {
+    let app = TestApp::spawn().await;
+    let nobody = Visitor::new(&app, "");
+    // Not logged in: sent to the login page.
+    let res = nobody.get("/me/identity").await;
+    assert_eq!(
+        (res.status(), res.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let res = nobody.get("/me/collection").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let token = crate::identity::user(&app, "13812340000").await;
+    let csrf = "a".repeat(32);
+    let visitor = Visitor::signed_in(&app, &csrf, &token);
+    let page = visitor.text("/me/identity").await;
+    assert!(page.contains("个人信息处理告知与同意") && page.contains("name=\"consent\""));
+    let id = crate::identity::id_number("11010519900307123");
+    let fields = |csrf: &str, id_number: &str, consent: bool| {
+        let mut fields = vec![
+            ("csrf", csrf.to_owned()),
+            ("name", "张三".to_owned()),
+            ("id_number", id_number.to_owned()),
+        ];
+        if consent {
+            fields.push(("consent", "yes".to_owned()));
+        }
+        fields
+    };
+    let res = visitor
+        .post("/me/identity", &fields(&csrf, &id, false))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text().await.unwrap().contains("请先勾选同意"),
+        "consent first"
+    );
+    let res = visitor
+        .post("/me/identity", &fields(&csrf, "110105199003071230", true))
+        .await;
+    assert!(res.text().await.unwrap().contains("身份证号码无效"));
+    let res = visitor
+        .post("/me/identity", &fields(&"b".repeat(32), &id, true))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let me = app.me(&token).await;
+    assert!(me["real_name"].is_null(), "nothing stored by the refusals");
+    let res = visitor
+        .post("/me/identity", &fields(&csrf, &id, true))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = visitor.text("/me/identity").await;
+    assert!(page.contains("已完成实名认证") && page.contains("110105********"));
+    assert!(!page.contains(&id), "never the full number");
+
+    let page = visitor.text("/me/collection").await;
+    assert!(page.contains("还没有藏品"));
+    app.stop().await;
+}

@@ -1,0 +1,171 @@
+//! Steps the platform's tests share, so that each test reads as what it
+//! checks: JSON answers, the order and payment steps, pages with cookies,
+//! PostgreSQL when configured, and the binary's exit status.
+//!
+//! None of these asserts anything a test did not assert before: they only
+//! send, read and unwrap; [`assert_success`] is the one check, the same in
+//! every caller.
+
+use std::future::Future;
+
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use shucang_chain::{Operation, Receipt, SigningKey, Transaction};
+use shucang_verify::Suite;
+
+use crate::harness::TestApp;
+
+impl TestApp {
+    /// GETs `path` (as `token`) and reads the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
+    /// `GET /api/v1/me` as `token`.
+    pub async fn me(&self, token: &str) -> Value {
+        self.get_json("/api/v1/me", Some(token)).await
+    }
+
+    /// `GET /api/v1/orders/{order_id}` as `token`.
+    pub async fn order(&self, token: &str, order_id: i64) -> Value {
+        self.get_json(&format!("/api/v1/orders/{order_id}"), Some(token))
+            .await
+    }
+
+    /// Orders `quantity` editions of drop `drop_id` under idempotency key
+    /// `key`; returns the answer's JSON, whatever the status.
+    pub async fn reserve(&self, token: &str, drop_id: i64, key: &str, quantity: u32) -> Value {
+        crate::drops::buy(
+            self,
+            token,
+            drop_id,
+            Some(key),
+            json!({"quantity": quantity}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
+    /// `POST /api/v1/orders/{order_id}/payments` as `token`.
+    pub async fn start_payment(&self, token: &str, order_id: i64) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/orders/{order_id}/payments")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The sandbox's "pay" button: `POST {pay_url}/complete`.
+    pub async fn complete_payment(&self, pay_url: &str) -> Response {
+        self.client
+            .post(self.url(&format!("{pay_url}/complete")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The node's signing key (the chain's operator).
+    pub fn node_key(&self) -> SigningKey {
+        SigningKey::from_secret(Suite::Ed25519Sha256, self.secrets.node.expose()).unwrap()
+    }
+
+    /// Signs `operation` with `key` as transaction `nonce` and commits it.
+    pub async fn commit(&self, key: &SigningKey, nonce: u64, operation: Operation) -> Receipt {
+        let tx = Transaction {
+            suite: key.suite(),
+            nonce,
+            signer: key.public_key(),
+            operation,
+        }
+        .sign(key);
+        self.chain.submit(tx).await.unwrap()
+    }
+
+    /// GETs `path` as a browser asking for a page would.
+    pub async fn page(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `"id"` of a JSON answer.
+pub async fn id_of(res: Response) -> i64 {
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// The numbers in `array` (a JSON array of objects) under `field`.
+pub fn u64s(array: &Value, field: &str) -> Vec<u64> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_u64().unwrap())
+        .collect()
+}
+
+/// A client that shows redirects instead of following them, as the pages'
+/// tests need.
+pub fn no_redirects() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the cookie an answer sets (`name=value; …` → `value`).
+pub fn set_cookie_value(res: &Response) -> String {
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+/// Runs `test` with the URL of a fresh PostgreSQL database when
+/// `SHUCANG_TEST_POSTGRES_URL` names a server (else says it is skipped),
+/// and drops the database afterwards.
+pub async fn on_postgres<F, Fut>(what: &str, test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin) = shucang_store::test_support::postgres_url_or_skip(what) else {
+        return;
+    };
+    let db = shucang_store::test_support::TempPgDatabase::create(&admin)
+        .await
+        .unwrap();
+    test(db.url.clone()).await;
+    db.drop_database().await.unwrap();
+}
+
+/// Asserts that a process exited with success, showing its stderr if not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `shucang chain check --data-dir DIR`.
+pub async fn chain_check(data_dir: &std::path::Path) -> std::process::Output {
+    crate::process::shucang()
+        .args(["chain", "check", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .await
+        .unwrap()
+}
