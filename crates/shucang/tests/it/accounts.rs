@@ -2,9 +2,9 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
+use crate::support::{assert_signed_out, on_postgres};
 
 const PHONE: &str = "13800138000";
 const PASSWORD: &str = "Shucang#2026";
@@ -61,29 +61,12 @@ async fn register_login_me_logout() {
     app.token("+8613800138000", PASSWORD).await;
 
     // Log out: the session is gone, the cookie is cleared.
-    let res = app
-        .client
-        .delete(app.url("/api/v1/sessions/current"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = logout(&app, &token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let cleared = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    assert_error(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
-    let res = app
-        .client
-        .delete(app.url("/api/v1/sessions/current"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    assert_signed_out(&app, &token).await;
+    let res = logout(&app, &token).await;
     assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     app.stop().await;
 }
@@ -142,10 +125,7 @@ async fn weak_passwords_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn duplicate_phone_is_refused_and_keeps_the_first_password() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.register(PHONE, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
+    register(&app).await;
     assert_error(
         app.register("+86 13800138000", "Other#Pass99").await,
         StatusCode::CONFLICT,
@@ -153,12 +133,7 @@ async fn duplicate_phone_is_refused_and_keeps_the_first_password() {
     )
     .await;
     assert_eq!(app.account_rows().await, 1);
-    assert_error(
-        app.login(PHONE, "Other#Pass99").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    )
-    .await;
+    refused_login(&app, PHONE, "Other#Pass99", "invalid_credentials").await;
     app.token(PHONE, PASSWORD).await;
     app.stop().await;
 }
@@ -174,65 +149,43 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
             .body(body)
             .send()
     };
-    assert_error(
-        send("{\"phone\":", "application/json").await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "malformed_json",
-    )
-    .await;
-    assert_error(
-        send("not json", "application/json").await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "malformed_json",
-    )
-    .await;
-    assert_error(
-        send(
+    const JSON: &str = "application/json";
+    for (body, content_type, status, code) in [
+        (
+            "{\"phone\":",
+            JSON,
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        ("not json", JSON, StatusCode::BAD_REQUEST, "malformed_json"),
+        (
             "{\"phone\":\"13800138000\",\"password\":\"Shucang#2026\"}",
             "text/plain",
-        )
-        .await
-        .unwrap(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
-    assert_error(
-        send("{\"phone\":\"13800138000\"}", "application/json")
-            .await
-            .unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
-    assert_error(
-        send(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "{\"phone\":\"13800138000\"}",
+            JSON,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
             "{\"phone\":13800138000,\"password\":\"Shucang#2026\"}",
-            "application/json",
-        )
-        .await
-        .unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
-    assert_error(
-        send(
+            JSON,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
             "{\"phone\":\"13800138000\",\"password\":\"Shucang#2026\",\"role\":\"system_admin\"}",
-            "application/json",
-        )
-        .await
-        .unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
-    assert_error(
-        send("[]", "application/json").await.unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
+            JSON,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        ("[]", JSON, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+    ] {
+        assert_error(send(body, content_type).await.unwrap(), status, code).await;
+    }
 
     // Over 1 MiB: 413, whether or not the length is announced.
     let big = format!(
@@ -254,18 +207,16 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
     assert!(body.contains("payload_too_large"), "{body}");
 
     // Unknown routes and wrong methods.
-    assert_error(
-        app.get("/api/v1/nope", None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        app.get("/api/v1/accounts", None).await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-    )
-    .await;
+    for (path, status, code) in [
+        ("/api/v1/nope", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "/api/v1/accounts",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        assert_error(app.get(path, None).await, status, code).await;
+    }
 
     assert_eq!(app.account_rows().await, 0);
     app.stop().await;
@@ -274,28 +225,10 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
 #[tokio::test]
 async fn wrong_credentials_look_the_same_whether_or_not_the_phone_exists() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.register(PHONE, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
-    let wrong_password = assert_error(
-        app.login(PHONE, "Wrong#Pass1").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    )
-    .await;
-    let unknown_phone = assert_error(
-        app.login("13900139000", PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    )
-    .await;
-    let not_a_phone = assert_error(
-        app.login("hello", PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    )
-    .await;
+    register(&app).await;
+    let wrong_password = refused_login(&app, PHONE, "Wrong#Pass1", "invalid_credentials").await;
+    let unknown_phone = refused_login(&app, "13900139000", PASSWORD, "invalid_credentials").await;
+    let not_a_phone = refused_login(&app, "hello", PASSWORD, "invalid_credentials").await;
     assert_eq!(wrong_password, unknown_phone);
     assert_eq!(wrong_password, not_a_phone);
     assert_eq!(app.account_rows().await, 1);
@@ -305,29 +238,16 @@ async fn wrong_credentials_look_the_same_whether_or_not_the_phone_exists() {
 #[tokio::test]
 async fn five_failures_lock_the_account_for_thirty_minutes() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.register(PHONE, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
+    register(&app).await;
 
     // A success resets the count: 4 failures, success, 4 failures, no lock.
     wrong_logins(&app, 4).await;
     app.token(PHONE, PASSWORD).await;
     wrong_logins(&app, 4).await;
     // The fifth consecutive failure locks.
-    assert_error(
-        app.login(PHONE, "Wrong#Pass1").await,
-        StatusCode::LOCKED,
-        "account_locked",
-    )
-    .await;
+    refused_login(&app, PHONE, "Wrong#Pass1", "account_locked").await;
     // While locked, even the right password is refused.
-    let body = assert_error(
-        app.login(PHONE, PASSWORD).await,
-        StatusCode::LOCKED,
-        "account_locked",
-    )
-    .await;
+    let body = refused_login(&app, PHONE, PASSWORD, "account_locked").await;
     assert!(
         body["error"]["message"]
             .as_str()
@@ -336,12 +256,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
         "{body}"
     );
     app.clock.advance_ms(29 * MINUTE_MS);
-    assert_error(
-        app.login(PHONE, PASSWORD).await,
-        StatusCode::LOCKED,
-        "account_locked",
-    )
-    .await;
+    refused_login(&app, PHONE, PASSWORD, "account_locked").await;
     app.clock.advance_ms(MINUTE_MS);
     app.token(PHONE, PASSWORD).await;
     // After the lock the count starts again from zero.
@@ -353,10 +268,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
 #[tokio::test]
 async fn sessions_expire_after_thirty_idle_minutes() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.register(PHONE, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
+    register(&app).await;
     let token = app.token(PHONE, PASSWORD).await;
     // Use keeps the session alive.
     for _ in 0..3 {
@@ -368,64 +280,30 @@ async fn sessions_expire_after_thirty_idle_minutes() {
     }
     // Thirty idle minutes end it, for good.
     app.clock.advance_ms(30 * MINUTE_MS);
-    assert_error(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
+    assert_signed_out(&app, &token).await;
     app.clock.advance_ms(-60 * MINUTE_MS);
-    assert_error(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
+    assert_signed_out(&app, &token).await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn account_story_on_postgres() {
-    let Some(admin_url) = postgres_url_or_skip("account_story_on_postgres") else {
-        return;
-    };
-    let db = TempPgDatabase::create(&admin_url).await.unwrap();
-    let app = TestApp::spawn_with(Some(db.url.clone())).await;
-    assert_eq!(
-        app.register(PHONE, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
-    assert_error(
-        app.register(PHONE, PASSWORD).await,
-        StatusCode::CONFLICT,
-        "phone_taken",
-    )
+    on_postgres("account_story_on_postgres", |url| async move {
+        let app = TestApp::spawn_with(Some(url)).await;
+        register(&app).await;
+        let again = app.register(PHONE, PASSWORD).await;
+        assert_error(again, StatusCode::CONFLICT, "phone_taken").await;
+        wrong_logins(&app, 4).await;
+        refused_login(&app, PHONE, "Wrong#Pass1", "account_locked").await;
+        app.clock.advance_ms(30 * MINUTE_MS);
+        let token = app.token(PHONE, PASSWORD).await;
+        let me = app.me(&token).await;
+        assert_eq!(me["phone"], PHONE);
+        app.clock.advance_ms(30 * MINUTE_MS);
+        assert_signed_out(&app, &token).await;
+        app.stop().await;
+    })
     .await;
-    wrong_logins(&app, 4).await;
-    assert_error(
-        app.login(PHONE, "Wrong#Pass1").await,
-        StatusCode::LOCKED,
-        "account_locked",
-    )
-    .await;
-    app.clock.advance_ms(30 * MINUTE_MS);
-    let token = app.token(PHONE, PASSWORD).await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["phone"], PHONE);
-    app.clock.advance_ms(30 * MINUTE_MS);
-    assert_error(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
-    app.stop().await;
-    db.drop_database().await.unwrap();
 }
 
 #[tokio::test]
@@ -461,11 +339,34 @@ async fn concurrent_registrations_of_one_phone_create_one_account() {
 /// `n` logins with a wrong password, each answered 401 `invalid_credentials`.
 async fn wrong_logins(app: &TestApp, n: usize) {
     for _ in 0..n {
-        assert_error(
-            app.login(PHONE, "Wrong#Pass1").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
+        refused_login(app, PHONE, "Wrong#Pass1", "invalid_credentials").await;
     }
+}
+
+/// Registers [`PHONE`] with [`PASSWORD`]: answered 201.
+async fn register(app: &TestApp) {
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+/// A login refused with `code` (401, or 423 when the account is locked);
+/// returns the answer's body.
+async fn refused_login(app: &TestApp, phone: &str, password: &str, code: &str) -> Value {
+    let status = match code {
+        "account_locked" => StatusCode::LOCKED,
+        _ => StatusCode::UNAUTHORIZED,
+    };
+    assert_error(app.login(phone, password).await, status, code).await
+}
+
+/// Logs out: `DELETE /api/v1/sessions/current` with `token`.
+async fn logout(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .delete(app.url("/api/v1/sessions/current"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }

@@ -1,16 +1,22 @@
 //! `shucang admin create-user`.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::harness::{TestApp, assert_error};
 use crate::process::shucang;
+use crate::support::assert_success;
 
-async fn create_user(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+/// `shucang admin create-user --data-dir DIR --phone … --password … --role …`.
+async fn create_user(
+    dir: &std::path::Path,
+    phone: &str,
+    password: &str,
+    role: &str,
+) -> std::process::Output {
     shucang()
         .args(["admin", "create-user", "--data-dir"])
         .arg(dir)
-        .args(args)
+        .args(["--phone", phone, "--password", password, "--role", role])
         .output()
         .await
         .unwrap()
@@ -19,23 +25,8 @@ async fn create_user(dir: &std::path::Path, args: &[&str]) -> std::process::Outp
 #[tokio::test]
 async fn create_user_makes_a_staff_account_that_can_log_in() {
     let dir = tempfile::tempdir().unwrap();
-    let out = create_user(
-        dir.path(),
-        &[
-            "--phone",
-            "+86 139-0013-9000",
-            "--password",
-            "Review#2026",
-            "--role",
-            "reviewer",
-        ],
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = create_user(dir.path(), "+86 139-0013-9000", "Review#2026", "reviewer").await;
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("139****9000") && stdout.contains("reviewer"),
@@ -45,12 +36,7 @@ async fn create_user_makes_a_staff_account_that_can_log_in() {
 
     let app = TestApp::spawn_in(dir, None).await;
     let token = app.token("13900139000", "Review#2026").await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["role"], "reviewer");
     app.stop().await;
 }
@@ -58,67 +44,19 @@ async fn create_user_makes_a_staff_account_that_can_log_in() {
 #[tokio::test]
 async fn create_user_refuses_bad_input_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = create_user(
-        dir.path(),
-        &[
-            "--phone",
-            "13900139000",
-            "--password",
-            "Review#2026",
-            "--role",
-            "audit_admin",
-        ],
-    )
-    .await;
+    let ok = create_user(dir.path(), "13900139000", "Review#2026", "audit_admin").await;
     assert!(ok.status.success());
-    let cases: [(&[&str], &str); 4] = [
+    for (args, expect) in [
+        (["13900139001", "Review#2026", "superuser"], "unknown role"),
+        (["12345", "Review#2026", "reviewer"], "--phone"),
+        (["13900139001", "short", "reviewer"], "--password"),
         (
-            &[
-                "--phone",
-                "13900139001",
-                "--password",
-                "Review#2026",
-                "--role",
-                "superuser",
-            ],
-            "unknown role",
-        ),
-        (
-            &[
-                "--phone",
-                "12345",
-                "--password",
-                "Review#2026",
-                "--role",
-                "reviewer",
-            ],
-            "--phone",
-        ),
-        (
-            &[
-                "--phone",
-                "13900139001",
-                "--password",
-                "short",
-                "--role",
-                "reviewer",
-            ],
-            "--password",
-        ),
-        (
-            &[
-                "--phone",
-                "13900139000",
-                "--password",
-                "Other#2026x",
-                "--role",
-                "system_admin",
-            ],
+            ["13900139000", "Other#2026x", "system_admin"],
             "already exists",
         ),
-    ];
-    for (args, expect) in cases {
-        let out = create_user(dir.path(), args).await;
+    ] {
+        let [phone, password, role] = args;
+        let out = create_user(dir.path(), phone, password, role).await;
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expect), "{args:?}: {err}");
@@ -126,21 +64,12 @@ async fn create_user_refuses_bad_input_and_changes_nothing() {
     let app = TestApp::spawn_in(dir, None).await;
     assert_eq!(app.account_rows().await, 1);
     let token = app.token("13900139000", "Review#2026").await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&token).await;
     assert_eq!(
         me["role"], "audit_admin",
         "the duplicate did not change the role"
     );
-    assert_error(
-        app.login("13900139001", "Review#2026").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    )
-    .await;
+    let res = app.login("13900139001", "Review#2026").await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     app.stop().await;
 }

@@ -7,6 +7,7 @@ use shucang_types::{Role, UnixMillis};
 
 use crate::harness::{MINUTE_MS, T0, TestApp, assert_error};
 use crate::identity::{id_number, post_identity, user};
+use crate::support::{id_of, on_postgres};
 use crate::works::{form, png, review, submit};
 
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -24,7 +25,7 @@ pub async fn approved_work(app: &TestApp, reviewer: &str, edition_size: u64) -> 
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = id_of(res).await;
     let res = review(app, reviewer, id, json!({"decision": "approve"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     id
@@ -86,13 +87,15 @@ pub async fn buy(
 }
 
 async fn remaining(app: &TestApp, drop_id: i64) -> u64 {
-    let d: Value = app
-        .get(&format!("/api/v1/drops/{drop_id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let d = app
+        .get_json(&format!("/api/v1/drops/{drop_id}"), None)
+        .await;
     d["remaining"].as_u64().unwrap()
+}
+
+/// `{"quantity": n}`.
+fn quantity(n: i64) -> Value {
+    json!({ "quantity": n })
 }
 
 #[tokio::test]
@@ -119,9 +122,7 @@ async fn buying_follows_every_rule_and_failures_change_nothing() {
         drop_body(work, 10, 1, 24 * HOUR_MS, 48 * HOUR_MS),
     )
     .await;
-    let upcoming = upcoming.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let upcoming = id_of(upcoming).await;
     let list: Vec<Value> = app.get("/api/v1/drops", None).await.json().await.unwrap();
     assert_eq!(
         list.iter()
@@ -129,62 +130,17 @@ async fn buying_follows_every_rule_and_failures_change_nothing() {
             .collect::<Vec<_>>(),
         vec!["upcoming", "on_sale"]
     );
-
-    // Who may buy.
-    let unverified = user(&app, "13600000001").await;
-    assert_error(
-        buy(&app, &unverified, d, Some("k"), json!({"quantity": 1})).await,
-        StatusCode::FORBIDDEN,
-        "identity_required",
-    )
-    .await;
-    let minor = user(&app, "13600000002").await;
-    let res = post_identity(
-        &app,
-        &minor,
-        &json!({"name": "小明", "id_number": id_number("11010520100101001"), "consent": true}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_error(
-        buy(&app, &minor, d, Some("k"), json!({"quantity": 1})).await,
-        StatusCode::FORBIDDEN,
-        "minor_not_allowed",
-    )
-    .await;
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/drops/{d}/orders")))
-        .json(&json!({"quantity": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    only_verified_adults_buy(&app, d).await;
 
     let alice = buyer(&app, 1).await;
-    assert_error(
-        buy(&app, &alice, d, None, json!({"quantity": 1})).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_idempotency_key",
-    )
-    .await;
-    assert_error(
-        buy(
-            &app,
-            &alice,
-            d,
-            Some(&"k".repeat(129)),
-            json!({"quantity": 1}),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_idempotency_key",
-    )
-    .await;
+    for key in [None, Some("k".repeat(129))] {
+        let res = buy(&app, &alice, d, key.as_deref(), quantity(1)).await;
+        assert_error(res, StatusCode::BAD_REQUEST, "invalid_idempotency_key").await;
+    }
     assert_eq!(remaining(&app, d).await, 5);
 
     // A purchase, and its replay.
-    let res = buy(&app, &alice, d, Some("alice-1"), json!({"quantity": 2})).await;
+    let res = buy(&app, &alice, d, Some("alice-1"), quantity(2)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let order: Value = res.json().await.unwrap();
     assert_eq!(
@@ -197,157 +153,166 @@ async fn buying_follows_every_rule_and_failures_change_nothing() {
     );
     assert_eq!(order["editions"], json!([1, 2]));
     assert_eq!(order["expires_at"], at(10 * MINUTE_MS));
-    let replay = buy(&app, &alice, d, Some("alice-1"), json!({"quantity": 2})).await;
+    let replay = buy(&app, &alice, d, Some("alice-1"), quantity(2)).await;
     assert_eq!(replay.status(), StatusCode::CREATED);
     assert_eq!(replay.json::<Value>().await.unwrap(), order);
+    let res = buy(&app, &alice, d, Some("alice-1"), quantity(1)).await;
     assert_error(
-        buy(&app, &alice, d, Some("alice-1"), json!({"quantity": 1})).await,
+        res,
         StatusCode::UNPROCESSABLE_ENTITY,
         "idempotency_key_reused",
     )
     .await;
     assert_eq!(remaining(&app, d).await, 3);
+    refusals_change_no_stock(&app, &alice, d, upcoming).await;
 
-    // Refusals, none of which changes stock.
-    for (key, body, status, code) in [
+    let order_id = order["order_id"].as_i64().unwrap();
+    let bob = orders_belong_to_their_buyer(&app, &alice, order_id).await;
+    selling_out(&app, &bob, d).await;
+    reservations_lapse_and_return_their_editions(&app, &alice, d, order_id).await;
+    app.stop().await;
+}
+
+/// Who may buy: not the unverified, not minors, not the anonymous.
+async fn only_verified_adults_buy(app: &TestApp, d: i64) {
+    let unverified = user(app, "13600000001").await;
+    let res = buy(app, &unverified, d, Some("k"), quantity(1)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "identity_required").await;
+    let minor = user(app, "13600000002").await;
+    let res = post_identity(
+        app,
+        &minor,
+        &json!({"name": "小明", "id_number": id_number("11010520100101001"), "consent": true}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = buy(app, &minor, d, Some("k"), quantity(1)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "minor_not_allowed").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/drops/{d}/orders")))
+        .json(&quantity(1))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+/// Refusals, none of which changes stock: the limit, bad quantities and
+/// bodies, a drop not open yet, no such drop, an id that is not a number.
+async fn refusals_change_no_stock(app: &TestApp, alice: &str, d: i64, upcoming: i64) {
+    for (drop, key, body, status, code) in [
         (
+            d,
             "a2",
-            json!({"quantity": 1}),
+            quantity(1),
             StatusCode::CONFLICT,
             "purchase_limit_reached",
         ),
         (
+            d,
             "a3",
-            json!({"quantity": 0}),
+            quantity(0),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_quantity",
         ),
         (
+            d,
             "a4",
-            json!({"quantity": 101}),
+            quantity(101),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_quantity",
         ),
         (
+            d,
             "a5",
             json!({"quantity": 1, "price_fen": 1}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
         (
+            d,
             "a6",
-            json!({"quantity": -1}),
+            quantity(-1),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
+        (
+            upcoming,
+            "a7",
+            quantity(1),
+            StatusCode::CONFLICT,
+            "drop_not_open",
+        ),
+        (999, "a8", quantity(1), StatusCode::NOT_FOUND, "not_found"),
     ] {
-        assert_error(buy(&app, &alice, d, Some(key), body).await, status, code).await;
+        assert_error(buy(app, alice, drop, Some(key), body).await, status, code).await;
     }
-    assert_error(
-        buy(&app, &alice, upcoming, Some("a7"), json!({"quantity": 1})).await,
-        StatusCode::CONFLICT,
-        "drop_not_open",
-    )
-    .await;
-    assert_error(
-        buy(&app, &alice, 999, Some("a8"), json!({"quantity": 1})).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
     let res = app
         .client
         .post(app.url("/api/v1/drops/x/orders"))
-        .bearer_auth(&alice)
+        .bearer_auth(alice)
         .header("Idempotency-Key", "a9")
-        .json(&json!({"quantity": 1}))
+        .json(&quantity(1))
         .send()
         .await
         .unwrap();
     assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
-    assert_eq!(remaining(&app, d).await, 3);
+    assert_eq!(remaining(app, d).await, 3);
+}
 
-    // Orders belong to their buyer.
-    let order_id = order["order_id"].as_i64().unwrap();
-    let bob = buyer(&app, 2).await;
-    assert_eq!(
-        app.get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_error(
-        app.get(&format!("/api/v1/orders/{order_id}"), Some(&bob))
-            .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        app.get(&format!("/api/v1/orders/{order_id}"), None).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
+/// Orders belong to their buyer: another buyer, or no one, cannot read
+/// one. Returns the other buyer.
+async fn orders_belong_to_their_buyer(app: &TestApp, alice: &str, order_id: i64) -> String {
+    let path = format!("/api/v1/orders/{order_id}");
+    let bob = buyer(app, 2).await;
+    assert_eq!(app.get(&path, Some(alice)).await.status(), StatusCode::OK);
+    let res = app.get(&path, Some(&bob)).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app.get(&path, None).await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    bob
+}
 
-    // Selling out.
-    assert_eq!(
-        buy(&app, &bob, d, Some("b1"), json!({"quantity": 2}))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    let carol = buyer(&app, 3).await;
-    assert_error(
-        buy(&app, &carol, d, Some("c1"), json!({"quantity": 2})).await,
-        StatusCode::CONFLICT,
-        "sold_out",
-    )
-    .await;
-    assert_eq!(
-        buy(&app, &carol, d, Some("c2"), json!({"quantity": 1}))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    assert_error(
-        buy(&app, &carol, d, Some("c3"), json!({"quantity": 1})).await,
-        StatusCode::CONFLICT,
-        "sold_out",
-    )
-    .await;
-    let status: Value = app
-        .get(&format!("/api/v1/drops/{d}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+/// Selling out: what is left is sold, then nothing more.
+async fn selling_out(app: &TestApp, bob: &str, d: i64) {
+    let res = buy(app, bob, d, Some("b1"), quantity(2)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let carol = buyer(app, 3).await;
+    let res = buy(app, &carol, d, Some("c1"), quantity(2)).await;
+    assert_error(res, StatusCode::CONFLICT, "sold_out").await;
+    let res = buy(app, &carol, d, Some("c2"), quantity(1)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = buy(app, &carol, d, Some("c3"), quantity(1)).await;
+    assert_error(res, StatusCode::CONFLICT, "sold_out").await;
+    let status = app.get_json(&format!("/api/v1/drops/{d}"), None).await;
     assert_eq!(
         (status["remaining"].as_u64(), status["status"].as_str()),
         (Some(0), Some("sold_out"))
     );
+}
 
-    // Unpaid reservations lapse after ten minutes and return their editions.
+/// Unpaid reservations lapse after ten minutes and return their editions.
+async fn reservations_lapse_and_return_their_editions(
+    app: &TestApp,
+    alice: &str,
+    d: i64,
+    order_id: i64,
+) {
     app.clock.advance_ms(10 * MINUTE_MS - 1);
     assert_eq!(app.drops.expire_due().await.unwrap(), 0);
     app.clock.advance_ms(1);
     assert_eq!(app.drops.expire_due().await.unwrap(), 3);
     assert_eq!(app.drops.expire_due().await.unwrap(), 0, "once");
-    assert_eq!(remaining(&app, d).await, 5);
-    let expired: Value = app
-        .get(&format!("/api/v1/orders/{order_id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(remaining(app, d).await, 5);
+    let expired = app.order(alice, order_id).await;
     assert_eq!(expired["status"], "expired");
-    let again = buy(&app, &alice, d, Some("alice-2"), json!({"quantity": 2})).await;
+    let again = buy(app, alice, d, Some("alice-2"), quantity(2)).await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(
         again.json::<Value>().await.unwrap()["editions"],
         json!([1, 2])
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -356,89 +321,32 @@ async fn drop_creation_is_checked() {
     let reviewer = app.staff("13900000021", Role::Reviewer).await;
     let admin = app.staff("13900000022", Role::SystemAdmin).await;
     let work = approved_work(&app, &reviewer, 100).await;
-    let pending = submit(&app, &reviewer, form("九色鹿", "", "10", png()))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    assert_error(
-        create_drop(&app, &reviewer, drop_body(work, 10, 1, 0, HOUR_MS)).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(pending, 10, 1, 0, HOUR_MS)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "work_not_approved",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(999, 10, 1, 0, HOUR_MS)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "work_not_approved",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(work, 101, 1, 0, HOUR_MS)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(work, 0, 1, 0, HOUR_MS)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(work, 10, 0, 0, HOUR_MS)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_error(
-        create_drop(&app, &admin, drop_body(work, 10, 1, HOUR_MS, 0)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
+    let pending = id_of(submit(&app, &reviewer, form("九色鹿", "", "10", png())).await).await;
+    let res = create_drop(&app, &reviewer, drop_body(work, 10, 1, 0, HOUR_MS)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
     let mut bad_time = drop_body(work, 10, 1, 0, HOUR_MS);
     bad_time["starts_at"] = json!("tomorrow");
-    assert_error(
-        create_drop(&app, &admin, bad_time).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
     let mut negative = drop_body(work, 10, 1, 0, HOUR_MS);
     negative["price_fen"] = json!(-1);
-    assert_error(
-        create_drop(&app, &admin, negative).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_eq!(
-        create_drop(&app, &admin, drop_body(work, 60, 1, 0, HOUR_MS))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    assert_error(
-        create_drop(&app, &admin, drop_body(work, 41, 1, 0, HOUR_MS)).await,
-        StatusCode::CONFLICT,
-        "editions_exhausted",
-    )
-    .await;
-    assert_eq!(
-        create_drop(&app, &admin, drop_body(work, 40, 1, 0, HOUR_MS))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    for (body, code) in [
+        (drop_body(pending, 10, 1, 0, HOUR_MS), "work_not_approved"),
+        (drop_body(999, 10, 1, 0, HOUR_MS), "work_not_approved"),
+        (drop_body(work, 101, 1, 0, HOUR_MS), "invalid_field"),
+        (drop_body(work, 0, 1, 0, HOUR_MS), "invalid_field"),
+        (drop_body(work, 10, 0, 0, HOUR_MS), "invalid_field"),
+        (drop_body(work, 10, 1, HOUR_MS, 0), "invalid_field"),
+        (bad_time, "invalid_field"),
+        (negative, "invalid_field"),
+    ] {
+        let res = create_drop(&app, &admin, body).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    let res = create_drop(&app, &admin, drop_body(work, 60, 1, 0, HOUR_MS)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = create_drop(&app, &admin, drop_body(work, 41, 1, 0, HOUR_MS)).await;
+    assert_error(res, StatusCode::CONFLICT, "editions_exhausted").await;
+    let res = create_drop(&app, &admin, drop_body(work, 40, 1, 0, HOUR_MS)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
     app.stop().await;
 }
 
@@ -449,15 +357,10 @@ async fn two_hundred_buyers_five_attempts_each_never_oversell() {
 
 #[tokio::test]
 async fn two_hundred_buyers_five_attempts_each_never_oversell_on_postgres() {
-    let Some(admin_url) = shucang_store::test_support::postgres_url_or_skip("never_oversell")
-    else {
-        return;
-    };
-    let db = shucang_store::test_support::TempPgDatabase::create(&admin_url)
-        .await
-        .unwrap();
-    never_oversell(TestApp::spawn_with(Some(db.url.clone())).await).await;
-    db.drop_database().await.unwrap();
+    on_postgres("never_oversell", |url| async move {
+        never_oversell(TestApp::spawn_with(Some(url)).await).await;
+    })
+    .await;
 }
 
 /// 200 buyers × 5 attempts against a drop of 100 with a limit of 1.
@@ -465,13 +368,8 @@ async fn never_oversell(app: TestApp) {
     let reviewer = app.staff("13900000031", Role::Reviewer).await;
     let admin = app.staff("13900000032", Role::SystemAdmin).await;
     let work = approved_work(&app, &reviewer, 100).await;
-    let d = create_drop(&app, &admin, drop_body(work, 100, 1, -HOUR_MS, HOUR_MS))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let d =
+        id_of(create_drop(&app, &admin, drop_body(work, 100, 1, -HOUR_MS, HOUR_MS)).await).await;
     let mut buyers = Vec::new();
     for n in 0..200 {
         buyers.push(buyer(&app, 100 + n).await);
@@ -489,7 +387,7 @@ async fn never_oversell(app: TestApp) {
                     .post(&url)
                     .bearer_auth(&token)
                     .header("Idempotency-Key", format!("{n}-{attempt}"))
-                    .json(&json!({"quantity": 1}))
+                    .json(&quantity(1))
                     .send()
                     .await
                     .unwrap();
@@ -541,18 +439,11 @@ async fn expiry_survives_a_restart_and_returns_stock_once() {
     let reviewer = app.staff("13900000051", Role::Reviewer).await;
     let admin = app.staff("13900000052", Role::SystemAdmin).await;
     let work = approved_work(&app, &reviewer, 100).await;
-    let d = create_drop(&app, &admin, drop_body(work, 10, 5, -HOUR_MS, 24 * HOUR_MS))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let d = id_of(create_drop(&app, &admin, drop_body(work, 10, 5, -HOUR_MS, 24 * HOUR_MS)).await)
+        .await;
     let alice = buyer(&app, 50).await;
     assert_eq!(
-        buy(&app, &alice, d, Some("r1"), json!({"quantity": 4}))
-            .await
-            .status(),
+        buy(&app, &alice, d, Some("r1"), quantity(4)).await.status(),
         StatusCode::CREATED
     );
     assert_eq!(remaining(&app, d).await, 6);
@@ -568,7 +459,7 @@ async fn expiry_survives_a_restart_and_returns_stock_once() {
     assert_eq!(app.drops.expire_due().await.unwrap(), 0);
     assert_eq!(remaining(&app, d).await, 10, "returned once, not twice");
     let alice = app.token("13700000050", "Shucang#2026").await;
-    let again = buy(&app, &alice, d, Some("r2"), json!({"quantity": 5})).await;
+    let again = buy(&app, &alice, d, Some("r2"), quantity(5)).await;
     assert_eq!(
         again.status(),
         StatusCode::CREATED,

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::{TestApp, assert_error};
+use crate::support::assert_signed_out;
 
 /// POSTs `body` as JSON with `Transfer-Encoding: chunked` over a raw socket;
 /// returns the status code and the response body.
@@ -42,28 +43,21 @@ pub async fn chunked_post(addr: SocketAddr, path: &str, body: &[u8]) -> (u16, St
     (status, body)
 }
 
+/// The `x-request-id` of an answer.
+fn request_id(res: &reqwest::Response) -> String {
+    res.headers()["x-request-id"].to_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn healthz_and_request_ids() {
     let app = TestApp::spawn().await;
     let res = app.get("/healthz", None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let id1 = res
-        .headers()
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id1 = request_id(&res);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     let res = app.get("/healthz", None).await;
-    let id2 = res
-        .headers()
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id2 = request_id(&res);
     assert_ne!(id1, id2);
     // A caller's own request id is kept.
     let res = app
@@ -178,33 +172,18 @@ async fn unauthenticated_requests_are_refused() {
         "unauthenticated",
     )
     .await;
-    assert_error(
-        app.get("/api/v1/me", Some("forged-token")).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
-    assert_error(
-        app.get("/api/v1/me", Some(&"x".repeat(5000))).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .basic_auth("13800138000", Some("Shucang#2026"))
-        .send()
-        .await
-        .unwrap();
-    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .header("cookie", "shucang_session=")
-        .send()
-        .await
-        .unwrap();
-    assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    for token in ["forged-token".to_owned(), "x".repeat(5000)] {
+        assert_signed_out(&app, &token).await;
+    }
+    let me = app.url("/api/v1/me");
+    for req in [
+        app.client
+            .get(&me)
+            .basic_auth("13800138000", Some("Shucang#2026")),
+        app.client.get(&me).header("cookie", "shucang_session="),
+    ] {
+        let res = req.send().await.unwrap();
+        assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
     app.stop().await;
 }

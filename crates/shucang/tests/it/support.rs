@@ -2,18 +2,18 @@
 //! checks: JSON answers, the order and payment steps, pages with cookies,
 //! PostgreSQL when configured, and the binary's exit status.
 //!
-//! None of these asserts anything a test did not assert before: they only
-//! send, read and unwrap; [`assert_success`] is the one check, the same in
-//! every caller.
+//! None of these asserts anything a test did not assert before: they send,
+//! read and unwrap; the two `assert_` helpers make the one check their
+//! callers each made.
 
 use std::future::Future;
 
-use reqwest::{Client, Response};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use shucang_chain::{Operation, Receipt, SigningKey, Transaction};
 use shucang_verify::Suite;
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, assert_error};
 
 impl TestApp {
     /// GETs `path` (as `token`) and reads the JSON body, whatever the status.
@@ -149,6 +149,16 @@ where
         .unwrap();
     test(db.url.clone()).await;
     db.drop_database().await.unwrap();
+}
+
+/// `GET /api/v1/me` with `token` is refused: 401 `unauthenticated`.
+pub async fn assert_signed_out(app: &TestApp, token: &str) {
+    assert_error(
+        app.get("/api/v1/me", Some(token)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
 }
 
 /// Asserts that a process exited with success, showing its stderr if not.

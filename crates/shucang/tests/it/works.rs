@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use serde_json::Value;
+use serde_json::{Value, json};
 use shucang_types::Role;
 
 use crate::harness::{TestApp, assert_error};
@@ -68,30 +68,19 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
     let work: Value = res.json().await.unwrap();
     let id = work["id"].as_i64().unwrap();
     assert_eq!(work["status"], "pending_review");
-    assert_eq!(work["flags"], serde_json::json!(["转售"]));
+    assert_eq!(work["flags"], json!(["转售"]));
     assert_eq!(queue(&app, &reviewer).await.len(), 1);
 
     // Not public yet.
-    assert_error(
-        app.get(&format!("/api/v1/works/{id}"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        app.get(&format!("/api/v1/works/{id}/image"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    for path in [
+        format!("/api/v1/works/{id}"),
+        format!("/api/v1/works/{id}/image"),
+    ] {
+        let res = app.get(&path, None).await;
+        assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
 
-    let res = review(
-        &app,
-        &reviewer,
-        id,
-        serde_json::json!({"decision": "approve"}),
-    )
-    .await;
+    let res = review(&app, &reviewer, id, json!({"decision": "approve"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let approved: Value = res.json().await.unwrap();
     assert_eq!(approved["status"], "approved");
@@ -134,12 +123,7 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
     assert_eq!(tx.status(), StatusCode::OK);
 
     // Public now, with its image.
-    let public: Value = app
-        .get(&format!("/api/v1/works/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = app.get_json(&format!("/api/v1/works/{id}"), None).await;
     assert_eq!(public["title"], "飞天");
     assert!(public.get("flags").is_none());
     let image = app.get(&format!("/api/v1/works/{id}/image"), None).await;
@@ -151,7 +135,7 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
         &app,
         &reviewer,
         id,
-        serde_json::json!({"decision": "reject", "reason": "x"}),
+        json!({"decision": "reject", "reason": "x"}),
     )
     .await;
     assert_error(again, StatusCode::CONFLICT, "work_already_reviewed").await;
@@ -171,57 +155,44 @@ async fn roles_rejections_and_bad_submissions() {
     let collector = app.token("13900000005", "Shucang#2026").await;
 
     // Who may submit and review.
-    assert_error(
-        submit(&app, &collector, form("a", "", "1", png())).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
-    assert_error(
-        submit(&app, &auditor, form("a", "", "1", png())).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
-    assert_error(
-        app.get("/api/v1/admin/works", Some(&collector)).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+    for token in [&collector, &auditor] {
+        let res = submit(&app, token, form("a", "", "1", png())).await;
+        assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let res = app.get("/api/v1/admin/works", Some(&collector)).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
     let res = submit(&app, &sysadmin, form("九色鹿", "", "20", png())).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let approve = serde_json::json!({"decision": "approve"});
-    assert_error(
-        review(&app, &sysadmin, id, approve.clone()).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+    let id = crate::support::id_of(res).await;
+    let approve = json!({"decision": "approve"});
+    let res = review(&app, &sysadmin, id, approve.clone()).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    a_rejection_needs_a_reason(&app, &reviewer, id).await;
+    bad_submissions_store_nothing(&app, &reviewer).await;
+    let res = app
+        .get("/api/v1/admin/works?status=done", Some(&reviewer))
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_status").await;
+    let res = app.get("/api/v1/works/x", None).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
+    app.stop().await;
+}
 
-    // Rejection needs a reason; a rejected work is never public.
+/// Rejection needs a reason; a rejected work is never public; unknown
+/// works and ids that are not numbers are refused.
+async fn a_rejection_needs_a_reason(app: &TestApp, reviewer: &str, id: i64) {
+    for (decision, code) in [
+        (json!({"decision": "reject"}), "invalid_field"),
+        (json!({"decision": "maybe"}), "invalid_decision"),
+    ] {
+        let res = review(app, reviewer, id, decision).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
     let res = review(
-        &app,
-        &reviewer,
+        app,
+        reviewer,
         id,
-        serde_json::json!({"decision": "reject"}),
-    )
-    .await;
-    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
-    let res = review(
-        &app,
-        &reviewer,
-        id,
-        serde_json::json!({"decision": "maybe"}),
-    )
-    .await;
-    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_decision").await;
-    let res = review(
-        &app,
-        &reviewer,
-        id,
-        serde_json::json!({"decision": "reject", "reason": "版权证明不足"}),
+        json!({"decision": "reject", "reason": "版权证明不足"}),
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -229,103 +200,66 @@ async fn roles_rejections_and_bad_submissions() {
         res.json::<Value>().await.unwrap()["review_reason"],
         "版权证明不足"
     );
-    assert_error(
-        app.get(&format!("/api/v1/works/{id}"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        review(&app, &reviewer, 999, approve.clone()).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    let res = app.get(&format!("/api/v1/works/{id}"), None).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let approve = json!({"decision": "approve"});
+    let res = review(app, reviewer, 999, approve.clone()).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
     let res = app
         .client
         .post(app.url("/api/v1/admin/works/abc/review"))
-        .bearer_auth(&reviewer)
+        .bearer_auth(reviewer)
         .json(&approve)
         .send()
         .await
         .unwrap();
     assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
+}
 
-    // Bad submissions store nothing.
-    let before = app
-        .get("/api/v1/admin/works", Some(&reviewer))
-        .await
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-        .len();
-    let blocked = submit(&app, &reviewer, form("赌 博 机", "", "10", png())).await;
+/// Bad submissions (blocked words, images that are not PNG or JPEG, bad
+/// fields, extra or missing parts, JSON, too large) store nothing.
+async fn bad_submissions_store_nothing(app: &TestApp, reviewer: &str) {
+    let count = || async {
+        app.get("/api/v1/admin/works", Some(reviewer))
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    let blocked = submit(app, reviewer, form("赌 博 机", "", "10", png())).await;
     let body = assert_error(blocked, StatusCode::UNPROCESSABLE_ENTITY, "content_blocked").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("赌博"));
-    assert_error(
-        submit(&app, &reviewer, form("a", "", "10", b"GIF89a....".to_vec())).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_image",
-    )
-    .await;
-    assert_error(
-        submit(
-            &app,
-            &reviewer,
-            form("a", "", "10", b"<svg onload=alert(1)>".to_vec()),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_image",
-    )
-    .await;
-    assert_error(
-        submit(&app, &reviewer, form("a", "", "0", png())).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_error(
-        submit(&app, &reviewer, form("a", "", "ten", png())).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
-    assert_error(
-        submit(&app, &reviewer, form("", "", "10", png())).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    assert_error(
-        submit(&app, &reviewer, form(&"长".repeat(101), "", "10", png())).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-    )
-    .await;
-    let extra = form("a", "", "10", png()).text("price", "100");
-    assert_error(
-        submit(&app, &reviewer, extra).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
     let no_image = Form::new()
         .text("title", "a")
         .text("edition_size", "1")
         .text("issuer", "x")
         .text("copyright_evidence", "y");
-    assert_error(
-        submit(&app, &reviewer, no_image).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-    )
-    .await;
+    for (form, code) in [
+        (form("a", "", "10", b"GIF89a....".to_vec()), "invalid_image"),
+        (
+            form("a", "", "10", b"<svg onload=alert(1)>".to_vec()),
+            "invalid_image",
+        ),
+        (form("a", "", "0", png()), "invalid_field"),
+        (form("a", "", "ten", png()), "invalid_body"),
+        (form("", "", "10", png()), "invalid_field"),
+        (form(&"长".repeat(101), "", "10", png()), "invalid_field"),
+        (
+            form("a", "", "10", png()).text("price", "100"),
+            "invalid_body",
+        ),
+        (no_image, "invalid_body"),
+    ] {
+        let res = submit(app, reviewer, form).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
     let res = app
         .client
         .post(app.url("/api/v1/admin/works"))
-        .bearer_auth(&reviewer)
-        .json(&serde_json::json!({}))
+        .bearer_auth(reviewer)
+        .json(&json!({}))
         .send()
         .await
         .unwrap();
@@ -337,32 +271,8 @@ async fn roles_rejections_and_bad_submissions() {
     .await;
     let mut huge = png();
     huge.resize(12 * 1024 * 1024, 0);
-    assert_error(
-        submit(&app, &reviewer, form("a", "", "10", huge)).await,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-    )
-    .await;
-    let after = app
-        .get("/api/v1/admin/works", Some(&reviewer))
-        .await
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-        .len();
+    let res = submit(app, reviewer, form("a", "", "10", huge)).await;
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let after = count().await;
     assert_eq!(before, after);
-    assert_error(
-        app.get("/api/v1/admin/works?status=done", Some(&reviewer))
-            .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_status",
-    )
-    .await;
-    assert_error(
-        app.get("/api/v1/works/x", None).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_number",
-    )
-    .await;
-    app.stop().await;
 }
