@@ -7,32 +7,19 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::json;
+use shucang_registry::UserRole;
 use shucang_types::Role;
 
 use crate::chain::populate;
 use crate::harness::TestApp;
-use crate::webdriver::{Driver, Session};
-
-fn chromium() -> Option<&'static str> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-}
+use crate::registry::{PASSWORD, Reg, pdf, png, resident_id};
+use crate::webdriver::{CHROMIUM_FLAGS, Driver, Session, chromium};
 
 /// Runs headless Chromium with a fresh profile; returns stdout.
 fn run(binary: &str, args: &[String]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--lang=zh-CN",
-        ])
+        .args(CHROMIUM_FLAGS)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .output()
@@ -87,14 +74,6 @@ async fn shoot(browser: &Session, name: &str, width: u32) {
     assert_eq!(overflow, 0, "{name} overflows sideways at {width} px");
 }
 
-/// A checksum-valid ID number of an adult.
-fn id_number(body17: &str) -> String {
-    format!(
-        "{body17}{}",
-        shucang_types::id_check_character(body17.as_bytes()) as char
-    )
-}
-
 /// A work, drop and collectible whose texts carry markup: every page must
 /// show it as text.
 const INJECTED_TITLE: &str = "<script>window.__xss=1</script>飞天";
@@ -122,7 +101,18 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     assert!(home.contains("<html lang=\"zh-CN\"") && home.contains("飞天 · 首发"));
     shoot(&browser, "home", 1280).await;
 
-    // Register (the form logs the new account in) and give the real name.
+    register_and_give_the_real_name(&browser, &base).await;
+    let url = buy_in_the_demo_drop(&browser, &base).await;
+    let hash = the_explorer_shows_the_mint(&app, &browser, &base).await;
+    the_certificate_in_both_languages(&browser, &url, &hash).await;
+    phone_width(&driver, &base, &url).await;
+    injected_markup_never_runs(&app, &browser, &base).await;
+    browser.quit().await;
+    app.stop().await;
+}
+
+/// Register (the form logs the new account in) and give the real name.
+async fn register_and_give_the_real_name(browser: &Session, base: &str) {
     browser.click_on("a[href='/register']").await;
     browser.fill("input[name=phone]", "13712345678").await;
     browser.fill("input[name=password]", "Journey#2026pw").await;
@@ -131,7 +121,10 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     browser.goto(&format!("{base}/me/identity")).await;
     browser.fill("input[name=name]", "张三").await;
     browser
-        .fill("input[name=id_number]", &id_number("32010219880808456"))
+        .fill(
+            "input[name=id_number]",
+            &crate::identity::id_number("32010219880808456"),
+        )
         .await;
     browser.click_on("input[name=consent]").await;
     browser.click_on("form.form button").await;
@@ -141,8 +134,11 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
         identity.contains("张*"),
         "real name not recorded: {identity}"
     );
+}
 
-    // The demo drop: buy one, pay on the sandbox page, follow the order.
+/// The demo drop: buy one, pay on the sandbox page, follow the order to
+/// the collectible; returns the collectible's URL.
+async fn buy_in_the_demo_drop(browser: &Session, base: &str) -> String {
     browser.goto(&format!("{base}/")).await;
     browser.click_link("飞天 · 首发").await;
     browser.find("form.buy").await;
@@ -159,9 +155,14 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     let url = browser.wait_url("/collectibles/work-").await;
     let collectible = browser.source().await;
     assert!(collectible.contains("链上信息") && collectible.contains("#1/1000"));
-    shoot(&browser, "collectible", 1280).await;
+    shoot(browser, "collectible", 1280).await;
 
-    // The mint transaction's link opens its explorer page.
+    url
+}
+
+/// The mint transaction's link opens its explorer page; the explorer's
+/// latest lists update in place. Returns the mint's hash.
+async fn the_explorer_shows_the_mint(app: &TestApp, browser: &Session, base: &str) -> String {
     let tx_link = browser.find("a[href^='/explorer/txs/']").await;
     let hash = browser.text(&tx_link).await;
     browser.click(&tx_link).await;
@@ -174,7 +175,7 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     let tx = browser.source().await;
     assert!(tx.contains(&hash) && tx.contains("verify-proof"), "tx page");
     browser.goto(&format!("{base}/explorer")).await;
-    shoot(&browser, "explorer", 1280).await;
+    shoot(browser, "explorer", 1280).await;
     // The latest lists update in place: a block committed after the page
     // loaded appears without a reload.
     let before = browser.script("return document.querySelectorAll('#live-latest a[href^=\"/explorer/blocks/\"]').length;").await;
@@ -183,7 +184,7 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
         .await;
     assert_eq!(marker, json!(true));
     let height = app.chain.stats().unwrap().height;
-    crate::chain::populate(&app).await;
+    populate(app).await;
     browser
         .find(&format!(
             "#live-latest a[href='/explorer/blocks/{}']",
@@ -197,13 +198,17 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     );
     assert!(before.as_u64().unwrap() > 0);
 
-    // The certificate, from the collectible page, and in English.
-    browser.goto(&url).await;
+    hash
+}
+
+/// The certificate, from the collectible page, and in English.
+async fn the_certificate_in_both_languages(browser: &Session, url: &str, hash: &str) {
+    browser.goto(url).await;
     browser.click_on("a[href$='/certificate']").await;
     browser.find(".qr svg").await;
     let cert = browser.source().await;
-    assert!(cert.contains("数字藏品证书") && cert.contains(&hash));
-    shoot(&browser, "certificate", 1280).await;
+    assert!(cert.contains("数字藏品证书") && cert.contains(hash));
+    shoot(browser, "certificate", 1280).await;
     browser.click_on("nav a[lang=en]").await;
     browser.find("html[lang=en]").await;
     let english = browser.source().await;
@@ -212,14 +217,16 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
             && english.contains("Digital Collectible Certificate")
     );
     assert!(!english.contains("数字藏品证书"), "mixed languages");
+}
 
-    // Phone width: the same pages at 375 px.
+/// Phone width: the same pages at 375 px.
+async fn phone_width(driver: &Driver, base: &str, url: &str) {
     let phone_profile = tempfile::tempdir().unwrap();
     let phone = driver.session(phone_profile.path(), 375).await;
-    let cert_path = url.trim_start_matches(&base).to_owned() + "/certificate";
+    let cert_path = url.trim_start_matches(base).to_owned() + "/certificate";
     for (name, path) in [
         ("home", "/".to_owned()),
-        ("collectible", url.trim_start_matches(&base).to_owned()),
+        ("collectible", url.trim_start_matches(base).to_owned()),
         ("certificate", cert_path),
         ("explorer", "/explorer".to_owned()),
     ] {
@@ -227,13 +234,15 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
         shoot(&phone, name, 375).await;
     }
     phone.quit().await;
+}
 
-    // Markup injected through a work's title and description, and a drop's
-    // title, shows as text everywhere and never runs.
+/// Markup injected through a work's title and description, and a drop's
+/// title, shows as text everywhere and never runs.
+async fn injected_markup_never_runs(app: &TestApp, browser: &Session, base: &str) {
     let reviewer = app.staff("13900000051", Role::Reviewer).await;
     let admin = app.staff("13900000052", Role::SystemAdmin).await;
     let res = crate::works::submit(
-        &app,
+        app,
         &reviewer,
         crate::works::form(
             INJECTED_TITLE,
@@ -244,20 +253,16 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     )
     .await;
     assert_eq!(res.status(), 201);
-    let work = res.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let res = crate::works::review(&app, &reviewer, work, json!({"decision": "approve"})).await;
+    let work = crate::support::id_of(res).await;
+    let res = crate::works::review(app, &reviewer, work, json!({"decision": "approve"})).await;
     assert_eq!(res.status(), 200);
     let mut body = crate::drops::drop_body(work, 10, 2, -60_000, 86_400_000);
     body["title"] = json!(INJECTED_TITLE);
-    let res = crate::drops::create_drop(&app, &admin, body).await;
+    let res = crate::drops::create_drop(app, &admin, body).await;
     assert_eq!(res.status(), 201);
-    let d = res.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let buyer = crate::drops::buyer(&app, 77).await;
-    crate::collectibles::buy_and_mint(&app, &buyer, d, "xss", 1).await;
+    let d = crate::support::id_of(res).await;
+    let buyer = crate::drops::buyer(app, 77).await;
+    crate::collectibles::buy_and_mint(app, &buyer, d, "xss", 1).await;
     for path in [
         "/".to_owned(),
         format!("/drops/{d}"),
@@ -288,9 +293,6 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
             .await
             .contains("&lt;script&gt;window.__xss=1&lt;/script&gt;")
     );
-
-    browser.quit().await;
-    app.stop().await;
 }
 
 /// The registry in a real browser: a filer registers (SMS code and e-mail
@@ -303,86 +305,164 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         eprintln!("skipping the registry browser test: {reason}");
         return;
     }
-    let reg = crate::registry::Reg::spawn(None).await;
-    let base = reg.base.clone();
+    let reg = Reg::spawn(None).await;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(profile.path(), 1280).await;
+    a_filer_registers_from_the_outbox(&reg, &browser).await;
+    the_four_steps(&browser).await;
+    documents_and_submission(&browser).await;
 
-    // Registration, the SMS code, the e-mail link, login.
+    // The reviewer approves from the queue.
+    let (reviewer, _reviewer_profile) = staff_session(
+        &reg,
+        &driver,
+        (
+            UserRole::Reviewer,
+            "审核员甲",
+            "13600000001",
+            "r@cac.example.cn",
+        ),
+        "/review",
+    )
+    .await;
+    let queue = reviewer.source().await;
+    assert!(queue.contains("张三") && queue.contains("2026-11-03") && queue.contains(">20<"));
+    shoot(&reviewer, "registry-review", 1280).await;
+    reviewer.click_on("a[href^='/review/applications/']").await;
+    reviewer
+        .click_on("input[name=decision][value=approve]")
+        .await;
+    reviewer.click_on("form.form button").await;
+    // Back on the queue (not still on the application, whose address
+    // also starts with /review).
+    reviewer.wait_until("location.pathname === '/review'").await;
+
+    // The publisher gathers and publishes the batch.
+    let (publisher, _publisher_profile) = staff_session(
+        &reg,
+        &driver,
+        (
+            UserRole::Publisher,
+            "公示员",
+            "13600000002",
+            "p@cac.example.cn",
+        ),
+        "/publish",
+    )
+    .await;
+    publisher
+        .click_on("form[action^='/publish/gather'] button")
+        .await;
+    publisher.click_on("form[action$='/publish'] button").await;
+    publisher.find("form[action$='/finalise']").await;
+
+    let public_profile = tempfile::tempdir().unwrap();
+    let public = driver.session(public_profile.path(), 1280).await;
+    the_public_search_finds_the_number(&reg, &public).await;
+    for b in [browser, reviewer, publisher, public] {
+        b.quit().await;
+    }
+    reg.stop().await;
+}
+
+/// Logs in through the registry's page as `phone`; waits for `lands_on`.
+async fn sign_in(browser: &Session, base: &str, phone: &str, lands_on: &str) {
+    browser.goto(&format!("{base}/login")).await;
+    browser.fill("input[name=phone]", phone).await;
+    browser.fill("input[name=password]", PASSWORD).await;
+    browser.click_on("form.form button").await;
+    browser.wait_url(lands_on).await;
+}
+
+/// A staff account (role, name, phone, e-mail) signed in in a browser of
+/// its own; returns the browser and its profile directory.
+async fn staff_session(
+    reg: &Reg,
+    driver: &Driver,
+    (role, name, phone, email): (UserRole, &str, &str, &str),
+    lands_on: &str,
+) -> (Session, tempfile::TempDir) {
+    reg.registry
+        .create_staff(role, name, phone, email, PASSWORD)
+        .await
+        .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path(), 1280).await;
+    sign_in(&browser, &reg.base, phone, lands_on).await;
+    (browser, profile)
+}
+
+/// Registration, the SMS code, the e-mail link, login.
+async fn a_filer_registers_from_the_outbox(reg: &Reg, browser: &Session) {
+    let base = &reg.base;
     browser.goto(&format!("{base}/")).await;
-    shoot(&browser, "registry-search", 1280).await;
+    shoot(browser, "registry-search", 1280).await;
     browser.click_on("a[href='/register']").await;
-    browser.fill("input[name=name]", "张三").await;
-    browser.fill("input[name=phone]", "13912345678").await;
-    browser.fill("input[name=email]", "zhang@example.cn").await;
-    browser.fill("input[name=password]", "Filer#2026pass").await;
+    browser
+        .fill_inputs(&[
+            ("name", "张三"),
+            ("phone", "13912345678"),
+            ("email", "zhang@example.cn"),
+            ("password", PASSWORD),
+        ])
+        .await;
     browser.click_on("form.form button").await;
     browser.wait_url("/verify").await;
-    let sms = reg.outbox("13912345678").await;
-    let code = sms[0].message.body.split("验证码是 ").nth(1).unwrap()[..6].to_owned();
+    let code = reg.sms_code("13912345678").await;
     browser.fill("input[name=code]", &code).await;
     browser.click_on("form.form button").await;
     browser.wait_url("/login").await;
-    let mail = reg.outbox("zhang@example.cn").await;
-    let link = mail[0]
-        .message
-        .body
-        .lines()
-        .find(|l| l.contains("verify-email"))
-        .unwrap()
-        .to_owned();
+    let link = reg.email_link("zhang@example.cn").await;
     browser.goto(&link).await;
     assert!(browser.source().await.contains("邮箱已确认"));
-    browser.goto(&format!("{base}/login")).await;
-    browser.fill("input[name=phone]", "13912345678").await;
-    browser.fill("input[name=password]", "Filer#2026pass").await;
-    browser.click_on("form.form button").await;
-    browser.wait_url("/filer").await;
+    sign_in(browser, base, "13912345678", "/filer").await;
+}
 
-    // The four steps; each saves the draft.
+/// The four steps; each saves the draft.
+async fn the_four_steps(browser: &Session) {
     browser
         .click_on("form[action^='/filer/applications'] button")
         .await;
     browser.wait_url("/step/1").await;
     browser.click_on("input[name=kind][value=individual]").await;
-    let id = crate::registry::resident_id("11010519491231002");
-    for (name, value) in [
-        ("ind_name", "张三"),
-        ("ind_id_number", id.as_str()),
-        ("ind_id_address", "北京市海淀区中关村大街1号"),
-        ("ind_mailing_address", "北京市海淀区中关村大街1号"),
-        ("district_code", "110108"),
-        ("place_address", "北京市海淀区中关村大街1号"),
-    ] {
-        browser.fill(&format!("input[name={name}]"), value).await;
-    }
-    shoot(&browser, "registry-step1", 375).await;
+    let id = resident_id("11010519491231002");
+    browser
+        .fill_inputs(&[
+            ("ind_name", "张三"),
+            ("ind_id_number", id.as_str()),
+            ("ind_id_address", "北京市海淀区中关村大街1号"),
+            ("ind_mailing_address", "北京市海淀区中关村大街1号"),
+            ("district_code", "110108"),
+            ("place_address", "北京市海淀区中关村大街1号"),
+        ])
+        .await;
+    shoot(browser, "registry-step1", 375).await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/2").await;
-    for (name, value) in [
-        ("name", "张三"),
-        ("office_phone", "010-62345678"),
-        ("id_number", id.as_str()),
-        ("mobile", "13912345678"),
-        ("email", "zhang@example.cn"),
-    ] {
-        browser.fill(&format!("input[name={name}]"), value).await;
-    }
+    browser
+        .fill_inputs(&[
+            ("name", "张三"),
+            ("office_phone", "010-62345678"),
+            ("id_number", id.as_str()),
+            ("mobile", "13912345678"),
+            ("email", "zhang@example.cn"),
+        ])
+        .await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/3").await;
-    for (name, value) in [
-        ("name", "张三的区块链浏览器"),
-        ("website_name", "链上查"),
-        ("url_or_client", "https://explorer.example.cn"),
-        ("ex_url", "https://explorer.example.cn"),
-        ("ex_annual", "100000"),
-        ("ex_daily", "2000"),
-        ("ex_ip", "203.0.113.7"),
-        ("ex_location", "北京市"),
-    ] {
-        browser.fill(&format!("input[name={name}]"), value).await;
-    }
+    browser
+        .fill_inputs(&[
+            ("name", "张三的区块链浏览器"),
+            ("website_name", "链上查"),
+            ("url_or_client", "https://explorer.example.cn"),
+            ("ex_url", "https://explorer.example.cn"),
+            ("ex_annual", "100000"),
+            ("ex_daily", "2000"),
+            ("ex_ip", "203.0.113.7"),
+            ("ex_location", "北京市"),
+        ])
+        .await;
     browser
         .fill(
             "textarea[name=description]",
@@ -396,19 +476,19 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
     browser
         .click_on("select[name=service_type] option[value='application/explorer']")
         .await;
-    shoot(&browser, "registry-step3", 1280).await;
+    shoot(browser, "registry-step3", 1280).await;
     // Saved as a draft, then a second service (a wallet: no extra fields).
     browser.click_on("button[value=draft]").await;
     browser.find(".notice").await;
     browser.click_link("添加服务").await;
     browser.wait_url("service=1").await;
-    for (name, value) in [
-        ("name", "链上钱包"),
-        ("website_name", "钱包"),
-        ("url_or_client", "链上钱包 App"),
-    ] {
-        browser.fill(&format!("input[name={name}]"), value).await;
-    }
+    browser
+        .fill_inputs(&[
+            ("name", "链上钱包"),
+            ("website_name", "钱包"),
+            ("url_or_client", "链上钱包 App"),
+        ])
+        .await;
     browser
         .fill("textarea[name=description]", "数字藏品的托管钱包。")
         .await;
@@ -421,15 +501,18 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         .await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/4").await;
+}
 
-    // Documents: one upload form per slot (the file path typed into the
-    // file input, as WebDriver does).
+/// Documents: one upload form per slot; then the declaration agreed and
+/// the application submitted, due 20 working days on.
+async fn documents_and_submission(browser: &Session) {
+    // The file path is typed into the file input, as WebDriver does.
     let files = tempfile::tempdir().unwrap();
-    let png = files.path().join("id.png");
-    let pdf = files.path().join("declaration.pdf");
-    std::fs::write(&png, crate::registry::png()).unwrap();
-    std::fs::write(&pdf, crate::registry::pdf()).unwrap();
-    for (n, file) in [(1, &png), (2, &png), (3, &pdf)] {
+    let png_file = files.path().join("id.png");
+    let pdf_file = files.path().join("declaration.pdf");
+    std::fs::write(&png_file, png()).unwrap();
+    std::fs::write(&pdf_file, pdf()).unwrap();
+    for (n, file) in [(1, &png_file), (2, &png_file), (3, &pdf_file)] {
         let input = browser
             .find(&format!("main form:nth-of-type({n}) input[type=file]"))
             .await;
@@ -461,67 +544,11 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         notice.contains("已提交") && notice.contains("2026-11-03"),
         "{notice}"
     );
-    shoot(&browser, "registry-submitted", 375).await;
+    shoot(browser, "registry-submitted", 375).await;
+}
 
-    // The reviewer approves from the queue.
-    reg.registry
-        .create_staff(
-            shucang_registry::UserRole::Reviewer,
-            "审核员甲",
-            "13600000001",
-            "r@cac.example.cn",
-            "Filer#2026pass",
-        )
-        .await
-        .unwrap();
-    let reviewer_profile = tempfile::tempdir().unwrap();
-    let reviewer = driver.session(reviewer_profile.path(), 1280).await;
-    reviewer.goto(&format!("{base}/login")).await;
-    reviewer.fill("input[name=phone]", "13600000001").await;
-    reviewer
-        .fill("input[name=password]", "Filer#2026pass")
-        .await;
-    reviewer.click_on("form.form button").await;
-    reviewer.wait_url("/review").await;
-    let queue = reviewer.source().await;
-    assert!(queue.contains("张三") && queue.contains("2026-11-03") && queue.contains(">20<"));
-    shoot(&reviewer, "registry-review", 1280).await;
-    reviewer.click_on("a[href^='/review/applications/']").await;
-    reviewer
-        .click_on("input[name=decision][value=approve]")
-        .await;
-    reviewer.click_on("form.form button").await;
-    // Back on the queue (not still on the application, whose address
-    // also starts with /review).
-    reviewer.wait_until("location.pathname === '/review'").await;
-
-    // The publisher gathers and publishes the batch.
-    reg.registry
-        .create_staff(
-            shucang_registry::UserRole::Publisher,
-            "公示员",
-            "13600000002",
-            "p@cac.example.cn",
-            "Filer#2026pass",
-        )
-        .await
-        .unwrap();
-    let publisher_profile = tempfile::tempdir().unwrap();
-    let publisher = driver.session(publisher_profile.path(), 1280).await;
-    publisher.goto(&format!("{base}/login")).await;
-    publisher.fill("input[name=phone]", "13600000002").await;
-    publisher
-        .fill("input[name=password]", "Filer#2026pass")
-        .await;
-    publisher.click_on("form.form button").await;
-    publisher.wait_url("/publish").await;
-    publisher
-        .click_on("form[action^='/publish/gather'] button")
-        .await;
-    publisher.click_on("form[action$='/publish'] button").await;
-    publisher.find("form[action$='/finalise']").await;
-
-    // The public search finds the number, in Chinese and in English.
+/// The public search finds the number, in Chinese and in English.
+async fn the_public_search_finds_the_number(reg: &Reg, public: &Session) {
     let token = reg.login("13912345678").await;
     let apps: serde_json::Value = reg
         .get("/api/v1/applications", Some(&token))
@@ -536,9 +563,7 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
         2,
         "one number per service"
     );
-    let public_profile = tempfile::tempdir().unwrap();
-    let public = driver.session(public_profile.path(), 1280).await;
-    public.goto(&format!("{base}/")).await;
+    public.goto(&format!("{}/", reg.base)).await;
     public.fill("input[name=q]", "张三").await;
     public.click_on("form.form button").await;
     public.wait_url("q=").await;
@@ -548,14 +573,12 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
             && found.contains("张三的区块链浏览器")
             && found.contains("审核通过")
     );
-    shoot(&public, "registry-search-found", 375).await;
-    public.goto(&format!("{base}/?lang=en&q={}", number)).await;
+    shoot(public, "registry-search-found", 375).await;
+    public
+        .goto(&format!("{}/?lang=en&q={}", reg.base, number))
+        .await;
     let en = public.source().await;
     assert!(
         en.contains("<html lang=\"en\"") && en.contains(&number) && en.contains("Filing number")
     );
-    for b in [browser, reviewer, publisher, public] {
-        b.quit().await;
-    }
-    reg.stop().await;
 }

@@ -19,6 +19,19 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long to wait for a page to show what a test waits for.
 pub const WAIT_MAX: Duration = Duration::from_secs(20);
 
+/// How every test runs Chromium: headless, quiet, with no first-run
+/// noise, in Chinese.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--lang=zh-CN",
+];
+
 /// A running ChromeDriver and the browsers it started; all killed when
 /// dropped, also when a test fails half-way.
 pub struct Driver {
@@ -41,7 +54,8 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
-fn chromium() -> Option<&'static str> {
+/// Where Debian installs Chromium, if it does here.
+pub fn chromium() -> Option<&'static str> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -90,24 +104,15 @@ impl Driver {
 
     /// A new browser with a fresh profile in `profile`, `width` pixels wide.
     pub async fn session(&self, profile: &Path, width: u32) -> Session {
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--lang=zh-CN",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .chain([
-            format!("--user-data-dir={}", profile.display()),
-            format!("--window-size={width},900"),
-        ])
-        .collect::<Vec<_>>();
+        let args = CHROMIUM_FLAGS
+            .into_iter()
+            .chain(["--disable-quic"])
+            .map(str::to_owned)
+            .chain([
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},900"),
+            ])
+            .collect::<Vec<_>>();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -147,6 +152,25 @@ impl Drop for Driver {
     }
 }
 
+/// Tries `attempt` every `interval_ms` until it gives a value, for at most
+/// [`WAIT_MAX`]; `None` when it never did.
+async fn poll<T, F, Fut>(interval_ms: u64, mut attempt: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(found) = attempt().await {
+            return Some(found);
+        }
+        if started.elapsed() > WAIT_MAX {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+    }
+}
+
 /// One browser window.
 pub struct Session {
     http: reqwest::Client,
@@ -176,17 +200,24 @@ impl Session {
         self.try_find_by("css selector", css).await
     }
 
-    async fn try_find_by(&self, using: &str, value: &str) -> Option<Element> {
-        let res: Value = self
-            .http
-            .post(format!("{}/element", self.url))
-            .json(&json!({"using": using, "value": value}))
+    /// POSTs `body` to the session's `path` and returns the whole answer,
+    /// errors included (for the calls that retry).
+    async fn post_raw(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn try_find_by(&self, using: &str, value: &str) -> Option<Element> {
+        let res = self
+            .post_raw("/element", json!({"using": using, "value": value}))
+            .await;
         res["value"][ELEMENT_KEY]
             .as_str()
             .map(|id| Element(id.to_owned()))
@@ -209,40 +240,29 @@ impl Session {
 
     /// Waits until the address shown contains `part`; returns it.
     pub async fn wait_url(&self, part: &str) -> String {
-        let started = Instant::now();
-        loop {
+        let found = poll(50, || async {
             let url = self.current_url().await;
-            if url.contains(part) {
-                return url;
-            }
-            assert!(started.elapsed() < WAIT_MAX, "still on {url}, not {part}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            url.contains(part).then_some(url)
+        })
+        .await;
+        match found {
+            Some(url) => url,
+            None => panic!("still on {}, not {part}", self.current_url().await),
         }
     }
 
     /// Waits until `condition` (a script expression) is true in the page,
     /// across navigations.
     pub async fn wait_until(&self, condition: &str) {
-        let started = Instant::now();
         let script = format!("return Boolean({condition});");
-        loop {
-            // A page in the middle of navigating may refuse scripts: retry.
-            let res: Value = self
-                .http
-                .post(format!("{}/execute/sync", self.url))
-                .json(&json!({"script": script, "args": []}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if res["value"] == json!(true) {
-                return;
-            }
-            assert!(started.elapsed() < WAIT_MAX, "never true: {condition}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let body = json!({"script": script, "args": []});
+        // A page in the middle of navigating may refuse scripts: retry.
+        let became_true = poll(100, || async {
+            let res = self.post_raw("/execute/sync", body.clone()).await;
+            (res["value"] == json!(true)).then_some(())
+        })
+        .await;
+        assert!(became_true.is_some(), "never true: {condition}");
     }
 
     /// The page's serialised DOM.
@@ -256,33 +276,22 @@ impl Session {
 
     /// The first element matching `css`, waiting up to [`WAIT_MAX`] for it.
     pub async fn find(&self, css: &str) -> Element {
-        let started = Instant::now();
-        loop {
-            if let Some(found) = self.try_find(css).await {
-                return found;
-            }
-            if started.elapsed() > WAIT_MAX {
-                let url = self.current_url().await;
-                let source = self.source().await;
-                panic!(
-                    "no element {css:?} on {url}: {}",
-                    &source[..source.len().min(3000)]
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(found) = poll(100, || self.try_find(css)).await {
+            return found;
         }
+        let url = self.current_url().await;
+        let source = self.source().await;
+        panic!(
+            "no element {css:?} on {url}: {}",
+            &source[..source.len().min(3000)]
+        );
     }
 
     /// Clicks the first link whose text contains `text`.
     pub async fn click_link(&self, text: &str) {
-        let started = Instant::now();
-        let link = loop {
-            if let Some(found) = self.try_find_by("partial link text", text).await {
-                break found;
-            }
-            assert!(started.elapsed() < WAIT_MAX, "no link with {text:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let link = poll(100, || self.try_find_by("partial link text", text))
+            .await
+            .unwrap_or_else(|| panic!("no link with {text:?}"));
         self.click(&link).await;
     }
 
@@ -304,6 +313,13 @@ impl Session {
     pub async fn fill(&self, css: &str, text: &str) {
         let input = self.find(css).await;
         self.type_into(&input, text).await;
+    }
+
+    /// Fills the inputs named in `fields` with their values.
+    pub async fn fill_inputs(&self, fields: &[(&str, &str)]) {
+        for (name, value) in fields {
+            self.fill(&format!("input[name={name}]"), value).await;
+        }
     }
 
     /// Clicks the element matching `css`.
