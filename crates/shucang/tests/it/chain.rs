@@ -2,18 +2,16 @@
 //! bundles verified offline, `chain check`, and `kill -9` while blocks are
 //! being written.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 use shucang_chain::{Address, CollectionId, MintItem, Operation, SigningKey};
 use shucang_verify::Suite;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::harness::{TestApp, assert_error};
 use crate::process::shucang;
-use crate::support::{assert_success, chain_check, u64s};
+use crate::support::{assert_success, chain_check, header, u64s};
 
 const SUITE: Suite = Suite::Ed25519Sha256;
 
@@ -144,12 +142,7 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     assert_eq!(collection["created_by_tx"], hashes[0]);
 
     let res = app.get("/api/v1/chain/checkpoint", None).await;
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(header(&res, "content-type").starts_with("text/plain"));
     let checkpoint = res.text().await.unwrap();
     let cp = shucang_verify::note::verify_checkpoint(SUITE, &node_key, &checkpoint).unwrap();
     assert_eq!((cp.origin.as_str(), cp.size), ("shucang.local/chain", 3));
@@ -409,23 +402,18 @@ async fn chain_check_passes_then_names_a_damaged_block() {
 #[tokio::test]
 async fn kill_9_while_blocks_are_written_loses_no_acknowledged_transaction() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = shucang()
-        .args([
-            "chain",
-            "load",
-            "--txs",
-            "20000",
-            "--clients",
-            "64",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut load = shucang();
+    load.args([
+        "chain",
+        "load",
+        "--txs",
+        "20000",
+        "--clients",
+        "64",
+        "--data-dir",
+    ])
+    .arg(dir.path());
+    let (mut child, mut lines) = crate::process::spawn_piped(load);
     let mut acked = Vec::new();
     let reading = async {
         while let Some(line) = lines.next_line().await.unwrap() {

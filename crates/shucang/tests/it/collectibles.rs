@@ -34,12 +34,7 @@ pub async fn buy_and_mint(
     app.payments.process_mint_jobs().await.unwrap();
     let order = app.order(token, order_id).await;
     assert_eq!(order["status"], "minted");
-    order["editions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_u64().unwrap())
-        .collect()
+    crate::support::editions(&order)
 }
 
 async fn gift(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {

@@ -31,6 +31,19 @@ pub async fn approved_work(app: &TestApp, reviewer: &str, edition_size: u64) -> 
     id
 }
 
+/// A reviewer and an administrator (on these phones) and an approved work
+/// of `edition_size`; returns their tokens and the work's id.
+pub async fn staff_and_work(
+    app: &TestApp,
+    [reviewer, admin]: [&str; 2],
+    edition_size: u64,
+) -> (String, String, i64) {
+    let reviewer = app.staff(reviewer, Role::Reviewer).await;
+    let admin = app.staff(admin, Role::SystemAdmin).await;
+    let work = approved_work(app, &reviewer, edition_size).await;
+    (reviewer, admin, work)
+}
+
 pub async fn create_drop(app: &TestApp, admin: &str, body: Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/admin/drops"))
@@ -101,9 +114,7 @@ fn quantity(n: i64) -> Value {
 #[tokio::test]
 async fn buying_follows_every_rule_and_failures_change_nothing() {
     let app = TestApp::spawn().await;
-    let reviewer = app.staff("13900000011", Role::Reviewer).await;
-    let admin = app.staff("13900000012", Role::SystemAdmin).await;
-    let work = approved_work(&app, &reviewer, 1000).await;
+    let (_, admin, work) = staff_and_work(&app, ["13900000011", "13900000012"], 1000).await;
     let res = create_drop(&app, &admin, drop_body(work, 5, 2, -HOUR_MS, 24 * HOUR_MS)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let drop: Value = res.json().await.unwrap();
@@ -318,9 +329,7 @@ async fn reservations_lapse_and_return_their_editions(
 #[tokio::test]
 async fn drop_creation_is_checked() {
     let app = TestApp::spawn().await;
-    let reviewer = app.staff("13900000021", Role::Reviewer).await;
-    let admin = app.staff("13900000022", Role::SystemAdmin).await;
-    let work = approved_work(&app, &reviewer, 100).await;
+    let (reviewer, admin, work) = staff_and_work(&app, ["13900000021", "13900000022"], 100).await;
     let pending = id_of(submit(&app, &reviewer, form("九色鹿", "", "10", png())).await).await;
     let res = create_drop(&app, &reviewer, drop_body(work, 10, 1, 0, HOUR_MS)).await;
     assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
@@ -365,9 +374,7 @@ async fn two_hundred_buyers_five_attempts_each_never_oversell_on_postgres() {
 
 /// 200 buyers × 5 attempts against a drop of 100 with a limit of 1.
 async fn never_oversell(app: TestApp) {
-    let reviewer = app.staff("13900000031", Role::Reviewer).await;
-    let admin = app.staff("13900000032", Role::SystemAdmin).await;
-    let work = approved_work(&app, &reviewer, 100).await;
+    let (_, admin, work) = staff_and_work(&app, ["13900000031", "13900000032"], 100).await;
     let d =
         id_of(create_drop(&app, &admin, drop_body(work, 100, 1, -HOUR_MS, HOUR_MS)).await).await;
     let mut buyers = Vec::new();
@@ -436,9 +443,7 @@ async fn never_oversell(app: TestApp) {
 #[tokio::test]
 async fn expiry_survives_a_restart_and_returns_stock_once() {
     let app = TestApp::spawn().await;
-    let reviewer = app.staff("13900000051", Role::Reviewer).await;
-    let admin = app.staff("13900000052", Role::SystemAdmin).await;
-    let work = approved_work(&app, &reviewer, 100).await;
+    let (_, admin, work) = staff_and_work(&app, ["13900000051", "13900000052"], 100).await;
     let d = id_of(create_drop(&app, &admin, drop_body(work, 10, 5, -HOUR_MS, 24 * HOUR_MS)).await)
         .await;
     let alice = buyer(&app, 50).await;

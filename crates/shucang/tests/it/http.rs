@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::{TestApp, assert_error};
-use crate::support::assert_signed_out;
+use crate::support::{assert_signed_out, header};
 
 /// POSTs `body` as JSON with `Transfer-Encoding: chunked` over a raw socket;
 /// returns the status code and the response body.
@@ -45,7 +45,7 @@ pub async fn chunked_post(addr: SocketAddr, path: &str, body: &[u8]) -> (u16, St
 
 /// The `x-request-id` of an answer.
 fn request_id(res: &reqwest::Response) -> String {
-    res.headers()["x-request-id"].to_str().unwrap().to_owned()
+    header(res, "x-request-id")
 }
 
 #[tokio::test]
@@ -76,12 +76,7 @@ async fn openapi_documents_every_route() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/openapi.json", None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(header(&res, "content-type").starts_with("application/json"));
     let doc: Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let expected = [

@@ -2,10 +2,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shucang_types::Role;
 
-use crate::drops::{approved_work, buyer, create_drop, drop_body};
+use crate::drops::{buyer, create_drop, drop_body, staff_and_work};
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
+use crate::support::header;
 
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 
@@ -21,21 +21,24 @@ async fn notify(app: &TestApp, body: &Value, signature: &str) -> reqwest::Respon
 
 /// A drop on sale (supply 10, limit 2) and a verified buyer; returns (drop id, work id, buyer token).
 pub async fn market(app: &TestApp) -> (i64, i64, String) {
-    let reviewer = app.staff("13900000041", Role::Reviewer).await;
-    let admin = app.staff("13900000042", Role::SystemAdmin).await;
-    let work = approved_work(app, &reviewer, 1000).await;
+    let (_, admin, work) = staff_and_work(app, ["13900000041", "13900000042"], 1000).await;
     let d = create_drop(app, &admin, drop_body(work, 10, 2, -HOUR_MS, 24 * HOUR_MS)).await;
     let d = crate::support::id_of(d).await;
     (d, work, buyer(app, 900).await)
 }
 
+/// The [`market`]'s buyer has reserved `quantity` editions (key `k1`);
+/// returns the work, the buyer's token and the order.
+async fn reserved(app: &TestApp, quantity: u32) -> (i64, String, i64) {
+    let (d, work, alice) = market(app).await;
+    let order = app.reserve(&alice, d, "k1", quantity).await;
+    (work, alice, order["order_id"].as_i64().unwrap())
+}
+
 #[tokio::test]
 async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
     let app = TestApp::spawn().await;
-    let (d, work, alice) = market(&app).await;
-    let order_id = app.reserve(&alice, d, "k1", 2).await["order_id"]
-        .as_i64()
-        .unwrap();
+    let (work, alice, order_id) = reserved(&app, 2).await;
 
     let res = app.start_payment(&alice, order_id).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -43,12 +46,7 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
     assert_eq!(payment["amount_fen"], 1980);
     let pay_url = payment["pay_url"].as_str().unwrap().to_owned();
     let page = app.get(&pay_url, None).await;
-    assert!(
-        page.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(header(&page, "content-type").starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("¥19.80"));
 
     // The provider's signed callback arrives over HTTP; the order is paid.
@@ -96,10 +94,7 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
 #[tokio::test]
 async fn forged_or_wrong_callbacks_change_nothing() {
     let app = TestApp::spawn().await;
-    let (d, _, alice) = market(&app).await;
-    let order_id = app.reserve(&alice, d, "k1", 1).await["order_id"]
-        .as_i64()
-        .unwrap();
+    let (_, alice, order_id) = reserved(&app, 1).await;
     let payment: Value = app
         .start_payment(&alice, order_id)
         .await
@@ -198,10 +193,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
 #[tokio::test]
 async fn a_failed_mint_is_retried_later_and_the_order_stays_paid() {
     let app = TestApp::spawn().await;
-    let (d, _, alice) = market(&app).await;
-    let order_id = app.reserve(&alice, d, "k1", 1).await["order_id"]
-        .as_i64()
-        .unwrap();
+    let (_, alice, order_id) = reserved(&app, 1).await;
     // The chain goes away before the mint worker runs.
     app.chain.close();
     let payment: Value = app

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::support::{assert_success, chain_check};
 
@@ -25,6 +25,19 @@ pub fn shucang() -> Command {
     cmd
 }
 
+/// Starts `cmd` with its stdout piped (stderr shown), killed when dropped;
+/// returns the process and its stdout's lines.
+pub fn spawn_piped(mut cmd: Command) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
 /// A `shucang serve` process and the base URL it announced.
 pub struct Server {
     pub child: Child,
@@ -35,16 +48,11 @@ pub struct Server {
 /// Starts `shucang serve` on port 0 in `data_dir` and waits for its
 /// "listening on" line.
 pub async fn start_server(data_dir: &Path, extra: &[&str]) -> Server {
-    let mut child = shucang()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = shucang();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        .args(extra);
+    let (child, mut lines) = spawn_piped(cmd);
     let mut stdout = Vec::new();
     let base = tokio::time::timeout(Duration::from_millis(PROCESS_WAIT_MS), async {
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -233,60 +241,50 @@ async fn demo_seeds_one_account_per_role_and_secrets_are_0600() {
     assert!(dir.path().join("shucang.db").exists());
 }
 
+/// `shucang serve --data-dir DIR` with `args` and `env`; its stderr,
+/// after it failed to start.
+async fn refused_start(dir: &Path, args: &[&str], env: Option<(&str, &str)>) -> String {
+    let mut cmd = shucang();
+    cmd.args(["serve", "--data-dir"]).arg(dir).args(args);
+    if let Some((name, value)) = env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().await.unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn bad_configuration_stops_start_up_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    let out = shucang()
-        .args([
-            "serve",
-            "--config",
-            "/nonexistent/shucang.toml",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot read configuration file"), "{err}");
-
-    let out = shucang()
-        .args(["serve", "--data-dir"])
-        .arg(dir.path())
-        .env("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "never")
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("invalid configuration"), "{err}");
-
-    let out = shucang()
-        .args(["serve", "--data-dir"])
-        .arg(dir.path())
-        .args(["--database-url", "mysql://root@localhost/x"])
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unsupported database URL"), "{err}");
+    for (args, env, expect) in [
+        (
+            &["--config", "/nonexistent/shucang.toml"][..],
+            None,
+            "cannot read configuration file",
+        ),
+        (
+            &[],
+            Some(("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "never")),
+            "invalid configuration",
+        ),
+        (
+            &["--database-url", "mysql://root@localhost/x"],
+            None,
+            "unsupported database URL",
+        ),
+    ] {
+        let err = refused_start(dir.path(), args, env).await;
+        assert!(err.contains(expect), "{err}");
+    }
 
     // A certificate font that is missing, or is not a font.
     for (font, expect) in [
         ("/nonexistent/font.ttc", "cannot read the font"),
         ("/etc/hostname", "no usable font face"),
     ] {
-        let out = shucang()
-            .args(["serve", "--data-dir"])
-            .arg(dir.path())
-            .env("SHUCANG_SITE__CERTIFICATE_FONT", font)
-            .output()
-            .await
-            .unwrap();
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
+        let font = Some(("SHUCANG_SITE__CERTIFICATE_FONT", font));
+        let err = refused_start(dir.path(), &[], font).await;
         assert!(
             err.contains("site.certificate_font") && err.contains(expect),
             "{err}"
@@ -408,7 +406,7 @@ async fn try_to_buy(remote: &Remote, token: &str, n: usize) -> Option<(i64, Vec<
     }
     let order = res.json::<Value>().await.ok()?;
     let order_id = order["order_id"].as_i64().unwrap();
-    Some((order_id, editions(&order)))
+    Some((order_id, crate::support::editions(&order)))
 }
 
 /// Pays for an order in the sandbox; whether the server acknowledged the
@@ -443,16 +441,6 @@ async fn try_to_pay(remote: &Remote, token: &str, order_id: i64) -> bool {
     delivery["notify_response"]["result"] == "paid"
 }
 
-/// The editions of an order.
-fn editions(order: &Value) -> Vec<u64> {
-    order["editions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_u64().unwrap())
-        .collect()
-}
-
 /// Every acknowledged order is there with its editions; nothing is
 /// oversold.
 async fn acknowledged_orders_are_kept(remote: &Remote, orders: &[AckedOrder]) {
@@ -467,7 +455,7 @@ async fn acknowledged_orders_are_kept(remote: &Remote, orders: &[AckedOrder]) {
             "acknowledged order {order_id} is missing"
         );
         let order: Value = res.json().await.unwrap();
-        assert_eq!(&self::editions(&order), held);
+        assert_eq!(&crate::support::editions(&order), held);
         editions.extend(held.iter().copied());
     }
     let drop = remote.get_json("/api/v1/drops/1", None).await;
@@ -541,16 +529,11 @@ async fn minted_exactly_once(remote: &Remote, orders: &[AckedOrder]) {
 /// Starts `shucang registry serve` on port 0 in `data_dir`; returns the
 /// process and its base URL.
 async fn start_registry(data_dir: &Path) -> (Child, String) {
-    let mut child = shucang()
-        .args(["--data-dir"])
+    let mut cmd = shucang();
+    cmd.args(["--data-dir"])
         .arg(data_dir)
-        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        .args(["registry", "serve", "--listen", "127.0.0.1:0"]);
+    let (child, mut lines) = spawn_piped(cmd);
     let base = tokio::time::timeout(Duration::from_millis(PROCESS_WAIT_MS), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(url) = line.strip_prefix("shucang registry listening on ") {

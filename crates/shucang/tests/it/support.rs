@@ -119,18 +119,33 @@ pub fn no_redirects() -> Client {
         .unwrap()
 }
 
-/// The value of the cookie an answer sets (`name=value; …` → `value`).
-pub fn set_cookie_value(res: &Response) -> String {
-    res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
+/// A header of an answer, as text.
+pub fn header(res: &Response, name: &str) -> String {
+    res.headers()[name].to_str().unwrap().to_owned()
+}
+
+/// The `name=value` pair of the cookie an answer sets.
+pub fn set_cookie(res: &Response) -> String {
+    header(res, "set-cookie")
         .split(';')
         .next()
         .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
         .to_owned()
+}
+
+/// The value of the cookie an answer sets (`name=value; …` → `value`).
+pub fn set_cookie_value(res: &Response) -> String {
+    set_cookie(res).split_once('=').unwrap().1.to_owned()
+}
+
+/// The editions of an order (its JSON).
+pub fn editions(order: &Value) -> Vec<u64> {
+    order["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_u64().unwrap())
+        .collect()
 }
 
 /// Runs `test` with the URL of a fresh PostgreSQL database when

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use super::Visitor;
 use crate::harness::TestApp;
-use crate::support::set_cookie_value;
+use crate::support::{header, set_cookie, set_cookie_value};
 
 /// A form's fields: the token, the phone and the password.
 fn credentials(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, String)> {
@@ -14,17 +14,6 @@ fn credentials(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, St
         ("phone", phone.to_owned()),
         ("password", password.to_owned()),
     ]
-}
-
-/// The `shucang_session=…` pair an answer sets.
-fn session_cookie(res: &reqwest::Response) -> String {
-    res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -64,7 +53,7 @@ async fn register_log_in_and_out_on_the_web() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = session_cookie(&res);
+    let session = set_cookie(&res);
     assert!(session.starts_with("shucang_session="));
     let logged_in = Visitor::new(&app, format!("{jar}; {session}"));
     let home = logged_in.text("/").await;
@@ -89,12 +78,7 @@ async fn log_out_then_in_again(visitor: &Visitor<'_>, logged_in: &Visitor<'_>, c
         .post("/logout", &[("csrf", csrf.to_owned())])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(
-        res.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
+    assert!(header(&res, "set-cookie").contains("Max-Age=0"));
     let me = logged_in.get("/api/v1/me").await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 
@@ -119,7 +103,7 @@ async fn log_out_then_in_again(visitor: &Visitor<'_>, logged_in: &Visitor<'_>, c
         .post("/login", &credentials(csrf, "13812345678", "Shucang#2026"))
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = session_cookie(&res);
+    let session = set_cookie(&res);
     let me = Visitor::new(visitor.app, format!("{}; {session}", visitor.cookie))
         .get("/api/v1/me")
         .await;

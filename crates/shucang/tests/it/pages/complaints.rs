@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Visitor, html};
 use crate::harness::{TestApp, assert_error};
-use crate::support::set_cookie_value;
+use crate::support::{header, set_cookie_value};
 
 #[tokio::test]
 async fn complaints_api_and_form_with_csrf_and_a_rate_limit() {
@@ -69,7 +69,7 @@ async fn complaints_api_and_form_with_csrf_and_a_rate_limit() {
     // The form: a GET gives the token (cookie + hidden field); a POST needs both.
     let anonymous = Visitor::new(&app, "");
     let page = anonymous.get("/complaints").await;
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = header(&page, "set-cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let token = set_cookie_value(&page);
     let body = page.text().await.unwrap();

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use super::html;
 use crate::chain::populate;
 use crate::harness::TestApp;
-use crate::support::no_redirects;
+use crate::support::{header, no_redirects};
 
 #[tokio::test]
 async fn explorer_pages_show_the_chain_in_both_languages() {
@@ -79,12 +79,7 @@ async fn explorer_pages_show_the_chain_in_both_languages() {
         assert!(body.contains("页面不存在"), "{path}");
     }
     let css = app.get("/static/site.css", None).await;
-    assert!(
-        css.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
+    assert!(header(&css, "cache-control").contains("max-age"));
     app.stop().await;
 }
 

@@ -19,7 +19,7 @@ use crate::support::no_redirects;
 async fn html(app: &TestApp, path: &str) -> (StatusCode, String) {
     let res = app.page(path).await;
     let status = res.status();
-    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let ct = crate::support::header(&res, "content-type");
     assert!(ct.starts_with("text/html"), "{path}: {ct}");
     (status, res.text().await.unwrap())
 }

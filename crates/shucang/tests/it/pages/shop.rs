@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use super::{Visitor, html};
 use crate::harness::TestApp;
 use crate::payments::market;
+use crate::support::header;
 
 #[tokio::test]
 async fn the_home_and_drop_pages_show_what_is_on_sale() {
@@ -85,7 +86,7 @@ async fn buying_on_the_web_from_the_drop_page_to_the_minted_order() {
         .submit(&format!("/drops/{d}/buy"), &buy("2", "k2"))
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let pay_url = res.headers()["location"].to_str().unwrap().to_owned();
+    let pay_url = header(&res, "location");
     assert!(pay_url.starts_with("/api/v1/sandbox/payments/sbx_"));
     let pay_page = nobody.text(&pay_url).await;
     let payment_id = pay_url.rsplit('/').next().unwrap();
@@ -97,7 +98,7 @@ async fn buying_on_the_web_from_the_drop_page_to_the_minted_order() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let order_url = res.headers()["location"].to_str().unwrap().to_owned();
+    let order_url = header(&res, "location");
     let paid = buyer.text(&order_url).await;
     // The mint worker, woken by the payment, may already have minted it.
     assert!(

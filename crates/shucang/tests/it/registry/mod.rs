@@ -191,22 +191,17 @@ impl Reg {
         assert_eq!(res.status(), StatusCode::CREATED);
         let code = self.sms_code(phone).await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
-        let res = self
-            .post(
-                "/api/v1/filers/verify-phone",
-                None,
-                &json!({"phone": phone, "code": wrong}),
-            )
-            .await;
-        assert_error(res, StatusCode::BAD_REQUEST, "verification_failed").await;
-        let res = self
-            .post(
-                "/api/v1/filers/verify-phone",
-                None,
-                &json!({"phone": phone, "code": code}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        let verify = |code: &str| {
+            let body = json!({"phone": phone, "code": code});
+            async move { self.post("/api/v1/filers/verify-phone", None, &body).await }
+        };
+        assert_error(
+            verify(wrong).await,
+            StatusCode::BAD_REQUEST,
+            "verification_failed",
+        )
+        .await;
+        assert_eq!(verify(&code).await.status(), StatusCode::OK);
         let link = self.email_link(email).await;
         let page = self.http.get(&link).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
@@ -334,17 +329,18 @@ impl Reg {
         .await
     }
 
+    /// A publisher's step on batch 1: `publish`, `finalise`, `objections`.
+    async fn batch(&self, publisher: &str, step: &str, body: &Value) -> reqwest::Response {
+        let path = format!("/api/v1/publication/batches/1/{step}");
+        self.post(&path, Some(publisher), body).await
+    }
+
     /// Gathers the approved filings into the next batch and publishes it
     /// (the answers unchecked).
     async fn gather_and_publish(&self, publisher: &str) {
         self.post("/api/v1/publication/batches", Some(publisher), &json!({}))
             .await;
-        self.post(
-            "/api/v1/publication/batches/1/publish",
-            Some(publisher),
-            &json!({}),
-        )
-        .await;
+        self.batch(publisher, "publish", &json!({})).await;
     }
 }
 
@@ -364,6 +360,16 @@ async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
     let body: Value = res.json().await.unwrap();
     assert_eq!(got, status, "{body}");
     body
+}
+
+/// 张三 (a confirmed filer) and a reviewer, and 张三's approved individual
+/// filing; returns the filer's and reviewer's tokens and the filing's id
+/// and number.
+async fn an_approved_filing(reg: &Reg) -> (String, String, i64, String) {
+    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let (id, number) = approved(reg, &filer, &reviewer, forms::individual_form).await;
+    (filer, reviewer, id, number)
 }
 
 /// Approves a filing of `form` for `filer`; returns its id and number.

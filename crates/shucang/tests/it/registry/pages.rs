@@ -6,8 +6,7 @@ use reqwest::{Client, StatusCode, multipart};
 use serde_json::json;
 use shucang_registry::UserRole;
 
-use super::forms::individual_form;
-use super::{PASSWORD, Reg, approved, json_of, pdf, png, resident_id};
+use super::{PASSWORD, Reg, an_approved_filing, json_of, pdf, png, resident_id};
 
 /// A browser without the browser: keeps the cookies the pages set and
 /// sends the form token back, over real HTTP.
@@ -178,9 +177,7 @@ async fn the_pages_ask_for_each_service_documents() {
 #[tokio::test]
 async fn check_ins_and_objections_through_the_pages() {
     let reg = Reg::spawn(None).await;
-    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
-    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
-    let (_, number) = approved(&reg, &filer, &reviewer, individual_form).await;
+    let (_, _, _, number) = an_approved_filing(&reg).await;
     reg.staff(UserRole::Publisher, "13600000002").await;
 
     let mut publisher = WebClient::new(&reg.base);
@@ -274,9 +271,7 @@ async fn check_ins_and_objections_through_the_pages() {
 #[tokio::test]
 async fn changes_and_cancellation_through_the_pages() {
     let reg = Reg::spawn(None).await;
-    let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
-    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
-    let (id, _) = approved(&reg, &filer, &reviewer, individual_form).await;
+    let (filer, reviewer, id, _) = an_approved_filing(&reg).await;
     let mut web = WebClient::signed_in(&reg.base, "13912345678").await;
     let (status, page) = web.get(&format!("/filer/applications/{id}/step/4")).await;
     assert_eq!(status, StatusCode::OK);

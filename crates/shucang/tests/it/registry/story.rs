@@ -364,12 +364,7 @@ async fn published_and_found(reg: &Reg, reviewer: &str, number: &str, numbers: &
         "unpublished filings are not public"
     );
     let published = json_of(
-        reg.post(
-            "/api/v1/publication/batches/1/publish",
-            Some(&publisher),
-            &json!({}),
-        )
-        .await,
+        reg.batch(&publisher, "publish", &json!({})).await,
         StatusCode::OK,
     )
     .await;
@@ -415,29 +410,13 @@ async fn the_public_search_finds_published_filings(reg: &Reg, number: &str, numb
 /// An objection inside the window keeps the batch open; the CSV and the
 /// page list the batch; after the window it is final and takes no more.
 async fn objections_and_the_final_batch(reg: &Reg, publisher: &str, number: &str) {
-    let res = reg
-        .post(
-            "/api/v1/publication/batches/1/objections",
-            Some(publisher),
-            &json!({"number": number, "text": "该主体已停止运营", "contact": "13500000000"}),
-        )
-        .await;
+    let objection = json!({"number": number, "text": "该主体已停止运营", "contact": "13500000000"});
+    let res = reg.batch(publisher, "objections", &objection).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = reg
-        .post(
-            "/api/v1/publication/batches/1/finalise",
-            Some(publisher),
-            &json!({}),
-        )
-        .await;
+    let res = reg.batch(publisher, "finalise", &json!({})).await;
     assert_error(res, StatusCode::CONFLICT, "objection_window_open").await;
     let csv = reg.get("/api/v1/publication/batches/1/csv", None).await;
-    assert!(
-        csv.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
+    assert!(crate::support::header(&csv, "content-type").starts_with("text/csv"));
     let csv = csv.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "\u{feff}序号,主体名称,服务名称,备案编号");
@@ -453,24 +432,14 @@ async fn objections_and_the_final_batch(reg: &Reg, publisher: &str, number: &str
     reg.clock.advance_ms(15 * DAY_MS);
     let publisher = reg.login("13600000002").await;
     let fin = json_of(
-        reg.post(
-            "/api/v1/publication/batches/1/finalise",
-            Some(&publisher),
-            &json!({}),
-        )
-        .await,
+        reg.batch(&publisher, "finalise", &json!({})).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(fin["state"], "final");
     assert_eq!(fin["objections"][0]["text"], "该主体已停止运营");
-    let res = reg
-        .post(
-            "/api/v1/publication/batches/1/objections",
-            Some(&publisher),
-            &json!({"number": number, "text": "迟到的异议", "contact": "x"}),
-        )
-        .await;
+    let late = json!({"number": number, "text": "迟到的异议", "contact": "x"});
+    let res = reg.batch(&publisher, "objections", &late).await;
     assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
     let list = json_of(
         reg.get("/api/v1/publication/batches", None).await,
