@@ -580,16 +580,53 @@ impl Load {
         round: usize,
         tokens: &[String],
     ) -> anyhow::Result<Vec<(u16, f64)>> {
+        let (url, tokens): (Arc<str>, Arc<[String]>) = (url.into(), tokens.into());
+        self.run(move |client, i| {
+            let (url, tokens) = (url.clone(), tokens.clone());
+            async move {
+                let t = Instant::now();
+                let res = client
+                    .post(&*url)
+                    .bearer_auth(&tokens[i % tokens.len()])
+                    .header("Idempotency-Key", format!("bench-{round}-{i}"))
+                    .json(&serde_json::json!({"quantity": 1}))
+                    .send()
+                    .await?;
+                Ok((res.status().as_u16(), t.elapsed().as_secs_f64() * 1000.0))
+            }
+        })
+        .await
+    }
+
+    /// The reference: the same client, concurrency and count on `/healthz`;
+    /// returns requests per second.
+    async fn healthz_per_s(&self, health: &str) -> anyhow::Result<f64> {
+        let start = Instant::now();
+        let health: Arc<str> = health.into();
+        self.run(move |client, _| {
+            let health = health.clone();
+            async move {
+                client.get(&*health).send().await?.bytes().await?;
+                Ok(())
+            }
+        })
+        .await?;
+        Ok(self.requests as f64 / start.elapsed().as_secs_f64())
+    }
+
+    /// Runs request `i` (`send(client, i)`) for every `i` below
+    /// `requests`, from `clients` tasks that take the next one as they
+    /// finish; returns the answers (in no particular order).
+    async fn run<T, F, Fut>(&self, send: F) -> anyhow::Result<Vec<T>>
+    where
+        F: Fn(reqwest::Client, usize) -> Fut + Clone + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, reqwest::Error>> + Send,
+        T: Send + 'static,
+    {
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let tokens: Arc<[String]> = tokens.into();
         let mut tasks = Vec::with_capacity(self.clients);
         for _ in 0..self.clients {
-            let (client, url, next, tokens) = (
-                self.client.clone(),
-                url.to_owned(),
-                next.clone(),
-                tokens.clone(),
-            );
+            let (client, next, send) = (self.client.clone(), next.clone(), send.clone());
             let requests = self.requests;
             tasks.push(tokio::spawn(async move {
                 let mut out = Vec::new();
@@ -598,15 +635,7 @@ impl Load {
                     if i >= requests {
                         break;
                     }
-                    let t = Instant::now();
-                    let res = client
-                        .post(&url)
-                        .bearer_auth(&tokens[i % tokens.len()])
-                        .header("Idempotency-Key", format!("bench-{round}-{i}"))
-                        .json(&serde_json::json!({"quantity": 1}))
-                        .send()
-                        .await?;
-                    out.push((res.status().as_u16(), t.elapsed().as_secs_f64() * 1000.0));
+                    out.push(send(client.clone(), i).await?);
                 }
                 Ok::<_, reqwest::Error>(out)
             }));
@@ -616,27 +645,5 @@ impl Load {
             answers.extend(t.await??);
         }
         Ok(answers)
-    }
-
-    /// The reference: the same client, concurrency and count on `/healthz`;
-    /// returns requests per second.
-    async fn healthz_per_s(&self, health: &str) -> anyhow::Result<f64> {
-        let start = Instant::now();
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::with_capacity(self.clients);
-        for _ in 0..self.clients {
-            let (client, health, next) = (self.client.clone(), health.to_owned(), next.clone());
-            let requests = self.requests;
-            tasks.push(tokio::spawn(async move {
-                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
-                    client.get(&health).send().await?.bytes().await?;
-                }
-                Ok::<_, reqwest::Error>(())
-            }));
-        }
-        for t in tasks {
-            t.await??;
-        }
-        Ok(self.requests as f64 / start.elapsed().as_secs_f64())
     }
 }
