@@ -19,6 +19,12 @@ async fn notify(app: &TestApp, body: &Value, signature: &str) -> reqwest::Respon
         .unwrap()
 }
 
+/// The callback `body` as the sandbox provider signs it.
+async fn signed_notify(app: &TestApp, body: &Value) -> reqwest::Response {
+    let signature = app.sandbox.sign(&serde_json::to_vec(body).unwrap());
+    notify(app, body, &signature).await
+}
+
 /// A drop on sale (supply 10, limit 2) and a verified buyer; returns (drop id, work id, buyer token).
 pub async fn market(app: &TestApp) -> (i64, i64, String) {
     let (_, admin, work) = staff_and_work(app, ["13900000041", "13900000042"], 1000).await;
@@ -104,46 +110,23 @@ async fn forged_or_wrong_callbacks_change_nothing() {
     let payment_id = payment["payment_id"].as_str().unwrap();
 
     let body = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success"});
-    assert_error(
-        notify(&app, &body, "00").await,
-        StatusCode::BAD_REQUEST,
-        "invalid_signature",
-    )
-    .await;
-    assert_error(
-        notify(&app, &body, "").await,
-        StatusCode::BAD_REQUEST,
-        "invalid_signature",
-    )
-    .await;
-    let sign = |v: &Value| app.sandbox.sign(&serde_json::to_vec(v).unwrap());
+    for signature in ["00", ""] {
+        let res = notify(&app, &body, signature).await;
+        assert_error(res, StatusCode::BAD_REQUEST, "invalid_signature").await;
+    }
     let wrong_amount = json!({"payment_id": payment_id, "amount_fen": 1, "status": "success"});
-    assert_error(
-        notify(&app, &wrong_amount, &sign(&wrong_amount)).await,
-        StatusCode::BAD_REQUEST,
-        "amount_mismatch",
-    )
-    .await;
     let unknown = json!({"payment_id": "sbx_nope", "amount_fen": 990, "status": "success"});
-    assert_error(
-        notify(&app, &unknown, &sign(&unknown)).await,
-        StatusCode::BAD_REQUEST,
-        "unknown_payment",
-    )
-    .await;
     let extra = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success", "x": 1});
-    assert_error(
-        notify(&app, &extra, &sign(&extra)).await,
-        StatusCode::BAD_REQUEST,
-        "malformed_callback",
-    )
-    .await;
+    for (callback, code) in [
+        (wrong_amount, "amount_mismatch"),
+        (unknown, "unknown_payment"),
+        (extra, "malformed_callback"),
+    ] {
+        let res = signed_notify(&app, &callback).await;
+        assert_error(res, StatusCode::BAD_REQUEST, code).await;
+    }
     let failed = json!({"payment_id": payment_id, "amount_fen": 990, "status": "failed"});
-    let res: Value = notify(&app, &failed, &sign(&failed))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let res: Value = signed_notify(&app, &failed).await.json().await.unwrap();
     assert_eq!(res["result"], "ignored");
     let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "reserved", "nothing changed");
@@ -178,11 +161,7 @@ async fn forged_or_wrong_callbacks_change_nothing() {
     )
     .await;
     app.drops.expire_due().await.unwrap();
-    let res: Value = notify(&app, &body, &sign(&body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let res: Value = signed_notify(&app, &body).await.json().await.unwrap();
     assert_eq!(res["result"], "refund_required");
     let order = app.order(&alice, order_id).await;
     assert_eq!(order["status"], "expired");

@@ -355,6 +355,17 @@ async fn documents(reg: &Reg, token: &str, app: i64) -> Vec<i64> {
     ids
 }
 
+/// A submission refused for what the form lacks; returns the body with
+/// its `problems`.
+async fn incomplete(res: reqwest::Response) -> Value {
+    assert_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_incomplete",
+    )
+    .await
+}
+
 async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
     let got = res.status();
     let body: Value = res.json().await.unwrap();

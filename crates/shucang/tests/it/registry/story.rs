@@ -9,7 +9,7 @@ use shucang_registry::UserRole;
 use shucang_types::FilingNumber;
 
 use super::forms::{individual_form, institution_form};
-use super::{DAY_MS, Reg, documents, json_of, pdf, png};
+use super::{DAY_MS, Reg, documents, incomplete, json_of, pdf, png};
 use crate::harness::assert_error;
 
 #[tokio::test]
@@ -63,12 +63,7 @@ async fn draft_uploads_and_problems(reg: &Reg, filer: &str, other: &str) -> (i64
     assert_eq!(draft["state"], "draft");
     let id = draft["id"].as_i64().unwrap();
     let res = reg.submit(filer, id).await;
-    let body = assert_error(
-        res,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "application_incomplete",
-    )
-    .await;
+    let body = incomplete(res).await;
     let paths: Vec<&str> = body["error"]["problems"]
         .as_array()
         .unwrap()
@@ -135,12 +130,7 @@ async fn near_misses_are_problems(reg: &Reg, filer: &str, id: i64, ids: &[i64]) 
     bad["registered_place"]["district_code"] = json!("990101");
     assert_eq!(reg.save(filer, id, &bad).await.status(), StatusCode::OK);
     let res = reg.submit(filer, id).await;
-    let body = assert_error(
-        res,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "application_incomplete",
-    )
-    .await;
+    let body = incomplete(res).await;
     let problems: Vec<(String, String)> = body["error"]["problems"]
         .as_array()
         .unwrap()
@@ -298,12 +288,7 @@ async fn an_institution_gets_two_numbers(reg: &Reg, reviewer: &str) -> Vec<Strin
     wrong_code["applicant"]["institution"]["credit_code"] = json!("91440300708461136U");
     reg.save(&inst, aid, &wrong_code).await;
     let res = reg.submit(&inst, aid).await;
-    let body = assert_error(
-        res,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "application_incomplete",
-    )
-    .await;
+    let body = incomplete(res).await;
     assert_eq!(
         body["error"]["problems"][0]["path"],
         "applicant.institution.credit_code"
