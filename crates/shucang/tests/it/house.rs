@@ -438,7 +438,9 @@ fn code_only(text: &str) -> String {
             // A character literal ('x', '\n', '\u{7b}', '{'), or a lifetime.
             let width = text[i + 1..].chars().next().map_or(1, char::len_utf8);
             if b.get(i + 1) == Some(&b'\\') {
-                i += 2;
+                // Past the backslash and the escaped character (which may
+                // be a quote), then to the closing quote.
+                i += 3;
                 while i < b.len() && b[i] != b'\'' {
                     i += 1;
                 }
@@ -722,6 +724,7 @@ fn the_function_scan_sees_only_code() {
 /// fn not_this() { in a comment }
 fn one() -> &'static str {
     let c = '{';
+    let q = ['\'', '\\', '\u{7d}'];
     let s = "} fn fake() {";
     let r = r#"}"#;
     s
@@ -739,7 +742,7 @@ trait T {
         .collect();
     assert_eq!(
         found,
-        [("one".to_owned(), 3, 6), ("given".to_owned(), 11, 3)]
+        [("one".to_owned(), 3, 7), ("given".to_owned(), 12, 3)]
     );
     let code = code_only("let x = \"sqlx::query\"; // sqlx::\nsqlx::query(q)");
     assert_eq!(code.lines().filter(|l| l.contains("sqlx::")).count(), 1);
