@@ -1,10 +1,11 @@
 //! Argon2id password hashes, computed on the blocking pool under one
-//! concurrency cap with a bounded wait queue.
+//! concurrency cap with a bounded wait queue, in working memory that is
+//! kept for reuse.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use tokio::sync::Semaphore;
@@ -87,12 +88,21 @@ impl From<Busy> for PasswordError {
 
 /// Hashes and verifies passwords: Argon2id PHC strings, computed off the
 /// async threads, [`HashingLimits`] bounding the work in flight.
+///
+/// Each hash needs `memory_kib` of working memory. Rather than asking the
+/// allocator for it every time (glibc then keeps the freed blocks, and a
+/// burst of a few hundred logins left the process at 0.7–2 GiB), the blocks
+/// of up to `concurrency_max` hashes are kept and reused: at most 4 × 19 MiB
+/// by default, allocated on first use.
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// One permit per hash computed at once.
     running: Arc<Semaphore>,
     /// One permit per caller running or waiting.
     admitted: Arc<Semaphore>,
+    /// Working memory of finished hashes, for the next ones (never more
+    /// buffers than slots).
+    memory: Arc<Mutex<Vec<Memory>>>,
     /// A valid hash of a random password, verified against when the user is
     /// unknown so that both failures take the same time.
     dummy_hash: String,
@@ -119,12 +129,14 @@ impl PasswordHasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut random = [0u8; 16];
         OsRng.fill_bytes(&mut random);
-        let dummy_hash = hash_with(&argon2, &hex::encode(random))?;
+        // Its memory is given back: an idle server holds none.
+        let dummy_hash = hash_in(&argon2, &hex::encode(random), &mut Memory::default())?;
         let concurrency_max = limits.concurrency_max.max(1);
         Ok(PasswordHasher {
             argon2,
             running: Arc::new(Semaphore::new(concurrency_max)),
             admitted: Arc::new(Semaphore::new(concurrency_max + limits.queue_max)),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(concurrency_max))),
             dummy_hash,
         })
     }
@@ -132,7 +144,9 @@ impl PasswordHasher {
     /// The PHC string of `password` under a fresh random salt.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let password = password.to_owned();
-        self.run(move |argon2| hash_with(argon2, &password)).await?
+        let argon2 = self.argon2.clone();
+        self.run(move |memory| hash_in(&argon2, &password, memory))
+            .await?
     }
 
     /// Whether `password` matches `stored`; with no stored hash (an unknown
@@ -143,12 +157,9 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.to_owned();
+        let kept_blocks_max = self.argon2.params().block_count();
         let matches = self
-            .run(move |argon2| {
-                PasswordHash::new(&hash)
-                    .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
-                    .unwrap_or(false)
-            })
+            .run(move |memory| verify_in(&hash, &password, memory, kept_blocks_max))
             .await;
         match matches {
             Ok(matches) => Ok(known && matches),
@@ -160,12 +171,12 @@ impl PasswordHasher {
         }
     }
 
-    /// Runs `job` on the blocking pool once admitted and given a slot. The
-    /// permits travel with the job, so a caller that gives up while the job
-    /// runs does not free its slot early.
+    /// Runs `job` on the blocking pool once admitted and given a slot, with
+    /// kept working memory. The permits travel with the job, so a caller
+    /// that gives up while the job runs does not free its slot early.
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        job: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let admission = self
             .admitted
@@ -178,22 +189,110 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|e| PasswordError::Hashing(e.to_string()))?;
-        let argon2 = self.argon2.clone();
+        let kept = self.memory.clone();
         tokio::task::spawn_blocking(move || {
             let _permits = (admission, slot);
-            job(&argon2)
+            // Never held while hashing, so a panicking job cannot poison it.
+            let take = || kept.lock().unwrap_or_else(|e| e.into_inner());
+            let mut memory = take().pop().unwrap_or_default();
+            let result = job(&mut memory);
+            take().push(memory);
+            result
         })
         .await
         .map_err(|e| PasswordError::Hashing(e.to_string()))
     }
 }
 
-fn hash_with(argon2: &Argon2<'_>, password: &str) -> Result<String, PasswordError> {
+/// Argon2's working memory for one hash at a time.
+#[derive(Default)]
+struct Memory(Vec<Block>);
+
+impl Memory {
+    /// The first `count` blocks, grown to that many if need be.
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            self.0.reserve_exact(count - self.0.len());
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
+/// The PHC string of `password` under a fresh salt, computed in `memory`.
+fn hash_in(
+    argon2: &Argon2<'_>,
+    password: &str,
+    memory: &mut Memory,
+) -> Result<String, PasswordError> {
+    let failed = |e: argon2::password_hash::Error| PasswordError::Hashing(e.to_string());
     let salt = SaltString::generate(&mut OsRng);
-    argon2
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(failed)?;
+    let params = argon2.params();
+    let blocks = memory.blocks(params.block_count());
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        Ok(argon2.hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            out,
+            &mut *blocks,
+        )?)
+    })
+    .map_err(failed)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, computed in
+/// `memory` — or, for a hash wanting more than `kept_blocks_max` blocks, in
+/// memory of its own that is given back (a stored hash cannot grow what is
+/// kept).
+fn verify_in(stored: &str, password: &str, memory: &mut Memory, kept_blocks_max: usize) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let count = params.block_count();
+    let mut own = Memory::default();
+    let memory = if count <= kept_blocks_max {
+        memory
+    } else {
+        &mut own
+    };
+    let blocks = memory.blocks(count);
+    let argon2 = Argon2::new(algorithm, version, params);
+    // `Output`'s equality is constant-time.
+    Output::init_with(expected.len(), |out| {
+        Ok(argon2.hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            out,
+            &mut *blocks,
+        )?)
+    })
+    .is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
@@ -245,6 +344,44 @@ mod tests {
         );
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let h = hasher(4, 64);
+        // A hash made by the argon2 crate's own API (as stored accounts
+        // were) verifies here, and one made here verifies there.
+        let argon2 = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(CHEAP.memory_kib, CHEAP.iterations, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = argon2
+            .hash_password(b"Correct#Horse9", &salt)
+            .unwrap()
+            .to_string();
+        assert!(h.verify(Some(&theirs), "Correct#Horse9").await.unwrap());
+        assert!(!h.verify(Some(&theirs), "Correct#Horse8").await.unwrap());
+        let ours = h.hash("Correct#Horse9").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2.verify_password(b"Correct#Horse9", &parsed).is_ok());
+        assert!(argon2.verify_password(b"Correct#Horse8", &parsed).is_err());
+        // A hash with other costs still verifies, in memory of its own.
+        let bigger = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
+        let stored = bigger.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(h.verify(Some(&stored), "pw").await.unwrap());
+        let kept = h.memory.lock().unwrap();
+        assert!(kept.len() <= 4);
+        assert!(
+            kept.iter().all(|m| m.0.len() == 8),
+            "8 blocks of 1 KiB each"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn the_cap_holds_under_a_parallel_burst() {
         let h = hasher(HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX);
@@ -279,6 +416,7 @@ mod tests {
         );
         assert_eq!(h.running.available_permits(), HASHING_CONCURRENCY_MAX);
         assert_eq!(h.admitted.available_permits(), burst);
+        assert!(h.memory.lock().unwrap().len() <= HASHING_CONCURRENCY_MAX);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
