@@ -220,7 +220,13 @@ mod tests {
     #[test]
     fn the_create_mode_is_added_once() {
         assert_eq!(with_create_mode("sqlite://x.db"), "sqlite://x.db?mode=rwc");
-        assert_eq!(with_create_mode("sqlite://x.db?a=b"), "sqlite://x.db?a=b&mode=rwc");
-        assert_eq!(with_create_mode("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            with_create_mode("sqlite://x.db?a=b"),
+            "sqlite://x.db?a=b&mode=rwc"
+        );
+        assert_eq!(
+            with_create_mode("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
     }
 }
