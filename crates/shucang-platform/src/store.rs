@@ -411,8 +411,10 @@ pub struct Reservation {
     pub idempotency_key: String,
     /// Hash of what was asked (drop and quantity), to detect a reused key.
     pub request_hash: String,
-    /// The window, limit and amount to hold the purchase to.
-    pub terms: PurchaseTerms,
+    /// The window, limit and amount to hold the purchase to; `None` for a
+    /// drop that does not exist (the key is still checked first, so a
+    /// reused key is told so whatever drop it names).
+    pub terms: Option<PurchaseTerms>,
 }
 
 /// What a purchase attempt came to.

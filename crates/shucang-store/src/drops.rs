@@ -189,150 +189,24 @@ impl shucang_platform::DropStore for crate::SqlStore {
         use shucang_platform::ReserveOutcome as Out;
         let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
         // 1. A known key answers what it answered first.
-        let seen: Option<(String, i64)> = sqlx::query_as(
-            "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
-        )
-        .bind(r.account_id)
-        .bind(&r.idempotency_key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(be)?;
-        if let Some((hash, order_id)) = seen {
-            if hash != r.request_hash {
-                return Ok(Out::KeyReused);
-            }
-            let sql = format!(
-                "SELECT {} FROM orders WHERE id = $1",
-                crate::drops::ORDER_COLUMNS
-            );
-            let row: crate::drops::OrderRow = sqlx::query_as(&sql)
-                .bind(order_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(be)?;
-            let mut first = crate::drops::order_from_row(row)?;
-            first.status = shucang_platform::OrderStatus::Reserved;
-            return Ok(Out::Replayed(first));
+        if let Some(answer) = replay(&mut tx, r).await? {
+            return Ok(answer);
         }
-        // 2. The window the terms allow.
-        let terms = &r.terms;
+        // 2. The window the terms allow (a drop that does not exist has none).
+        let Some(terms) = &r.terms else {
+            return Ok(Out::DropNotFound);
+        };
         if r.now < terms.opens_at || r.now >= terms.closes_at {
             return Ok(Out::NotOpen);
         }
-        // 3. Stock: one conditional update (and the row lock on PostgreSQL).
-        let q = i64::from(r.quantity);
-        let taken =
-            sqlx::query("UPDATE drops SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= supply")
-                .bind(r.drop_id)
-                .bind(q)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-        if taken.rows_affected() != 1 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM drops WHERE id = $1")
-                .bind(r.drop_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(be)?;
-            return Ok(if exists.is_some() {
-                Out::SoldOut
-            } else {
-                Out::DropNotFound
-            });
+        // 3. Stock and 4. the per-account limit.
+        if let Some(refusal) = take_stock(&mut tx, r, terms.per_account_limit).await? {
+            return Ok(refusal);
         }
-        // 4. The per-account limit.
-        let held: Option<i64> = sqlx::query_scalar(
-            "SELECT quantity FROM drop_buyers WHERE drop_id = $1 AND account_id = $2",
-        )
-        .bind(r.drop_id)
-        .bind(r.account_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(be)?;
-        if held.unwrap_or(0) + q > i64::from(terms.per_account_limit) {
-            return Ok(Out::LimitReached);
-        }
-        sqlx::query(
-            "INSERT INTO drop_buyers (drop_id, account_id, quantity) VALUES ($1, $2, $3) \
-             ON CONFLICT (drop_id, account_id) DO UPDATE SET quantity = drop_buyers.quantity + excluded.quantity",
-        )
-        .bind(r.drop_id)
-        .bind(r.account_id)
-        .bind(q)
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
-        // 5. The order and its lowest free edition numbers.
-        let Ok(amount) = i64::try_from(terms.amount.get()) else {
-            return Err(shucang_platform::StoreError::Backend(
-                "order amount overflows".into(),
-            ));
-        };
-        let order_id: i64 = sqlx::query_scalar(
-            "INSERT INTO orders (drop_id, account_id, quantity, amount_fen, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, 'reserved', $5, $6) RETURNING id",
-        )
-        .bind(r.drop_id)
-        .bind(r.account_id)
-        .bind(q)
-        .bind(amount)
-        .bind(r.now.0)
-        .bind(r.expires_at.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(be)?;
-        let editions: Vec<i64> = sqlx::query_scalar(
-            "SELECT edition FROM drop_editions WHERE drop_id = $1 AND order_id IS NULL ORDER BY edition LIMIT $2",
-        )
-        .bind(r.drop_id)
-        .bind(q)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(be)?;
-        if editions.len() != r.quantity as usize {
-            // Stock said yes but editions disagree: never commit that.
-            return Err(shucang_platform::StoreError::Backend(
-                format!("drop {}: free editions do not match stock", r.drop_id).into(),
-            ));
-        }
-        for edition in &editions {
-            sqlx::query("UPDATE drop_editions SET order_id = $3 WHERE drop_id = $1 AND edition = $2 AND order_id IS NULL")
-                .bind(r.drop_id)
-                .bind(*edition)
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-        }
-        sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
-            .bind(order_id)
-            .bind(crate::drops::editions_text(&editions))
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(r.account_id)
-        .bind(&r.idempotency_key)
-        .bind(&r.request_hash)
-        .bind(order_id)
-        .bind(r.now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
-        let sql = format!(
-            "SELECT {} FROM orders WHERE id = $1",
-            crate::drops::ORDER_COLUMNS
-        );
-        let row: crate::drops::OrderRow = sqlx::query_as(&sql)
-            .bind(order_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(be)?;
+        // 5. The order, its lowest free edition numbers, the key.
+        let order = write_order(&mut tx, r, terms.amount).await?;
         tx.commit().await.map_err(be)?;
-        Ok(Out::Reserved(crate::drops::order_from_row(row)?))
+        Ok(Out::Reserved(order))
     }
 
     async fn order_by_id(
@@ -454,4 +328,172 @@ impl shucang_platform::DropStore for crate::SqlStore {
         }
         Ok(expired)
     }
+}
+
+type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The first answer to a known idempotency key, or `None` for a new key.
+async fn replay(
+    tx: &mut WriteTx,
+    r: &shucang_platform::Reservation,
+) -> Result<Option<shucang_platform::ReserveOutcome>, shucang_platform::StoreError> {
+    use crate::backend_error as be;
+    let seen: Option<(String, i64)> = sqlx::query_as(
+        "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+    )
+    .bind(r.account_id)
+    .bind(&r.idempotency_key)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(be)?;
+    let Some((hash, order_id)) = seen else {
+        return Ok(None);
+    };
+    if hash != r.request_hash {
+        return Ok(Some(shucang_platform::ReserveOutcome::KeyReused));
+    }
+    let mut first = order_in(tx, order_id).await?;
+    first.status = shucang_platform::OrderStatus::Reserved;
+    Ok(Some(shucang_platform::ReserveOutcome::Replayed(first)))
+}
+
+/// Takes the stock with one conditional update (the row lock on
+/// PostgreSQL) and counts the editions against the account's limit;
+/// `Some(refusal)` when either says no.
+async fn take_stock(
+    tx: &mut WriteTx,
+    r: &shucang_platform::Reservation,
+    per_account_limit: u32,
+) -> Result<Option<shucang_platform::ReserveOutcome>, shucang_platform::StoreError> {
+    use crate::backend_error as be;
+    use shucang_platform::ReserveOutcome as Out;
+    let q = i64::from(r.quantity);
+    let taken =
+        sqlx::query("UPDATE drops SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= supply")
+            .bind(r.drop_id)
+            .bind(q)
+            .execute(&mut **tx)
+            .await
+            .map_err(be)?;
+    if taken.rows_affected() != 1 {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM drops WHERE id = $1")
+            .bind(r.drop_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(be)?;
+        return Ok(Some(if exists.is_some() {
+            Out::SoldOut
+        } else {
+            Out::DropNotFound
+        }));
+    }
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT quantity FROM drop_buyers WHERE drop_id = $1 AND account_id = $2",
+    )
+    .bind(r.drop_id)
+    .bind(r.account_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(be)?;
+    if held.unwrap_or(0) + q > i64::from(per_account_limit) {
+        return Ok(Some(Out::LimitReached));
+    }
+    sqlx::query(
+        "INSERT INTO drop_buyers (drop_id, account_id, quantity) VALUES ($1, $2, $3) \
+         ON CONFLICT (drop_id, account_id) DO UPDATE SET quantity = drop_buyers.quantity + excluded.quantity",
+    )
+    .bind(r.drop_id)
+    .bind(r.account_id)
+    .bind(q)
+    .execute(&mut **tx)
+    .await
+    .map_err(be)?;
+    Ok(None)
+}
+
+/// Writes the order with its lowest free edition numbers and the key that
+/// will answer a retry.
+async fn write_order(
+    tx: &mut WriteTx,
+    r: &shucang_platform::Reservation,
+    amount: shucang_types::Fen,
+) -> Result<shucang_platform::OrderRecord, shucang_platform::StoreError> {
+    use crate::backend_error as be;
+    let q = i64::from(r.quantity);
+    let Ok(amount) = i64::try_from(amount.get()) else {
+        return Err(shucang_platform::StoreError::Backend(
+            "order amount overflows".into(),
+        ));
+    };
+    let order_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (drop_id, account_id, quantity, amount_fen, status, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, 'reserved', $5, $6) RETURNING id",
+    )
+    .bind(r.drop_id)
+    .bind(r.account_id)
+    .bind(q)
+    .bind(amount)
+    .bind(r.now.0)
+    .bind(r.expires_at.0)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(be)?;
+    let editions: Vec<i64> = sqlx::query_scalar(
+        "SELECT edition FROM drop_editions WHERE drop_id = $1 AND order_id IS NULL ORDER BY edition LIMIT $2",
+    )
+    .bind(r.drop_id)
+    .bind(q)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(be)?;
+    if editions.len() != r.quantity as usize {
+        // Stock said yes but editions disagree: never commit that.
+        return Err(shucang_platform::StoreError::Backend(
+            format!("drop {}: free editions do not match stock", r.drop_id).into(),
+        ));
+    }
+    for edition in &editions {
+        sqlx::query(
+            "UPDATE drop_editions SET order_id = $3 WHERE drop_id = $1 AND edition = $2 AND order_id IS NULL",
+        )
+        .bind(r.drop_id)
+        .bind(*edition)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(be)?;
+    }
+    sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
+        .bind(order_id)
+        .bind(editions_text(&editions))
+        .execute(&mut **tx)
+        .await
+        .map_err(be)?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(r.account_id)
+    .bind(&r.idempotency_key)
+    .bind(&r.request_hash)
+    .bind(order_id)
+    .bind(r.now.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(be)?;
+    order_in(tx, order_id).await
+}
+
+/// An order, read inside the transaction.
+async fn order_in(
+    tx: &mut WriteTx,
+    order_id: i64,
+) -> Result<shucang_platform::OrderRecord, shucang_platform::StoreError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    let row: OrderRow = sqlx::query_as(&sql)
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(crate::backend_error)?;
+    order_from_row(row)
 }

@@ -22,8 +22,8 @@ use shucang_types::{Clock, Fen, Role, UnixMillis};
 
 use crate::identity::{IdentityError, IdentityService};
 use crate::store::{
-    DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, PurchaseTerms, Reservation,
-    ReserveOutcome, StoreError, WorkStatus, WorkStore,
+    DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, Reservation, ReserveOutcome,
+    StoreError, WorkStatus, WorkStore,
 };
 
 pub use kind::DropKind;
@@ -305,14 +305,12 @@ impl DropsService {
         if !(1..=ORDER_QUANTITY_MAX).contains(&quantity) {
             return Err(PurchaseError::InvalidQuantity);
         }
-        let drop = self
-            .store
-            .drop_by_id(drop_id)
-            .await?
-            .ok_or(PurchaseError::DropNotFound)?;
-        let terms: PurchaseTerms = drop.drop.kind.terms(&drop, quantity).ok_or_else(|| {
-            StoreError::Backend(format!("drop {drop_id}: the order amount overflows").into())
-        })?;
+        let terms = match self.store.drop_by_id(drop_id).await? {
+            Some(drop) => Some(drop.drop.kind.terms(&drop, quantity).ok_or_else(|| {
+                StoreError::Backend(format!("drop {drop_id}: the order amount overflows").into())
+            })?),
+            None => None,
+        };
         let now = self.clock.now();
         let request_hash = hex::encode(Sha256::digest(format!(
             "drop:{drop_id}\nquantity:{quantity}"

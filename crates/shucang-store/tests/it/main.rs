@@ -7,9 +7,9 @@ mod schema;
 use std::sync::Arc;
 
 use shucang_platform::{
-    ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderStatus,
-    PaidOutcome, PaymentRecord, PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord,
-    SessionRecord, StoreError, WorkStatus,
+    ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderRecord,
+    OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms, Reservation, ReserveOutcome,
+    ReviewRecord, SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -26,6 +26,17 @@ fn account(phone: &str, role: Role) -> NewAccount {
 
 /// Runs every operation of the storage traits and checks each result.
 async fn story(store: Arc<dyn Store>) {
+    let (alice, bob) = accounts_and_sessions(&store).await;
+    identities(&store, alice, bob).await;
+    let w1 = works(&store, alice, bob).await;
+    let (d1, first, second) = purchases(&store, alice, bob, w1).await;
+    let third = expiry_and_overview(&store, bob, d1, &first, &second).await;
+    payments(&store, &first, &third).await;
+    complaints(&store, alice).await;
+}
+
+/// Accounts: insert, unique phone, lookups; login failures; sessions.
+async fn accounts_and_sessions(store: &Arc<dyn Store>) -> (i64, i64) {
     // Accounts: insert, unique phone, lookups.
     let alice = store
         .insert_account(&account("13800000001", Role::Collector))
@@ -144,6 +155,10 @@ async fn story(store: Arc<dyn Store>) {
     assert!(!store.delete_session("h1").await.unwrap());
     assert_eq!(store.session_by_token_hash("h1").await.unwrap(), None);
 
+    (alice, bob)
+}
+
+async fn identities(store: &Arc<dyn Store>, alice: i64, bob: i64) {
     // Identities: one per account, one account per ID number, found by
     // account and by wallet address.
     let identity = |account_id: i64, hash: &str, address: &str| IdentityRecord {
@@ -203,7 +218,9 @@ async fn story(store: Arc<dyn Store>) {
         alice
     );
     assert!(store.identity_by_address("0xbb").await.unwrap().is_none());
+}
 
+async fn works(store: &Arc<dyn Store>, alice: i64, bob: i64) -> i64 {
     // Works: insert pending, list by status, review once.
     let work = |title: &str| NewWork {
         title: title.into(),
@@ -272,6 +289,15 @@ async fn story(store: Arc<dyn Store>) {
         w1
     );
 
+    w1
+}
+
+async fn purchases(
+    store: &Arc<dyn Store>,
+    alice: i64,
+    bob: i64,
+    w1: i64,
+) -> (i64, OrderRecord, OrderRecord) {
     // Drops: edition ranges per work, then the atomic purchase step.
     let new_drop = |supply: u64, limit: u32| NewDrop {
         work_id: w1,
@@ -303,20 +329,8 @@ async fn story(store: Arc<dyn Store>) {
     );
     assert_eq!(store.list_drops(10).await.unwrap().len(), 2);
 
-    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| Reservation {
-        drop_id: d1,
-        account_id,
-        quantity,
-        now: UnixMillis(now),
-        expires_at: UnixMillis(now + 100),
-        idempotency_key: key.into(),
-        request_hash: format!("q{quantity}"),
-        terms: PurchaseTerms {
-            opens_at: UnixMillis(1_000),
-            closes_at: UnixMillis(2_000),
-            per_account_limit: 2,
-            amount: Fen::price(990).unwrap().times(u64::from(quantity)).unwrap(),
-        },
+    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| {
+        reservation(d1, account_id, quantity, key, now)
     };
     assert_eq!(
         store.reserve(&reserve(alice, 1, "k0", 999)).await.unwrap(),
@@ -382,7 +396,33 @@ async fn story(store: Arc<dyn Store>) {
         store.reserve(&missing).await.unwrap(),
         ReserveOutcome::DropNotFound
     );
+    // A drop the domain found no terms for is not found, after the key:
+    // a reused key is told so whatever drop it names.
+    missing.terms = None;
+    assert_eq!(
+        store.reserve(&missing).await.unwrap(),
+        ReserveOutcome::DropNotFound
+    );
+    missing.idempotency_key = "k1".into();
+    missing.account_id = alice;
+    assert_eq!(
+        store.reserve(&missing).await.unwrap(),
+        ReserveOutcome::KeyReused
+    );
 
+    (d1, first, second)
+}
+
+async fn expiry_and_overview(
+    store: &Arc<dyn Store>,
+    bob: i64,
+    d1: i64,
+    first: &OrderRecord,
+    second: &OrderRecord,
+) -> OrderRecord {
+    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| {
+        reservation(d1, account_id, quantity, key, now)
+    };
     // Expiry returns stock once; the lowest free editions are sold again.
     assert!(
         store
@@ -439,6 +479,10 @@ async fn story(store: Arc<dyn Store>) {
         counts,
         vec![(OrderStatus::Expired, 2), (OrderStatus::Reserved, 1)]
     );
+    third
+}
+
+async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderRecord) {
     // Payments: recorded once, with the mint job in the same step.
     let payment = PaymentRecord {
         id: "sbx_1".into(),
@@ -565,7 +609,9 @@ async fn story(store: Arc<dyn Store>) {
         store.payment_by_id("sbx_2").await.unwrap().unwrap().status,
         "refund_required"
     );
+}
 
+async fn complaints(store: &Arc<dyn Store>, alice: i64) {
     // Complaints: stored and found by ticket.
     let complaint = ComplaintRecord {
         ticket: "TS20261128-ABCDEF".into(),
@@ -593,6 +639,26 @@ async fn story(store: Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
+}
+
+/// A purchase of `quantity` editions of the story's first drop, open from
+/// 1,000 to 2,000 ms with a limit of 2 per account.
+fn reservation(drop_id: i64, account_id: i64, quantity: u32, key: &str, now: i64) -> Reservation {
+    Reservation {
+        drop_id,
+        account_id,
+        quantity,
+        now: UnixMillis(now),
+        expires_at: UnixMillis(now + 100),
+        idempotency_key: key.into(),
+        request_hash: format!("q{quantity}"),
+        terms: Some(PurchaseTerms {
+            opens_at: UnixMillis(1_000),
+            closes_at: UnixMillis(2_000),
+            per_account_limit: 2,
+            amount: Fen::price(990).unwrap().times(u64::from(quantity)).unwrap(),
+        }),
+    }
 }
 
 #[tokio::test]
