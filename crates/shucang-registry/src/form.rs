@@ -585,6 +585,13 @@ fn service(c: &mut Check<'_>, p: &str, svc: &Service) {
             pa.certificate,
         );
     }
+    main_chain(c, p, svc);
+    service_type(c, p, &svc.service_type);
+}
+
+/// The main chain: one from the list, or `other` with its name (a warning
+/// for the reviewer).
+fn main_chain(c: &mut Check<'_>, p: &str, svc: &Service) {
     match svc.main_chain.as_deref() {
         None | Some("") => c.problem(
             format!("{p}.main_chain"),
@@ -609,8 +616,11 @@ fn service(c: &mut Check<'_>, p: &str, svc: &Service) {
             "a chain from the list, or other",
         ),
     }
+}
 
-    let t = &svc.service_type;
+/// The service type's category, kind and the details that kind needs.
+fn service_type(c: &mut Check<'_>, p: &str, t: &ServiceType) {
+    let s = SHORT_TEXT_CHARS_MAX;
     let tp = format!("{p}.service_type");
     let kinds: &[&str] = match t.category.as_deref() {
         Some("infrastructure") => &["mining_pool", "cloud_mining", "node"],
