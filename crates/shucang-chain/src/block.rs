@@ -54,18 +54,8 @@ impl Genesis {
     /// Decodes a canonical encoding.
     pub fn decode(bytes: &[u8]) -> Result<Genesis, DecodeError> {
         let mut r = Reader::new(bytes);
-        let version = r.u8("genesis version")?;
-        if version != GENESIS_VERSION {
-            return Err(DecodeError::BadTag {
-                field: "genesis version",
-                tag: version,
-            });
-        }
-        let code = r.u8("suite")?;
-        let suite = Suite::from_code(code).ok_or(DecodeError::BadTag {
-            field: "suite",
-            tag: code,
-        })?;
+        r.version("genesis version", GENESIS_VERSION)?;
+        let suite = r.suite()?;
         let origin = r.str("origin", ORIGIN_LEN_MAX)?.to_owned();
         let created_at_ms = r.u64("created_at")?;
         let node_key = read_key(&mut r, suite, "node key")?;
@@ -142,18 +132,8 @@ impl BlockHeader {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<BlockHeader, DecodeError> {
-        let version = r.u8("block version")?;
-        if version != BLOCK_VERSION {
-            return Err(DecodeError::BadTag {
-                field: "block version",
-                tag: version,
-            });
-        }
-        let code = r.u8("suite")?;
-        let suite = Suite::from_code(code).ok_or(DecodeError::BadTag {
-            field: "suite",
-            tag: code,
-        })?;
+        r.version("block version", BLOCK_VERSION)?;
+        let suite = r.suite()?;
         Ok(BlockHeader {
             suite,
             height: r.u64("height")?,

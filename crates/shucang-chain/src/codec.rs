@@ -160,6 +160,23 @@ impl<'a> Reader<'a> {
         Ok(self.fixed::<1>(field)?[0])
     }
 
+    /// A format version byte that must be `expected`.
+    pub(crate) fn version(&mut self, field: &'static str, expected: u8) -> Result<(), DecodeError> {
+        match self.u8(field)? {
+            v if v == expected => Ok(()),
+            tag => Err(DecodeError::BadTag { field, tag }),
+        }
+    }
+
+    /// A crypto suite's code byte.
+    pub(crate) fn suite(&mut self) -> Result<shucang_verify::Suite, DecodeError> {
+        let tag = self.u8("suite")?;
+        shucang_verify::Suite::from_code(tag).ok_or(DecodeError::BadTag {
+            field: "suite",
+            tag,
+        })
+    }
+
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.fixed(field)?))
     }

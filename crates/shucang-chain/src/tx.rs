@@ -333,18 +333,8 @@ impl SignedTransaction {
     /// Decodes a canonical encoding; anything else is an error.
     pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, DecodeError> {
         let mut r = Reader::new(bytes);
-        let version = r.u8("version")?;
-        if version != TX_VERSION {
-            return Err(DecodeError::BadTag {
-                field: "version",
-                tag: version,
-            });
-        }
-        let code = r.u8("suite")?;
-        let suite = Suite::from_code(code).ok_or(DecodeError::BadTag {
-            field: "suite",
-            tag: code,
-        })?;
+        r.version("version", TX_VERSION)?;
+        let suite = r.suite()?;
         let nonce = r.u64("nonce")?;
         let signer = match suite {
             Suite::Ed25519Sha256 => r.fixed::<32>("signer")?.to_vec(),

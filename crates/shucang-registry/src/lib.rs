@@ -202,6 +202,19 @@ pub struct Application {
     pub warnings: Vec<Problem>,
 }
 
+impl Application {
+    /// The transition `action` makes from this application's state, by
+    /// `user` (see [`Transition::step`]).
+    pub fn step(
+        &self,
+        action: Action,
+        user: Option<&User>,
+        at: UnixMillis,
+    ) -> Result<Transition, RegistryError> {
+        Transition::step(self.record.id, self.record.state, action, user, at)
+    }
+}
+
 /// The registry's services.
 pub struct Registry {
     store: Arc<dyn RegistryStore>,

@@ -60,6 +60,19 @@ impl Registry {
         self.application(user, rec.application_id).await
     }
 
+    /// A filer's filing and the transition `action` would make from it.
+    async fn filing_step(
+        &self,
+        user: &User,
+        number: &str,
+        action: Action,
+    ) -> Result<(Application, Transition), RegistryError> {
+        Self::filer_only(user)?;
+        let app = self.filing(user, number).await?;
+        let t = app.step(action, Some(user), self.clock.now())?;
+        Ok((app, t))
+    }
+
     /// Records a change that happened on `changed_on`: the whole new form,
     /// validated like a submission; reviewed again, the number stays valid.
     pub async fn record_change(
@@ -69,15 +82,7 @@ impl Registry {
         changed_on: &str,
         form: &ApplicationForm,
     ) -> Result<Application, RegistryError> {
-        Self::filer_only(user)?;
-        let app = self.filing(user, number).await?;
-        let t = Transition::step(
-            app.record.id,
-            app.record.state,
-            Action::RecordChange,
-            Some(user),
-            self.clock.now(),
-        )?;
+        let (app, t) = self.filing_step(user, number, Action::RecordChange).await?;
         let today = self.today();
         let changed = parse_day(changed_on, "changed_on")?;
         if changed > today {
@@ -136,15 +141,9 @@ impl Registry {
         number: &str,
         termination_date: &str,
     ) -> Result<Application, RegistryError> {
-        Self::filer_only(user)?;
-        let app = self.filing(user, number).await?;
-        let t = Transition::step(
-            app.record.id,
-            app.record.state,
-            Action::FileCancellation,
-            Some(user),
-            self.clock.now(),
-        )?;
+        let (app, t) = self
+            .filing_step(user, number, Action::FileCancellation)
+            .await?;
         let ends = parse_day(termination_date, "termination_date")?;
         let today = self.today();
         let earliest = self
@@ -221,7 +220,8 @@ impl Registry {
         };
         let now = self.clock.now();
         let filer = self.filer_of(&app).await?;
-        let mut t = Transition::step(id, app.record.state, action, Some(user), now)?
+        let mut t = app
+            .step(action, Some(user), now)?
             .decision(crate::Decision {
                 decision: kind,
                 reasons,

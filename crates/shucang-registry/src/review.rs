@@ -7,8 +7,8 @@ use shucang_types::{FilingNumber, FilingNumberParts, UnixMillis};
 
 use crate::{
     Action, AppState, Application, Decision, DecisionKind, NumberRecord, REASON_CHARS_MAX,
-    REASONS_MAX, REVIEW_WORKING_DAYS, Reason, Registry, RegistryError, StoreError, Transition,
-    User, UserRole, codec, validate,
+    REASONS_MAX, REVIEW_WORKING_DAYS, Reason, Registry, RegistryError, StoreError, User, UserRole,
+    codec, validate,
 };
 
 impl Registry {
@@ -22,7 +22,7 @@ impl Registry {
             return Err(RegistryError::Unconfirmed);
         }
         let now = self.clock.now();
-        let t = Transition::step(id, app.record.state, Action::Submit, Some(user), now)?;
+        let t = app.step(Action::Submit, Some(user), now)?;
         let ids: Vec<i64> = app.attachments.iter().map(|a| a.id).collect();
         let findings = validate(&app.record.form, &ids, self.today());
         if !findings.problems.is_empty() {
@@ -90,14 +90,9 @@ impl Registry {
         }
         let id = app.record.id;
         let filer = self.filer_of(&app).await?;
-        let t = Transition::step(
-            id,
-            app.record.state,
-            Action::Open,
-            Some(user),
-            self.clock.now(),
-        )?
-        .messages(self.notify(&filer, &format!("您的备案申请（编号 {id}）状态：审核中。")));
+        let t = app
+            .step(Action::Open, Some(user), self.clock.now())?
+            .messages(self.notify(&filer, &format!("您的备案申请（编号 {id}）状态：审核中。")));
         match self.transit(app, t).await {
             // Another reviewer opened it at the same moment: as it now is.
             Err(RegistryError::WrongState { .. }) => self.application(user, id).await,
@@ -132,7 +127,7 @@ impl Registry {
             DecisionKind::Incomplete => Action::ReturnForMaterials,
         };
         let now = self.clock.now();
-        let t = Transition::step(id, app.record.state, action, Some(user), now)?;
+        let t = app.step(action, Some(user), now)?;
         let filer = self.filer_of(&app).await?;
         let reasons_text = reasons
             .iter()
