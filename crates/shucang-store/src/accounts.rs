@@ -1,27 +1,27 @@
 //! [`shucang_platform::AccountStore`] for both back ends.
 //!
 //! The SQL is written once, in the dialect SQLite and PostgreSQL share
-//! (`$N` parameters, `RETURNING`), and stamped out for each store type by a
-//! macro; a query that needs engine-specific SQL belongs in that engine's
-//! module instead.
+//! (`$N` parameters, `RETURNING`).
 
-use shucang_platform::{AccountRecord, StoreError};
+use shucang_platform::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
 use shucang_types::{Phone, Role, UnixMillis};
 
-/// Columns of `accounts`, in the order [`account_from_parts`] takes them.
+use crate::query::{decode_one, unique_or};
+
+/// Columns of `accounts`, in [`AccountRow`] order.
 pub(crate) const ACCOUNT_COLUMNS: &str =
     "id, phone, password_hash, role, created_at, failed_logins, locked_until";
 
-/// Builds an [`AccountRecord`] from stored column values, refusing values the
+/// One `accounts` row as sqlx decodes it.
+pub(crate) type AccountRow = (i64, String, String, String, i64, i32, Option<i64>);
+
+/// One `sessions` row as sqlx decodes it.
+type SessionRow = (String, i64, i64, i64);
+
+/// Builds an [`AccountRecord`] from a stored row, refusing values the
 /// domain types reject (a row written by something other than this code).
-pub(crate) fn account_from_parts(
-    id: i64,
-    phone: String,
-    password_hash: String,
-    role: String,
-    created_at: i64,
-    failed_logins: i32,
-    locked_until: Option<i64>,
+pub(crate) fn account_from_row(
+    (id, phone, password_hash, role, created_at, failed_logins, locked_until): AccountRow,
 ) -> Result<AccountRecord, StoreError> {
     let corrupt =
         |what: &str| StoreError::Backend(format!("account {id}: stored {what} is invalid").into());
@@ -37,11 +37,8 @@ pub(crate) fn account_from_parts(
 }
 
 #[async_trait::async_trait]
-impl shucang_platform::AccountStore for crate::SqlStore {
-    async fn insert_account(
-        &self,
-        a: &shucang_platform::NewAccount,
-    ) -> Result<i64, shucang_platform::StoreError> {
+impl AccountStore for crate::SqlStore {
+    async fn insert_account(&self, a: &NewAccount) -> Result<i64, StoreError> {
         let result = sqlx::query_scalar::<_, i64>(
             "INSERT INTO accounts (phone, password_hash, role, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -52,55 +49,25 @@ impl shucang_platform::AccountStore for crate::SqlStore {
         .bind(a.created_at.0)
         .fetch_one(&self.pool)
         .await;
-        match result {
-            Ok(id) => Ok(id),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(shucang_platform::StoreError::Conflict("accounts.phone"))
-            }
-            Err(e) => Err(crate::backend_error(e)),
-        }
+        unique_or(result, StoreError::Conflict("accounts.phone"))
     }
 
-    async fn account_by_phone(
-        &self,
-        phone: &shucang_types::Phone,
-    ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM accounts WHERE phone = $1",
-            crate::accounts::ACCOUNT_COLUMNS
-        );
-        let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(&sql)
-            .bind(phone.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
-            .transpose()
+    async fn account_by_phone(&self, phone: &Phone) -> Result<Option<AccountRecord>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE phone = $1");
+        decode_one(self.one(&sql, phone.as_str()).await, account_from_row)
     }
 
-    async fn account_by_id(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_platform::AccountRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM accounts WHERE id = $1",
-            crate::accounts::ACCOUNT_COLUMNS
-        );
-        let row = sqlx::query_as::<_, (i64, String, String, String, i64, i32, Option<i64>)>(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        row.map(|(a, b, c, d, e, f, g)| crate::accounts::account_from_parts(a, b, c, d, e, f, g))
-            .transpose()
+    async fn account_by_id(&self, id: i64) -> Result<Option<AccountRecord>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        decode_one(self.one(&sql, id).await, account_from_row)
     }
 
     async fn record_login_failure(
         &self,
         account_id: i64,
         failures_max: u32,
-        lock_until: shucang_types::UnixMillis,
-    ) -> Result<Option<shucang_types::UnixMillis>, shucang_platform::StoreError> {
+        lock_until: UnixMillis,
+    ) -> Result<Option<UnixMillis>, StoreError> {
         // One statement, so concurrent failures cannot both miss the lock.
         let row = sqlx::query_as::<_, (i32, Option<i64>)>(
             "UPDATE accounts SET \
@@ -120,10 +87,7 @@ impl shucang_platform::AccountStore for crate::SqlStore {
         })
     }
 
-    async fn clear_login_failures(
-        &self,
-        account_id: i64,
-    ) -> Result<(), shucang_platform::StoreError> {
+    async fn clear_login_failures(&self, account_id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(account_id)
             .execute(&self.pool)
@@ -132,10 +96,7 @@ impl shucang_platform::AccountStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn insert_session(
-        &self,
-        s: &shucang_platform::SessionRecord,
-    ) -> Result<(), shucang_platform::StoreError> {
+    async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4)",
@@ -153,32 +114,28 @@ impl shucang_platform::AccountStore for crate::SqlStore {
     async fn session_by_token_hash(
         &self,
         token_hash: &str,
-    ) -> Result<Option<shucang_platform::SessionRecord>, shucang_platform::StoreError> {
-        let row = sqlx::query_as::<_, (String, i64, i64, i64)>(
-            "SELECT token_hash, account_id, created_at, last_seen_at \
-             FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(
-            row.map(|(token_hash, account_id, created_at, last_seen_at)| {
-                shucang_platform::SessionRecord {
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = self
+            .one(
+                "SELECT token_hash, account_id, created_at, last_seen_at \
+                 FROM sessions WHERE token_hash = $1",
+                token_hash,
+            )
+            .await;
+        decode_one(
+            row,
+            |(token_hash, account_id, created_at, last_seen_at): SessionRow| {
+                Ok(SessionRecord {
                     token_hash,
                     account_id,
-                    created_at: shucang_types::UnixMillis(created_at),
-                    last_seen_at: shucang_types::UnixMillis(last_seen_at),
-                }
-            }),
+                    created_at: UnixMillis(created_at),
+                    last_seen_at: UnixMillis(last_seen_at),
+                })
+            },
         )
     }
 
-    async fn touch_session(
-        &self,
-        token_hash: &str,
-        at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_platform::StoreError> {
+    async fn touch_session(&self, token_hash: &str, at: UnixMillis) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE sessions SET last_seen_at = $2 \
              WHERE token_hash = $1 AND last_seen_at < $2",
@@ -191,7 +148,7 @@ impl shucang_platform::AccountStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<bool, shucang_platform::StoreError> {
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
@@ -200,10 +157,7 @@ impl shucang_platform::AccountStore for crate::SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn delete_idle_sessions(
-        &self,
-        idle_before: shucang_types::UnixMillis,
-    ) -> Result<u64, shucang_platform::StoreError> {
+    async fn delete_idle_sessions(&self, idle_before: UnixMillis) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
             .bind(idle_before.0)
             .execute(&self.pool)

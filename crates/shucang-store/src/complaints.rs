@@ -1,5 +1,12 @@
 //! [`shucang_platform::ComplaintStore`] for both back ends.
 
+use shucang_types::UnixMillis;
+
+use shucang_platform::{ComplaintRecord, ComplaintStore, StoreError};
+
+use crate::query::decode_one;
+
+/// One `complaints` row as sqlx decodes it.
 pub(crate) type ComplaintRow = (
     String,
     String,
@@ -13,11 +20,8 @@ pub(crate) type ComplaintRow = (
 );
 
 #[async_trait::async_trait]
-impl shucang_platform::ComplaintStore for crate::SqlStore {
-    async fn insert_complaint(
-        &self,
-        c: &shucang_platform::ComplaintRecord,
-    ) -> Result<(), shucang_platform::StoreError> {
+impl ComplaintStore for crate::SqlStore {
+    async fn insert_complaint(&self, c: &ComplaintRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO complaints (ticket, category, target, text, contact, account_id, ip, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -40,25 +44,26 @@ impl shucang_platform::ComplaintStore for crate::SqlStore {
     async fn complaint_by_ticket(
         &self,
         ticket: &str,
-    ) -> Result<Option<shucang_platform::ComplaintRecord>, shucang_platform::StoreError> {
-        let row: Option<crate::complaints::ComplaintRow> = sqlx::query_as(
-            "SELECT ticket, category, target, text, contact, account_id, ip, status, created_at \
-             FROM complaints WHERE ticket = $1",
-        )
-        .bind(ticket)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(row.map(|r| shucang_platform::ComplaintRecord {
-            ticket: r.0,
-            category: r.1,
-            target: r.2,
-            text: r.3,
-            contact: r.4,
-            account_id: r.5,
-            ip: r.6,
-            status: r.7,
-            created_at: shucang_types::UnixMillis(r.8),
-        }))
+    ) -> Result<Option<ComplaintRecord>, StoreError> {
+        let row = self
+            .one(
+                "SELECT ticket, category, target, text, contact, account_id, ip, status, created_at \
+                 FROM complaints WHERE ticket = $1",
+                ticket,
+            )
+            .await;
+        decode_one(row, |r: ComplaintRow| {
+            Ok(ComplaintRecord {
+                ticket: r.0,
+                category: r.1,
+                target: r.2,
+                text: r.3,
+                contact: r.4,
+                account_id: r.5,
+                ip: r.6,
+                status: r.7,
+                created_at: UnixMillis(r.8),
+            })
+        })
     }
 }

@@ -10,8 +10,13 @@
 //! to them. The table's `CHECK (sold <= supply)` holds the invariant even
 //! against a bug.
 
-use shucang_platform::{DropKind, DropRecord, NewDrop, OrderRecord, OrderStatus, StoreError};
+use shucang_platform::{
+    DropKind, DropRecord, DropStore, NewDrop, OrderRecord, OrderStatus, Reservation,
+    ReserveOutcome, StoreError,
+};
 use shucang_types::{Fen, UnixMillis};
+
+use crate::query::{decode_all, decode_one};
 
 /// Columns of `drops`, in [`DropRow`] order.
 pub(crate) const DROP_COLUMNS: &str = "id, work_id, title, price_fen, supply, edition_start, \
@@ -92,12 +97,8 @@ pub(crate) fn editions_text(editions: &[i64]) -> String {
 }
 
 #[async_trait::async_trait]
-impl shucang_platform::DropStore for crate::SqlStore {
-    async fn insert_drop(
-        &self,
-        d: &shucang_platform::NewDrop,
-        edition_size: u64,
-    ) -> Result<i64, shucang_platform::StoreError> {
+impl DropStore for crate::SqlStore {
+    async fn insert_drop(&self, d: &NewDrop, edition_size: u64) -> Result<i64, StoreError> {
         use crate::backend_error as be;
         let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
         let allocated: i64 = sqlx::query_scalar(
@@ -146,45 +147,18 @@ impl shucang_platform::DropStore for crate::SqlStore {
         Ok(id)
     }
 
-    async fn drop_by_id(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_platform::DropRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM drops WHERE id = $1",
-            crate::drops::DROP_COLUMNS
-        );
-        sqlx::query_as::<_, crate::drops::DropRow>(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?
-            .map(crate::drops::drop_from_row)
-            .transpose()
+    async fn drop_by_id(&self, id: i64) -> Result<Option<DropRecord>, StoreError> {
+        let sql = format!("SELECT {DROP_COLUMNS} FROM drops WHERE id = $1");
+        decode_one(self.one(&sql, id).await, drop_from_row)
     }
 
-    async fn list_drops(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<shucang_platform::DropRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1",
-            crate::drops::DROP_COLUMNS
-        );
-        sqlx::query_as::<_, crate::drops::DropRow>(&sql)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(crate::backend_error)?
-            .into_iter()
-            .map(crate::drops::drop_from_row)
-            .collect()
+    async fn list_drops(&self, limit: u32) -> Result<Vec<DropRecord>, StoreError> {
+        let sql =
+            format!("SELECT {DROP_COLUMNS} FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1");
+        decode_all(self.all(&sql, i64::from(limit)).await, drop_from_row)
     }
 
-    async fn reserve(
-        &self,
-        r: &shucang_platform::Reservation,
-    ) -> Result<shucang_platform::ReserveOutcome, shucang_platform::StoreError> {
+    async fn reserve(&self, r: &Reservation) -> Result<ReserveOutcome, StoreError> {
         use crate::backend_error as be;
         use shucang_platform::ReserveOutcome as Out;
         let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
@@ -209,33 +183,20 @@ impl shucang_platform::DropStore for crate::SqlStore {
         Ok(Out::Reserved(order))
     }
 
-    async fn order_by_id(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM orders WHERE id = $1",
-            crate::drops::ORDER_COLUMNS
-        );
-        sqlx::query_as::<_, crate::drops::OrderRow>(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?
-            .map(crate::drops::order_from_row)
-            .transpose()
+    async fn order_by_id(&self, id: i64) -> Result<Option<OrderRecord>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        decode_one(self.one(&sql, id).await, order_from_row)
     }
 
     async fn list_orders(
         &self,
-        status: Option<shucang_platform::OrderStatus>,
+        status: Option<OrderStatus>,
         limit: u32,
-    ) -> Result<Vec<shucang_platform::OrderRecord>, shucang_platform::StoreError> {
-        let cols = crate::drops::ORDER_COLUMNS;
-        let rows: Vec<crate::drops::OrderRow> = match status {
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows = match status {
             Some(s) => {
                 let sql = format!(
-                    "SELECT {cols} FROM orders WHERE status = $1 ORDER BY id DESC LIMIT $2"
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE status = $1 ORDER BY id DESC LIMIT $2"
                 );
                 sqlx::query_as(&sql)
                     .bind(s.code())
@@ -244,42 +205,27 @@ impl shucang_platform::DropStore for crate::SqlStore {
                     .await
             }
             None => {
-                let sql = format!("SELECT {cols} FROM orders ORDER BY id DESC LIMIT $1");
-                sqlx::query_as(&sql)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await
+                let sql = format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC LIMIT $1");
+                self.all(&sql, i64::from(limit)).await
             }
-        }
-        .map_err(crate::backend_error)?;
-        rows.into_iter().map(crate::drops::order_from_row).collect()
+        };
+        decode_all(rows, order_from_row)
     }
 
-    async fn order_counts(
-        &self,
-    ) -> Result<Vec<(shucang_platform::OrderStatus, u64)>, shucang_platform::StoreError> {
-        let rows: Vec<(String, i64)> =
+    async fn order_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
+        let rows =
             sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
                 .fetch_all(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-        rows.into_iter()
-            .map(|(code, n)| {
-                let status = shucang_platform::OrderStatus::from_code(&code).ok_or_else(|| {
-                    shucang_platform::StoreError::Backend(
-                        format!("unknown order status {code:?}").into(),
-                    )
-                })?;
-                Ok((status, u64::try_from(n).unwrap_or(0)))
-            })
-            .collect()
+                .await;
+        decode_all(rows, |(code, n): (String, i64)| {
+            let status = OrderStatus::from_code(&code).ok_or_else(|| {
+                StoreError::Backend(format!("unknown order status {code:?}").into())
+            })?;
+            Ok((status, u64::try_from(n).unwrap_or(0)))
+        })
     }
 
-    async fn expire_due(
-        &self,
-        now: shucang_types::UnixMillis,
-        limit: u32,
-    ) -> Result<Vec<i64>, shucang_platform::StoreError> {
+    async fn expire_due(&self, now: UnixMillis, limit: u32) -> Result<Vec<i64>, StoreError> {
         use crate::backend_error as be;
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM orders WHERE status = 'reserved' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
@@ -333,10 +279,7 @@ impl shucang_platform::DropStore for crate::SqlStore {
 type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The first answer to a known idempotency key, or `None` for a new key.
-async fn replay(
-    tx: &mut WriteTx,
-    r: &shucang_platform::Reservation,
-) -> Result<Option<shucang_platform::ReserveOutcome>, shucang_platform::StoreError> {
+async fn replay(tx: &mut WriteTx, r: &Reservation) -> Result<Option<ReserveOutcome>, StoreError> {
     use crate::backend_error as be;
     let seen: Option<(String, i64)> = sqlx::query_as(
         "SELECT request_hash, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
@@ -362,9 +305,9 @@ async fn replay(
 /// `Some(refusal)` when either says no.
 async fn take_stock(
     tx: &mut WriteTx,
-    r: &shucang_platform::Reservation,
+    r: &Reservation,
     per_account_limit: u32,
-) -> Result<Option<shucang_platform::ReserveOutcome>, shucang_platform::StoreError> {
+) -> Result<Option<ReserveOutcome>, StoreError> {
     use crate::backend_error as be;
     use shucang_platform::ReserveOutcome as Out;
     let q = i64::from(r.quantity);
@@ -415,9 +358,9 @@ async fn take_stock(
 /// will answer a retry.
 async fn write_order(
     tx: &mut WriteTx,
-    r: &shucang_platform::Reservation,
-    amount: shucang_types::Fen,
-) -> Result<shucang_platform::OrderRecord, shucang_platform::StoreError> {
+    r: &Reservation,
+    amount: Fen,
+) -> Result<OrderRecord, StoreError> {
     use crate::backend_error as be;
     let q = i64::from(r.quantity);
     let Ok(amount) = i64::try_from(amount.get()) else {
@@ -485,10 +428,7 @@ async fn write_order(
 }
 
 /// An order, read inside the transaction.
-async fn order_in(
-    tx: &mut WriteTx,
-    order_id: i64,
-) -> Result<shucang_platform::OrderRecord, shucang_platform::StoreError> {
+async fn order_in(tx: &mut WriteTx, order_id: i64) -> Result<OrderRecord, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
     let row: OrderRow = sqlx::query_as(&sql)
         .bind(order_id)

@@ -1,9 +1,13 @@
 //! [`shucang_platform::GiftStore`] for both back ends.
 
+use shucang_types::UnixMillis;
+
+use shucang_platform::{GiftRecord, GiftStore, StoreError};
+
 pub(crate) type GiftRow = (i64, i64, i64, String, i64, String, i64, String, i64);
 
-pub(crate) fn gift_from_row(r: GiftRow) -> shucang_platform::GiftRecord {
-    shucang_platform::GiftRecord {
+pub(crate) fn gift_from_row(r: GiftRow) -> GiftRecord {
+    GiftRecord {
         id: r.0,
         from_account: r.1,
         to_account: r.2,
@@ -12,17 +16,17 @@ pub(crate) fn gift_from_row(r: GiftRow) -> shucang_platform::GiftRecord {
         tx_hash: r.5,
         day: r.6,
         status: r.7,
-        created_at: shucang_types::UnixMillis(r.8),
+        created_at: UnixMillis(r.8),
     }
 }
 
 #[async_trait::async_trait]
-impl shucang_platform::GiftStore for crate::SqlStore {
+impl GiftStore for crate::SqlStore {
     async fn insert_pending_gift(
         &self,
-        g: &shucang_platform::GiftRecord,
+        g: &GiftRecord,
         daily_limit: u32,
-    ) -> Result<Option<i64>, shucang_platform::StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         use crate::backend_error as be;
         // Count and insert in one write transaction, so concurrent
         // gifts cannot pass the limit together.
@@ -62,7 +66,7 @@ impl shucang_platform::GiftStore for crate::SqlStore {
         Ok(Some(id))
     }
 
-    async fn finish_gift(&self, id: i64, status: &str) -> Result<(), shucang_platform::StoreError> {
+    async fn finish_gift(&self, id: i64, status: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE gifts SET status = $2 WHERE id = $1 AND status = 'pending'")
             .bind(id)
             .bind(status)
@@ -72,16 +76,14 @@ impl shucang_platform::GiftStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn pending_gifts(
-        &self,
-    ) -> Result<Vec<shucang_platform::GiftRecord>, shucang_platform::StoreError> {
-        let rows: Vec<crate::gifts::GiftRow> = sqlx::query_as(
+    async fn pending_gifts(&self) -> Result<Vec<GiftRecord>, StoreError> {
+        let rows: Vec<GiftRow> = sqlx::query_as(
             "SELECT id, from_account, to_account, collection, token_id, tx_hash, day, status, created_at \
              FROM gifts WHERE status = 'pending' ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(crate::backend_error)?;
-        Ok(rows.into_iter().map(crate::gifts::gift_from_row).collect())
+        Ok(rows.into_iter().map(gift_from_row).collect())
     }
 }

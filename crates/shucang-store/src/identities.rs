@@ -1,5 +1,11 @@
 //! [`shucang_platform::IdentityStore`] for both back ends.
 
+use shucang_types::UnixMillis;
+
+use shucang_platform::{IdentityRecord, IdentityStore, StoreError};
+
+use crate::query::{decode_one, is_unique_violation};
+
 /// Columns of `identities`, in [`IdentityRow`] order.
 pub(crate) const IDENTITY_COLUMNS: &str = "account_id, name_enc, id_number_enc, id_number_hash, \
     consent_version, consent_at, consent_ip, verified_at, wallet_public_key, wallet_address, \
@@ -20,16 +26,16 @@ pub(crate) type IdentityRow = (
     Vec<u8>,
 );
 
-pub(crate) fn identity_from_row(r: IdentityRow) -> shucang_platform::IdentityRecord {
-    shucang_platform::IdentityRecord {
+pub(crate) fn identity_from_row(r: IdentityRow) -> IdentityRecord {
+    IdentityRecord {
         account_id: r.0,
         name_enc: r.1,
         id_number_enc: r.2,
         id_number_hash: r.3,
         consent_version: r.4,
-        consent_at: shucang_types::UnixMillis(r.5),
+        consent_at: UnixMillis(r.5),
         consent_ip: r.6,
-        verified_at: shucang_types::UnixMillis(r.7),
+        verified_at: UnixMillis(r.7),
         wallet_public_key: r.8,
         wallet_address: r.9,
         wallet_secret_enc: r.10,
@@ -37,14 +43,11 @@ pub(crate) fn identity_from_row(r: IdentityRow) -> shucang_platform::IdentityRec
 }
 
 #[async_trait::async_trait]
-impl shucang_platform::IdentityStore for crate::SqlStore {
-    async fn insert_identity(
-        &self,
-        i: &shucang_platform::IdentityRecord,
-    ) -> Result<(), shucang_platform::StoreError> {
+impl IdentityStore for crate::SqlStore {
+    async fn insert_identity(&self, i: &IdentityRecord) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO identities ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            crate::identities::IDENTITY_COLUMNS
+            "INSERT INTO identities ({IDENTITY_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let result = sqlx::query(&sql)
             .bind(i.account_id)
@@ -60,55 +63,38 @@ impl shucang_platform::IdentityStore for crate::SqlStore {
             .bind(&i.wallet_secret_enc)
             .execute(&self.pool)
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                // Which rule? Ask, rather than parse engine messages.
-                let taken: Option<i64> = sqlx::query_scalar(
-                    "SELECT account_id FROM identities WHERE id_number_hash = $1",
-                )
-                .bind(&i.id_number_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::backend_error)?;
-                Err(shucang_platform::StoreError::Conflict(match taken {
-                    Some(_) => "identities.id_number_hash",
-                    None => "identities.account_id",
-                }))
-            }
-            Err(e) => Err(crate::backend_error(e)),
+        if !result.as_ref().is_err_and(is_unique_violation) {
+            return result.map(drop).map_err(crate::backend_error);
         }
+        // Which rule? Ask, rather than parse engine messages.
+        let taken: Option<(i64,)> = self
+            .one(
+                "SELECT account_id FROM identities WHERE id_number_hash = $1",
+                &i.id_number_hash,
+            )
+            .await
+            .map_err(crate::backend_error)?;
+        Err(shucang_platform::StoreError::Conflict(match taken {
+            Some(_) => "identities.id_number_hash",
+            None => "identities.account_id",
+        }))
     }
 
     async fn identity_by_account(
         &self,
         account_id: i64,
-    ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM identities WHERE account_id = $1",
-            crate::identities::IDENTITY_COLUMNS
-        );
-        let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(row.map(crate::identities::identity_from_row))
+    ) -> Result<Option<IdentityRecord>, StoreError> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE account_id = $1");
+        decode_one(self.one(&sql, account_id).await, |r| {
+            Ok(identity_from_row(r))
+        })
     }
 
     async fn identity_by_address(
         &self,
         address: &str,
-    ) -> Result<Option<shucang_platform::IdentityRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM identities WHERE wallet_address = $1",
-            crate::identities::IDENTITY_COLUMNS
-        );
-        let row = sqlx::query_as::<_, crate::identities::IdentityRow>(&sql)
-            .bind(address)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(row.map(crate::identities::identity_from_row))
+    ) -> Result<Option<IdentityRecord>, StoreError> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE wallet_address = $1");
+        decode_one(self.one(&sql, address).await, |r| Ok(identity_from_row(r)))
     }
 }

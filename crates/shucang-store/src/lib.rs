@@ -30,6 +30,7 @@ mod gifts;
 mod identities;
 mod migrate;
 mod payments;
+mod query;
 mod registry;
 mod schema;
 pub mod test_support;

@@ -1,11 +1,30 @@
 //! [`shucang_platform::PaymentStore`] for both back ends.
 
+use shucang_platform::{MintJob, PaidOutcome, PaymentRecord, PaymentStore, StoreError};
+use shucang_types::{Fen, UnixMillis};
+
+use crate::query::{decode_all, decode_one};
+
+/// One `payments` row as sqlx decodes it.
+type PaymentRow = (String, i64, String, i64, String, i64);
+
+fn payment_from_row(
+    (id, order_id, provider, amount, status, created_at): PaymentRow,
+) -> Result<PaymentRecord, StoreError> {
+    Ok(PaymentRecord {
+        amount: Fen::from_stored(amount)
+            .ok_or_else(|| StoreError::Backend(format!("payment {id}: bad amount").into()))?,
+        id,
+        order_id,
+        provider,
+        status,
+        created_at: UnixMillis(created_at),
+    })
+}
+
 #[async_trait::async_trait]
-impl shucang_platform::PaymentStore for crate::SqlStore {
-    async fn insert_payment(
-        &self,
-        p: &shucang_platform::PaymentRecord,
-    ) -> Result<(), shucang_platform::StoreError> {
+impl PaymentStore for crate::SqlStore {
+    async fn insert_payment(&self, p: &PaymentRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO payments (id, order_id, provider, amount_fen, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -22,40 +41,22 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn payment_by_id(
-        &self,
-        id: &str,
-    ) -> Result<Option<shucang_platform::PaymentRecord>, shucang_platform::StoreError> {
-        let row: Option<(String, i64, String, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, order_id, provider, amount_fen, status, created_at FROM payments WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        row.map(|(id, order_id, provider, amount, status, created_at)| {
-            Ok(shucang_platform::PaymentRecord {
-                amount: shucang_types::Fen::from_stored(amount).ok_or_else(|| {
-                    shucang_platform::StoreError::Backend(
-                        format!("payment {id}: bad amount").into(),
-                    )
-                })?,
+    async fn payment_by_id(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        let row = self
+            .one(
+                "SELECT id, order_id, provider, amount_fen, status, created_at FROM payments WHERE id = $1",
                 id,
-                order_id,
-                provider,
-                status,
-                created_at: shucang_types::UnixMillis(created_at),
-            })
-        })
-        .transpose()
+            )
+            .await;
+        decode_one(row, payment_from_row)
     }
 
     async fn record_paid(
         &self,
         payment_id: &str,
-        amount: shucang_types::Fen,
-        at: shucang_types::UnixMillis,
-    ) -> Result<shucang_platform::PaidOutcome, shucang_platform::StoreError> {
+        amount: Fen,
+        at: UnixMillis,
+    ) -> Result<PaidOutcome, StoreError> {
         use crate::backend_error as be;
         use shucang_platform::PaidOutcome as Out;
         let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
@@ -112,27 +113,21 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         Ok(outcome)
     }
 
-    async fn due_mint_jobs(
-        &self,
-        now: shucang_types::UnixMillis,
-        limit: u32,
-    ) -> Result<Vec<shucang_platform::MintJob>, shucang_platform::StoreError> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
+    async fn due_mint_jobs(&self, now: UnixMillis, limit: u32) -> Result<Vec<MintJob>, StoreError> {
+        let rows = sqlx::query_as(
             "SELECT order_id, attempts FROM mint_jobs WHERE status = 'pending' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at, order_id LIMIT $2",
         )
         .bind(now.0)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(order_id, attempts)| shucang_platform::MintJob {
+        .await;
+        decode_all(rows, |(order_id, attempts): (i64, i64)| {
+            Ok(MintJob {
                 order_id,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             })
-            .collect())
+        })
     }
 
     async fn complete_mint(
@@ -140,8 +135,8 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         order_id: i64,
         tx_hash: &str,
         height: u64,
-        at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_platform::StoreError> {
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
         use crate::backend_error as be;
         let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
         sqlx::query(
@@ -168,8 +163,8 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         &self,
         order_id: i64,
         error: &str,
-        next_attempt_at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_platform::StoreError> {
+        next_attempt_at: UnixMillis,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE mint_jobs SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
              WHERE order_id = $1 AND status = 'pending'",
@@ -183,17 +178,14 @@ impl shucang_platform::PaymentStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn mint_of_order(
-        &self,
-        order_id: i64,
-    ) -> Result<Option<(String, u64)>, shucang_platform::StoreError> {
-        let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT tx_hash, block_height FROM mint_jobs WHERE order_id = $1 AND status = 'done'",
-        )
-        .bind(order_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
+    async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> = self
+            .one(
+                "SELECT tx_hash, block_height FROM mint_jobs WHERE order_id = $1 AND status = 'done'",
+                order_id,
+            )
+            .await
+            .map_err(crate::backend_error)?;
         Ok(match row {
             Some((Some(hash), Some(height))) => Some((hash, u64::try_from(height).unwrap_or(0))),
             _ => None,

@@ -1,15 +1,17 @@
 //! [`shucang_platform::WorkStore`] for both back ends.
 
-use shucang_platform::{NewWork, StoreError, WorkRecord, WorkStatus};
+use shucang_platform::{NewWork, ReviewRecord, StoreError, WorkRecord, WorkStatus, WorkStore};
 use shucang_types::UnixMillis;
+
+use crate::query::{decode_all, decode_one};
 
 /// Columns of `works`, in [`WorkRow`] order.
 pub(crate) const WORK_COLUMNS: &str = "id, title, description, edition_size, issuer, \
     copyright_evidence, image_sha256, image_type, flags, created_by, created_at, status, \
     review_reason, reviewed_by, reviewed_at, collection_id, chain_tx, metadata_hash";
 
-/// One `works` row as sqlx decodes it.
-pub(crate) type WorkRow = (
+/// The values of one `works` row, in column order.
+pub(crate) type WorkValues = (
     i64,
     String,
     String,
@@ -36,7 +38,37 @@ pub(crate) fn flags_to_text(flags: &[String]) -> String {
     flags.join("\n")
 }
 
-pub(crate) fn work_from_row(r: WorkRow) -> Result<WorkRecord, StoreError> {
+/// One `works` row as sqlx decodes it (by hand: the tuple is wider than
+/// sqlx's tuple decoding goes).
+pub(crate) struct WorkRow(WorkValues);
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for WorkRow {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok(WorkRow((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+            r.try_get(6)?,
+            r.try_get(7)?,
+            r.try_get(8)?,
+            r.try_get(9)?,
+            r.try_get(10)?,
+            r.try_get(11)?,
+            r.try_get(12)?,
+            r.try_get(13)?,
+            r.try_get(14)?,
+            r.try_get(15)?,
+            r.try_get(16)?,
+            r.try_get(17)?,
+        )))
+    }
+}
+
+pub(crate) fn work_from_row(WorkRow(r): WorkRow) -> Result<WorkRecord, StoreError> {
     let corrupt =
         |what: &str| StoreError::Backend(format!("work {}: stored {what} is invalid", r.0).into());
     let status = WorkStatus::from_code(&r.11).ok_or_else(|| corrupt("status"))?;
@@ -70,41 +102,9 @@ pub(crate) fn work_from_row(r: WorkRow) -> Result<WorkRecord, StoreError> {
     })
 }
 
-/// Reads a [`WorkRow`] from a row (the tuple is too wide for sqlx's tuple
-/// decoding).
-pub(crate) fn work_row(r: &sqlx::any::AnyRow) -> Result<WorkRecord, StoreError> {
-    use sqlx::Row as _;
-    let row: Result<WorkRow, sqlx::Error> = (|| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-            r.try_get(5)?,
-            r.try_get(6)?,
-            r.try_get(7)?,
-            r.try_get(8)?,
-            r.try_get(9)?,
-            r.try_get(10)?,
-            r.try_get(11)?,
-            r.try_get(12)?,
-            r.try_get(13)?,
-            r.try_get(14)?,
-            r.try_get(15)?,
-            r.try_get(16)?,
-            r.try_get(17)?,
-        ))
-    })();
-    row.map_err(crate::backend_error).and_then(work_from_row)
-}
-
 #[async_trait::async_trait]
-impl shucang_platform::WorkStore for crate::SqlStore {
-    async fn insert_work(
-        &self,
-        w: &shucang_platform::NewWork,
-    ) -> Result<i64, shucang_platform::StoreError> {
+impl WorkStore for crate::SqlStore {
+    async fn insert_work(&self, w: &NewWork) -> Result<i64, StoreError> {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO works (title, description, edition_size, issuer, copyright_evidence, \
              image_sha256, image_type, flags, created_by, created_at, status) \
@@ -117,7 +117,7 @@ impl shucang_platform::WorkStore for crate::SqlStore {
         .bind(&w.copyright_evidence)
         .bind(&w.image_sha256)
         .bind(&w.image_type)
-        .bind(crate::works::flags_to_text(&w.flags))
+        .bind(flags_to_text(&w.flags))
         .bind(w.created_by)
         .bind(w.created_at.0)
         .fetch_one(&self.pool)
@@ -125,48 +125,28 @@ impl shucang_platform::WorkStore for crate::SqlStore {
         .map_err(crate::backend_error)
     }
 
-    async fn work_by_id(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
-        let sql = format!(
-            "SELECT {} FROM works WHERE id = $1",
-            crate::works::WORK_COLUMNS
-        );
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::backend_error)?
-            .map(|row| crate::works::work_row(&row))
-            .transpose()
+    async fn work_by_id(&self, id: i64) -> Result<Option<WorkRecord>, StoreError> {
+        let sql = format!("SELECT {WORK_COLUMNS} FROM works WHERE id = $1");
+        decode_one(self.one(&sql, id).await, work_from_row)
     }
 
     async fn list_works(
         &self,
-        status: Option<shucang_platform::WorkStatus>,
+        status: Option<WorkStatus>,
         limit: u32,
-    ) -> Result<Vec<shucang_platform::WorkRecord>, shucang_platform::StoreError> {
+    ) -> Result<Vec<WorkRecord>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM works WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
-            crate::works::WORK_COLUMNS
+            "SELECT {WORK_COLUMNS} FROM works WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2"
         );
-        sqlx::query(&sql)
+        let rows = sqlx::query_as(&sql)
             .bind(status.map(|s| s.code()))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
-            .await
-            .map_err(crate::backend_error)?
-            .iter()
-            .map(crate::works::work_row)
-            .collect()
+            .await;
+        decode_all(rows, work_from_row)
     }
 
-    async fn record_review(
-        &self,
-        id: i64,
-        r: &shucang_platform::ReviewRecord,
-    ) -> Result<bool, shucang_platform::StoreError> {
+    async fn record_review(&self, id: i64, r: &ReviewRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE works SET status = $2, review_reason = $3, reviewed_by = $4, reviewed_at = $5, \
              collection_id = $6, chain_tx = $7, metadata_hash = $8 \

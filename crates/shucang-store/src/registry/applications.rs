@@ -1,15 +1,29 @@
 //! [`shucang_registry::ApplicationStore`]: applications, transitions, attachments, numbers and the audit trail.
 
-use shucang_registry::codec;
+use shucang_types::UnixMillis;
+
+use shucang_registry::{
+    AppState, ApplicationForm, ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry,
+    NumberRecord, StoreError, Transition, codec,
+};
+
+use super::{APP_COLUMNS, NUMBER_SELECT, app};
+use crate::query::{decode_all, decode_one, unique_or};
+
+/// One `reg_attachments` row as sqlx decodes it.
+type AttachmentRow = (i64, i64, String, String, String, i64, i64);
+
+/// One `reg_audit` row as sqlx decodes it.
+type AuditRow = (i64, i64, i64, i64, String, String, String, String);
 
 #[async_trait::async_trait]
-impl shucang_registry::ApplicationStore for crate::SqlStore {
+impl ApplicationStore for crate::SqlStore {
     async fn insert_application(
         &self,
         filer_id: i64,
-        form: &shucang_registry::ApplicationForm,
-        now: shucang_types::UnixMillis,
-    ) -> Result<i64, shucang_registry::StoreError> {
+        form: &ApplicationForm,
+        now: UnixMillis,
+    ) -> Result<i64, StoreError> {
         let form = codec::encode_form(form);
         sqlx::query_scalar(
             "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
@@ -23,28 +37,18 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
         .map_err(crate::registry::reg_error)
     }
 
-    async fn application(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::AppRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_applications WHERE id = $1",
-            crate::registry::APP_COLUMNS
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::app).transpose()
+    async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError> {
+        let sql = format!("SELECT {APP_COLUMNS} FROM reg_applications WHERE id = $1");
+        decode_one(self.one(&sql, id).await, app)
     }
 
     async fn update_form(
         &self,
         id: i64,
-        editable: &[shucang_registry::AppState],
-        form: &shucang_registry::ApplicationForm,
-        now: shucang_types::UnixMillis,
-    ) -> Result<bool, shucang_registry::StoreError> {
+        editable: &[AppState],
+        form: &ApplicationForm,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
         let e = crate::registry::reg_error;
         let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
         let state: Option<String> =
@@ -70,10 +74,7 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
         Ok(true)
     }
 
-    async fn transition(
-        &self,
-        t: &shucang_registry::Transition,
-    ) -> Result<bool, shucang_registry::StoreError> {
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError> {
         let e = crate::registry::reg_error;
         let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
         let (set_pending, pending) = match &t.pending {
@@ -120,13 +121,7 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
             .bind(n.issued_at.0)
             .execute(&mut *tx)
             .await;
-            match inserted {
-                Ok(_) => {}
-                Err(err) if crate::registry::is_unique_violation(&err) => {
-                    return Err(shucang_registry::StoreError::SerialTaken);
-                }
-                Err(err) => return Err(e(err)),
-            }
+            unique_or(inserted, StoreError::SerialTaken)?;
         }
         sqlx::query(
             "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \
@@ -151,42 +146,26 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
 
     async fn applications_in(
         &self,
-        states: &[shucang_registry::AppState],
-    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
+        states: &[AppState],
+    ) -> Result<Vec<ApplicationRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APP_COLUMNS} FROM reg_applications WHERE state = $1 ORDER BY submitted_at, id"
+        );
         let mut out = Vec::new();
         for state in states {
-            let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
-                "SELECT {} FROM reg_applications WHERE state = $1 ORDER BY submitted_at, id",
-                crate::registry::APP_COLUMNS
-            ))
-            .bind(state.code())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(crate::registry::reg_error)?;
-            out.extend(crate::registry::apps(rows)?);
+            out.extend(decode_all(self.all(&sql, state.code()).await, app)?);
         }
         Ok(out)
     }
 
-    async fn applications_of(
-        &self,
-        filer_id: i64,
-    ) -> Result<Vec<shucang_registry::ApplicationRecord>, shucang_registry::StoreError> {
-        let rows: Vec<crate::registry::AppRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_applications WHERE filer_id = $1 ORDER BY id DESC",
-            crate::registry::APP_COLUMNS
-        ))
-        .bind(filer_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        crate::registry::apps(rows)
+    async fn applications_of(&self, filer_id: i64) -> Result<Vec<ApplicationRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APP_COLUMNS} FROM reg_applications WHERE filer_id = $1 ORDER BY id DESC"
+        );
+        decode_all(self.all(&sql, filer_id).await, app)
     }
 
-    async fn insert_attachment(
-        &self,
-        a: &shucang_registry::AttachmentRecord,
-    ) -> Result<i64, shucang_registry::StoreError> {
+    async fn insert_attachment(&self, a: &AttachmentRecord) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -202,66 +181,34 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
         .map_err(crate::registry::reg_error)
     }
 
-    async fn attachments(
-        &self,
-        application_id: i64,
-    ) -> Result<Vec<shucang_registry::AttachmentRecord>, shucang_registry::StoreError> {
-        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, application_id, file_name, mime, sha256, size, created_at \
-             FROM reg_attachments WHERE application_id = $1 ORDER BY id",
-        )
-        .bind(application_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| shucang_registry::AttachmentRecord {
+    async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let sql = "SELECT id, application_id, file_name, mime, sha256, size, created_at \
+             FROM reg_attachments WHERE application_id = $1 ORDER BY id";
+        decode_all(self.all(sql, application_id).await, |r: AttachmentRow| {
+            Ok(AttachmentRecord {
                 id: r.0,
                 application_id: r.1,
                 file_name: r.2,
                 mime: r.3,
                 sha256: r.4,
                 size: r.5,
-                created_at: shucang_types::UnixMillis(r.6),
+                created_at: UnixMillis(r.6),
             })
-            .collect())
+        })
     }
 
-    async fn numbers_of(
-        &self,
-        application_id: i64,
-    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-            "SELECT {} WHERE n.application_id = $1 ORDER BY n.service_index",
-            crate::registry::NUMBER_SELECT
-        ))
-        .bind(application_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        crate::registry::numbers(rows)
+    async fn numbers_of(&self, application_id: i64) -> Result<Vec<NumberRecord>, StoreError> {
+        let sql =
+            format!("SELECT {NUMBER_SELECT} WHERE n.application_id = $1 ORDER BY n.service_index");
+        decode_all(self.all(&sql, application_id).await, super::number)
     }
 
-    async fn number(
-        &self,
-        number: &str,
-    ) -> Result<Option<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::NumberRow> = sqlx::query_as(&format!(
-            "SELECT {} WHERE n.number = $1",
-            crate::registry::NUMBER_SELECT
-        ))
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::number).transpose()
+    async fn number(&self, number: &str) -> Result<Option<NumberRecord>, StoreError> {
+        let sql = format!("SELECT {NUMBER_SELECT} WHERE n.number = $1");
+        decode_one(self.one(&sql, number).await, super::number)
     }
 
-    async fn number_count_of_filer(
-        &self,
-        filer_id: i64,
-    ) -> Result<i64, shucang_registry::StoreError> {
+    async fn number_count_of_filer(&self, filer_id: i64) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE filer_id = $1")
             .bind(filer_id)
             .fetch_one(&self.pool)
@@ -269,23 +216,13 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
             .map_err(crate::registry::reg_error)
     }
 
-    async fn audit_of(
-        &self,
-        application_id: i64,
-    ) -> Result<Vec<shucang_registry::AuditEntry>, shucang_registry::StoreError> {
-        let rows: Vec<(i64, i64, i64, i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, at, actor_id, application_id, action, from_state, to_state, detail \
-             FROM reg_audit WHERE application_id = $1 ORDER BY id",
-        )
-        .bind(application_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| shucang_registry::AuditEntry {
+    async fn audit_of(&self, application_id: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = "SELECT id, at, actor_id, application_id, action, from_state, to_state, detail \
+             FROM reg_audit WHERE application_id = $1 ORDER BY id";
+        decode_all(self.all(sql, application_id).await, |r: AuditRow| {
+            Ok(AuditEntry {
                 id: r.0,
-                at: shucang_types::UnixMillis(r.1),
+                at: UnixMillis(r.1),
                 actor_id: r.2,
                 application_id: r.3,
                 action: r.4,
@@ -293,6 +230,6 @@ impl shucang_registry::ApplicationStore for crate::SqlStore {
                 to_state: r.6,
                 detail: r.7,
             })
-            .collect())
+        })
     }
 }

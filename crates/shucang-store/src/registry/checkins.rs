@@ -1,11 +1,15 @@
 //! [`shucang_registry::CheckinStore`]: check-ins and loaded holiday schedules.
 
+use shucang_types::UnixMillis;
+
+use shucang_registry::{CheckinRecord, CheckinStore, ConfirmationRecord, StoreError};
+
+use super::{CHECKIN_COLUMNS, checkin};
+use crate::query::{decode_all, decode_one};
+
 #[async_trait::async_trait]
-impl shucang_registry::CheckinStore for crate::SqlStore {
-    async fn insert_checkin(
-        &self,
-        c: &shucang_registry::CheckinRecord,
-    ) -> Result<i64, shucang_registry::StoreError> {
+impl CheckinStore for crate::SqlStore {
+    async fn insert_checkin(&self, c: &CheckinRecord) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO reg_checkins (opens_on, closes_on, created_by, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -19,36 +23,21 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         .map_err(crate::registry::reg_error)
     }
 
-    async fn checkins(
-        &self,
-    ) -> Result<Vec<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-        let rows: Vec<crate::registry::CheckinRow> = sqlx::query_as(
-            "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins ORDER BY id DESC",
-        )
+    async fn checkins(&self) -> Result<Vec<CheckinRecord>, StoreError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {CHECKIN_COLUMNS} FROM reg_checkins ORDER BY id DESC"
+        ))
         .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        rows.into_iter().map(crate::registry::checkin).collect()
+        .await;
+        decode_all(rows, checkin)
     }
 
-    async fn checkin(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_registry::CheckinRecord>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::CheckinRow> = sqlx::query_as(
-            "SELECT id, opens_on, closes_on, created_by, created_at FROM reg_checkins WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::checkin).transpose()
+    async fn checkin(&self, id: i64) -> Result<Option<CheckinRecord>, StoreError> {
+        let sql = format!("SELECT {CHECKIN_COLUMNS} FROM reg_checkins WHERE id = $1");
+        decode_one(self.one(&sql, id).await, checkin)
     }
 
-    async fn insert_confirmation(
-        &self,
-        c: &shucang_registry::ConfirmationRecord,
-    ) -> Result<bool, shucang_registry::StoreError> {
+    async fn insert_confirmation(&self, c: &ConfirmationRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO reg_checkin_confirmations (checkin_id, application_id, confirmed_by, note, at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkin_id, application_id) DO NOTHING",
@@ -65,28 +54,21 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         Ok(done == 1)
     }
 
-    async fn confirmations(
-        &self,
-        checkin_id: i64,
-    ) -> Result<Vec<shucang_registry::ConfirmationRecord>, shucang_registry::StoreError> {
-        let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT checkin_id, application_id, confirmed_by, note, at \
-             FROM reg_checkin_confirmations WHERE checkin_id = $1 ORDER BY at, application_id",
+    async fn confirmations(&self, checkin_id: i64) -> Result<Vec<ConfirmationRecord>, StoreError> {
+        let sql = "SELECT checkin_id, application_id, confirmed_by, note, at \
+             FROM reg_checkin_confirmations WHERE checkin_id = $1 ORDER BY at, application_id";
+        decode_all(
+            self.all(sql, checkin_id).await,
+            |r: (i64, i64, i64, String, i64)| {
+                Ok(ConfirmationRecord {
+                    checkin_id: r.0,
+                    application_id: r.1,
+                    confirmed_by: r.2,
+                    note: r.3,
+                    at: UnixMillis(r.4),
+                })
+            },
         )
-        .bind(checkin_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| shucang_registry::ConfirmationRecord {
-                checkin_id: r.0,
-                application_id: r.1,
-                confirmed_by: r.2,
-                note: r.3,
-                at: shucang_types::UnixMillis(r.4),
-            })
-            .collect())
     }
 
     async fn insert_calendar_load(
@@ -94,8 +76,8 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         year: i32,
         schedule: &str,
         loaded_by: &str,
-        at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_registry::StoreError> {
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
         )
@@ -109,7 +91,7 @@ impl shucang_registry::CheckinStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, shucang_registry::StoreError> {
+    async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT year, schedule FROM reg_calendar_loads l \
              WHERE id = (SELECT MAX(id) FROM reg_calendar_loads m WHERE m.year = l.year) ORDER BY year",

@@ -1,9 +1,13 @@
 //! [`shucang_registry::RegistryStore`] and [`shucang_notify::OutboxStore`]
 //! for both back ends, on the registry's own database.
 
-use shucang_notify::{Channel, Message, NewMessage, OutboxError, Status};
-use shucang_registry::{ApplicationRecord, StoreError, User, UserRole, codec};
+use shucang_notify::{Channel, Message, NewMessage, OutboxError, OutboxStore, Status};
+use shucang_registry::{
+    ApplicationRecord, BatchRecord, CheckinRecord, NumberRecord, StoreError, User, UserRole, codec,
+};
 use shucang_types::UnixMillis;
+
+use crate::query::decode_all;
 
 mod applications;
 mod checkins;
@@ -16,11 +20,6 @@ pub(crate) fn reg_error(e: sqlx::Error) -> StoreError {
 
 pub(crate) fn outbox_error(e: sqlx::Error) -> OutboxError {
     OutboxError(e.to_string())
-}
-
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
 }
 
 pub(crate) type UserRow = (
@@ -94,11 +93,6 @@ pub(crate) fn app(r: AppRow) -> Result<ApplicationRecord, StoreError> {
     })
 }
 
-/// Decodes rows of applications.
-pub(crate) fn apps(rows: Vec<AppRow>) -> Result<Vec<ApplicationRecord>, StoreError> {
-    rows.into_iter().map(app).collect()
-}
-
 pub(crate) type NumberRow = (
     String,
     i64,
@@ -118,8 +112,8 @@ pub(crate) const NUMBER_SELECT: &str = "n.number, n.serial, n.application_id, n.
      FROM reg_numbers n LEFT JOIN reg_batches b ON b.id = n.batch_id \
      JOIN reg_applications a ON a.id = n.application_id";
 
-pub(crate) fn number(r: NumberRow) -> Result<shucang_registry::NumberRecord, StoreError> {
-    Ok(shucang_registry::NumberRecord {
+pub(crate) fn number(r: NumberRow) -> Result<NumberRecord, StoreError> {
+    Ok(NumberRecord {
         number: r.0,
         serial: r.1,
         application_id: r.2,
@@ -132,20 +126,13 @@ pub(crate) fn number(r: NumberRow) -> Result<shucang_registry::NumberRecord, Sto
     })
 }
 
-/// Decodes rows of numbers.
-pub(crate) fn numbers(
-    rows: Vec<NumberRow>,
-) -> Result<Vec<shucang_registry::NumberRecord>, StoreError> {
-    rows.into_iter().map(number).collect()
-}
-
 pub(crate) type BatchRow = (i64, String, i64, Option<i64>, Option<String>, Option<i64>);
 
 pub(crate) const BATCH_COLUMNS: &str =
     "number, state, created_at, published_at, window_ends, finalised_at";
 
-pub(crate) fn batch(r: BatchRow) -> Result<shucang_registry::BatchRecord, StoreError> {
-    Ok(shucang_registry::BatchRecord {
+pub(crate) fn batch(r: BatchRow) -> Result<BatchRecord, StoreError> {
+    Ok(BatchRecord {
         number: r.0,
         state: shucang_registry::BatchState::from_code(&r.1)
             .ok_or_else(|| StoreError::Backend(format!("unknown batch state {}", r.1)))?,
@@ -158,8 +145,10 @@ pub(crate) fn batch(r: BatchRow) -> Result<shucang_registry::BatchRecord, StoreE
 
 pub(crate) type CheckinRow = (i64, String, String, i64, i64);
 
-pub(crate) fn checkin(r: CheckinRow) -> Result<shucang_registry::CheckinRecord, StoreError> {
-    Ok(shucang_registry::CheckinRecord {
+pub(crate) const CHECKIN_COLUMNS: &str = "id, opens_on, closes_on, created_by, created_at";
+
+pub(crate) fn checkin(r: CheckinRow) -> Result<CheckinRecord, StoreError> {
+    Ok(CheckinRecord {
         id: r.0,
         opens_on: codec::decode_date(&r.1)?,
         closes_on: codec::decode_date(&r.2)?,
@@ -228,30 +217,24 @@ pub(crate) async fn enqueue(
 }
 
 #[async_trait::async_trait]
-impl shucang_notify::OutboxStore for crate::SqlStore {
+impl OutboxStore for crate::SqlStore {
     async fn due_messages(
         &self,
-        now: shucang_types::UnixMillis,
+        now: UnixMillis,
         limit: usize,
-    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
-        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY id LIMIT $2",
-            crate::registry::MESSAGE_COLUMNS
+    ) -> Result<Vec<Message>, OutboxError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT $2"
         ))
         .bind(now.0)
         .bind(limit as i64)
         .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::outbox_error)?;
-        rows.into_iter().map(crate::registry::message).collect()
+        .await;
+        decode_all(rows, message)
     }
 
-    async fn mark_sent(
-        &self,
-        id: i64,
-        at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_notify::OutboxError> {
+    async fn mark_sent(&self, id: i64, at: UnixMillis) -> Result<(), OutboxError> {
         sqlx::query(
             "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
              WHERE id = $1",
@@ -268,9 +251,9 @@ impl shucang_notify::OutboxStore for crate::SqlStore {
         &self,
         id: i64,
         attempts: u32,
-        next_attempt_at: Option<shucang_types::UnixMillis>,
+        next_attempt_at: Option<UnixMillis>,
         error: &str,
-    ) -> Result<(), shucang_notify::OutboxError> {
+    ) -> Result<(), OutboxError> {
         let (status, next) = match next_attempt_at {
             Some(at) => ("pending", Some(at.0)),
             None => ("failed", None),
@@ -294,17 +277,15 @@ impl shucang_notify::OutboxStore for crate::SqlStore {
         &self,
         recipient: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<shucang_notify::Message>, shucang_notify::OutboxError> {
-        let rows: Vec<crate::registry::MessageRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
-             ORDER BY id DESC LIMIT $2",
-            crate::registry::MESSAGE_COLUMNS
+    ) -> Result<Vec<Message>, OutboxError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
+             ORDER BY id DESC LIMIT $2"
         ))
         .bind(recipient)
         .bind(limit as i64)
         .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::outbox_error)?;
-        rows.into_iter().map(crate::registry::message).collect()
+        .await;
+        decode_all(rows, message)
     }
 }

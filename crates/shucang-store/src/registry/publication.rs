@@ -1,11 +1,20 @@
 //! [`shucang_registry::PublicationStore`]: publication batches, objections and the public search.
 
+use shucang_types::{Date, UnixMillis};
+
+use shucang_registry::{
+    BatchRecord, BatchState, NumberRecord, ObjectionRecord, PublicationStore, StoreError,
+};
+
+use super::{BATCH_COLUMNS, NUMBER_SELECT, batch};
+use crate::query::{decode_all, decode_one};
+
+/// One objection with its batch's number, as sqlx decodes it.
+type ObjectionRow = (i64, i64, String, String, String, i64, i64);
+
 #[async_trait::async_trait]
-impl shucang_registry::PublicationStore for crate::SqlStore {
-    async fn gather_batch(
-        &self,
-        now: shucang_types::UnixMillis,
-    ) -> Result<Option<i64>, shucang_registry::StoreError> {
+impl PublicationStore for crate::SqlStore {
+    async fn gather_batch(&self, now: UnixMillis) -> Result<Option<i64>, StoreError> {
         let e = crate::registry::reg_error;
         let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
         let waiting: i64 =
@@ -37,57 +46,29 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
         Ok(Some(next))
     }
 
-    async fn batch(
-        &self,
-        number: i64,
-    ) -> Result<Option<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::BatchRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_batches WHERE number = $1",
-            crate::registry::BATCH_COLUMNS
-        ))
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::batch).transpose()
+    async fn batch(&self, number: i64) -> Result<Option<BatchRecord>, StoreError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM reg_batches WHERE number = $1");
+        decode_one(self.one(&sql, number).await, batch)
     }
 
-    async fn batches(
-        &self,
-    ) -> Result<Vec<shucang_registry::BatchRecord>, shucang_registry::StoreError> {
-        let rows: Vec<crate::registry::BatchRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_batches ORDER BY number DESC",
-            crate::registry::BATCH_COLUMNS
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        rows.into_iter().map(crate::registry::batch).collect()
+    async fn batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM reg_batches ORDER BY number DESC");
+        decode_all(sqlx::query_as(&sql).fetch_all(&self.pool).await, batch)
     }
 
-    async fn batch_entries(
-        &self,
-        number: i64,
-    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
-        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-            "SELECT {} WHERE b.number = $1 ORDER BY n.number",
-            crate::registry::NUMBER_SELECT
-        ))
-        .bind(number)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        crate::registry::numbers(rows)
+    async fn batch_entries(&self, number: i64) -> Result<Vec<NumberRecord>, StoreError> {
+        let sql = format!("SELECT {NUMBER_SELECT} WHERE b.number = $1 ORDER BY n.number");
+        decode_all(self.all(&sql, number).await, super::number)
     }
 
     async fn set_batch_state(
         &self,
         number: i64,
-        from: shucang_registry::BatchState,
-        to: shucang_registry::BatchState,
-        at: shucang_types::UnixMillis,
-        window_ends: Option<shucang_types::Date>,
-    ) -> Result<bool, shucang_registry::StoreError> {
+        from: BatchState,
+        to: BatchState,
+        at: UnixMillis,
+        window_ends: Option<Date>,
+    ) -> Result<bool, StoreError> {
         let sql = match to {
             shucang_registry::BatchState::Objection => {
                 "UPDATE reg_batches SET state = $3, published_at = $4, window_ends = $5 \
@@ -111,10 +92,7 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
         Ok(done == 1)
     }
 
-    async fn insert_objection(
-        &self,
-        o: &shucang_registry::ObjectionRecord,
-    ) -> Result<i64, shucang_registry::StoreError> {
+    async fn insert_objection(&self, o: &ObjectionRecord) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO reg_objections (batch_id, number, text, contact, recorded_by, at) \
              SELECT id, $2, $3, $4, $5, $6 FROM reg_batches WHERE number = $1 RETURNING id",
@@ -130,31 +108,21 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
         .map_err(crate::registry::reg_error)
     }
 
-    async fn objections(
-        &self,
-        batch: i64,
-    ) -> Result<Vec<shucang_registry::ObjectionRecord>, shucang_registry::StoreError> {
-        let rows: Vec<(i64, i64, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT o.id, b.number, o.number, o.text, o.contact, o.recorded_by, o.at \
+    async fn objections(&self, batch: i64) -> Result<Vec<ObjectionRecord>, StoreError> {
+        let sql = "SELECT o.id, b.number, o.number, o.text, o.contact, o.recorded_by, o.at \
              FROM reg_objections o JOIN reg_batches b ON b.id = o.batch_id \
-             WHERE b.number = $1 ORDER BY o.id",
-        )
-        .bind(batch)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| shucang_registry::ObjectionRecord {
+             WHERE b.number = $1 ORDER BY o.id";
+        decode_all(self.all(sql, batch).await, |r: ObjectionRow| {
+            Ok(ObjectionRecord {
                 id: r.0,
                 batch: r.1,
                 number: r.2,
                 text: r.3,
                 contact: r.4,
                 recorded_by: r.5,
-                at: shucang_types::UnixMillis(r.6),
+                at: UnixMillis(r.6),
             })
-            .collect())
+        })
     }
 
     async fn search_published(
@@ -162,7 +130,7 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
         name_part: &str,
         number: &str,
         limit: usize,
-    ) -> Result<Vec<shucang_registry::NumberRecord>, shucang_registry::StoreError> {
+    ) -> Result<Vec<NumberRecord>, StoreError> {
         // LIKE with the caller's text escaped: % and _ match themselves.
         let pattern = format!(
             "%{}%",
@@ -171,19 +139,17 @@ impl shucang_registry::PublicationStore for crate::SqlStore {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        let rows: Vec<crate::registry::NumberRow> = sqlx::query_as(&format!(
-            "SELECT {} WHERE b.state <> 'gathered' AND \
+        let rows = sqlx::query_as(&format!(
+            "SELECT {NUMBER_SELECT} WHERE b.state <> 'gathered' AND \
              (($1 <> '' AND n.entity_name LIKE $2 ESCAPE '\\') OR n.number = $3) \
-             ORDER BY n.number LIMIT $4",
-            crate::registry::NUMBER_SELECT
+             ORDER BY n.number LIMIT $4"
         ))
         .bind(name_part)
         .bind(pattern)
         .bind(number)
         .bind(limit as i64)
         .fetch_all(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        crate::registry::numbers(rows)
+        .await;
+        decode_all(rows, super::number)
     }
 }

@@ -1,12 +1,17 @@
 //! [`shucang_registry::UserStore`]: registry users and sessions.
 
+use shucang_notify::NewMessage;
+
+use shucang_types::UnixMillis;
+
+use shucang_registry::{NewUser, StoreError, User, UserStore};
+
+use super::{USER_COLUMNS, user};
+use crate::query::{decode_one, unique_or};
+
 #[async_trait::async_trait]
-impl shucang_registry::UserStore for crate::SqlStore {
-    async fn insert_user(
-        &self,
-        u: &shucang_registry::NewUser,
-        messages: &[shucang_notify::NewMessage],
-    ) -> Result<i64, shucang_registry::StoreError> {
+impl UserStore for crate::SqlStore {
+    async fn insert_user(&self, u: &NewUser, messages: &[NewMessage]) -> Result<i64, StoreError> {
         let e = crate::registry::reg_error;
         let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
         let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
@@ -27,13 +32,7 @@ impl shucang_registry::UserStore for crate::SqlStore {
         .bind(u.created_at.0)
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(err) if crate::registry::is_unique_violation(&err) => {
-                return Err(shucang_registry::StoreError::PhoneTaken);
-            }
-            Err(err) => return Err(e(err)),
-        };
+        let id = unique_or(inserted, StoreError::PhoneTaken)?;
         crate::registry::enqueue(&mut tx, messages, u.created_at)
             .await
             .map_err(e)?;
@@ -41,42 +40,22 @@ impl shucang_registry::UserStore for crate::SqlStore {
         Ok(id)
     }
 
-    async fn user_by_phone(
-        &self,
-        phone: &str,
-    ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_users WHERE phone = $1",
-            crate::registry::USER_COLUMNS
-        ))
-        .bind(phone)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::user).transpose()
+    async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM reg_users WHERE phone = $1");
+        decode_one(self.one(&sql, phone).await, user)
     }
 
-    async fn user_by_id(
-        &self,
-        id: i64,
-    ) -> Result<Option<shucang_registry::User>, shucang_registry::StoreError> {
-        let row: Option<crate::registry::UserRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM reg_users WHERE id = $1",
-            crate::registry::USER_COLUMNS
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        row.map(crate::registry::user).transpose()
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM reg_users WHERE id = $1");
+        decode_one(self.one(&sql, id).await, user)
     }
 
     async fn set_login_state(
         &self,
         id: i64,
         failed_logins: u32,
-        locked_until: Option<shucang_types::UnixMillis>,
-    ) -> Result<(), shucang_registry::StoreError> {
+        locked_until: Option<UnixMillis>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
             .bind(id)
             .bind(i64::from(failed_logins))
@@ -87,11 +66,7 @@ impl shucang_registry::UserStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn set_phone_verification(
-        &self,
-        id: i64,
-        confirmed: bool,
-    ) -> Result<(), shucang_registry::StoreError> {
+    async fn set_phone_verification(&self, id: i64, confirmed: bool) -> Result<(), StoreError> {
         let sql = if confirmed {
             "UPDATE reg_users SET phone_verified = 1, phone_code_hash = NULL WHERE id = $1"
         } else {
@@ -108,8 +83,8 @@ impl shucang_registry::UserStore for crate::SqlStore {
     async fn confirm_email(
         &self,
         token_hash: &str,
-        now: shucang_types::UnixMillis,
-    ) -> Result<Option<i64>, shucang_registry::StoreError> {
+        now: UnixMillis,
+    ) -> Result<Option<i64>, StoreError> {
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE reg_users SET email_verified = 1, email_token_hash = NULL \
              WHERE email_token_hash = $1 AND verify_expires_at > $2 RETURNING id",
@@ -126,8 +101,8 @@ impl shucang_registry::UserStore for crate::SqlStore {
         &self,
         token_hash: &str,
         user_id: i64,
-        expires_at: shucang_types::UnixMillis,
-    ) -> Result<(), shucang_registry::StoreError> {
+        expires_at: UnixMillis,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO reg_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         )
@@ -140,20 +115,14 @@ impl shucang_registry::UserStore for crate::SqlStore {
         Ok(())
     }
 
-    async fn session(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(i64, shucang_types::UnixMillis)>, shucang_registry::StoreError> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT user_id, expires_at FROM reg_sessions WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::registry::reg_error)?;
-        Ok(row.map(|(u, e)| (u, shucang_types::UnixMillis(e))))
+    async fn session(&self, token_hash: &str) -> Result<Option<(i64, UnixMillis)>, StoreError> {
+        let sql = "SELECT user_id, expires_at FROM reg_sessions WHERE token_hash = $1";
+        decode_one(self.one(sql, token_hash).await, |(u, e): (i64, i64)| {
+            Ok((u, UnixMillis(e)))
+        })
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<(), shucang_registry::StoreError> {
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
