@@ -88,27 +88,22 @@ impl AccountStore for crate::SqlStore {
     }
 
     async fn clear_login_failures(&self, account_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(account_id)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(())
+        let update =
+            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(account_id);
+        self.run(update).await
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(&s.token_hash)
         .bind(s.account_id)
         .bind(s.created_at.0)
-        .bind(s.last_seen_at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(())
+        .bind(s.last_seen_at.0);
+        self.run(insert).await
     }
 
     async fn session_by_token_hash(
@@ -136,16 +131,13 @@ impl AccountStore for crate::SqlStore {
     }
 
     async fn touch_session(&self, token_hash: &str, at: UnixMillis) -> Result<(), StoreError> {
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE sessions SET last_seen_at = $2 \
              WHERE token_hash = $1 AND last_seen_at < $2",
         )
         .bind(token_hash)
-        .bind(at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(())
+        .bind(at.0);
+        self.run(update).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {

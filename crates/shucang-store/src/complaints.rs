@@ -22,7 +22,7 @@ pub(crate) type ComplaintRow = (
 #[async_trait::async_trait]
 impl ComplaintStore for crate::SqlStore {
     async fn insert_complaint(&self, c: &ComplaintRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO complaints (ticket, category, target, text, contact, account_id, ip, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -34,11 +34,8 @@ impl ComplaintStore for crate::SqlStore {
         .bind(c.account_id)
         .bind(&c.ip)
         .bind(&c.status)
-        .bind(c.created_at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(())
+        .bind(c.created_at.0);
+        self.run(insert).await
     }
 
     async fn complaint_by_ticket(

@@ -16,6 +16,7 @@ use shucang_platform::{
 };
 use shucang_types::{Fen, UnixMillis};
 
+use crate::engine::Writer;
 use crate::query::{decode_all, decode_one};
 
 /// Columns of `drops`, in [`DropRow`] order.
@@ -100,7 +101,7 @@ pub(crate) fn editions_text(editions: &[i64]) -> String {
 impl DropStore for crate::SqlStore {
     async fn insert_drop(&self, d: &NewDrop, edition_size: u64) -> Result<i64, StoreError> {
         use crate::backend_error as be;
-        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let allocated: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(supply), 0) AS BIGINT) FROM drops WHERE work_id = $1",
         )
@@ -132,18 +133,16 @@ impl DropStore for crate::SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(be)?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO drop_editions (drop_id, edition) \
              WITH RECURSIVE seq(n) AS (SELECT CAST($2 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $3) \
              SELECT $1, n FROM seq",
         )
         .bind(id)
         .bind(edition_start)
-        .bind(edition_start + supply - 1)
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
-        tx.commit().await.map_err(be)?;
+        .bind(edition_start + supply - 1);
+        tx.run(insert).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -159,9 +158,8 @@ impl DropStore for crate::SqlStore {
     }
 
     async fn reserve(&self, r: &Reservation) -> Result<ReserveOutcome, StoreError> {
-        use crate::backend_error as be;
         use shucang_platform::ReserveOutcome as Out;
-        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         // 1. A known key answers what it answered first.
         if let Some(answer) = replay(&mut tx, r).await? {
             return Ok(answer);
@@ -179,7 +177,7 @@ impl DropStore for crate::SqlStore {
         }
         // 5. The order, its lowest free edition numbers, the key.
         let order = write_order(&mut tx, r, terms.amount).await?;
-        tx.commit().await.map_err(be)?;
+        tx.commit().await?;
         Ok(Out::Reserved(order))
     }
 
@@ -237,7 +235,7 @@ impl DropStore for crate::SqlStore {
         .map_err(be)?;
         let mut expired = Vec::with_capacity(due.len());
         for id in due {
-            let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+            let mut tx: Writer<StoreError> = self.write_tx().await?;
             // The status guard makes the return of stock happen once.
             let row: Option<(i64, i64, i64)> = sqlx::query_as(
                 "UPDATE orders SET status = 'expired' WHERE id = $1 AND status = 'reserved' AND expires_at <= $2 \
@@ -251,32 +249,28 @@ impl DropStore for crate::SqlStore {
             let Some((drop_id, account_id, quantity)) = row else {
                 continue;
             };
-            sqlx::query("UPDATE drops SET sold = sold - $2 WHERE id = $1")
+            let update = sqlx::query("UPDATE drops SET sold = sold - $2 WHERE id = $1")
                 .bind(drop_id)
-                .bind(quantity)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-            sqlx::query("UPDATE drop_buyers SET quantity = quantity - $3 WHERE drop_id = $1 AND account_id = $2")
+                .bind(quantity);
+            tx.run(update).await?;
+            let update = sqlx::query("UPDATE drop_buyers SET quantity = quantity - $3 WHERE drop_id = $1 AND account_id = $2")
                 .bind(drop_id)
                 .bind(account_id)
-                .bind(quantity)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-            sqlx::query("UPDATE drop_editions SET order_id = NULL WHERE order_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-            tx.commit().await.map_err(be)?;
+                .bind(quantity);
+            tx.run(update).await?;
+            let update =
+                sqlx::query("UPDATE drop_editions SET order_id = NULL WHERE order_id = $1")
+                    .bind(id);
+            tx.run(update).await?;
+            tx.commit().await?;
             expired.push(id);
         }
         Ok(expired)
     }
 }
 
-type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+/// The transaction a purchase runs in.
+type WriteTx = Writer<StoreError>;
 
 /// The first answer to a known idempotency key, or `None` for a new key.
 async fn replay(tx: &mut WriteTx, r: &Reservation) -> Result<Option<ReserveOutcome>, StoreError> {
@@ -311,14 +305,11 @@ async fn take_stock(
     use crate::backend_error as be;
     use shucang_platform::ReserveOutcome as Out;
     let q = i64::from(r.quantity);
-    let taken =
+    let take =
         sqlx::query("UPDATE drops SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= supply")
             .bind(r.drop_id)
-            .bind(q)
-            .execute(&mut **tx)
-            .await
-            .map_err(be)?;
-    if taken.rows_affected() != 1 {
+            .bind(q);
+    if tx.run(take).await? != 1 {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM drops WHERE id = $1")
             .bind(r.drop_id)
             .fetch_optional(&mut **tx)
@@ -341,16 +332,14 @@ async fn take_stock(
     if held.unwrap_or(0) + q > i64::from(per_account_limit) {
         return Ok(Some(Out::LimitReached));
     }
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO drop_buyers (drop_id, account_id, quantity) VALUES ($1, $2, $3) \
          ON CONFLICT (drop_id, account_id) DO UPDATE SET quantity = drop_buyers.quantity + excluded.quantity",
     )
     .bind(r.drop_id)
     .bind(r.account_id)
-    .bind(q)
-    .execute(&mut **tx)
-    .await
-    .map_err(be)?;
+    .bind(q);
+    tx.run(insert).await?;
     Ok(None)
 }
 
@@ -396,23 +385,19 @@ async fn write_order(
         ));
     }
     for edition in &editions {
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE drop_editions SET order_id = $3 WHERE drop_id = $1 AND edition = $2 AND order_id IS NULL",
         )
         .bind(r.drop_id)
         .bind(*edition)
-        .bind(order_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(be)?;
+        .bind(order_id);
+        tx.run(update).await?;
     }
-    sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
+    let update = sqlx::query("UPDATE orders SET editions = $2 WHERE id = $1")
         .bind(order_id)
-        .bind(editions_text(&editions))
-        .execute(&mut **tx)
-        .await
-        .map_err(be)?;
-    sqlx::query(
+        .bind(editions_text(&editions));
+    tx.run(update).await?;
+    let insert = sqlx::query(
         "INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -420,10 +405,8 @@ async fn write_order(
     .bind(&r.idempotency_key)
     .bind(&r.request_hash)
     .bind(order_id)
-    .bind(r.now.0)
-    .execute(&mut **tx)
-    .await
-    .map_err(be)?;
+    .bind(r.now.0);
+    tx.run(insert).await?;
     order_in(tx, order_id).await
 }
 

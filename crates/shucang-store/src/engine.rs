@@ -13,6 +13,8 @@
 //! The values we store are integers, text and bytes only, which `Any`
 //! carries without loss.
 
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +22,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::migrate::{self, MigrationSet};
+use crate::query::{FromSqlx, Statement};
 use crate::{Backend, OpenError, Store};
 
 /// SQLite connections in the pool; SQLite serialises writers, readers run in parallel.
@@ -48,8 +51,46 @@ pub struct SqlStore {
     writer: Arc<Mutex<()>>,
 }
 
-/// What a writer holds until its transaction ends.
-pub(crate) type WriteTx = (Option<OwnedMutexGuard<()>>, sqlx::Transaction<'static, Any>);
+/// A write transaction (see [`SqlStore::write_tx`]) that reports failures
+/// as `E`, the storage area's error. It reads as the connection it runs on;
+/// dropped without [`Writer::commit`], it rolls back.
+pub(crate) struct Writer<E> {
+    tx: sqlx::Transaction<'static, Any>,
+    /// SQLite's writer queue, held until the transaction has ended (fields
+    /// drop in order: the transaction first).
+    _queue: Option<OwnedMutexGuard<()>>,
+    error: PhantomData<fn() -> E>,
+}
+
+impl<E: FromSqlx> Writer<E> {
+    /// Runs a statement in the transaction; the number of rows it changed.
+    pub(crate) async fn run(&mut self, statement: Statement<'_>) -> Result<u64, E> {
+        let done = statement
+            .execute(&mut *self.tx)
+            .await
+            .map_err(E::from_sqlx)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Commits, then lets the next writer in.
+    pub(crate) async fn commit(self) -> Result<(), E> {
+        self.tx.commit().await.map_err(E::from_sqlx)
+    }
+}
+
+impl<E> Deref for Writer<E> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl<E> DerefMut for Writer<E> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 impl SqlStore {
     /// Connects to the platform's database named by `url` and migrates it.
@@ -102,16 +143,20 @@ impl SqlStore {
     /// handler means sleeping in growing steps of up to 100 ms), then take
     /// SQLite's write lock at once (`BEGIN IMMEDIATE`), so they never fail
     /// later on upgrading. PostgreSQL needs no queue: row locks order
-    /// writers. Keep the guard until the transaction ends.
-    pub(crate) async fn write_tx(&self) -> Result<WriteTx, sqlx::Error> {
-        match self.backend {
+    /// writers.
+    pub(crate) async fn write_tx<E: FromSqlx>(&self) -> Result<Writer<E>, E> {
+        let (queue, tx) = match self.backend {
             Backend::Sqlite => {
-                let guard = self.writer.clone().lock_owned().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok((Some(guard), tx))
+                let queue = self.writer.clone().lock_owned().await;
+                (Some(queue), self.pool.begin_with("BEGIN IMMEDIATE").await)
             }
-            Backend::Postgres => Ok((None, self.pool.begin().await?)),
-        }
+            Backend::Postgres => (None, self.pool.begin().await),
+        };
+        Ok(Writer {
+            tx: tx.map_err(E::from_sqlx)?,
+            _queue: queue,
+            error: PhantomData,
+        })
     }
 }
 

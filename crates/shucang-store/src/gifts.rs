@@ -2,6 +2,7 @@
 
 use shucang_types::UnixMillis;
 
+use crate::engine::Writer;
 use shucang_platform::{GiftRecord, GiftStore, StoreError};
 
 pub(crate) type GiftRow = (i64, i64, i64, String, i64, String, i64, String, i64);
@@ -30,13 +31,11 @@ impl GiftStore for crate::SqlStore {
         use crate::backend_error as be;
         // Count and insert in one write transaction, so concurrent
         // gifts cannot pass the limit together.
-        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         // Serialise this giver's gifts on PostgreSQL too.
-        sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
-            .bind(g.from_account)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
+        let update = sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
+            .bind(g.from_account);
+        tx.run(update).await?;
         let today: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM gifts WHERE from_account = $1 AND day = $2 AND status <> 'failed'",
         )
@@ -62,18 +61,16 @@ impl GiftStore for crate::SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(be)?;
-        tx.commit().await.map_err(be)?;
+        tx.commit().await?;
         Ok(Some(id))
     }
 
     async fn finish_gift(&self, id: i64, status: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE gifts SET status = $2 WHERE id = $1 AND status = 'pending'")
-            .bind(id)
-            .bind(status)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(())
+        let update =
+            sqlx::query("UPDATE gifts SET status = $2 WHERE id = $1 AND status = 'pending'")
+                .bind(id)
+                .bind(status);
+        self.run(update).await
     }
 
     async fn pending_gifts(&self) -> Result<Vec<GiftRecord>, StoreError> {

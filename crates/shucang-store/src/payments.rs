@@ -3,6 +3,7 @@
 use shucang_platform::{MintJob, PaidOutcome, PaymentRecord, PaymentStore, StoreError};
 use shucang_types::{Fen, UnixMillis};
 
+use crate::engine::Writer;
 use crate::query::{decode_all, decode_one};
 
 /// One `payments` row as sqlx decodes it.
@@ -25,7 +26,7 @@ fn payment_from_row(
 #[async_trait::async_trait]
 impl PaymentStore for crate::SqlStore {
     async fn insert_payment(&self, p: &PaymentRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO payments (id, order_id, provider, amount_fen, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -34,11 +35,8 @@ impl PaymentStore for crate::SqlStore {
         .bind(&p.provider)
         .bind(i64::try_from(p.amount.get()).unwrap_or(i64::MAX))
         .bind(&p.status)
-        .bind(p.created_at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(())
+        .bind(p.created_at.0);
+        self.run(insert).await
     }
 
     async fn payment_by_id(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
@@ -59,7 +57,7 @@ impl PaymentStore for crate::SqlStore {
     ) -> Result<PaidOutcome, StoreError> {
         use crate::backend_error as be;
         use shucang_platform::PaidOutcome as Out;
-        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let row: Option<(i64, i64, String)> =
             sqlx::query_as("SELECT order_id, amount_fen, status FROM payments WHERE id = $1")
                 .bind(payment_id)
@@ -75,13 +73,10 @@ impl PaymentStore for crate::SqlStore {
         if i64::try_from(amount.get()).ok() != Some(expected) {
             return Ok(Out::AmountMismatch);
         }
-        let paid =
+        let pay =
             sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1 AND status = 'reserved'")
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-        let outcome = if paid.rows_affected() == 1 {
+                .bind(order_id);
+        let outcome = if tx.run(pay).await? == 1 {
             Out::Paid
         } else {
             Out::RefundRequired
@@ -91,25 +86,21 @@ impl PaymentStore for crate::SqlStore {
         } else {
             "refund_required"
         };
-        sqlx::query("UPDATE payments SET status = $2, paid_at = $3 WHERE id = $1")
+        let update = sqlx::query("UPDATE payments SET status = $2, paid_at = $3 WHERE id = $1")
             .bind(payment_id)
             .bind(new_status)
-            .bind(at.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
+            .bind(at.0);
+        tx.run(update).await?;
         if outcome == Out::Paid {
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO mint_jobs (order_id, status, attempts, next_attempt_at, created_at) \
                  VALUES ($1, 'pending', 0, $2, $2)",
             )
             .bind(order_id)
-            .bind(at.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
+            .bind(at.0);
+            tx.run(insert).await?;
         }
-        tx.commit().await.map_err(be)?;
+        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -137,25 +128,21 @@ impl PaymentStore for crate::SqlStore {
         height: u64,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
-        use crate::backend_error as be;
-        let (_writer, mut tx) = self.write_tx().await.map_err(be)?;
-        sqlx::query(
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        let update = sqlx::query(
             "UPDATE mint_jobs SET status = 'done', attempts = attempts + 1, tx_hash = $2, block_height = $3, \
              done_at = $4, last_error = NULL WHERE order_id = $1 AND status = 'pending'",
         )
         .bind(order_id)
         .bind(tx_hash)
         .bind(i64::try_from(height).unwrap_or(i64::MAX))
-        .bind(at.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
-        sqlx::query("UPDATE orders SET status = 'minted' WHERE id = $1 AND status = 'paid'")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
-        tx.commit().await.map_err(be)?;
+        .bind(at.0);
+        tx.run(update).await?;
+        let update =
+            sqlx::query("UPDATE orders SET status = 'minted' WHERE id = $1 AND status = 'paid'")
+                .bind(order_id);
+        tx.run(update).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -165,17 +152,14 @@ impl PaymentStore for crate::SqlStore {
         error: &str,
         next_attempt_at: UnixMillis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE mint_jobs SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
              WHERE order_id = $1 AND status = 'pending'",
         )
         .bind(order_id)
         .bind(error)
-        .bind(next_attempt_at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(())
+        .bind(next_attempt_at.0);
+        self.run(update).await
     }
 
     async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError> {

@@ -8,6 +8,7 @@ use shucang_registry::{
 };
 
 use super::{APP_COLUMNS, NUMBER_SELECT, app};
+use crate::engine::Writer;
 use crate::query::{decode_all, decode_one, unique_or};
 
 /// One `reg_attachments` row as sqlx decodes it.
@@ -50,7 +51,7 @@ impl ApplicationStore for crate::SqlStore {
         now: UnixMillis,
     ) -> Result<bool, StoreError> {
         let e = crate::registry::reg_error;
-        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM reg_applications WHERE id = $1")
                 .bind(id)
@@ -60,23 +61,21 @@ impl ApplicationStore for crate::SqlStore {
         if !state.is_some_and(|s| editable.iter().any(|e| e.code() == s)) {
             return Ok(false);
         }
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE reg_applications SET form = $2, version = version + 1, updated_at = $3 \
              WHERE id = $1",
         )
         .bind(id)
         .bind(codec::encode_form(form))
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(e)?;
-        tx.commit().await.map_err(e)?;
+        .bind(now.0);
+        tx.run(update).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
     async fn transition(&self, t: &Transition) -> Result<bool, StoreError> {
         let e = crate::registry::reg_error;
-        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let (set_pending, pending) = match &t.pending {
             shucang_registry::PendingUpdate::Keep => (0i64, None),
             shucang_registry::PendingUpdate::Set(p) => (1, Some(codec::encode_pending(p))),
@@ -123,7 +122,7 @@ impl ApplicationStore for crate::SqlStore {
             .await;
             unique_or(inserted, StoreError::SerialTaken)?;
         }
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -133,14 +132,10 @@ impl ApplicationStore for crate::SqlStore {
         .bind(t.action.code())
         .bind(t.from.code())
         .bind(t.to.code())
-        .bind(&t.detail)
-        .execute(&mut *tx)
-        .await
-        .map_err(e)?;
-        crate::registry::enqueue(&mut tx, &t.messages, t.at)
-            .await
-            .map_err(e)?;
-        tx.commit().await.map_err(e)?;
+        .bind(&t.detail);
+        tx.run(insert).await?;
+        crate::registry::enqueue(&mut tx, &t.messages, t.at).await?;
+        tx.commit().await?;
         Ok(true)
     }
 

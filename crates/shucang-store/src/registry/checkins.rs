@@ -78,17 +78,14 @@ impl CheckinStore for crate::SqlStore {
         loaded_by: &str,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(i64::from(year))
         .bind(schedule)
         .bind(loaded_by)
-        .bind(at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(())
+        .bind(at.0);
+        self.run(insert).await
     }
 
     async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, StoreError> {

@@ -7,6 +7,7 @@ use shucang_registry::{
 };
 use shucang_types::UnixMillis;
 
+use crate::engine::Writer;
 use crate::query::decode_all;
 
 mod applications;
@@ -196,12 +197,12 @@ pub(crate) fn message(r: MessageRow) -> Result<Message, OutboxError> {
 
 /// Queues messages inside a transaction.
 pub(crate) async fn enqueue(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Writer<StoreError>,
     messages: &[NewMessage],
     now: UnixMillis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     for m in messages {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO reg_outbox (channel, recipient, subject, body, status, attempts, \
              next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
         )
@@ -209,9 +210,8 @@ pub(crate) async fn enqueue(
         .bind(m.recipient.as_str())
         .bind(m.subject.as_str())
         .bind(m.body.as_str())
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
+        .bind(now.0);
+        tx.run(insert).await?;
     }
     Ok(())
 }
@@ -235,16 +235,13 @@ impl OutboxStore for crate::SqlStore {
     }
 
     async fn mark_sent(&self, id: i64, at: UnixMillis) -> Result<(), OutboxError> {
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
              WHERE id = $1",
         )
         .bind(id)
-        .bind(at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::registry::outbox_error)?;
-        Ok(())
+        .bind(at.0);
+        self.run(update).await
     }
 
     async fn mark_attempt_failed(
@@ -258,7 +255,7 @@ impl OutboxStore for crate::SqlStore {
             Some(at) => ("pending", Some(at.0)),
             None => ("failed", None),
         };
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE reg_outbox SET status = $2, attempts = $3, \
              next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5 WHERE id = $1",
         )
@@ -266,11 +263,8 @@ impl OutboxStore for crate::SqlStore {
         .bind(status)
         .bind(i64::from(attempts))
         .bind(next)
-        .bind(error)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::registry::outbox_error)?;
-        Ok(())
+        .bind(error);
+        self.run(update).await
     }
 
     async fn recent_messages(

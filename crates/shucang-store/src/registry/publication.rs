@@ -7,6 +7,7 @@ use shucang_registry::{
 };
 
 use super::{BATCH_COLUMNS, NUMBER_SELECT, batch};
+use crate::engine::Writer;
 use crate::query::{decode_all, decode_one};
 
 /// One objection with its batch's number, as sqlx decodes it.
@@ -16,7 +17,7 @@ type ObjectionRow = (i64, i64, String, String, String, i64, i64);
 impl PublicationStore for crate::SqlStore {
     async fn gather_batch(&self, now: UnixMillis) -> Result<Option<i64>, StoreError> {
         let e = crate::registry::reg_error;
-        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let waiting: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM reg_numbers WHERE batch_id IS NULL")
                 .fetch_one(&mut *tx)
@@ -37,12 +38,10 @@ impl PublicationStore for crate::SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(e)?;
-        sqlx::query("UPDATE reg_numbers SET batch_id = $1 WHERE batch_id IS NULL")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(e)?;
-        tx.commit().await.map_err(e)?;
+        let update =
+            sqlx::query("UPDATE reg_numbers SET batch_id = $1 WHERE batch_id IS NULL").bind(id);
+        tx.run(update).await?;
+        tx.commit().await?;
         Ok(Some(next))
     }
 

@@ -7,13 +7,13 @@ use shucang_types::UnixMillis;
 use shucang_registry::{NewUser, StoreError, User, UserStore};
 
 use super::{USER_COLUMNS, user};
+use crate::engine::Writer;
 use crate::query::{decode_one, unique_or};
 
 #[async_trait::async_trait]
 impl UserStore for crate::SqlStore {
     async fn insert_user(&self, u: &NewUser, messages: &[NewMessage]) -> Result<i64, StoreError> {
-        let e = crate::registry::reg_error;
-        let (_writer, mut tx) = self.write_tx().await.map_err(e)?;
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
         let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO reg_users (role, name, phone, email, password_hash, phone_verified, \
              email_verified, phone_code_hash, phone_code_attempts, email_token_hash, \
@@ -33,10 +33,8 @@ impl UserStore for crate::SqlStore {
         .fetch_one(&mut *tx)
         .await;
         let id = unique_or(inserted, StoreError::PhoneTaken)?;
-        crate::registry::enqueue(&mut tx, messages, u.created_at)
-            .await
-            .map_err(e)?;
-        tx.commit().await.map_err(e)?;
+        crate::registry::enqueue(&mut tx, messages, u.created_at).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -56,14 +54,12 @@ impl UserStore for crate::SqlStore {
         failed_logins: u32,
         locked_until: Option<UnixMillis>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
-            .bind(id)
-            .bind(i64::from(failed_logins))
-            .bind(locked_until.map(|t| t.0))
-            .execute(&self.pool)
-            .await
-            .map_err(crate::registry::reg_error)?;
-        Ok(())
+        let update =
+            sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
+                .bind(id)
+                .bind(i64::from(failed_logins))
+                .bind(locked_until.map(|t| t.0));
+        self.run(update).await
     }
 
     async fn set_phone_verification(&self, id: i64, confirmed: bool) -> Result<(), StoreError> {
@@ -72,12 +68,8 @@ impl UserStore for crate::SqlStore {
         } else {
             "UPDATE reg_users SET phone_code_attempts = phone_code_attempts + 1 WHERE id = $1"
         };
-        sqlx::query(sql)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::registry::reg_error)?;
-        Ok(())
+        let statement = sqlx::query(sql).bind(id);
+        self.run(statement).await
     }
 
     async fn confirm_email(
@@ -103,16 +95,13 @@ impl UserStore for crate::SqlStore {
         user_id: i64,
         expires_at: UnixMillis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO reg_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(token_hash)
         .bind(user_id)
-        .bind(expires_at.0)
-        .execute(&self.pool)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        Ok(())
+        .bind(expires_at.0);
+        self.run(insert).await
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<(i64, UnixMillis)>, StoreError> {
@@ -123,11 +112,7 @@ impl UserStore for crate::SqlStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::registry::reg_error)?;
-        Ok(())
+        let delete = sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1").bind(token_hash);
+        self.run(delete).await
     }
 }
