@@ -258,10 +258,8 @@ impl DropStore for crate::SqlStore {
                 .bind(account_id)
                 .bind(quantity);
             tx.run(update).await?;
-            let update =
-                sqlx::query("UPDATE drop_editions SET order_id = NULL WHERE order_id = $1")
-                    .bind(id);
-            tx.run(update).await?;
+            let free = "UPDATE drop_editions SET order_id = NULL WHERE order_id = $1";
+            tx.run(sqlx::query(free).bind(id)).await?;
             tx.commit().await?;
             expired.push(id);
         }

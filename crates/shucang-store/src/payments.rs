@@ -138,10 +138,8 @@ impl PaymentStore for crate::SqlStore {
         .bind(i64::try_from(height).unwrap_or(i64::MAX))
         .bind(at.0);
         tx.run(update).await?;
-        let update =
-            sqlx::query("UPDATE orders SET status = 'minted' WHERE id = $1 AND status = 'paid'")
-                .bind(order_id);
-        tx.run(update).await?;
+        let minted = "UPDATE orders SET status = 'minted' WHERE id = $1 AND status = 'paid'";
+        tx.run(sqlx::query(minted).bind(order_id)).await?;
         tx.commit().await?;
         Ok(())
     }

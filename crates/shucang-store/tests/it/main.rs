@@ -7,9 +7,9 @@ mod schema;
 use std::sync::Arc;
 
 use shucang_platform::{
-    ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop, NewWork, OrderRecord,
-    OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms, Reservation, ReserveOutcome,
-    ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    AccountRecord, ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop,
+    NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms, Reservation,
+    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -22,6 +22,12 @@ fn account(phone: &str, role: Role) -> NewAccount {
         role,
         created_at: UnixMillis(1_000),
     }
+}
+
+/// The account registered with a phone number, if any.
+async fn with_phone(store: &Arc<dyn Store>, phone: &str) -> Option<AccountRecord> {
+    let phone = Phone::parse(phone).unwrap();
+    store.account_by_phone(&phone).await.unwrap()
 }
 
 /// Runs every operation of the storage traits and checks each result.
@@ -55,11 +61,7 @@ async fn accounts_and_sessions(store: &Arc<dyn Store>) -> (i64, i64) {
         "{dup:?}"
     );
 
-    let a = store
-        .account_by_phone(&Phone::parse("13800000001").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let a = with_phone(store, "13800000001").await.unwrap();
     assert_eq!(a.id, alice);
     assert_eq!(
         a.role,
@@ -73,13 +75,7 @@ async fn accounts_and_sessions(store: &Arc<dyn Store>) -> (i64, i64) {
     assert_eq!(b.phone.as_str(), "13900000002");
     assert_eq!(b.role, Role::AuditAdmin);
     assert!(store.account_by_id(bob + 1000).await.unwrap().is_none());
-    assert!(
-        store
-            .account_by_phone(&Phone::parse("13700000000").unwrap())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(with_phone(store, "13700000000").await.is_none());
 
     // Login failures: counted, then a lock at the maximum, then cleared.
     let lock = UnixMillis(99_000);
@@ -178,26 +174,17 @@ async fn identities(store: &Arc<dyn Store>, alice: i64, bob: i64) {
         .insert_identity(&identity(alice, "hash-a", "0xaa"))
         .await
         .unwrap();
-    let dup_id = store
-        .insert_identity(&identity(bob, "hash-a", "0xbb"))
-        .await;
-    assert!(
-        matches!(
-            dup_id,
-            Err(StoreError::Conflict("identities.id_number_hash"))
-        ),
-        "{dup_id:?}"
-    );
-    let dup_account = store
-        .insert_identity(&identity(alice, "hash-b", "0xcc"))
-        .await;
-    assert!(
-        matches!(
-            dup_account,
-            Err(StoreError::Conflict("identities.account_id"))
-        ),
-        "{dup_account:?}"
-    );
+    let conflicts = [
+        (identity(bob, "hash-a", "0xbb"), "identities.id_number_hash"),
+        (identity(alice, "hash-b", "0xcc"), "identities.account_id"),
+    ];
+    for (record, rule) in conflicts {
+        let dup = store.insert_identity(&record).await;
+        assert!(
+            matches!(dup, Err(StoreError::Conflict(r)) if r == rule),
+            "{dup:?}"
+        );
+    }
     let got = store.identity_by_account(alice).await.unwrap().unwrap();
     assert_eq!(
         (got.id_number_hash.as_str(), got.wallet_address.as_str()),
@@ -234,6 +221,7 @@ async fn works(store: &Arc<dyn Store>, alice: i64, bob: i64) -> i64 {
         created_by: bob,
         created_at: UnixMillis(9),
     };
+    let listed = async |status: WorkStatus| store.list_works(Some(status), 10).await.unwrap();
     let w1 = store.insert_work(&work("飞天")).await.unwrap();
     let w2 = store.insert_work(&work("九色鹿")).await.unwrap();
     let got = store.work_by_id(w1).await.unwrap().unwrap();
@@ -243,14 +231,7 @@ async fn works(store: &Arc<dyn Store>, alice: i64, bob: i64) -> i64 {
     );
     assert_eq!(got.work.title, "飞天");
     assert!(store.work_by_id(w2 + 10).await.unwrap().is_none());
-    assert_eq!(
-        store
-            .list_works(Some(WorkStatus::PendingReview), 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(listed(WorkStatus::PendingReview).await.len(), 2);
     assert_eq!(store.list_works(None, 1).await.unwrap().len(), 1);
     let approve = ReviewRecord {
         status: WorkStatus::Approved,
@@ -272,22 +253,8 @@ async fn works(store: &Arc<dyn Store>, alice: i64, bob: i64) -> i64 {
         (WorkStatus::Approved, Some(alice))
     );
     assert_eq!(got.collection_id, Some(format!("work-{w1}")));
-    assert_eq!(
-        store
-            .list_works(Some(WorkStatus::PendingReview), 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .list_works(Some(WorkStatus::Approved), 10)
-            .await
-            .unwrap()[0]
-            .id,
-        w1
-    );
+    assert_eq!(listed(WorkStatus::PendingReview).await.len(), 1);
+    assert_eq!(listed(WorkStatus::Approved).await[0].id, w1);
 
     w1
 }
@@ -329,68 +296,42 @@ async fn purchases(
     );
     assert_eq!(store.list_drops(10).await.unwrap().len(), 2);
 
-    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| {
-        reservation(d1, account_id, quantity, key, now)
+    let buy = async |account_id: i64, quantity: u32, key: &str, now: i64| {
+        let r = reservation(d1, account_id, quantity, key, now);
+        store.reserve(&r).await.unwrap()
     };
-    assert_eq!(
-        store.reserve(&reserve(alice, 1, "k0", 999)).await.unwrap(),
-        ReserveOutcome::NotOpen
-    );
-    assert_eq!(
-        store
-            .reserve(&reserve(alice, 1, "k0", 2_000))
-            .await
-            .unwrap(),
-        ReserveOutcome::NotOpen
-    );
-    let ReserveOutcome::Reserved(first) = store
-        .reserve(&reserve(alice, 2, "k1", 1_100))
-        .await
-        .unwrap()
-    else {
+    for now in [999, 2_000] {
+        assert_eq!(buy(alice, 1, "k0", now).await, ReserveOutcome::NotOpen);
+    }
+    let ReserveOutcome::Reserved(first) = buy(alice, 2, "k1", 1_100).await else {
         panic!("reserved")
     };
     assert_eq!(
         (first.editions.clone(), first.amount.get(), first.status),
         (vec![1, 2], 1980, OrderStatus::Reserved)
     );
-    assert_eq!(
-        store
-            .reserve(&reserve(alice, 2, "k1", 1_101))
-            .await
-            .unwrap(),
-        ReserveOutcome::Replayed(first.clone())
-    );
-    assert_eq!(
-        store
-            .reserve(&reserve(alice, 1, "k1", 1_101))
-            .await
-            .unwrap(),
-        ReserveOutcome::KeyReused
-    );
-    assert_eq!(
-        store
-            .reserve(&reserve(alice, 1, "k2", 1_102))
-            .await
-            .unwrap(),
-        ReserveOutcome::LimitReached
-    );
-    assert_eq!(
-        store.reserve(&reserve(bob, 2, "k3", 1_103)).await.unwrap(),
-        ReserveOutcome::SoldOut
-    );
-    let ReserveOutcome::Reserved(second) =
-        store.reserve(&reserve(bob, 1, "k4", 1_104)).await.unwrap()
-    else {
+    let refusals = [
+        (
+            alice,
+            2,
+            "k1",
+            1_101,
+            ReserveOutcome::Replayed(first.clone()),
+        ),
+        (alice, 1, "k1", 1_101, ReserveOutcome::KeyReused),
+        (alice, 1, "k2", 1_102, ReserveOutcome::LimitReached),
+        (bob, 2, "k3", 1_103, ReserveOutcome::SoldOut),
+    ];
+    for (account_id, quantity, key, now, outcome) in refusals {
+        assert_eq!(buy(account_id, quantity, key, now).await, outcome);
+    }
+    let ReserveOutcome::Reserved(second) = buy(bob, 1, "k4", 1_104).await else {
         panic!("reserved")
     };
     assert_eq!(second.editions, vec![3]);
-    assert_eq!(
-        store.reserve(&reserve(bob, 1, "k5", 1_105)).await.unwrap(),
-        ReserveOutcome::SoldOut
-    );
+    assert_eq!(buy(bob, 1, "k5", 1_105).await, ReserveOutcome::SoldOut);
     assert_eq!(store.drop_by_id(d1).await.unwrap().unwrap().sold, 3);
-    let mut missing = reserve(bob, 1, "k6", 1_106);
+    let mut missing = reservation(d1, bob, 1, "k6", 1_106);
     missing.drop_id = d2 + 100;
     assert_eq!(
         store.reserve(&missing).await.unwrap(),
@@ -420,27 +361,13 @@ async fn expiry_and_overview(
     first: &OrderRecord,
     second: &OrderRecord,
 ) -> OrderRecord {
-    let reserve = |account_id: i64, quantity: u32, key: &str, now: i64| {
-        reservation(d1, account_id, quantity, key, now)
-    };
+    let expire = async |now: i64| store.expire_due(UnixMillis(now), 10).await.unwrap();
     // Expiry returns stock once; the lowest free editions are sold again.
-    assert!(
-        store
-            .expire_due(UnixMillis(1_150), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let mut expired = store.expire_due(UnixMillis(1_300), 10).await.unwrap();
+    assert!(expire(1_150).await.is_empty());
+    let mut expired = expire(1_300).await;
     expired.sort_unstable();
     assert_eq!(expired, vec![first.id, second.id]);
-    assert!(
-        store
-            .expire_due(UnixMillis(1_300), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(expire(1_300).await.is_empty());
     assert_eq!(store.drop_by_id(d1).await.unwrap().unwrap().sold, 0);
     let expired_order = store.order_by_id(first.id).await.unwrap().unwrap();
     assert_eq!(expired_order.status, OrderStatus::Expired);
@@ -449,8 +376,10 @@ async fn expiry_and_overview(
         vec![1, 2],
         "the record keeps what it held"
     );
-    let ReserveOutcome::Reserved(third) =
-        store.reserve(&reserve(bob, 1, "k7", 1_400)).await.unwrap()
+    let ReserveOutcome::Reserved(third) = store
+        .reserve(&reservation(d1, bob, 1, "k7", 1_400))
+        .await
+        .unwrap()
     else {
         panic!("reserved")
     };
@@ -483,6 +412,11 @@ async fn expiry_and_overview(
 }
 
 async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderRecord) {
+    let pay = async |id: &str, amount: Fen, at: i64| {
+        store.record_paid(id, amount, UnixMillis(at)).await.unwrap()
+    };
+    let status = async |order_id: i64| store.order_by_id(order_id).await.unwrap().unwrap().status;
+    let due = async |at: i64| store.due_mint_jobs(UnixMillis(at), 10).await.unwrap();
     // Payments: recorded once, with the mint job in the same step.
     let payment = PaymentRecord {
         id: "sbx_1".into(),
@@ -498,51 +432,27 @@ async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderReco
         Some(payment.clone())
     );
     assert!(store.payment_by_id("nope").await.unwrap().is_none());
-    assert_eq!(
-        store
-            .record_paid("nope", third.amount, UnixMillis(1_402))
-            .await
-            .unwrap(),
-        PaidOutcome::UnknownPayment
-    );
-    assert_eq!(
-        store
-            .record_paid("sbx_1", Fen::price(1).unwrap(), UnixMillis(1_402))
-            .await
-            .unwrap(),
-        PaidOutcome::AmountMismatch
-    );
-    assert!(
-        store
-            .due_mint_jobs(UnixMillis(2_000), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store
-            .record_paid("sbx_1", third.amount, UnixMillis(1_403))
-            .await
-            .unwrap(),
-        PaidOutcome::Paid
-    );
-    assert_eq!(
-        store
-            .record_paid("sbx_1", third.amount, UnixMillis(1_404))
-            .await
-            .unwrap(),
-        PaidOutcome::AlreadyRecorded
-    );
-    assert_eq!(
-        store.order_by_id(third.id).await.unwrap().unwrap().status,
-        OrderStatus::Paid
-    );
+    let refused = [
+        ("nope", third.amount, PaidOutcome::UnknownPayment),
+        ("sbx_1", Fen::price(1).unwrap(), PaidOutcome::AmountMismatch),
+    ];
+    for (id, amount, outcome) in refused {
+        assert_eq!(pay(id, amount, 1_402).await, outcome);
+    }
+    assert!(due(2_000).await.is_empty());
+    for (at, outcome) in [
+        (1_403, PaidOutcome::Paid),
+        (1_404, PaidOutcome::AlreadyRecorded),
+    ] {
+        assert_eq!(pay("sbx_1", third.amount, at).await, outcome);
+    }
+    assert_eq!(status(third.id).await, OrderStatus::Paid);
     assert_eq!(
         store.expire_due(UnixMillis(9_999), 10).await.unwrap(),
         Vec::<i64>::new(),
         "paid orders never expire"
     );
-    let jobs = store.due_mint_jobs(UnixMillis(1_403), 10).await.unwrap();
+    let jobs = due(1_403).await;
     assert_eq!(
         jobs,
         vec![MintJob {
@@ -554,17 +464,8 @@ async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderReco
         .retry_mint(third.id, "chain busy", UnixMillis(5_000))
         .await
         .unwrap();
-    assert!(
-        store
-            .due_mint_jobs(UnixMillis(4_999), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store.due_mint_jobs(UnixMillis(5_000), 10).await.unwrap()[0].attempts,
-        1
-    );
+    assert!(due(4_999).await.is_empty());
+    assert_eq!(due(5_000).await[0].attempts, 1);
     assert_eq!(store.mint_of_order(third.id).await.unwrap(), None);
     store
         .complete_mint(third.id, "abcd", 7, UnixMillis(5_001))
@@ -574,17 +475,8 @@ async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderReco
         store.mint_of_order(third.id).await.unwrap(),
         Some(("abcd".to_owned(), 7))
     );
-    assert_eq!(
-        store.order_by_id(third.id).await.unwrap().unwrap().status,
-        OrderStatus::Minted
-    );
-    assert!(
-        store
-            .due_mint_jobs(UnixMillis(9_000), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(status(third.id).await, OrderStatus::Minted);
+    assert!(due(9_000).await.is_empty());
 
     // A payment for a lapsed order is kept for refund and changes nothing else.
     let late = PaymentRecord {
@@ -595,16 +487,10 @@ async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderReco
     };
     store.insert_payment(&late).await.unwrap();
     assert_eq!(
-        store
-            .record_paid("sbx_2", first.amount, UnixMillis(9_001))
-            .await
-            .unwrap(),
+        pay("sbx_2", first.amount, 9_001).await,
         PaidOutcome::RefundRequired
     );
-    assert_eq!(
-        store.order_by_id(first.id).await.unwrap().unwrap().status,
-        OrderStatus::Expired
-    );
+    assert_eq!(status(first.id).await, OrderStatus::Expired);
     assert_eq!(
         store.payment_by_id("sbx_2").await.unwrap().unwrap().status,
         "refund_required"
@@ -674,13 +560,7 @@ async fn story_on_sqlite() {
     store.close().await;
     // Reopening applies no migration twice and keeps the data.
     let store = shucang_store::open(&url).await.unwrap();
-    assert!(
-        store
-            .account_by_phone(&Phone::parse("13800000001").unwrap())
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(with_phone(&store, "13800000001").await.is_some());
     store.close().await;
 }
 

@@ -23,6 +23,15 @@ struct FlakyGateway {
     calls: AtomicU32,
 }
 
+impl FlakyGateway {
+    fn down_for(failures: u32) -> Arc<FlakyGateway> {
+        Arc::new(FlakyGateway {
+            failures,
+            calls: AtomicU32::new(0),
+        })
+    }
+}
+
 #[async_trait]
 impl Sender for FlakyGateway {
     async fn send(&self, _message: &NewMessage) -> Result<(), SendError> {
@@ -65,18 +74,14 @@ async fn retries(store: Arc<dyn RegistryBackend>) {
         created_at: t0,
     };
     let id = store.insert_user(&user, &messages).await.unwrap();
+    // Notifiers with this SMS gateway (e-mail always goes out).
+    let notifier_with = |sms: Arc<FlakyGateway>| {
+        Notifier::new(store.clone(), sms, Arc::new(SandboxSender), clock.clone())
+    };
 
     // The SMS gateway fails twice, then works: retried after 30 s, then 60 s.
-    let gateway = Arc::new(FlakyGateway {
-        failures: 2,
-        calls: AtomicU32::new(0),
-    });
-    let notifier = Notifier::new(
-        store.clone(),
-        gateway.clone(),
-        Arc::new(SandboxSender),
-        clock.clone(),
-    );
+    let gateway = FlakyGateway::down_for(2);
+    let notifier = notifier_with(gateway.clone());
     let pass = notifier.deliver_due().await.unwrap();
     assert_eq!((pass.sent, pass.retrying, pass.failed), (1, 1, 0));
     assert_eq!(notifier.deliver_due().await.unwrap().sent, 0, "not due yet");
@@ -111,16 +116,8 @@ async fn retries(store: Arc<dyn RegistryBackend>) {
         )
         .await
         .unwrap();
-    let down = Arc::new(FlakyGateway {
-        failures: u32::MAX,
-        calls: AtomicU32::new(0),
-    });
-    let notifier = Notifier::new(
-        store.clone(),
-        down.clone(),
-        Arc::new(SandboxSender),
-        clock.clone(),
-    );
+    let down = FlakyGateway::down_for(u32::MAX);
+    let notifier = notifier_with(down.clone());
     let mut failed = 0;
     for _ in 0..ATTEMPTS_MAX * 2 {
         failed += notifier.deliver_due().await.unwrap().failed;
