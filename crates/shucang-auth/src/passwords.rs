@@ -231,14 +231,13 @@ fn hash_in(
     let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(failed)?;
     let params = argon2.params();
     let blocks = memory.blocks(params.block_count());
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        Ok(argon2.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_bytes,
-            out,
-            &mut *blocks,
-        )?)
-    })
+    let output = compute(
+        argon2,
+        password,
+        salt_bytes,
+        Params::DEFAULT_OUTPUT_LEN,
+        blocks,
+    )
     .map_err(failed)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
@@ -284,15 +283,22 @@ fn verify_in(stored: &str, password: &str, memory: &mut Memory, kept_blocks_max:
     let blocks = memory.blocks(count);
     let argon2 = Argon2::new(algorithm, version, params);
     // `Output`'s equality is constant-time.
-    Output::init_with(expected.len(), |out| {
-        Ok(argon2.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_bytes,
-            out,
-            &mut *blocks,
-        )?)
+    compute(&argon2, password, salt_bytes, expected.len(), blocks)
+        .is_ok_and(|computed| computed == expected)
+}
+
+/// Argon2 of `password` and `salt` into an output of `len` bytes, in the
+/// given working memory.
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &str,
+    salt: &[u8],
+    len: usize,
+    blocks: &mut [Block],
+) -> Result<Output, argon2::password_hash::Error> {
+    Output::init_with(len, |out| {
+        Ok(argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)?)
     })
-    .is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
