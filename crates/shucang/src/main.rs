@@ -333,14 +333,12 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     }
     // Signal handlers first: once "listening" is printed, SIGTERM drains.
     let shutdown = shucang::shutdown_signal();
-    let addr = app.local_addr();
-    tracing::info!(
-        %addr,
-        data_dir = %config.data_dir.display(),
-        database = %shucang_store::redact_url(&config.database_url()),
-        "shucang platform listening"
+    announce(
+        "shucang",
+        app.local_addr(),
+        &config.data_dir,
+        &config.database_url(),
     );
-    println!("shucang listening on http://{addr}");
     app.run_until(shutdown).await
 }
 
@@ -536,14 +534,12 @@ async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<
             }
             let app = RegistryApp::build(&config, Arc::new(SystemClock)).await?;
             let shutdown = shucang::shutdown_signal();
-            let addr = app.local_addr();
-            tracing::info!(
-                %addr,
-                data_dir = %config.data_dir.display(),
-                database = %shucang_store::redact_url(&config.database_url()),
-                "shucang registry listening"
+            announce(
+                "shucang registry",
+                app.local_addr(),
+                &config.data_dir,
+                &config.database_url(),
             );
-            println!("shucang registry listening on http://{addr}");
             app.run_until(shutdown).await
         }
         RegistryCommand::Admin(RegistryAdminCommand::CreateUser {
@@ -646,4 +642,21 @@ async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<
             Ok(())
         }
     }
+}
+
+/// Says where a server listens: in the log with its data directory and
+/// database (password redacted), and on stdout for whoever started it.
+fn announce(
+    name: &str,
+    addr: std::net::SocketAddr,
+    data_dir: &std::path::Path,
+    database_url: &str,
+) {
+    tracing::info!(
+        %addr,
+        data_dir = %data_dir.display(),
+        database = %shucang_store::redact_url(database_url),
+        "{name} listening"
+    );
+    println!("{name} listening on http://{addr}");
 }
