@@ -18,6 +18,14 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+/// The row of `code` whose translation key is `error_<code>`, as most rows
+/// are: `row!(S::CONFLICT, "phone_taken")`.
+macro_rules! row {
+    ($status:expr, $code:literal) => {
+        Meaning::row($status, $code, concat!("error_", $code))
+    };
+}
+
 mod platform;
 mod registry;
 

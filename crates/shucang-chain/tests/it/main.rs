@@ -35,6 +35,14 @@ fn config(dir: &Path, node: &SigningKey) -> ChainConfig {
     }
 }
 
+/// A new chain of `suite` in a fresh folder, with its keys.
+fn new_chain(suite: Suite) -> (tempfile::TempDir, Keys, Chain) {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys(suite);
+    let (chain, _) = Chain::open(config(dir.path(), &k.node)).unwrap();
+    (dir, k, chain)
+}
+
 fn signed(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransaction {
     Transaction {
         suite: key.suite(),
@@ -231,9 +239,7 @@ fn commit_query_prove_reopen_in_both_suites() {
 
 #[test]
 fn concurrent_submissions_share_blocks() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = keys(Suite::Ed25519Sha256);
-    let (chain, _) = Chain::open(config(dir.path(), &k.node)).unwrap();
+    let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
     chain
         .submit_blocking(signed(&k.node, 0, create(10_000)))
         .unwrap();
@@ -277,9 +283,7 @@ fn concurrent_submissions_share_blocks() {
 
 #[test]
 fn a_changed_byte_fails_the_check_naming_the_block() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = keys(Suite::Ed25519Sha256);
-    let (chain, _) = Chain::open(config(dir.path(), &k.node)).unwrap();
+    let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
     chain
         .submit_blocking(signed(&k.node, 1, create(10)))
         .unwrap();
@@ -339,9 +343,7 @@ fn crc32(data: &[u8]) -> u32 {
 #[test]
 fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
     use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let k = keys(Suite::Sm2Sm3);
-    let (chain, _) = Chain::open(config(dir.path(), &k.node)).unwrap();
+    let (dir, k, chain) = new_chain(Suite::Sm2Sm3);
     let r = chain
         .submit_blocking(signed(&k.node, 1, create(10)))
         .unwrap();

@@ -20,31 +20,19 @@ impl DomainError for StoreError {
 
 impl DomainError for PhoneError {
     fn meaning(&self) -> Option<Meaning> {
-        Some(Meaning::row(
-            S::UNPROCESSABLE_ENTITY,
-            "invalid_phone",
-            "error_invalid_phone",
-        ))
+        Some(row!(S::UNPROCESSABLE_ENTITY, "invalid_phone"))
     }
 }
 
 impl DomainError for IdNumberError {
     fn meaning(&self) -> Option<Meaning> {
-        Some(Meaning::row(
-            S::UNPROCESSABLE_ENTITY,
-            "invalid_id_number",
-            "error_invalid_id_number",
-        ))
+        Some(row!(S::UNPROCESSABLE_ENTITY, "invalid_id_number"))
     }
 }
 
 impl DomainError for RealNameError {
     fn meaning(&self) -> Option<Meaning> {
-        Some(Meaning::row(
-            S::UNPROCESSABLE_ENTITY,
-            "invalid_name",
-            "error_invalid_name",
-        ))
+        Some(row!(S::UNPROCESSABLE_ENTITY, "invalid_name"))
     }
 }
 
@@ -62,8 +50,7 @@ impl DomainError for AccountError {
                 },
             ),
             AccountError::PhoneTaken => {
-                Meaning::row(S::CONFLICT, "phone_taken", "error_phone_taken")
-                    .message("this phone number is already registered")
+                row!(S::CONFLICT, "phone_taken").message("this phone number is already registered")
             }
             AccountError::Busy => Meaning::busy(),
             AccountError::Store(_) | AccountError::Hashing(_) => return None,
@@ -74,18 +61,12 @@ impl DomainError for AccountError {
 impl DomainError for LoginError {
     fn meaning(&self) -> Option<Meaning> {
         Some(match self {
-            LoginError::InvalidCredentials => Meaning::row(
-                S::UNAUTHORIZED,
-                "invalid_credentials",
-                "error_invalid_credentials",
-            )
-            .message("wrong phone number or password"),
-            LoginError::Locked { until } => {
-                Meaning::row(S::LOCKED, "account_locked", "error_account_locked").message(format!(
-                    "too many failed logins; the account is locked until {}",
-                    until.to_rfc3339_utc()
-                ))
-            }
+            LoginError::InvalidCredentials => row!(S::UNAUTHORIZED, "invalid_credentials")
+                .message("wrong phone number or password"),
+            LoginError::Locked { until } => row!(S::LOCKED, "account_locked").message(format!(
+                "too many failed logins; the account is locked until {}",
+                until.to_rfc3339_utc()
+            )),
             LoginError::Busy => Meaning::busy(),
             LoginError::Store(_) => return None,
         })
@@ -94,33 +75,16 @@ impl DomainError for LoginError {
 
 impl DomainError for IdentityError {
     fn meaning(&self) -> Option<Meaning> {
-        let (status, code, key) = match self {
-            IdentityError::ConsentRequired => (
-                S::UNPROCESSABLE_ENTITY,
-                "consent_required",
-                "error_consent_required",
-            ),
-            IdentityError::AlreadyVerified => (
-                S::CONFLICT,
-                "identity_already_verified",
-                "error_identity_already_verified",
-            ),
-            IdentityError::IdentityInUse => {
-                (S::CONFLICT, "identity_in_use", "error_identity_in_use")
+        Some(match self {
+            IdentityError::ConsentRequired => row!(S::UNPROCESSABLE_ENTITY, "consent_required"),
+            IdentityError::AlreadyVerified => row!(S::CONFLICT, "identity_already_verified"),
+            IdentityError::IdentityInUse => row!(S::CONFLICT, "identity_in_use"),
+            IdentityError::Mismatch => row!(S::UNPROCESSABLE_ENTITY, "identity_mismatch"),
+            IdentityError::Unavailable(_) => {
+                row!(S::SERVICE_UNAVAILABLE, "identity_provider_unavailable")
             }
-            IdentityError::Mismatch => (
-                S::UNPROCESSABLE_ENTITY,
-                "identity_mismatch",
-                "error_identity_mismatch",
-            ),
-            IdentityError::Unavailable(_) => (
-                S::SERVICE_UNAVAILABLE,
-                "identity_provider_unavailable",
-                "error_identity_provider_unavailable",
-            ),
             IdentityError::Pii(_) | IdentityError::Store(_) => return None,
-        };
-        Some(Meaning::row(status, code, key))
+        })
     }
 }
 
@@ -139,9 +103,7 @@ impl DomainError for ComplaintError {
                     });
                 Meaning::row(S::UNPROCESSABLE_ENTITY, "invalid_field", key)
             }
-            ComplaintError::RateLimited => {
-                Meaning::row(S::TOO_MANY_REQUESTS, "rate_limited", "error_rate_limited")
-            }
+            ComplaintError::RateLimited => row!(S::TOO_MANY_REQUESTS, "rate_limited"),
             ComplaintError::Store(_) => return None,
         })
     }
@@ -150,34 +112,17 @@ impl DomainError for ComplaintError {
 impl DomainError for WorkError {
     fn meaning(&self) -> Option<Meaning> {
         Some(match self {
-            WorkError::Forbidden => Meaning::row(S::FORBIDDEN, "forbidden", "error_forbidden"),
-            WorkError::InvalidField(m) => Meaning::row(
-                S::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "error_invalid_field",
-            )
-            .detail(m.clone()),
-            WorkError::ContentBlocked(_) => Meaning::row(
-                S::UNPROCESSABLE_ENTITY,
-                "content_blocked",
-                "error_content_blocked",
-            ),
-            WorkError::Image(MediaError::NotAnImage) => Meaning::row(
-                S::UNPROCESSABLE_ENTITY,
-                "invalid_image",
-                "error_invalid_image",
-            ),
-            WorkError::Image(MediaError::TooLarge) => Meaning::row(
-                S::PAYLOAD_TOO_LARGE,
-                "image_too_large",
-                "error_image_too_large",
-            ),
+            WorkError::Forbidden => row!(S::FORBIDDEN, "forbidden"),
+            WorkError::InvalidField(m) => {
+                row!(S::UNPROCESSABLE_ENTITY, "invalid_field").detail(m.clone())
+            }
+            WorkError::ContentBlocked(_) => row!(S::UNPROCESSABLE_ENTITY, "content_blocked"),
+            WorkError::Image(MediaError::NotAnImage) => {
+                row!(S::UNPROCESSABLE_ENTITY, "invalid_image")
+            }
+            WorkError::Image(MediaError::TooLarge) => row!(S::PAYLOAD_TOO_LARGE, "image_too_large"),
             WorkError::NotFound => Meaning::row(S::NOT_FOUND, "not_found", "error_work_not_found"),
-            WorkError::AlreadyReviewed => Meaning::row(
-                S::CONFLICT,
-                "work_already_reviewed",
-                "error_work_already_reviewed",
-            ),
+            WorkError::AlreadyReviewed => row!(S::CONFLICT, "work_already_reviewed"),
             WorkError::Image(MediaError::Io(_)) | WorkError::Chain(_) | WorkError::Store(_) => {
                 return None;
             }
@@ -188,23 +133,12 @@ impl DomainError for WorkError {
 impl DomainError for DropError {
     fn meaning(&self) -> Option<Meaning> {
         Some(match self {
-            DropError::Forbidden => Meaning::row(S::FORBIDDEN, "forbidden", "error_forbidden"),
-            DropError::InvalidField(m) => Meaning::row(
-                S::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "error_invalid_field",
-            )
-            .detail(m.clone()),
-            DropError::WorkNotApproved => Meaning::row(
-                S::UNPROCESSABLE_ENTITY,
-                "work_not_approved",
-                "error_work_not_approved",
-            ),
-            DropError::EditionsExhausted => Meaning::row(
-                S::CONFLICT,
-                "editions_exhausted",
-                "error_editions_exhausted",
-            ),
+            DropError::Forbidden => row!(S::FORBIDDEN, "forbidden"),
+            DropError::InvalidField(m) => {
+                row!(S::UNPROCESSABLE_ENTITY, "invalid_field").detail(m.clone())
+            }
+            DropError::WorkNotApproved => row!(S::UNPROCESSABLE_ENTITY, "work_not_approved"),
+            DropError::EditionsExhausted => row!(S::CONFLICT, "editions_exhausted"),
             DropError::Store(_) => return None,
         })
     }
@@ -213,35 +147,26 @@ impl DomainError for DropError {
 impl DomainError for PurchaseError {
     fn meaning(&self) -> Option<Meaning> {
         use PurchaseError as E;
-        let (status, code, key) = match self {
-            E::IdentityRequired => (S::FORBIDDEN, "identity_required", "error_identity_required"),
-            E::MinorNotAllowed => (S::FORBIDDEN, "minor_not_allowed", "error_minor_not_allowed"),
-            E::InvalidQuantity => (
-                S::UNPROCESSABLE_ENTITY,
-                "invalid_quantity",
-                "error_invalid_quantity",
-            ),
-            E::InvalidKey => (
+        Some(match self {
+            E::IdentityRequired => row!(S::FORBIDDEN, "identity_required"),
+            E::MinorNotAllowed => row!(S::FORBIDDEN, "minor_not_allowed"),
+            E::InvalidQuantity => row!(S::UNPROCESSABLE_ENTITY, "invalid_quantity"),
+            E::InvalidKey => Meaning::row(
                 S::BAD_REQUEST,
                 "invalid_idempotency_key",
                 "error_invalid_quantity",
             ),
-            E::KeyReused => (
+            E::KeyReused => Meaning::row(
                 S::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
                 "error_invalid_quantity",
             ),
-            E::DropNotFound => (S::NOT_FOUND, "not_found", "error_drop_not_found"),
-            E::NotOpen => (S::CONFLICT, "drop_not_open", "error_drop_not_open"),
-            E::SoldOut => (S::CONFLICT, "sold_out", "error_sold_out"),
-            E::LimitReached => (
-                S::CONFLICT,
-                "purchase_limit_reached",
-                "error_purchase_limit_reached",
-            ),
+            E::DropNotFound => Meaning::row(S::NOT_FOUND, "not_found", "error_drop_not_found"),
+            E::NotOpen => row!(S::CONFLICT, "drop_not_open"),
+            E::SoldOut => row!(S::CONFLICT, "sold_out"),
+            E::LimitReached => row!(S::CONFLICT, "purchase_limit_reached"),
             E::Identity(_) | E::Store(_) => return None,
-        };
-        Some(Meaning::row(status, code, key))
+        })
     }
 }
 
@@ -251,9 +176,7 @@ impl DomainError for PaymentError {
             PaymentError::OrderNotFound | PaymentError::PaymentNotFound => {
                 Meaning::row(S::NOT_FOUND, "not_found", "error_order_not_found")
             }
-            PaymentError::NotPayable => {
-                Meaning::row(S::CONFLICT, "order_not_payable", "error_order_not_payable")
-            }
+            PaymentError::NotPayable => row!(S::CONFLICT, "order_not_payable"),
             // A provider that fails is an outage: 500, logged.
             PaymentError::Provider(_) | PaymentError::Store(_) => return None,
         })
@@ -263,57 +186,31 @@ impl DomainError for PaymentError {
 impl DomainError for CollectibleError {
     fn meaning(&self) -> Option<Meaning> {
         use CollectibleError as E;
-        let (status, code, key) = match self {
-            E::NotFound => (S::NOT_FOUND, "not_found", "error_not_found"),
-            E::WrongPassword => (S::FORBIDDEN, "wrong_password", "error_wrong_password"),
-            E::RecipientNotFound => (
-                S::UNPROCESSABLE_ENTITY,
-                "recipient_not_found",
-                "error_recipient_not_found",
-            ),
-            E::RecipientNotVerified => (
-                S::UNPROCESSABLE_ENTITY,
-                "recipient_not_verified",
-                "error_recipient_not_verified",
-            ),
-            E::RecipientMinor => (
-                S::UNPROCESSABLE_ENTITY,
-                "recipient_minor",
-                "error_recipient_minor",
-            ),
-            E::SelfGift => (
-                S::UNPROCESSABLE_ENTITY,
-                "cannot_gift_to_self",
-                "error_cannot_gift_to_self",
-            ),
-            E::Frozen => (S::CONFLICT, "token_frozen", "error_token_frozen"),
-            E::HoldingPeriod(_) => (S::CONFLICT, "holding_period", "error_holding_period"),
-            E::DailyLimit => (
-                S::CONFLICT,
-                "daily_gift_limit_reached",
-                "error_daily_gift_limit_reached",
-            ),
-            E::IdentityRequired => (S::FORBIDDEN, "identity_required", "error_identity_required"),
-            E::Busy => return Some(Meaning::busy()),
+        Some(match self {
+            E::NotFound => row!(S::NOT_FOUND, "not_found"),
+            E::WrongPassword => row!(S::FORBIDDEN, "wrong_password"),
+            E::RecipientNotFound => row!(S::UNPROCESSABLE_ENTITY, "recipient_not_found"),
+            E::RecipientNotVerified => row!(S::UNPROCESSABLE_ENTITY, "recipient_not_verified"),
+            E::RecipientMinor => row!(S::UNPROCESSABLE_ENTITY, "recipient_minor"),
+            E::SelfGift => row!(S::UNPROCESSABLE_ENTITY, "cannot_gift_to_self"),
+            E::Frozen => row!(S::CONFLICT, "token_frozen"),
+            E::HoldingPeriod(_) => row!(S::CONFLICT, "holding_period"),
+            E::DailyLimit => row!(S::CONFLICT, "daily_gift_limit_reached"),
+            E::IdentityRequired => row!(S::FORBIDDEN, "identity_required"),
+            E::Busy => Meaning::busy(),
             E::Chain(_) | E::Identity(_) | E::Store(_) => return None,
-        };
-        Some(Meaning::row(status, code, key))
+        })
     }
 }
 
 impl DomainError for ChainError {
     fn meaning(&self) -> Option<Meaning> {
         match self {
-            ChainError::Stopped(_) => Some(
-                Meaning::row(
-                    S::SERVICE_UNAVAILABLE,
-                    "chain_unavailable",
-                    "error_chain_unavailable",
-                )
-                .message(
+            ChainError::Stopped(_) => {
+                Some(row!(S::SERVICE_UNAVAILABLE, "chain_unavailable").message(
                     "the chain is stopped after a storage failure; the operator must restart it",
-                ),
-            ),
+                ))
+            }
             _ => None,
         }
     }

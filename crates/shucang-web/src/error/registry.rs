@@ -11,98 +11,44 @@ use super::{DomainError, Meaning};
 impl DomainError for RegistryError {
     fn meaning(&self) -> Option<Meaning> {
         use RegistryError as E;
-        let (status, code, key) = match self {
-            E::Invalid { field, .. } => {
-                let (code, key) = match *field {
-                    "name" => ("invalid_name", "error_invalid_name"),
-                    "phone" => ("invalid_phone", "error_invalid_phone"),
-                    "email" => ("invalid_email", "error_invalid_email"),
-                    "password" => ("weak_password", "error_weak_password"),
-                    _ => ("invalid_field", "error_invalid_field"),
-                };
-                (S::UNPROCESSABLE_ENTITY, code, key)
+        let row = match self {
+            E::Invalid { field, .. } => match *field {
+                "name" => row!(S::UNPROCESSABLE_ENTITY, "invalid_name"),
+                "phone" => row!(S::UNPROCESSABLE_ENTITY, "invalid_phone"),
+                "email" => row!(S::UNPROCESSABLE_ENTITY, "invalid_email"),
+                "password" => row!(S::UNPROCESSABLE_ENTITY, "weak_password"),
+                _ => row!(S::UNPROCESSABLE_ENTITY, "invalid_field"),
+            },
+            E::PhoneTaken | E::Store(StoreError::PhoneTaken) => row!(S::CONFLICT, "phone_taken"),
+            E::InvalidCredentials => row!(S::UNAUTHORIZED, "invalid_credentials"),
+            E::Locked { .. } => row!(S::LOCKED, "account_locked"),
+            E::VerificationFailed => row!(S::BAD_REQUEST, "verification_failed"),
+            E::Unconfirmed => row!(S::FORBIDDEN, "contact_unconfirmed"),
+            E::NotFound => row!(S::NOT_FOUND, "application_not_found"),
+            E::WrongState { .. } => row!(S::CONFLICT, "wrong_state"),
+            E::Incomplete(_) => row!(S::UNPROCESSABLE_ENTITY, "application_incomplete"),
+            E::File(FileError::Size) => row!(S::PAYLOAD_TOO_LARGE, "file_too_large"),
+            E::File(FileError::Type) => row!(S::UNSUPPORTED_MEDIA_TYPE, "file_type_refused"),
+            E::File(FileError::NameMismatch) => {
+                row!(S::UNSUPPORTED_MEDIA_TYPE, "file_name_mismatch")
             }
-            E::PhoneTaken | E::Store(StoreError::PhoneTaken) => {
-                (S::CONFLICT, "phone_taken", "error_phone_taken")
+            E::TooManyAttachments => row!(S::CONFLICT, "too_many_attachments"),
+            E::BadDecision(_) => row!(S::UNPROCESSABLE_ENTITY, "invalid_decision"),
+            E::Forbidden(_) => row!(S::FORBIDDEN, "forbidden"),
+            E::CheckinNotFound => row!(S::NOT_FOUND, "checkin_not_found"),
+            E::CheckinClosed(..) => row!(S::CONFLICT, "checkin_closed"),
+            E::AlreadyConfirmed => row!(S::CONFLICT, "already_confirmed"),
+            E::TooSoon(_) => row!(S::UNPROCESSABLE_ENTITY, "termination_too_soon"),
+            E::NothingToGather => row!(S::CONFLICT, "nothing_to_gather"),
+            E::BatchNotFound => row!(S::NOT_FOUND, "batch_not_found"),
+            E::BatchWrongState(_) => {
+                Meaning::row(S::CONFLICT, "wrong_state", "error_batch_wrong_state")
             }
-            E::InvalidCredentials => (
-                S::UNAUTHORIZED,
-                "invalid_credentials",
-                "error_invalid_credentials",
-            ),
-            E::Locked { .. } => (S::LOCKED, "account_locked", "error_account_locked"),
-            E::VerificationFailed => (
-                S::BAD_REQUEST,
-                "verification_failed",
-                "error_verification_failed",
-            ),
-            E::Unconfirmed => (
-                S::FORBIDDEN,
-                "contact_unconfirmed",
-                "error_contact_unconfirmed",
-            ),
-            E::NotFound => (
-                S::NOT_FOUND,
-                "application_not_found",
-                "error_application_not_found",
-            ),
-            E::WrongState { .. } => (S::CONFLICT, "wrong_state", "error_wrong_state"),
-            E::Incomplete(_) => (
-                S::UNPROCESSABLE_ENTITY,
-                "application_incomplete",
-                "error_application_incomplete",
-            ),
-            E::File(FileError::Size) => (
-                S::PAYLOAD_TOO_LARGE,
-                "file_too_large",
-                "error_file_too_large",
-            ),
-            E::File(FileError::Type) => (
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "file_type_refused",
-                "error_file_type_refused",
-            ),
-            E::File(FileError::NameMismatch) => (
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "file_name_mismatch",
-                "error_file_name_mismatch",
-            ),
-            E::TooManyAttachments => (
-                S::CONFLICT,
-                "too_many_attachments",
-                "error_too_many_attachments",
-            ),
-            E::BadDecision(_) => (
-                S::UNPROCESSABLE_ENTITY,
-                "invalid_decision",
-                "error_invalid_decision",
-            ),
-            E::Forbidden(_) => (S::FORBIDDEN, "forbidden", "error_forbidden"),
-            E::CheckinNotFound => (S::NOT_FOUND, "checkin_not_found", "error_checkin_not_found"),
-            E::CheckinClosed(..) => (S::CONFLICT, "checkin_closed", "error_checkin_closed"),
-            E::AlreadyConfirmed => (S::CONFLICT, "already_confirmed", "error_already_confirmed"),
-            E::TooSoon(_) => (
-                S::UNPROCESSABLE_ENTITY,
-                "termination_too_soon",
-                "error_termination_too_soon",
-            ),
-            E::NothingToGather => (S::CONFLICT, "nothing_to_gather", "error_nothing_to_gather"),
-            E::BatchNotFound => (S::NOT_FOUND, "batch_not_found", "error_batch_not_found"),
-            E::BatchWrongState(_) => (S::CONFLICT, "wrong_state", "error_batch_wrong_state"),
-            E::WindowOpen(_) => (
-                S::CONFLICT,
-                "objection_window_open",
-                "error_objection_window_open",
-            ),
-            E::Calendar(_) => (
-                S::SERVICE_UNAVAILABLE,
-                "holiday_schedule_missing",
-                "error_holiday_schedule_missing",
-            ),
+            E::WindowOpen(_) => row!(S::CONFLICT, "objection_window_open"),
+            E::Calendar(_) => row!(S::SERVICE_UNAVAILABLE, "holiday_schedule_missing"),
             E::Busy => return Some(Meaning::busy()),
             E::Store(_) | E::Internal(_) => return None,
         };
-        let row = Meaning::row(status, code, key);
         Some(match self {
             E::Incomplete(findings) => {
                 let problems: Vec<Value> = findings

@@ -6,102 +6,53 @@ use minijinja::{Environment, Value};
 
 use super::i18n::{App, Catalog, Lang};
 
+/// A table of templates read from `templates/`, each named by its path there.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
 /// Every built-in template: its name and source.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/base.html")),
-    ("macros.html", include_str!("../../templates/macros.html")),
-    ("message.html", include_str!("../../templates/message.html")),
-    (
-        "explorer.html",
-        include_str!("../../templates/explorer.html"),
-    ),
-    ("block.html", include_str!("../../templates/block.html")),
-    ("tx.html", include_str!("../../templates/tx.html")),
-    ("address.html", include_str!("../../templates/address.html")),
-    ("token.html", include_str!("../../templates/token.html")),
-    (
-        "collection.html",
-        include_str!("../../templates/collection.html"),
-    ),
-    (
-        "not_found.html",
-        include_str!("../../templates/not_found.html"),
-    ),
-    (
-        "collectible.html",
-        include_str!("../../templates/collectible.html"),
-    ),
-    (
-        "complaints.html",
-        include_str!("../../templates/complaints.html"),
-    ),
-    (
-        "complaint.html",
-        include_str!("../../templates/complaint.html"),
-    ),
-    ("home.html", include_str!("../../templates/home.html")),
-    ("login.html", include_str!("../../templates/login.html")),
-    (
-        "identity.html",
-        include_str!("../../templates/identity.html"),
-    ),
-    ("order.html", include_str!("../../templates/order.html")),
-    ("staff.html", include_str!("../../templates/staff.html")),
-    (
-        "my_collection.html",
-        include_str!("../../templates/my_collection.html"),
-    ),
-    ("drop.html", include_str!("../../templates/drop.html")),
-    (
-        "certificate.html",
-        include_str!("../../templates/certificate.html"),
-    ),
-    (
-        "staff_orders.html",
-        include_str!("../../templates/staff_orders.html"),
-    ),
-    (
-        "registry/base.html",
-        include_str!("../../templates/registry/base.html"),
-    ),
-    // One page for both applications: it extends the `layout` it is given.
-    (
-        "registry/message.html",
-        include_str!("../../templates/message.html"),
-    ),
-    (
-        "registry/not_found.html",
-        include_str!("../../templates/registry/not_found.html"),
-    ),
-    (
-        "registry/search.html",
-        include_str!("../../templates/registry/search.html"),
-    ),
-    (
-        "registry/account.html",
-        include_str!("../../templates/registry/account.html"),
-    ),
-    (
-        "registry/filer.html",
-        include_str!("../../templates/registry/filer.html"),
-    ),
-    (
-        "registry/step.html",
-        include_str!("../../templates/registry/step.html"),
-    ),
-    (
-        "registry/review.html",
-        include_str!("../../templates/registry/review.html"),
-    ),
-    (
-        "registry/review_app.html",
-        include_str!("../../templates/registry/review_app.html"),
-    ),
-    (
-        "registry/publish.html",
-        include_str!("../../templates/registry/publish.html"),
-    ),
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "message.html",
+    "explorer.html",
+    "block.html",
+    "tx.html",
+    "address.html",
+    "token.html",
+    "collection.html",
+    "not_found.html",
+    "collectible.html",
+    "complaints.html",
+    "complaint.html",
+    "home.html",
+    "login.html",
+    "identity.html",
+    "order.html",
+    "staff.html",
+    "my_collection.html",
+    "drop.html",
+    "certificate.html",
+    "staff_orders.html",
+    "registry/base.html",
+    "registry/not_found.html",
+    "registry/search.html",
+    "registry/account.html",
+    "registry/filer.html",
+    "registry/step.html",
+    "registry/review.html",
+    "registry/review_app.html",
+    "registry/publish.html",
 ];
+
+/// One page for both applications: it extends the `layout` it is given.
+const SHARED_MESSAGE: (&str, &str) = (
+    "registry/message.html",
+    include_str!("../../templates/message.html"),
+);
 
 /// The compiled templates of both applications and their translations.
 pub struct Pages {
@@ -115,7 +66,7 @@ impl Pages {
     /// Compiles the built-in templates and loads the translation tables.
     pub fn new() -> Pages {
         let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
+        for (name, source) in TEMPLATES.iter().chain([&SHARED_MESSAGE]) {
             env.add_template(name, source)
                 .expect("the built-in templates compile (tested)");
         }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::drops::buyer;
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
-use crate::identity::{id_number, post_identity, user};
+use crate::identity::{user, verified_user};
 use crate::payments::market;
 
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
@@ -22,12 +22,7 @@ pub async fn buy_and_mint(
 ) -> Vec<u64> {
     let order = app.reserve(token, drop_id, key, quantity).await;
     let order_id = order["order_id"].as_i64().unwrap();
-    let payment: Value = app
-        .start_payment(token, order_id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let payment = app.payment(token, order_id).await;
     let pay_url = payment["pay_url"].as_str().unwrap();
     let res = app.complete_payment(pay_url).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -38,13 +33,7 @@ pub async fn buy_and_mint(
 }
 
 async fn gift(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("{path}/gifts")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.post_as(&format!("{path}/gifts"), token, &body).await
 }
 
 #[tokio::test]
@@ -289,14 +278,7 @@ async fn the_body_and_the_recipient_are_checked(app: &TestApp, alice: &str, p: &
         "recipient_not_verified",
     )
     .await;
-    let minor = user(app, "13600000010").await;
-    let res = post_identity(
-        app,
-        &minor,
-        &json!({"name": "小红", "id_number": id_number("11010520120101002"), "consent": true}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    verified_user(app, "13600000010", "小红", "11010520120101002").await;
     assert_error(
         gift(
             app,

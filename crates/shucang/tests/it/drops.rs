@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use shucang_types::{Role, UnixMillis};
 
 use crate::harness::{MINUTE_MS, T0, TestApp, assert_error};
-use crate::identity::{id_number, post_identity, user};
+use crate::identity::{id_number, post_identity, user, verified_user};
 use crate::support::{id_of, on_postgres};
 use crate::works::{form, png, review, submit};
 
@@ -189,14 +189,7 @@ async fn only_verified_adults_buy(app: &TestApp, d: i64) {
     let unverified = user(app, "13600000001").await;
     let res = buy(app, &unverified, d, Some("k"), quantity(1)).await;
     assert_error(res, StatusCode::FORBIDDEN, "identity_required").await;
-    let minor = user(app, "13600000002").await;
-    let res = post_identity(
-        app,
-        &minor,
-        &json!({"name": "小明", "id_number": id_number("11010520100101001"), "consent": true}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let minor = verified_user(app, "13600000002", "小明", "11010520100101001").await;
     let res = buy(app, &minor, d, Some("k"), quantity(1)).await;
     assert_error(res, StatusCode::FORBIDDEN, "minor_not_allowed").await;
     let res = app

@@ -21,13 +21,17 @@ pub async fn user(app: &TestApp, phone: &str) -> String {
 }
 
 pub async fn post_identity(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/me/identity"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.post_as("/api/v1/me/identity", token, body).await
+}
+
+/// A new account of `phone` verified as `name` with the ID number whose
+/// first 17 digits are `id17`; its token.
+pub async fn verified_user(app: &TestApp, phone: &str, name: &str, id17: &str) -> String {
+    let token = user(app, phone).await;
+    let body = json!({"name": name, "id_number": id_number(id17), "consent": true});
+    let res = post_identity(app, &token, &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    token
 }
 
 #[tokio::test]

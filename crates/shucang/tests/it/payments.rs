@@ -101,12 +101,7 @@ async fn pay_in_the_sandbox_then_the_order_is_minted_once() {
 async fn forged_or_wrong_callbacks_change_nothing() {
     let app = TestApp::spawn().await;
     let (_, alice, order_id) = reserved(&app, 1).await;
-    let payment: Value = app
-        .start_payment(&alice, order_id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let payment = app.payment(&alice, order_id).await;
     let payment_id = payment["payment_id"].as_str().unwrap();
 
     let body = json!({"payment_id": payment_id, "amount_fen": 990, "status": "success"});
@@ -175,12 +170,7 @@ async fn a_failed_mint_is_retried_later_and_the_order_stays_paid() {
     let (_, alice, order_id) = reserved(&app, 1).await;
     // The chain goes away before the mint worker runs.
     app.chain.close();
-    let payment: Value = app
-        .start_payment(&alice, order_id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let payment = app.payment(&alice, order_id).await;
     let pay_url = payment["pay_url"].as_str().unwrap().to_owned();
     assert_eq!(
         app.complete_payment(&pay_url).await.status(),

@@ -58,6 +58,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Starts paying for order `order_id` as `token`; the new payment's JSON.
+    pub async fn payment(&self, token: &str, order_id: i64) -> Value {
+        self.start_payment(token, order_id)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `POST {path}` of the JSON `body` as `token`.
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The sandbox's "pay" button: `POST {pay_url}/complete`.
     pub async fn complete_payment(&self, pay_url: &str) -> Response {
         self.client

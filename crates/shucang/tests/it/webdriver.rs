@@ -196,6 +196,12 @@ impl Session {
         res["value"].clone()
     }
 
+    /// The text a `GET` of `path` answers.
+    async fn get_text(&self, path: &str) -> String {
+        let value = self.call(reqwest::Method::GET, path, None).await;
+        value.as_str().unwrap().to_owned()
+    }
+
     async fn try_find(&self, css: &str) -> Option<Element> {
         self.try_find_by("css selector", css).await
     }
@@ -231,11 +237,7 @@ impl Session {
 
     /// The address of the page shown.
     pub async fn current_url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.get_text("/url").await
     }
 
     /// Waits until the address shown contains `part`; returns it.
@@ -267,11 +269,7 @@ impl Session {
 
     /// The page's serialised DOM.
     pub async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.get_text("/source").await
     }
 
     /// The first element matching `css`, waiting up to [`WAIT_MAX`] for it.

@@ -37,13 +37,8 @@ pub async fn submit(app: &TestApp, token: &str, form: Form) -> reqwest::Response
 }
 
 pub async fn review(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/api/v1/admin/works/{id}/review")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    app.post_as(&format!("/api/v1/admin/works/{id}/review"), token, &body)
         .await
-        .unwrap()
 }
 
 async fn queue(app: &TestApp, token: &str) -> Vec<Value> {
@@ -206,13 +201,8 @@ async fn a_rejection_needs_a_reason(app: &TestApp, reviewer: &str, id: i64) {
     let res = review(app, reviewer, 999, approve.clone()).await;
     assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
     let res = app
-        .client
-        .post(app.url("/api/v1/admin/works/abc/review"))
-        .bearer_auth(reviewer)
-        .json(&approve)
-        .send()
-        .await
-        .unwrap();
+        .post_as("/api/v1/admin/works/abc/review", reviewer, &approve)
+        .await;
     assert_error(res, StatusCode::BAD_REQUEST, "invalid_number").await;
 }
 
@@ -256,13 +246,8 @@ async fn bad_submissions_store_nothing(app: &TestApp, reviewer: &str) {
         assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
     let res = app
-        .client
-        .post(app.url("/api/v1/admin/works"))
-        .bearer_auth(reviewer)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_as("/api/v1/admin/works", reviewer, &json!({}))
+        .await;
     assert_error(
         res,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -44,6 +44,12 @@ impl Filing<'_> {
         self.reg.post(&self.path(what), Some(token), &body).await
     }
 
+    /// Records a change, made on `day`, to `form` as `token`.
+    async fn change(&self, token: &str, day: &str, form: &Value) -> reqwest::Response {
+        let body = json!({"changed_on": day, "form": form});
+        self.post("changes", token, body).await
+    }
+
     /// The reviewer's decision (answered 200).
     async fn decided(&self, decision: Value) -> Value {
         json_of(
@@ -97,25 +103,13 @@ async fn changes_keep_the_number(
     let (reg, filer) = (filing.reg, filing.filer.as_str());
     // Recorded the day after: on time (5 working days from 29 September
     // run to 12 October, across National Day).
-    let res = filing
-        .post(
-            "changes",
-            stranger,
-            json!({"changed_on": "2026-09-29", "form": renamed}),
-        )
-        .await;
+    let res = filing.change(stranger, "2026-09-29", renamed).await;
     assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
     for (day, code) in [
         ("2026-10-01", "invalid_field"),
         ("29/09/2026", "invalid_field"),
     ] {
-        let res = filing
-            .post(
-                "changes",
-                filer,
-                json!({"changed_on": day, "form": renamed}),
-            )
-            .await;
+        let res = filing.change(filer, day, renamed).await;
         assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
     let mut two = renamed.clone();
@@ -124,13 +118,7 @@ async fn changes_keep_the_number(
         renamed["services"][0],
         renamed["services"][0]
     ]);
-    let res = filing
-        .post(
-            "changes",
-            filer,
-            json!({"changed_on": "2026-09-29", "form": two}),
-        )
-        .await;
+    let res = filing.change(filer, "2026-09-29", &two).await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
     let on_time = json!({"changed_on": "2026-09-29", "form": renamed});
     let pending = json_of(
@@ -159,13 +147,7 @@ async fn changes_keep_the_number(
     // A change of 1 September recorded on 30 September is late, flagged,
     // and still reviewed; approved, the form is updated.
     let late = json_of(
-        filing
-            .post(
-                "changes",
-                filer,
-                json!({"changed_on": "2026-09-01", "form": renamed}),
-            )
-            .await,
+        filing.change(filer, "2026-09-01", renamed).await,
         StatusCode::CREATED,
     )
     .await;
@@ -249,13 +231,7 @@ async fn cancelled_on_its_date(filing: &Filing<'_>, renamed: &Value) {
         (gone["state"].as_str(), gone["public_state"].as_str()),
         (Some("cancelled"), Some("已注销"))
     );
-    let res = filing
-        .post(
-            "changes",
-            &filer,
-            json!({"changed_on": "2026-11-16", "form": renamed}),
-        )
-        .await;
+    let res = filing.change(&filer, "2026-11-16", renamed).await;
     assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
     let texts = reg.texts("13912345678").await;
     for needle in [
