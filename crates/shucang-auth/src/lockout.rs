@@ -22,6 +22,23 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// What the password step of a login came to
+/// ([`crate::PasswordHasher::check_login`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The account is locked until then; nothing was hashed.
+    Locked {
+        /// When the lock ends.
+        until: UnixMillis,
+    },
+    /// No such user (the dummy hash was checked).
+    UnknownUser,
+    /// The password does not match: record the failure.
+    WrongPassword,
+    /// The password matches.
+    Valid,
+}
+
 /// The account's state after one more failed login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginFailure {

@@ -8,7 +8,10 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
+use shucang_types::UnixMillis;
 use tokio::sync::Semaphore;
+
+use crate::LoginCheck;
 
 /// Password hashes computed at once, at most. Each Argon2id run holds
 /// `memory_kib` of memory (19 MiB by default), so without this bound a
@@ -169,6 +172,29 @@ impl PasswordHasher {
                 Ok(false)
             }
         }
+    }
+
+    /// The password step of a login, in the order both applications keep:
+    /// a lock in force (`locked_until` after `now`) refuses at once without
+    /// hashing; otherwise the password is checked against the stored hash
+    /// — an unknown user (`None`) against the dummy hash, so it costs the
+    /// same and answers the same as a wrong password.
+    pub async fn check_login(
+        &self,
+        stored: Option<(&str, Option<UnixMillis>)>,
+        password: &str,
+        now: UnixMillis,
+    ) -> Result<LoginCheck, Busy> {
+        let locked_until = stored.and_then(|(_, until)| until);
+        if let Some(until) = crate::LockoutPolicy::lock_in_force(locked_until, now) {
+            return Ok(LoginCheck::Locked { until });
+        }
+        let valid = self.verify(stored.map(|(hash, _)| hash), password).await?;
+        Ok(match (stored, valid) {
+            (Some(_), true) => LoginCheck::Valid,
+            (Some(_), false) => LoginCheck::WrongPassword,
+            (None, _) => LoginCheck::UnknownUser,
+        })
     }
 
     /// Runs `job` on the blocking pool once admitted and given a slot, with
@@ -347,6 +373,42 @@ mod tests {
                 .unwrap()
                 .dummy_hash
                 .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_login_check_refuses_a_lock_first_then_checks_the_password() {
+        let h = hasher(4, 64);
+        let stored = h.hash("Correct#Horse9").await.unwrap();
+        let now = UnixMillis(1_000);
+        let check = |locked: Option<i64>, password: &'static str| {
+            let h = h.clone();
+            let stored = stored.clone();
+            async move {
+                h.check_login(Some((&stored, locked.map(UnixMillis))), password, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        // A lock in force refuses even the right password.
+        assert_eq!(
+            check(Some(1_001), "Correct#Horse9").await,
+            LoginCheck::Locked {
+                until: UnixMillis(1_001)
+            }
+        );
+        // A lock that has ended is no lock.
+        assert_eq!(
+            check(Some(1_000), "Correct#Horse9").await,
+            LoginCheck::Valid
+        );
+        assert_eq!(
+            check(None, "Correct#Horse8").await,
+            LoginCheck::WrongPassword
+        );
+        assert_eq!(
+            h.check_login(None, "Correct#Horse9", now).await.unwrap(),
+            LoginCheck::UnknownUser
         );
     }
 

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use shucang_auth::{Busy, HashingLimits, PasswordError, PasswordHasher, SessionKey};
+use shucang_auth::{Busy, HashingLimits, LoginCheck, PasswordError, PasswordHasher, SessionKey};
 pub use shucang_auth::{HashingParams, LockoutPolicy, SessionToken};
 use shucang_types::{Clock, PasswordProblem, Phone, Role, UnixMillis, check_password};
 
@@ -214,16 +214,17 @@ impl AccountService {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let lock = record.as_ref().and_then(|r| r.locked_until);
-        if let Some(until) = LockoutPolicy::lock_in_force(lock, now) {
-            return Err(LoginError::Locked { until });
-        }
-        let stored = record.as_ref().map(|r| r.password_hash.as_str());
-        let valid = self.passwords.verify(stored, password).await?;
-        let Some(record) = record else {
-            return Err(LoginError::InvalidCredentials);
+        let stored = record
+            .as_ref()
+            .map(|r| (r.password_hash.as_str(), r.locked_until));
+        let check = self.passwords.check_login(stored, password, now).await?;
+        let (Some(record), LoginCheck::Valid | LoginCheck::WrongPassword) = (record, check) else {
+            return Err(match check {
+                LoginCheck::Locked { until } => LoginError::Locked { until },
+                _ => LoginError::InvalidCredentials,
+            });
         };
-        if !valid {
+        if check == LoginCheck::WrongPassword {
             let lockout = &self.policy.lockout;
             let locked = self
                 .store

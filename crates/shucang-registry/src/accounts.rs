@@ -1,7 +1,7 @@
 //! Filer and staff accounts: registration with the SMS code and the e-mail
 //! link, login with lockout, sessions.
 
-use shucang_auth::{LockoutPolicy, SessionToken};
+use shucang_auth::{LoginCheck, SessionToken};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Email, Phone};
 
@@ -168,16 +168,17 @@ impl Registry {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let lock = user.as_ref().and_then(|u| u.locked_until);
-        if let Some(until) = LockoutPolicy::lock_in_force(lock, now) {
-            return Err(RegistryError::Locked { until });
-        }
-        let stored = user.as_ref().map(|u| u.password_hash.as_str());
-        let valid = self.passwords.verify(stored, password).await?;
-        let Some(user) = user else {
-            return Err(RegistryError::InvalidCredentials);
+        let stored = user
+            .as_ref()
+            .map(|u| (u.password_hash.as_str(), u.locked_until));
+        let check = self.passwords.check_login(stored, password, now).await?;
+        let (Some(user), LoginCheck::Valid | LoginCheck::WrongPassword) = (user, check) else {
+            return Err(match check {
+                LoginCheck::Locked { until } => RegistryError::Locked { until },
+                _ => RegistryError::InvalidCredentials,
+            });
         };
-        if !valid {
+        if check == LoginCheck::WrongPassword {
             let failure = LOCKOUT.after_failure(user.failed_logins, now);
             self.store
                 .set_login_state(user.id, failure.failures, failure.locked_until)
