@@ -189,6 +189,13 @@ impl<S: WebApp> Page<S> {
             Err(response) => response,
         }
     }
+
+    /// The value of a domain call, or the answer for its error instead
+    /// ([`Page::failed`]).
+    #[allow(clippy::result_large_err)] // the finished response, handed straight back to axum
+    pub(crate) fn ok<T, E: DomainError>(&self, result: Result<T, E>) -> Result<T, Response> {
+        result.map_err(|e| self.failed(&e))
+    }
 }
 
 impl<S: WebApp> FromRequestParts<S> for Page<S> {

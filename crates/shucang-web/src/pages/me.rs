@@ -18,16 +18,11 @@ use crate::kit::api::ClientIp;
 pub(crate) async fn identity_page(
     State(state): State<AppState>,
     Member { page: c, user, .. }: Member,
-) -> Response {
-    match state.identity.identity(user.id).await {
-        Ok(identity) => {
-            let identity = identity.map(|v| {
-                context! { masked_name => v.masked_name, masked_id => v.masked_id, adult => v.adult, address => v.address.to_string() }
-            });
-            c.render("identity.html", context! { identity }, StatusCode::OK)
-        }
-        Err(e) => c.failed(&e),
-    }
+) -> Result<Response, Response> {
+    let identity = c.ok(state.identity.identity(user.id).await)?.map(|v| {
+        context! { masked_name => v.masked_name, masked_id => v.masked_id, adult => v.adult, address => v.address.to_string() }
+    });
+    Ok(c.render("identity.html", context! { identity }, StatusCode::OK))
 }
 
 /// The real-name form's fields.
@@ -79,22 +74,18 @@ pub(crate) async fn verify(
 pub(crate) async fn collection(
     State(state): State<AppState>,
     Member { page: c, user, .. }: Member,
-) -> Response {
-    match state.collectibles.holdings(user.id).await {
-        Ok(held) => {
-            let items: Vec<Value> = held
-                .iter()
-                .map(|h| {
-                    context! {
-                        collection => h.collection.as_str(), token_id => h.token_id, title => h.work.work.title.clone(),
-                        image_url => format!("/api/v1/works/{}/image", h.work.id), edition => h.edition,
-                        edition_size => h.edition_size,
-                        state => token_state(h.burned, h.frozen.is_some()),
-                    }
-                })
-                .collect();
-            c.render("my_collection.html", context! { items }, StatusCode::OK)
-        }
-        Err(e) => c.failed(&e),
-    }
+) -> Result<Response, Response> {
+    let held = c.ok(state.collectibles.holdings(user.id).await)?;
+    let items: Vec<Value> = held
+        .iter()
+        .map(|h| {
+            context! {
+                collection => h.collection.as_str(), token_id => h.token_id, title => h.work.work.title.clone(),
+                image_url => format!("/api/v1/works/{}/image", h.work.id), edition => h.edition,
+                edition_size => h.edition_size,
+                state => token_state(h.burned, h.frozen.is_some()),
+            }
+        })
+        .collect();
+    Ok(c.render("my_collection.html", context! { items }, StatusCode::OK))
 }

@@ -3,21 +3,16 @@
 
 use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shucang_registry::{Application, ApplicationForm, FileError, RegistryError};
+use shucang_registry::{ApplicationForm, FileError, RegistryError};
 
-use super::{AppId, ApplicationView, RegUser, app_id};
+use super::{AppId, ApplicationView, RegUser, app_id, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
 use crate::kit::respond::{Disposition, private_file};
-
-/// 201 with the application.
-fn created(app: Application) -> Response {
-    (StatusCode::CREATED, axum::Json(ApplicationView::from(app))).into_response()
-}
 
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
     request_body(content = Object, description = "the application form (any part of it)"),
@@ -28,7 +23,7 @@ pub(super) async fn create_draft(
     ApiJson(form): ApiJson<ApplicationForm>,
 ) -> Result<Response, ApiError> {
     let app = state.registry.create_draft(&user, &form).await?;
-    Ok(created(app))
+    Ok(created(ApplicationView::from(app)))
 }
 
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
@@ -97,11 +92,9 @@ pub(super) async fn upload(
             .registry
             .add_attachment(&user, id, &name, &bytes)
             .await?;
-        return Ok((
-            StatusCode::CREATED,
-            axum::Json(json!({"id": a.id, "file_name": a.file_name, "mime": a.mime, "size": a.size, "sha256": a.sha256})),
-        )
-            .into_response());
+        return Ok(created(
+            json!({"id": a.id, "file_name": a.file_name, "mime": a.mime, "size": a.size, "sha256": a.sha256}),
+        ));
     }
     Err(bad("send the document in a multipart field named `file`"))
 }
@@ -180,7 +173,7 @@ pub(super) async fn change(
         .registry
         .record_change(&user, &number, &body.changed_on, &body.form)
         .await?;
-    Ok(created(app))
+    Ok(created(ApplicationView::from(app)))
 }
 
 #[derive(Deserialize)]
@@ -202,5 +195,5 @@ pub(super) async fn cancel(
         .registry
         .request_cancellation(&user, &number, &body.termination_date)
         .await?;
-    Ok(created(app))
+    Ok(created(ApplicationView::from(app)))
 }

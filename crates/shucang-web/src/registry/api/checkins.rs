@@ -2,13 +2,12 @@
 //! information inside it, and the filings that missed it are listed.
 
 use axum::extract::Path;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::RegistryError;
 
-use super::{RegUser, path_number};
+use super::{RegUser, created, path_number};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
@@ -51,7 +50,7 @@ pub(super) async fn open(
         .registry
         .open_checkin(&user, &body.opens_on, &body.closes_on)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(checkin_json(&c))).into_response())
+    Ok(created(checkin_json(&c)))
 }
 
 #[utoipa::path(get, path = "/api/v1/checkins/{id}", tag = "checkins",
@@ -92,9 +91,7 @@ pub(super) async fn confirm(
         .registry
         .confirm_checkin(&user, id, &body.number, &body.note)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({"checkin": c.checkin_id, "application_id": c.application_id, "at": c.at.to_rfc3339_utc()})),
-    )
-        .into_response())
+    Ok(created(
+        json!({"checkin": c.checkin_id, "application_id": c.application_id, "at": c.at.to_rfc3339_utc()}),
+    ))
 }

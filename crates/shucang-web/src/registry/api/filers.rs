@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::RegistryError;
 
-use super::{RegUser, bearer};
+use super::{RegUser, bearer, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
@@ -36,16 +36,12 @@ pub(super) async fn register(
         .registry
         .register_filer(&r.name, &r.phone, &r.email, &r.password)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({
-            "id": id,
-            "phone_verified": false,
-            "email_verified": false,
-            "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
-        })),
-    )
-        .into_response())
+    Ok(created(json!({
+        "id": id,
+        "phone_verified": false,
+        "email_verified": false,
+        "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
+    })))
 }
 
 #[derive(Deserialize)]
@@ -123,17 +119,13 @@ pub(super) async fn login(
     ApiJson(l): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let session = state.registry.login(&l.phone, &l.password).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({
-            "token": session.token,
-            "role": session.user.role.code(),
-            "name": session.user.name,
-            "phone_verified": session.user.phone_verified,
-            "email_verified": session.user.email_verified,
-        })),
-    )
-        .into_response())
+    Ok(created(json!({
+        "token": session.token,
+        "role": session.user.role.code(),
+        "name": session.user.name,
+        "phone_verified": session.user.phone_verified,
+        "email_verified": session.user.email_verified,
+    })))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "filers",

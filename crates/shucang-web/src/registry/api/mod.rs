@@ -12,8 +12,9 @@ mod review;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,6 +25,11 @@ use crate::ApiError;
 use crate::kit::cookies::authorization;
 
 pub use openapi::registry_openapi_json;
+
+/// 201 with `body` as JSON.
+fn created(body: impl Serialize) -> Response {
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
 
 /// Largest upload request: a document and the form's other fields.
 pub(super) const UPLOAD_REQUEST_BYTES_MAX: usize = shucang_registry::UPLOAD_BYTES_MAX + 64 * 1024;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{Batch, NumberRecord, RegistryError};
 
-use super::{RegUser, batch_no, is_publisher, optional_user};
+use super::{RegUser, batch_no, created, is_publisher, optional_user};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
@@ -50,7 +50,7 @@ fn batch_json(b: &Batch) -> Value {
     security(("bearer" = [])))]
 pub(super) async fn gather(RegUser { state, user }: RegUser) -> Result<Response, ApiError> {
     let b = state.registry.gather_batch(&user).await?;
-    Ok((StatusCode::CREATED, axum::Json(batch_json(&b))).into_response())
+    Ok(created(batch_json(&b)))
 }
 
 #[utoipa::path(get, path = "/api/v1/publication/batches", tag = "publication",
@@ -116,11 +116,9 @@ pub(super) async fn object(
         .registry
         .record_objection(&user, batch_no(&n)?, &o.number, &o.text, &o.contact)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({"id": rec.id, "batch": rec.batch, "number": rec.number})),
-    )
-        .into_response())
+    Ok(created(
+        json!({"id": rec.id, "batch": rec.batch, "number": rec.number}),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/finalise", tag = "publication",

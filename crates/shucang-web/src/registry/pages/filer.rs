@@ -35,11 +35,8 @@ fn number_valid(state: AppState) -> bool {
 pub(super) async fn home(
     State(state): State<RegistryState>,
     Signed { page: c, user, .. }: Signed<Filer>,
-) -> Response {
-    let apps = match state.registry.applications_of(&user).await {
-        Ok(apps) => apps,
-        Err(e) => return c.failed(&e),
-    };
+) -> Result<Response, Response> {
+    let apps = c.ok(state.registry.applications_of(&user).await)?;
     let mut checkins = Vec::new();
     for w in state.registry.open_checkins().await.unwrap_or_default() {
         // One read of the window's confirmations, not one per filing.
@@ -63,7 +60,7 @@ pub(super) async fn home(
         }
     }
     let apps: Vec<Value> = apps.iter().map(app_row).collect();
-    c.render("filer.html", context! { apps, checkins }, StatusCode::OK)
+    Ok(c.render("filer.html", context! { apps, checkins }, StatusCode::OK))
 }
 
 /// An application in the filer's list.

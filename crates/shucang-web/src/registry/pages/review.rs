@@ -21,11 +21,8 @@ type ReviewerApp = Visible<Reviewer>;
 pub(super) async fn home(
     State(state): State<RegistryState>,
     Signed { page: c, user, .. }: Signed<Reviewer>,
-) -> Response {
-    let queue = match state.registry.review_queue(&user).await {
-        Ok(q) => q,
-        Err(e) => return c.failed(&e),
-    };
+) -> Result<Response, Response> {
+    let queue = c.ok(state.registry.review_queue(&user).await)?;
     let calendar_warning = state
         .registry
         .calendar_warning(&user)
@@ -41,11 +38,11 @@ pub(super) async fn home(
             }
         })
         .collect();
-    c.render(
+    Ok(c.render(
         "review.html",
         context! { queue, calendar_warning },
         StatusCode::OK,
-    )
+    ))
 }
 
 /// Whether a decision can be made on an application in `state`.
