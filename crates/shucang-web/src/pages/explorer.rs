@@ -184,11 +184,10 @@ pub(crate) async fn block(
     };
     let (meta, hashes) = c.found(state.chain.block(height))?;
     // A block of thousands of transactions shows them a page at a time.
-    let pages = hashes.len().div_ceil(BLOCK_PAGE_TXS).max(1);
-    let Some(page_no) = page_param(&uri).filter(|p| *p <= pages) else {
-        return Err(c.not_found());
-    };
-    let first = (page_no - 1) * BLOCK_PAGE_TXS;
+    let paging = Paging::of(&uri, BLOCK_PAGE_TXS).ok_or_else(|| c.not_found())?;
+    let pages = paging.pages(hashes.len()).ok_or_else(|| c.not_found())?;
+    let page_no = paging.page;
+    let first = paging.offset();
     let leaves: Vec<u64> = (first..hashes.len().min(first + BLOCK_PAGE_TXS))
         .map(|i| meta.first_leaf + i as u64)
         .collect();
@@ -281,22 +280,15 @@ pub(crate) async fn collection(
     let Ok(id) = CollectionId::parse(&collection) else {
         return Err(c.not_found());
     };
-    let Some(page_no) = page_param(&uri) else {
-        return Err(c.not_found());
-    };
-    let offset = (page_no - 1).saturating_mul(COLLECTION_PAGE_TOKENS);
-    let coll = c.found(
-        state
-            .chain
-            .collection_page(&id, offset, COLLECTION_PAGE_TOKENS),
-    )?;
-    let pages = usize::try_from(coll.minted)
-        .unwrap_or(usize::MAX)
-        .div_ceil(COLLECTION_PAGE_TOKENS)
-        .max(1);
-    if page_no > pages {
-        return Err(c.not_found());
-    }
+    let paging = Paging::of(&uri, COLLECTION_PAGE_TOKENS).ok_or_else(|| c.not_found())?;
+    let coll = c.found(state.chain.collection_page(
+        &id,
+        paging.offset(),
+        COLLECTION_PAGE_TOKENS,
+    ))?;
+    let minted = usize::try_from(coll.minted).unwrap_or(usize::MAX);
+    let pages = paging.pages(minted).ok_or_else(|| c.not_found())?;
+    let page_no = paging.page;
     let extra = context! {
         c => context! {
             id => coll.id.as_str(), name => coll.name, issuer => coll.issuer,
@@ -313,12 +305,36 @@ const COLLECTION_PAGE_TOKENS: usize = 200;
 /// Transactions per block page.
 const BLOCK_PAGE_TXS: usize = 100;
 
-/// The `?page=N` of a paged list (from 1; 1 when absent); `None` when it
-/// is not a number of at least 1.
-fn page_param(uri: &Uri) -> Option<usize> {
-    uri.query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("page=")))
-        .map_or(Some(1), |p| p.parse::<usize>().ok().filter(|n| *n >= 1))
+/// The page of a list shown `per_page` items at a time that `?page=N`
+/// asks for.
+struct Paging {
+    /// From 1.
+    page: usize,
+    per_page: usize,
+}
+
+impl Paging {
+    /// The `?page=N` of `uri` (1 when absent); `None` when it is not a
+    /// number of at least 1.
+    fn of(uri: &Uri, per_page: usize) -> Option<Paging> {
+        let page = uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("page=")))
+            .map_or(Some(1), |p| p.parse::<usize>().ok().filter(|n| *n >= 1))?;
+        Some(Paging { page, per_page })
+    }
+
+    /// How many items come before this page.
+    fn offset(&self) -> usize {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// How many pages `len` items fill (at least one); `None` when this
+    /// page is past the last.
+    fn pages(&self, len: usize) -> Option<usize> {
+        let pages = len.div_ceil(self.per_page).max(1);
+        (self.page <= pages).then_some(pages)
+    }
 }
 
 /// The search box's query.

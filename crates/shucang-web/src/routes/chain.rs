@@ -57,6 +57,19 @@ fn parse_hash(s: &str) -> Result<Hash, ApiError> {
         .ok_or_else(|| bad("invalid_hash", "a hash is 64 hexadecimal digits"))
 }
 
+/// What `lookup` finds of the transaction whose hash `raw` spells: 400 for
+/// a malformed hash, 404 for an unknown one.
+fn transaction<T, E>(
+    raw: &str,
+    lookup: impl FnOnce(&Hash) -> Result<Option<T>, E>,
+) -> Result<T, ApiError>
+where
+    ApiError: From<E>,
+{
+    let hash = parse_hash(raw)?;
+    lookup(&hash)?.ok_or_else(|| missing("transaction"))
+}
+
 fn parse_address(s: &str) -> Result<Address, ApiError> {
     Address::parse(s).map_err(|e| bad("invalid_address", &e.to_string()))
 }
@@ -415,11 +428,7 @@ pub(crate) async fn tx(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Json<TxView>, ApiError> {
-    let hash = parse_hash(&hash)?;
-    let record = state
-        .chain
-        .tx(&hash)?
-        .ok_or_else(|| missing("transaction"))?;
+    let record = transaction(&hash, |h| state.chain.tx(h))?;
     Ok(Json(TxView::from(&record)))
 }
 
@@ -431,11 +440,7 @@ pub(crate) async fn proof(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Json<ProofBundleJson>, ApiError> {
-    let hash = parse_hash(&hash)?;
-    let bundle = state
-        .chain
-        .proof(&hash)?
-        .ok_or_else(|| missing("transaction"))?;
+    let bundle = transaction(&hash, |h| state.chain.proof(h))?;
     Ok(Json(ProofBundleJson::from(&bundle)))
 }
 
