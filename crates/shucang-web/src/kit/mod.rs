@@ -27,5 +27,5 @@ pub(crate) mod respond;
 pub(crate) mod templates;
 
 pub use i18n::Lang;
-pub(crate) use page::{Admits, Anyone, Page, Posted, SignedIn, WebApp};
+pub(crate) use page::{Admits, Anyone, Page, Posted, SignedIn, Submission, WebApp};
 pub use templates::Pages;

@@ -123,7 +123,13 @@ impl<S: WebApp> Page<S> {
 
     /// The refusal of a form without the browser's token (403).
     pub(crate) fn form_expired(&self) -> Response {
-        self.message("error_form_expired", StatusCode::FORBIDDEN)
+        self.message(FORM_EXPIRED_KEY, StatusCode::FORBIDDEN)
+    }
+
+    /// What a form shown again after an expired submission says, and its
+    /// status (403); the page hands out a fresh token with it.
+    pub(crate) fn expired(&self) -> (StatusCode, String) {
+        (StatusCode::FORBIDDEN, self.t(FORM_EXPIRED_KEY).to_owned())
     }
 
     /// A page that says one thing: the text of `key`.
@@ -258,6 +264,9 @@ impl<S: WebApp, R: Admits<S>> FromRequestParts<S> for SignedIn<S, R> {
 /// (each application's table has it).
 const FORBIDDEN_KEY: &str = "error_forbidden";
 
+/// The key of the text a form without the browser's token gets.
+const FORM_EXPIRED_KEY: &str = "error_form_expired";
+
 /// A posted form whose `csrf` field is the browser's form token; any other
 /// submission is refused with 403 and a page saying the form expired.
 pub(crate) struct Posted<S: WebApp, F> {
@@ -279,15 +288,41 @@ impl<S: WebApp, F: DeserializeOwned + Send + 'static> FromRequest<S> for Posted<
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        match Submission::from_request(req, state).await? {
+            Submission::Fresh(posted) => Ok(posted),
+            Submission::Expired(Posted { page, .. }) => Err(page.form_expired()),
+        }
+    }
+}
+
+/// A posted form that can be shown again. With the browser's form token it
+/// is `Fresh`; without it (a page left open past its token, or another
+/// site's form) it is `Expired`: nothing may be done with it, but the
+/// handler shows the form again with what was typed and the message of
+/// [`Page::expired`], so the user only has to send it once more.
+pub(crate) enum Submission<S: WebApp, F> {
+    /// The form carries the browser's token.
+    Fresh(Posted<S, F>),
+    /// It does not.
+    Expired(Posted<S, F>),
+}
+
+impl<S: WebApp, F: DeserializeOwned + Send + 'static> FromRequest<S> for Submission<S, F> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let Ok(page) = Page::<S>::from_request_parts(&mut parts, state).await;
         let req = Request::from_parts(parts, body);
         let Form(WithToken { csrf, form }) = Form::<WithToken<F>>::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        if !page.accepts_csrf(csrf.as_deref()) {
-            return Err(page.form_expired());
-        }
-        Ok(Posted { page, form })
+        let fresh = page.accepts_csrf(csrf.as_deref());
+        let posted = Posted { page, form };
+        Ok(if fresh {
+            Submission::Fresh(posted)
+        } else {
+            Submission::Expired(posted)
+        })
     }
 }

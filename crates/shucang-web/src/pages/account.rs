@@ -13,7 +13,7 @@ use shucang_types::{Phone, Role};
 use super::PlatformPage;
 use crate::AppState;
 use crate::auth::{SESSION, token_from_headers};
-use crate::kit::Posted;
+use crate::kit::{Posted, Submission};
 
 /// The fields of both forms.
 #[derive(Deserialize)]
@@ -54,8 +54,15 @@ pub(crate) async fn register_page(c: PlatformPage) -> Response {
 /// `POST /login`.
 pub(crate) async fn login(
     State(state): State<AppState>,
-    Posted { page: c, form: f }: Posted<AppState, Credentials>,
+    submission: Submission<AppState, Credentials>,
 ) -> Result<Response, Response> {
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, form: f }) => {
+            let (status, error) = c.expired();
+            return Ok(form(&c, "login", status, Some(error), f.phone.as_deref()));
+        }
+    };
     let phone = f.phone.unwrap_or_default();
     match state
         .accounts
@@ -73,8 +80,21 @@ pub(crate) async fn login(
 /// `POST /register`: creates a collector account and logs it in.
 pub(crate) async fn register(
     State(state): State<AppState>,
-    Posted { page: c, form: f }: Posted<AppState, Credentials>,
+    submission: Submission<AppState, Credentials>,
 ) -> Result<Response, Response> {
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, form: f }) => {
+            let (status, error) = c.expired();
+            return Ok(form(
+                &c,
+                "register",
+                status,
+                Some(error),
+                f.phone.as_deref(),
+            ));
+        }
+    };
     let raw_phone = f.phone.unwrap_or_default();
     let password = f.password.unwrap_or_default();
     let phone = match Phone::parse(&raw_phone) {

@@ -15,7 +15,7 @@ use shucang_types::Phone;
 
 use super::{Member, PlatformPage, identity_of, parse_token, time, token_state};
 use crate::error::{DomainError, failure_page};
-use crate::kit::Posted;
+use crate::kit::{Posted, Submission};
 use crate::{ApiError, AppState};
 
 /// A collectible a `/collectibles/{collection}/{token_id}` path names.
@@ -325,8 +325,15 @@ pub(crate) async fn gift(
     State(state): State<AppState>,
     member: Member,
     token: Token,
-    Posted { page: c, form: f }: Posted<AppState, GiftForm>,
+    submission: Submission<AppState, GiftForm>,
 ) -> Result<Response, Response> {
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, .. }) => {
+            let (status, error) = c.expired();
+            return Ok(view(&state, &c, &token, Some(error), false, status).await);
+        }
+    };
     let phone = match Phone::parse(&f.to_phone.unwrap_or_default()) {
         Ok(phone) => phone,
         Err(e) => return refused(&state, &c, &token, &e).await,

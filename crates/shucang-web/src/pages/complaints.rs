@@ -12,8 +12,8 @@ use shucang_platform::complaints::COMPLAINT_CATEGORIES;
 use super::{PlatformPage, china_time};
 use crate::AppState;
 use crate::auth::optional_account;
-use crate::kit::Posted;
 use crate::kit::api::ClientIp;
+use crate::kit::{Posted, Submission};
 
 /// Longest ticket number looked up, in characters.
 const TICKET_CHARS_MAX: usize = 32;
@@ -44,9 +44,17 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    Posted { page: c, form: f }: Posted<AppState, ComplaintForm>,
+    submission: Submission<AppState, ComplaintForm>,
 ) -> Result<Response, Response> {
+    let (fresh, Posted { page: c, form: f }) = match submission {
+        Submission::Fresh(posted) => (true, posted),
+        Submission::Expired(posted) => (false, posted),
+    };
     let filled = context! { category => f.category.clone(), target => f.target.clone(), text => f.text.clone(), contact => f.contact.clone() };
+    if !fresh {
+        let (status, error) = c.expired();
+        return Ok(form_page(&c, status, context! { error, form => filled }));
+    }
     let account = optional_account(&state, &headers).await.map(|a| a.id);
     let complaint = NewComplaint {
         category: f.category.unwrap_or_default(),

@@ -11,8 +11,8 @@ use shucang_types::IdNumber;
 
 use super::{Member, token_state};
 use crate::AppState;
-use crate::kit::Posted;
 use crate::kit::api::ClientIp;
+use crate::kit::{Posted, Submission};
 
 /// `GET /me/identity`: the form, or the verified identity (masked).
 pub(crate) async fn identity_page(
@@ -38,8 +38,16 @@ pub(crate) async fn verify(
     State(state): State<AppState>,
     member: Member,
     ClientIp(ip): ClientIp,
-    Posted { page: c, form: f }: Posted<AppState, IdentityForm>,
+    submission: Submission<AppState, IdentityForm>,
 ) -> Result<Response, Response> {
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, form: f }) => {
+            let (status, error) = c.expired();
+            let name = f.name;
+            return Ok(c.render("identity.html", context! { error, name }, status));
+        }
+    };
     let name = f.name.unwrap_or_default();
     // Consent comes first: without it the number is not even read.
     let verified = if f.consent.as_deref() != Some("yes") {

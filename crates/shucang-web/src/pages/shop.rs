@@ -16,8 +16,8 @@ use shucang_types::UnixMillis;
 use super::{Member, PlatformPage, china_time, identity_of, time};
 use crate::AppState;
 use crate::error::failure_page;
-use crate::kit::Posted;
 use crate::kit::csrf::random_token;
+use crate::kit::{Posted, Submission};
 
 /// Drops read for the home page, at most.
 const HOME_DROPS_MAX: u32 = 100;
@@ -161,9 +161,17 @@ pub(crate) async fn buy(
     State(state): State<AppState>,
     Path(id): Path<String>,
     member: Member,
-    Posted { page: c, form: f }: Posted<AppState, BuyForm>,
+    submission: Submission<AppState, BuyForm>,
 ) -> Result<Response, Response> {
+    let (fresh, Posted { page: c, form: f }) = match submission {
+        Submission::Fresh(posted) => (true, posted),
+        Submission::Expired(posted) => (false, posted),
+    };
     let offer = Offer::find(&state, &c, &id).await?;
+    if !fresh {
+        let (status, error) = c.expired();
+        return Ok(offer.view(&state, &c, Some(error), status).await);
+    }
     let quantity = f
         .quantity
         .as_deref()

@@ -20,7 +20,7 @@ use shucang_types::{Role, UnixMillis};
 use super::{PlatformPage, StaffPage, china_time, is_staff};
 use crate::AppState;
 use crate::error::{DomainError, failure_page};
-use crate::kit::Posted;
+use crate::kit::{Posted, Submission};
 
 /// Works in the review queue, at most.
 const QUEUE_WORKS_MAX: u32 = 100;
@@ -97,6 +97,13 @@ async fn after<E: DomainError>(
             Err(response) => response,
         },
     }
+}
+
+/// The console again after a form without the browser's token: nothing
+/// done, the message, 403, and a fresh token for the next try.
+async fn expired(state: &AppState, c: &PlatformPage, account: &Account) -> Response {
+    let (status, text) = c.expired();
+    console(state, c, account, Said::Error(text), status).await
 }
 
 /// `GET /staff`.
@@ -224,9 +231,13 @@ pub(crate) async fn review(
     State(state): State<AppState>,
     Path(id): Path<String>,
     staff: StaffPage,
-    Posted { page: c, form: f }: Posted<AppState, ReviewForm>,
+    submission: Submission<AppState, ReviewForm>,
 ) -> Response {
     let account = &staff.user;
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, .. }) => return expired(&state, &c, account).await,
+    };
     let decision = match f.decision.as_deref() {
         Some("approve") => Decision::Approve,
         _ => Decision::Reject {
@@ -288,9 +299,13 @@ fn beijing(s: &str) -> Option<UnixMillis> {
 pub(crate) async fn create_drop(
     State(state): State<AppState>,
     staff: StaffPage,
-    Posted { page: c, form: f }: Posted<AppState, DropForm>,
+    submission: Submission<AppState, DropForm>,
 ) -> Response {
     let account = &staff.user;
+    let Posted { page: c, form: f } = match submission {
+        Submission::Fresh(posted) => posted,
+        Submission::Expired(Posted { page: c, .. }) => return expired(&state, &c, account).await,
+    };
     let parsed = (|| {
         Some(DropDraft {
             work_id: f.work_id.as_deref()?.parse().ok()?,

@@ -43,6 +43,11 @@ async fn register_log_in_and_out_on_the_web() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token in the form");
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("表单已过期") && page.contains("value=\"13812345678\""),
+        "the form again with what was typed: {page}"
+    );
     assert_eq!(app.account_rows().await, 0);
 
     // Register: logged in at once.

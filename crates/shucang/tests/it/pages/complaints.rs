@@ -95,7 +95,12 @@ async fn complaints_api_and_form_with_csrf_and_a_rate_limit() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "mismatch: refused");
-    assert!(res.text().await.unwrap().contains("表单已过期"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("表单已过期"));
+    assert!(
+        page.contains("有人冒充平台客服诈骗钱财。") && page.contains("某账号"),
+        "the form again with what was typed"
+    );
     let res = with_token
         .post("/complaints", &fields(&token, "太短"))
         .await;
