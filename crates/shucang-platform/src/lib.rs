@@ -51,6 +51,7 @@ pub use store::{
     AccountRecord, AccountStore, ComplaintRecord, ComplaintStore, DropRecord, DropStore,
     GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, NewAccount, NewDrop, NewWork,
     OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore, PurchaseTerms, Reservation,
-    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkRecord, WorkStatus, WorkStore,
+    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, TermsRule, WorkRecord, WorkStatus,
+    WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksService};

@@ -379,8 +379,8 @@ pub struct OrderRecord {
     pub editions: Vec<u64>,
 }
 
-/// What the drop's kind allows one purchase, worked out by the domain
-/// ([`crate::drops::DropKind::terms`]) and enforced by the store.
+/// What the drop's kind allows one purchase, worked out by the domain's
+/// rule ([`TermsRule`]) and enforced by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurchaseTerms {
     /// The purchase may be made from this time…
@@ -411,11 +411,16 @@ pub struct Reservation {
     pub idempotency_key: String,
     /// Hash of what was asked (drop and quantity), to detect a reused key.
     pub request_hash: String,
-    /// The window, limit and amount to hold the purchase to; `None` for a
-    /// drop that does not exist (the key is still checked first, so a
-    /// reused key is told so whatever drop it names).
-    pub terms: Option<PurchaseTerms>,
+    /// The domain's rule for the window, limit and amount, which the store
+    /// applies to the drop as it reads it inside the purchase's
+    /// transaction (so a purchase reads the drop once).
+    pub terms: TermsRule,
 }
+
+/// How a drop's kind works out a purchase's terms from the drop and the
+/// quantity: a pure domain rule ([`crate::drops::purchase_terms`]); `None`
+/// when the amount does not fit.
+pub type TermsRule = fn(&DropRecord, u32) -> Option<PurchaseTerms>;
 
 /// What a purchase attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -164,9 +164,21 @@ impl DropStore for crate::SqlStore {
         if let Some(answer) = replay(&mut tx, r).await? {
             return Ok(answer);
         }
-        // 2. The window the terms allow (a drop that does not exist has none).
-        let Some(terms) = &r.terms else {
+        // 2. The drop, read in this transaction, and the terms its kind
+        //    gives this purchase; then their window.
+        let sql = format!("SELECT {DROP_COLUMNS} FROM drops WHERE id = $1");
+        let row: Option<DropRow> = sqlx::query_as(&sql)
+            .bind(r.drop_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(crate::backend_error)?;
+        let Some(drop) = row.map(drop_from_row).transpose()? else {
             return Ok(Out::DropNotFound);
+        };
+        let Some(terms) = (r.terms)(&drop, r.quantity) else {
+            return Err(StoreError::Backend(
+                format!("drop {}: the order amount overflows", r.drop_id).into(),
+            ));
         };
         if r.now < terms.opens_at || r.now >= terms.closes_at {
             return Ok(Out::NotOpen);

@@ -41,6 +41,13 @@ impl DropKind {
     }
 }
 
+/// The terms of buying `quantity` editions of `drop`, by its kind: the rule
+/// a [`crate::Reservation`] carries for the store to apply inside the
+/// purchase's transaction.
+pub fn purchase_terms(drop: &DropRecord, quantity: u32) -> Option<PurchaseTerms> {
+    drop.drop.kind.terms(drop, quantity)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use crate::store::{
     StoreError, WorkStatus, WorkStore,
 };
 
-pub use kind::DropKind;
+pub use kind::{DropKind, purchase_terms};
 
 /// Longest drop title, in characters.
 pub const DROP_TITLE_CHARS_MAX: usize = 100;
@@ -305,12 +305,6 @@ impl DropsService {
         if !(1..=ORDER_QUANTITY_MAX).contains(&quantity) {
             return Err(PurchaseError::InvalidQuantity);
         }
-        let terms = match self.store.drop_by_id(drop_id).await? {
-            Some(drop) => Some(drop.drop.kind.terms(&drop, quantity).ok_or_else(|| {
-                StoreError::Backend(format!("drop {drop_id}: the order amount overflows").into())
-            })?),
-            None => None,
-        };
         let now = self.clock.now();
         let request_hash = hex::encode(Sha256::digest(format!(
             "drop:{drop_id}\nquantity:{quantity}"
@@ -323,7 +317,7 @@ impl DropsService {
             expires_at: now.plus_ms(self.payment_window_ms),
             idempotency_key: idempotency_key.to_owned(),
             request_hash,
-            terms,
+            terms: purchase_terms,
         };
         match self.store.reserve(&reservation).await? {
             ReserveOutcome::Reserved(order) => {

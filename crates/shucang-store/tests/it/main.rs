@@ -7,9 +7,9 @@ mod schema;
 use std::sync::Arc;
 
 use shucang_platform::{
-    AccountRecord, ComplaintRecord, DropKind, IdentityRecord, MintJob, NewAccount, NewDrop,
-    NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms, Reservation,
-    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    AccountRecord, ComplaintRecord, DropKind, DropRecord, IdentityRecord, MintJob, NewAccount,
+    NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms,
+    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -337,13 +337,8 @@ async fn purchases(
         store.reserve(&missing).await.unwrap(),
         ReserveOutcome::DropNotFound
     );
-    // A drop the domain found no terms for is not found, after the key:
-    // a reused key is told so whatever drop it names.
-    missing.terms = None;
-    assert_eq!(
-        store.reserve(&missing).await.unwrap(),
-        ReserveOutcome::DropNotFound
-    );
+    // The key is checked before the drop: a reused key is told so
+    // whatever drop it names.
     missing.idempotency_key = "k1".into();
     missing.account_id = alice;
     assert_eq!(
@@ -538,13 +533,23 @@ fn reservation(drop_id: i64, account_id: i64, quantity: u32, key: &str, now: i64
         expires_at: UnixMillis(now + 100),
         idempotency_key: key.into(),
         request_hash: format!("q{quantity}"),
-        terms: Some(PurchaseTerms {
-            opens_at: UnixMillis(1_000),
-            closes_at: UnixMillis(2_000),
-            per_account_limit: 2,
-            amount: Fen::price(990).unwrap().times(u64::from(quantity)).unwrap(),
-        }),
+        terms: story_terms,
     }
+}
+
+/// The story's terms, whatever the drop: open from 1,000 to 2,000 ms, a
+/// limit of 2 per account, 9.90 yuan each.
+fn story_terms(drop: &DropRecord, quantity: u32) -> Option<PurchaseTerms> {
+    assert!(
+        drop.drop.supply > 0,
+        "the store hands the rule the stored drop"
+    );
+    Some(PurchaseTerms {
+        opens_at: UnixMillis(1_000),
+        closes_at: UnixMillis(2_000),
+        per_account_limit: 2,
+        amount: Fen::price(990).unwrap().times(u64::from(quantity)).unwrap(),
+    })
 }
 
 #[tokio::test]
