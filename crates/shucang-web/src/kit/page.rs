@@ -307,6 +307,25 @@ pub(crate) enum Submission<S: WebApp, F> {
     Expired(Posted<S, F>),
 }
 
+impl<S: WebApp, F> Submission<S, F> {
+    /// The fresh submission, or — for an expired one — what `again` shows:
+    /// the form from the page and what was typed, with the message and
+    /// status of [`Page::expired`].
+    #[allow(clippy::result_large_err)] // the finished response, handed straight back to axum
+    pub(crate) fn or_again(
+        self,
+        again: impl FnOnce(&Page<S>, F, StatusCode, String) -> Response,
+    ) -> Result<Posted<S, F>, Response> {
+        match self {
+            Submission::Fresh(posted) => Ok(posted),
+            Submission::Expired(Posted { page, form }) => {
+                let (status, message) = page.expired();
+                Err(again(&page, form, status, message))
+            }
+        }
+    }
+}
+
 impl<S: WebApp, F: DeserializeOwned + Send + 'static> FromRequest<S> for Submission<S, F> {
     type Rejection = Response;
 

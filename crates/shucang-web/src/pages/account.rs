@@ -56,13 +56,9 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     submission: Submission<AppState, Credentials>,
 ) -> Result<Response, Response> {
-    let Posted { page: c, form: f } = match submission {
-        Submission::Fresh(posted) => posted,
-        Submission::Expired(Posted { page: c, form: f }) => {
-            let (status, error) = c.expired();
-            return Ok(form(&c, "login", status, Some(error), f.phone.as_deref()));
-        }
-    };
+    let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
+        form(c, "login", status, Some(error), f.phone.as_deref())
+    })?;
     let phone = f.phone.unwrap_or_default();
     match state
         .accounts
@@ -82,19 +78,9 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     submission: Submission<AppState, Credentials>,
 ) -> Result<Response, Response> {
-    let Posted { page: c, form: f } = match submission {
-        Submission::Fresh(posted) => posted,
-        Submission::Expired(Posted { page: c, form: f }) => {
-            let (status, error) = c.expired();
-            return Ok(form(
-                &c,
-                "register",
-                status,
-                Some(error),
-                f.phone.as_deref(),
-            ));
-        }
-    };
+    let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
+        form(c, "register", status, Some(error), f.phone.as_deref())
+    })?;
     let raw_phone = f.phone.unwrap_or_default();
     let password = f.password.unwrap_or_default();
     let phone = match Phone::parse(&raw_phone) {

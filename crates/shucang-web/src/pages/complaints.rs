@@ -46,15 +46,11 @@ pub(crate) async fn submit(
     ClientIp(ip): ClientIp,
     submission: Submission<AppState, ComplaintForm>,
 ) -> Result<Response, Response> {
-    let (fresh, Posted { page: c, form: f }) = match submission {
-        Submission::Fresh(posted) => (true, posted),
-        Submission::Expired(posted) => (false, posted),
-    };
-    let filled = context! { category => f.category.clone(), target => f.target.clone(), text => f.text.clone(), contact => f.contact.clone() };
-    if !fresh {
-        let (status, error) = c.expired();
-        return Ok(form_page(&c, status, context! { error, form => filled }));
-    }
+    let typed = |f: &ComplaintForm| context! { category => f.category.clone(), target => f.target.clone(), text => f.text.clone(), contact => f.contact.clone() };
+    let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
+        form_page(c, status, context! { error, form => typed(&f) })
+    })?;
+    let filled = typed(&f);
     let account = optional_account(&state, &headers).await.map(|a| a.id);
     let complaint = NewComplaint {
         category: f.category.unwrap_or_default(),

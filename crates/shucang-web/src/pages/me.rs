@@ -40,14 +40,9 @@ pub(crate) async fn verify(
     ClientIp(ip): ClientIp,
     submission: Submission<AppState, IdentityForm>,
 ) -> Result<Response, Response> {
-    let Posted { page: c, form: f } = match submission {
-        Submission::Fresh(posted) => posted,
-        Submission::Expired(Posted { page: c, form: f }) => {
-            let (status, error) = c.expired();
-            let name = f.name;
-            return Ok(c.render("identity.html", context! { error, name }, status));
-        }
-    };
+    let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
+        c.render("identity.html", context! { error, name => f.name }, status)
+    })?;
     let name = f.name.unwrap_or_default();
     // Consent comes first: without it the number is not even read.
     let verified = if f.consent.as_deref() != Some("yes") {
