@@ -2,7 +2,7 @@
 
 use shucang_verify::{Hash, Suite};
 
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Reader, Writer, bounded};
 use crate::keys::SigningKey;
 use crate::merkle_log::MerkleLog;
 use crate::tx::SignedTransaction;
@@ -59,14 +59,7 @@ impl Genesis {
         let origin = r.str("origin", ORIGIN_LEN_MAX)?.to_owned();
         let created_at_ms = r.u64("created_at")?;
         let node_key = read_key(&mut r, suite, "node key")?;
-        let n = r.u32("operator count")? as usize;
-        if n > OPERATORS_MAX {
-            return Err(DecodeError::TooLong {
-                field: "operators",
-                len: n as u64,
-                max: OPERATORS_MAX,
-            });
-        }
+        let n = r.count("operator count", "operators", OPERATORS_MAX)?;
         let mut operators = Vec::with_capacity(n);
         for _ in 0..n {
             operators.push(read_key(&mut r, suite, "operator key")?);
@@ -232,14 +225,11 @@ impl Block {
         let mut r = Reader::new(bytes);
         let header = BlockHeader::read(&mut r)?;
         let signature = r.fixed("block signature")?;
-        let n = header.tx_count as usize;
-        if n > BLOCK_TXS_MAX {
-            return Err(DecodeError::TooLong {
-                field: "block transactions",
-                len: n as u64,
-                max: BLOCK_TXS_MAX,
-            });
-        }
+        let n = bounded(
+            "block transactions",
+            u64::from(header.tx_count),
+            BLOCK_TXS_MAX,
+        )?;
         let mut txs = Vec::with_capacity(n);
         let mut spans = Vec::with_capacity(n);
         for _ in 0..n {

@@ -123,6 +123,15 @@ pub(crate) struct Reader<'a> {
     pos: usize,
 }
 
+/// `len`, if it is at most `max`: the bound every counted or
+/// length-prefixed field has.
+pub(crate) fn bounded(field: &'static str, len: u64, max: usize) -> Result<usize, DecodeError> {
+    match usize::try_from(len) {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(DecodeError::TooLong { field, len, max }),
+    }
+}
+
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Reader<'a> {
         Reader { buf, pos: 0 }
@@ -195,15 +204,20 @@ impl<'a> Reader<'a> {
         field: &'static str,
         max: usize,
     ) -> Result<&'a [u8], DecodeError> {
-        let len = self.u32(field)?;
-        if len as usize > max {
-            return Err(DecodeError::TooLong {
-                field,
-                len: u64::from(len),
-                max,
-            });
-        }
-        self.take(len as usize, field)
+        let len = self.count(field, field, max)?;
+        self.take(len, field)
+    }
+
+    /// A `u32` count (read as `count_field`) of at most `max` items of
+    /// `field`.
+    pub(crate) fn count(
+        &mut self,
+        count_field: &'static str,
+        field: &'static str,
+        max: usize,
+    ) -> Result<usize, DecodeError> {
+        let n = self.u32(count_field)?;
+        bounded(field, u64::from(n), max)
     }
 
     /// A length-prefixed UTF-8 string of at most `max` bytes.

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use shucang_verify::{Hash, Suite};
 
-use crate::tx::{Address, CollectionId, MintItem, Operation, SignedTransaction};
+use crate::tx::{Address, CollectionId, MintItem, NewCollection, Operation, SignedTransaction};
 
 /// Why the chain refused a transaction. The codes are stable: clients and
 /// stored receipts depend on them.
@@ -110,20 +110,8 @@ impl std::fmt::Display for Rejection {
 /// A collection as the chain knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionState {
-    /// The id.
-    pub id: CollectionId,
-    /// Display name.
-    pub name: String,
-    /// Symbol.
-    pub symbol: String,
-    /// Tokens that may ever be minted.
-    pub supply_cap: u64,
-    /// Issuer name.
-    pub issuer: String,
-    /// Metadata URI.
-    pub metadata_uri: String,
-    /// Metadata hash.
-    pub metadata_hash: Hash,
+    /// The collection as its creating transaction described it.
+    pub spec: NewCollection,
     /// Leaf index of the creating transaction.
     pub created_by: u64,
     /// Tokens minted so far (burned ones included).
@@ -234,15 +222,11 @@ impl Ledger {
             return Err(Rejection::NotOperator);
         }
         match &tx.tx.operation {
-            Operation::CreateCollection {
-                collection,
-                supply_cap,
-                ..
-            } => {
-                if self.collections.contains_key(collection) {
+            Operation::CreateCollection(c) => {
+                if self.collections.contains_key(&c.collection) {
                     return Err(Rejection::CollectionExists);
                 }
-                if *supply_cap == 0 {
+                if c.supply_cap == 0 {
                     return Err(Rejection::InvalidSupplyCap);
                 }
             }
@@ -296,7 +280,7 @@ impl Ledger {
             .collections
             .get(collection)
             .ok_or(Rejection::CollectionNotFound)?;
-        let remaining = c.supply_cap - c.minted;
+        let remaining = c.spec.supply_cap - c.minted;
         if items.len() as u64 > remaining {
             return Err(Rejection::SupplyCapExceeded);
         }
@@ -310,7 +294,7 @@ impl Ledger {
             {
                 return Err(Rejection::TokenExists);
             }
-            if item.edition == 0 || item.edition > c.supply_cap {
+            if item.edition == 0 || item.edition > c.spec.supply_cap {
                 return Err(Rejection::EditionOutOfRange);
             }
             if !editions.insert(item.edition)
@@ -339,25 +323,11 @@ impl Ledger {
         self.txs.insert(tx_hash, leaf);
         self.touch(tx.tx.signer_address(), leaf);
         match &tx.tx.operation {
-            Operation::CreateCollection {
-                collection,
-                name,
-                symbol,
-                supply_cap,
-                issuer,
-                metadata_uri,
-                metadata_hash,
-            } => {
+            Operation::CreateCollection(c) => {
                 self.collections.insert(
-                    collection.clone(),
+                    c.collection.clone(),
                     CollectionState {
-                        id: collection.clone(),
-                        name: name.clone(),
-                        symbol: symbol.clone(),
-                        supply_cap: *supply_cap,
-                        issuer: issuer.clone(),
-                        metadata_uri: metadata_uri.clone(),
-                        metadata_hash: *metadata_hash,
+                        spec: c.clone(),
                         created_by: leaf,
                         minted: 0,
                         burned: 0,
@@ -575,7 +545,7 @@ mod tests {
     }
 
     fn create(cap: u64) -> Operation {
-        Operation::CreateCollection {
+        Operation::CreateCollection(NewCollection {
             collection: c("c1"),
             name: "飞天".into(),
             symbol: "FT".into(),
@@ -583,7 +553,7 @@ mod tests {
             issuer: "发行方".into(),
             metadata_uri: "https://example.cn/c1.json".into(),
             metadata_hash: [0; 32],
-        }
+        })
     }
 
     fn mint(items: &[(u64, u64, Address)]) -> Operation {

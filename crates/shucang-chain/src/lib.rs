@@ -45,6 +45,6 @@ pub use ledger::{CollectionState, Ledger, Rejection, TokenState};
 pub use merkle_log::MerkleLog;
 pub use tx::{
     Address, AddressError, COLLECTION_ID_LEN_MAX, CollectionId, CollectionIdError,
-    MINT_BATCH_LEN_MAX, MintItem, NAME_LEN_MAX, Operation, SYMBOL_LEN_MAX, SignedTransaction,
-    Transaction, URI_LEN_MAX, tx_hash_of_encoded,
+    MINT_BATCH_LEN_MAX, MintItem, NAME_LEN_MAX, NewCollection, Operation, SYMBOL_LEN_MAX,
+    SignedTransaction, Transaction, URI_LEN_MAX, tx_hash_of_encoded,
 };

@@ -110,26 +110,30 @@ pub struct MintItem {
     pub content_hash: Hash,
 }
 
+/// A collection as its creating transaction describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCollection {
+    /// The new collection's id.
+    pub collection: CollectionId,
+    /// Display name.
+    pub name: String,
+    /// Short symbol.
+    pub symbol: String,
+    /// Tokens that may ever be minted.
+    pub supply_cap: u64,
+    /// The issuer's name.
+    pub issuer: String,
+    /// Where the collection metadata lives.
+    pub metadata_uri: String,
+    /// Hash of that metadata.
+    pub metadata_hash: Hash,
+}
+
 /// What a transaction does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     /// Creates a collection (operator only).
-    CreateCollection {
-        /// The new collection's id.
-        collection: CollectionId,
-        /// Display name.
-        name: String,
-        /// Short symbol.
-        symbol: String,
-        /// Tokens that may ever be minted.
-        supply_cap: u64,
-        /// The issuer's name.
-        issuer: String,
-        /// Where the collection metadata lives.
-        metadata_uri: String,
-        /// Hash of that metadata.
-        metadata_hash: Hash,
-    },
+    CreateCollection(NewCollection),
     /// Mints one or more tokens (operator only).
     Mint {
         /// The collection.
@@ -210,23 +214,15 @@ impl Transaction {
             .u64(self.nonce)
             .fixed(&self.signer);
         match &self.operation {
-            Operation::CreateCollection {
-                collection,
-                name,
-                symbol,
-                supply_cap,
-                issuer,
-                metadata_uri,
-                metadata_hash,
-            } => {
+            Operation::CreateCollection(c) => {
                 w.u8(1)
-                    .str(collection.as_str())
-                    .str(name)
-                    .str(symbol)
-                    .u64(*supply_cap)
-                    .str(issuer)
-                    .str(metadata_uri)
-                    .fixed(metadata_hash);
+                    .str(c.collection.as_str())
+                    .str(&c.name)
+                    .str(&c.symbol)
+                    .u64(c.supply_cap)
+                    .str(&c.issuer)
+                    .str(&c.metadata_uri)
+                    .fixed(&c.metadata_hash);
             }
             Operation::Mint { collection, items } => {
                 w.u8(2).str(collection.as_str());
@@ -370,7 +366,7 @@ fn read_collection(r: &mut Reader<'_>) -> Result<CollectionId, DecodeError> {
 fn read_operation(r: &mut Reader<'_>) -> Result<Operation, DecodeError> {
     let tag = r.u8("operation")?;
     Ok(match tag {
-        1 => Operation::CreateCollection {
+        1 => Operation::CreateCollection(NewCollection {
             collection: read_collection(r)?,
             name: r.str("name", NAME_LEN_MAX)?.to_owned(),
             symbol: r.str("symbol", SYMBOL_LEN_MAX)?.to_owned(),
@@ -378,19 +374,12 @@ fn read_operation(r: &mut Reader<'_>) -> Result<Operation, DecodeError> {
             issuer: r.str("issuer", NAME_LEN_MAX)?.to_owned(),
             metadata_uri: r.str("metadata_uri", URI_LEN_MAX)?.to_owned(),
             metadata_hash: r.fixed("metadata_hash")?,
-        },
+        }),
         2 => {
             let collection = read_collection(r)?;
-            let n = r.u32("mint count")? as usize;
+            let n = r.count("mint count", "mint items", MINT_BATCH_LEN_MAX)?;
             if n == 0 {
                 return Err(DecodeError::NonCanonical("a mint needs at least one token"));
-            }
-            if n > MINT_BATCH_LEN_MAX {
-                return Err(DecodeError::TooLong {
-                    field: "mint items",
-                    len: n as u64,
-                    max: MINT_BATCH_LEN_MAX,
-                });
             }
             let mut items = Vec::with_capacity(n);
             for _ in 0..n {
@@ -442,7 +431,7 @@ mod tests {
 
     fn operations(owner: Address) -> Vec<Operation> {
         vec![
-            Operation::CreateCollection {
+            Operation::CreateCollection(NewCollection {
                 collection: coll(),
                 name: "敦煌飞天".into(),
                 symbol: "DH".into(),
@@ -450,7 +439,7 @@ mod tests {
                 issuer: "某某文化有限公司".into(),
                 metadata_uri: "https://example.cn/c/1.json".into(),
                 metadata_hash: [1; 32],
-            },
+            }),
             Operation::Mint {
                 collection: coll(),
                 items: (1..=3)

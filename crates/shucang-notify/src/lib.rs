@@ -101,6 +101,17 @@ pub struct NewMessage {
     pub body: String,
 }
 
+/// A failed attempt to send a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    /// Attempts made so far, this one included.
+    pub attempts: u32,
+    /// When to try again; `None` gives up (the message is failed).
+    pub next_attempt_at: Option<UnixMillis>,
+    /// What went wrong.
+    pub error: String,
+}
+
 /// A message in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -138,15 +149,8 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Vec<Message>, OutboxError>;
     /// Records a successful send.
     async fn mark_sent(&self, id: i64, at: UnixMillis) -> Result<(), OutboxError>;
-    /// Records a failed attempt: the new attempt count, the next attempt
-    /// (or `None` to give up: failed) and the error.
-    async fn mark_attempt_failed(
-        &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_at: Option<UnixMillis>,
-        error: &str,
-    ) -> Result<(), OutboxError>;
+    /// Records a failed attempt.
+    async fn mark_attempt_failed(&self, id: i64, failed: &Failed) -> Result<(), OutboxError>;
     /// The newest messages first, at most `limit`, optionally only those
     /// to `recipient`.
     async fn recent_messages(
@@ -234,9 +238,12 @@ impl Notifier {
                     let next = (attempts < ATTEMPTS_MAX)
                         .then(|| now.plus_ms(RETRY_DELAY_FIRST_MS << (attempts - 1).min(20)));
                     tracing::warn!(id = m.id, attempts, error = %e, "notification not sent");
-                    self.store
-                        .mark_attempt_failed(m.id, attempts, next, &e.0)
-                        .await?;
+                    let failed = Failed {
+                        attempts,
+                        next_attempt_at: next,
+                        error: e.0,
+                    };
+                    self.store.mark_attempt_failed(m.id, &failed).await?;
                     if next.is_some() {
                         pass.retrying += 1;
                     } else {

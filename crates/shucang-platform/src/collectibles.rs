@@ -167,15 +167,27 @@ pub enum CollectibleError {
     Store(#[from] StoreError),
 }
 
+/// What a [`CollectiblesService`] is built from.
+pub struct CollectiblesDeps {
+    /// Works, as stored.
+    pub works: Arc<dyn WorkStore>,
+    /// Gifts, as stored.
+    pub gifts: Arc<dyn GiftStore>,
+    /// Accounts.
+    pub accounts: Arc<AccountService>,
+    /// Real-name identities and wallets.
+    pub identity: Arc<IdentityService>,
+    /// The embedded chain.
+    pub chain: Arc<Chain>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The gift rules.
+    pub policy: GiftPolicy,
+}
+
 /// Collections and gifts.
 pub struct CollectiblesService {
-    works: Arc<dyn WorkStore>,
-    gifts: Arc<dyn GiftStore>,
-    accounts: Arc<AccountService>,
-    identity: Arc<IdentityService>,
-    chain: Arc<Chain>,
-    clock: Arc<dyn Clock>,
-    policy: GiftPolicy,
+    deps: CollectiblesDeps,
 }
 
 fn work_id_of(collection: &CollectionId) -> Option<i64> {
@@ -188,38 +200,26 @@ fn chain_err(e: impl std::fmt::Display) -> CollectibleError {
 
 impl CollectiblesService {
     /// Builds the service.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        works: Arc<dyn WorkStore>,
-        gifts: Arc<dyn GiftStore>,
-        accounts: Arc<AccountService>,
-        identity: Arc<IdentityService>,
-        chain: Arc<Chain>,
-        clock: Arc<dyn Clock>,
-        policy: GiftPolicy,
-    ) -> CollectiblesService {
-        CollectiblesService {
-            works,
-            gifts,
-            accounts,
-            identity,
-            chain,
-            clock,
-            policy,
-        }
+    pub fn new(deps: CollectiblesDeps) -> CollectiblesService {
+        CollectiblesService { deps }
     }
 
     /// The gift rules in force.
     pub fn policy(&self) -> &GiftPolicy {
-        &self.policy
+        &self.deps.policy
     }
 
     /// What the account holds: (collection, token id) pairs.
     pub async fn holdings(&self, account_id: i64) -> Result<Vec<Collectible>, CollectibleError> {
-        let Some(identity) = self.identity.identity(account_id).await? else {
+        let Some(identity) = self.deps.identity.identity(account_id).await? else {
             return Ok(Vec::new());
         };
-        let held = match self.chain.address(&identity.address).map_err(chain_err)? {
+        let held = match self
+            .deps
+            .chain
+            .address(&identity.address)
+            .map_err(chain_err)?
+        {
             Some((holdings, _)) => holdings,
             None => Vec::new(),
         };
@@ -241,13 +241,18 @@ impl CollectiblesService {
         let Some(work_id) = work_id_of(collection) else {
             return Ok(None);
         };
-        let Some(work) = self.works.work_by_id(work_id).await? else {
+        let Some(work) = self.deps.works.work_by_id(work_id).await? else {
             return Ok(None);
         };
-        let Some((token, txs)) = self.chain.token(collection, token_id).map_err(chain_err)? else {
+        let Some((token, txs)) = self
+            .deps
+            .chain
+            .token(collection, token_id)
+            .map_err(chain_err)?
+        else {
             return Ok(None);
         };
-        let suite = self.chain.genesis().suite;
+        let suite = self.deps.chain.genesis().suite;
         let history = txs
             .into_iter()
             .map(|tx| {
@@ -266,12 +271,13 @@ impl CollectiblesService {
                     Operation::Freeze { .. } => ("freeze", None, None),
                     Operation::Unfreeze { .. } => ("unfreeze", None, None),
                     Operation::Burn { .. } => ("burn", None, None),
-                    Operation::CreateCollection { .. } => ("create_collection", None, None),
+                    Operation::CreateCollection(_) => ("create_collection", None, None),
                 };
                 HistoryEntry { kind, tx, from, to }
             })
             .collect();
         let owner_name = self
+            .deps
             .identity
             .by_address(&token.owner)
             .await?
@@ -296,9 +302,11 @@ impl CollectiblesService {
         let acquired = c.history.iter().rev().find(|h| h.to == Some(c.owner));
         match acquired {
             Some(h) if h.kind == "gift" => {
-                UnixMillis(h.tx.timestamp_ms as i64).plus_ms(self.policy.after_gift_ms)
+                UnixMillis(h.tx.timestamp_ms as i64).plus_ms(self.deps.policy.after_gift_ms)
             }
-            Some(h) => UnixMillis(h.tx.timestamp_ms as i64).plus_ms(self.policy.after_purchase_ms),
+            Some(h) => {
+                UnixMillis(h.tx.timestamp_ms as i64).plus_ms(self.deps.policy.after_purchase_ms)
+            }
             None => UnixMillis(i64::MAX),
         }
     }
@@ -314,6 +322,7 @@ impl CollectiblesService {
         password: &str,
     ) -> Result<GiftReceipt, CollectibleError> {
         let giver = self
+            .deps
             .identity
             .identity(account_id)
             .await?
@@ -323,7 +332,12 @@ impl CollectiblesService {
             .await?
             .filter(|c| !c.burned && c.owner == giver.address)
             .ok_or(CollectibleError::NotFound)?;
-        let confirmed = match self.accounts.confirm_password(account_id, password).await {
+        let confirmed = match self
+            .deps
+            .accounts
+            .confirm_password(account_id, password)
+            .await
+        {
             Ok(confirmed) => confirmed,
             Err(CheckError::Busy) => return Err(CollectibleError::Busy),
             Err(CheckError::Store(e)) => return Err(e.into()),
@@ -338,12 +352,13 @@ impl CollectiblesService {
         if c.frozen.is_some() {
             return Err(CollectibleError::Frozen);
         }
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         let from = self.giftable_from(&c);
         if now < from {
             return Err(CollectibleError::HoldingPeriod(from));
         }
         let key = self
+            .deps
             .identity
             .wallet_key(account_id)
             .await?
@@ -375,13 +390,14 @@ impl CollectiblesService {
             created_at: now,
         };
         let gift_id = self
+            .deps
             .gifts
-            .insert_pending_gift(&gift, self.policy.daily_limit)
+            .insert_pending_gift(&gift, self.deps.policy.daily_limit)
             .await?
             .ok_or(CollectibleError::DailyLimit)?;
-        match self.chain.submit(tx).await {
+        match self.deps.chain.submit(tx).await {
             Ok(receipt) => {
-                self.gifts.finish_gift(gift_id, "done").await?;
+                self.deps.gifts.finish_gift(gift_id, "done").await?;
                 tracing::info!(gift_id, token_id, "gift recorded on chain");
                 Ok(GiftReceipt {
                     tx_hash,
@@ -390,7 +406,7 @@ impl CollectiblesService {
                 })
             }
             Err(e) => {
-                self.gifts.finish_gift(gift_id, "failed").await?;
+                self.deps.gifts.finish_gift(gift_id, "failed").await?;
                 Err(match e {
                     SubmitError::Rejected(shucang_chain::Rejection::TokenFrozen) => {
                         CollectibleError::Frozen
@@ -408,11 +424,13 @@ impl CollectiblesService {
         let (account_id, view) = match recipient {
             Recipient::Phone(phone) => {
                 let account = self
+                    .deps
                     .accounts
                     .account_by_phone(&phone)
                     .await?
                     .ok_or(CollectibleError::RecipientNotFound)?;
                 let view = self
+                    .deps
                     .identity
                     .identity(account.id)
                     .await?
@@ -420,6 +438,7 @@ impl CollectiblesService {
                 (account.id, view)
             }
             Recipient::Address(address) => self
+                .deps
                 .identity
                 .by_address(&address)
                 .await?
@@ -433,15 +452,16 @@ impl CollectiblesService {
 
     /// Settles gifts left pending by a crash, from what the chain holds.
     pub async fn settle_pending_gifts(&self) -> Result<usize, CollectibleError> {
-        let pending = self.gifts.pending_gifts().await?;
+        let pending = self.deps.gifts.pending_gifts().await?;
         for g in &pending {
             let hash: Option<[u8; 32]> =
                 hex::decode(&g.tx_hash).ok().and_then(|b| b.try_into().ok());
             let on_chain = match hash {
-                Some(h) => self.chain.tx(&h).map_err(chain_err)?.is_some(),
+                Some(h) => self.deps.chain.tx(&h).map_err(chain_err)?.is_some(),
                 None => false,
             };
-            self.gifts
+            self.deps
+                .gifts
                 .finish_gift(g.id, if on_chain { "done" } else { "failed" })
                 .await?;
         }

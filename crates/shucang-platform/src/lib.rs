@@ -31,27 +31,29 @@ pub use accounts::{
     Registration, SessionToken,
 };
 pub use collectibles::{
-    Collectible, CollectibleError, CollectiblesService, GiftPolicy, GiftReceipt, HistoryEntry,
-    Recipient, TradingFeature, trading_allowed,
+    Collectible, CollectibleError, CollectiblesDeps, CollectiblesService, GiftPolicy, GiftReceipt,
+    HistoryEntry, Recipient, TradingFeature, trading_allowed,
 };
 pub use complaints::{ComplaintError, ComplaintsService, NewComplaint};
-pub use drops::{DropDraft, DropError, DropKind, DropPhase, DropsService, PurchaseError};
+pub use drops::{
+    DropDraft, DropError, DropKind, DropPhase, DropsDeps, DropsService, PurchaseError,
+};
 pub use identity::{
     CONSENT_VERSION, Consent, IdentityError, IdentityService, IdentityVerifier, IdentityView,
     RealName, SandboxVerifier,
 };
 pub use payments::{
     BadSignature, CallbackError, CallbackEvent, CallbackOutcome, CallbackStatus, Checkout,
-    NotifyError, PaymentError, PaymentProvider, PaymentRequest, PaymentsService, ProviderError,
-    ProviderPayment, ProviderStatus, RawCallback, RefundReceipt, RefundRequest, SandboxProvider,
-    SignedCallback, StartedPayment,
+    NotifyError, PaymentError, PaymentProvider, PaymentRequest, PaymentsDeps, PaymentsService,
+    ProviderError, ProviderPayment, ProviderStatus, RawCallback, RefundReceipt, RefundRequest,
+    SandboxProvider, SignedCallback, StartedPayment,
 };
 pub use pii::PiiCipher;
 pub use store::{
     AccountRecord, AccountStore, ComplaintRecord, ComplaintStore, DropRecord, DropStore,
-    GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, NewAccount, NewDrop, NewWork,
-    OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore, PurchaseTerms, Reservation,
-    ReserveOutcome, ReviewRecord, SessionRecord, StoreError, TermsRule, WorkRecord, WorkStatus,
-    WorkStore,
+    GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted, NewAccount, NewDrop,
+    NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore, PurchaseTerms,
+    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, TermsRule, WorkRecord,
+    WorkStatus, WorkStore,
 };
-pub use works::{Decision, WorkDraft, WorkError, WorksService};
+pub use works::{Decision, WorkDraft, WorkError, WorksDeps, WorksService};

@@ -512,6 +512,17 @@ pub enum PaidOutcome {
     AmountMismatch,
 }
 
+/// The chain transaction that minted an order's tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minted {
+    /// The transaction hash, hex.
+    pub tx_hash: String,
+    /// The block it is in.
+    pub height: u64,
+    /// When the platform saw it committed.
+    pub at: UnixMillis,
+}
+
 /// A queued mint (the outbox row written with the payment).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintJob {
@@ -542,15 +553,9 @@ pub trait PaymentStore: Send + Sync + 'static {
     /// Mint jobs due at `now`, oldest first.
     async fn due_mint_jobs(&self, now: UnixMillis, limit: u32) -> Result<Vec<MintJob>, StoreError>;
 
-    /// In one transaction: the job is done and its order minted with this
-    /// transaction (hash hex, block height).
-    async fn complete_mint(
-        &self,
-        order_id: i64,
-        tx_hash: &str,
-        height: u64,
-        at: UnixMillis,
-    ) -> Result<(), StoreError>;
+    /// In one transaction: the job is done and its order minted by the
+    /// chain transaction `minted` names.
+    async fn complete_mint(&self, order_id: i64, minted: &Minted) -> Result<(), StoreError>;
 
     /// Records a failed attempt and when to try again.
     async fn retry_mint(

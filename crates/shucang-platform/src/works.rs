@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use shucang_chain::{
-    Chain, CollectionId, Operation, Rejection, SigningKey, SubmitError, Transaction,
+    Chain, CollectionId, NewCollection, Operation, Rejection, SigningKey, SubmitError, Transaction,
 };
 use shucang_types::{Clock, Role};
 
@@ -110,14 +110,25 @@ pub struct MetadataAttribute {
     pub value: serde_json::Value,
 }
 
+/// What a [`WorksService`] is built from.
+pub struct WorksDeps {
+    /// Storage.
+    pub store: Arc<dyn WorkStore>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The content filter.
+    pub filter: Arc<ContentFilter>,
+    /// Where uploaded images are kept.
+    pub media: MediaStore,
+    /// The embedded chain.
+    pub chain: Arc<Chain>,
+    /// An operator key of the chain, which signs what the platform writes to it.
+    pub operator: SigningKey,
+}
+
 /// Works and their review.
 pub struct WorksService {
-    store: Arc<dyn WorkStore>,
-    clock: Arc<dyn Clock>,
-    filter: Arc<ContentFilter>,
-    media: MediaStore,
-    chain: Arc<Chain>,
-    operator: SigningKey,
+    deps: WorksDeps,
 }
 
 fn check_text(name: &str, value: &str, max: usize, required: bool) -> Result<String, WorkError> {
@@ -144,23 +155,9 @@ pub fn collection_of(work_id: i64) -> CollectionId {
 }
 
 impl WorksService {
-    /// Builds the service. `operator` is an operator key of the chain.
-    pub fn new(
-        store: Arc<dyn WorkStore>,
-        clock: Arc<dyn Clock>,
-        filter: Arc<ContentFilter>,
-        media: MediaStore,
-        chain: Arc<Chain>,
-        operator: SigningKey,
-    ) -> WorksService {
-        WorksService {
-            store,
-            clock,
-            filter,
-            media,
-            chain,
-            operator,
-        }
+    /// Builds the service.
+    pub fn new(deps: WorksDeps) -> WorksService {
+        WorksService { deps }
     }
 
     /// Submits a work for review (reviewers and system admins).
@@ -192,11 +189,11 @@ impl WorksService {
                 "edition_size must be between 1 and {EDITION_SIZE_MAX}"
             )));
         }
-        let report = self.filter.check(&[&title, &description, &issuer]);
+        let report = self.deps.filter.check(&[&title, &description, &issuer]);
         if !report.blocked.is_empty() {
             return Err(WorkError::ContentBlocked(report.blocked));
         }
-        let media = self.media.clone();
+        let media = self.deps.media.clone();
         let image = draft.image;
         let (image_sha256, image_type) =
             tokio::task::spawn_blocking(move || media.save_image(&image))
@@ -215,20 +212,24 @@ impl WorksService {
             image_type: image_type.code().to_owned(),
             flags: report.flagged,
             created_by: account_id,
-            created_at: self.clock.now(),
+            created_at: self.deps.clock.now(),
         };
-        let id = self.store.insert_work(&work).await?;
+        let id = self.deps.store.insert_work(&work).await?;
         tracing::info!(
             work_id = id,
             flagged = work.flags.len(),
             "work submitted for review"
         );
-        self.store.work_by_id(id).await?.ok_or(WorkError::NotFound)
+        self.deps
+            .store
+            .work_by_id(id)
+            .await?
+            .ok_or(WorkError::NotFound)
     }
 
     /// A work by id.
     pub async fn work(&self, id: i64) -> Result<Option<WorkRecord>, WorkError> {
-        Ok(self.store.work_by_id(id).await?)
+        Ok(self.deps.store.work_by_id(id).await?)
     }
 
     /// The review queue or other listings (staff).
@@ -242,6 +243,7 @@ impl WorksService {
             return Err(WorkError::Forbidden);
         }
         Ok(self
+            .deps
             .store
             .list_works(status, limit.clamp(1, WORKS_PAGE_MAX))
             .await?)
@@ -285,6 +287,7 @@ impl WorksService {
         let kind = ImageType::from_code(&work.work.image_type)
             .ok_or_else(|| WorkError::Image(MediaError::NotAnImage))?;
         Ok(self
+            .deps
             .media
             .read(&work.work.image_sha256)
             .map_err(WorkError::Image)?
@@ -305,6 +308,7 @@ impl WorksService {
             return Err(WorkError::Forbidden);
         }
         let work = self
+            .deps
             .store
             .work_by_id(id)
             .await?
@@ -312,7 +316,7 @@ impl WorksService {
         if work.status != WorkStatus::PendingReview {
             return Err(WorkError::AlreadyReviewed);
         }
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         let review = match decision {
             Decision::Reject { reason } => {
                 let reason = check_text("reason", &reason, REASON_CHARS_MAX, true)?;
@@ -339,7 +343,7 @@ impl WorksService {
                 }
             }
         };
-        if !self.store.record_review(id, &review).await? {
+        if !self.deps.store.record_review(id, &review).await? {
             return Err(WorkError::AlreadyReviewed);
         }
         tracing::info!(
@@ -348,21 +352,25 @@ impl WorksService {
             reviewer,
             "work reviewed"
         );
-        self.store.work_by_id(id).await?.ok_or(WorkError::NotFound)
+        self.deps
+            .store
+            .work_by_id(id)
+            .await?
+            .ok_or(WorkError::NotFound)
     }
 
     async fn create_collection(
         &self,
         work: &WorkRecord,
     ) -> Result<(String, String, String), WorkError> {
-        let suite = self.operator.suite();
+        let suite = self.deps.operator.suite();
         let collection = collection_of(work.id);
         let metadata_hash = suite.hash(&self.metadata_bytes(work));
         let tx = Transaction {
             suite,
             nonce: work.id as u64,
-            signer: self.operator.public_key(),
-            operation: Operation::CreateCollection {
+            signer: self.deps.operator.public_key(),
+            operation: Operation::CreateCollection(NewCollection {
                 collection: collection.clone(),
                 name: work.work.title.clone(),
                 symbol: format!("W{}", work.id),
@@ -370,11 +378,11 @@ impl WorksService {
                 issuer: work.work.issuer.clone(),
                 metadata_uri: format!("/api/v1/works/{}/metadata", work.id),
                 metadata_hash,
-            },
+            }),
         }
-        .sign(&self.operator);
+        .sign(&self.deps.operator);
         let tx_hash = tx.tx.hash();
-        match self.chain.submit(tx).await {
+        match self.deps.chain.submit(tx).await {
             Ok(_) | Err(SubmitError::Rejected(Rejection::Replayed)) => {}
             Err(e) => return Err(WorkError::Chain(e.to_string())),
         }

@@ -32,11 +32,7 @@ impl Registry {
         let mut app = self.application(user, id).await?;
         Self::filer_only(user)?;
         let now = self.clock.now();
-        if !self
-            .store
-            .update_form(id, &AppState::EDITABLE, form, now)
-            .await?
-        {
+        if !self.store.update_form(id, form, now).await? {
             return Err(RegistryError::WrongState {
                 state: app.record.state.code(),
                 action: "editing",

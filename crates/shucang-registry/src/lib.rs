@@ -52,8 +52,9 @@ pub use lifecycle::{
 pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
 pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,
-    CheckinRecord, CheckinStore, ConfirmationRecord, NewUser, NumberRecord, ObjectionRecord,
-    PublicationStore, RegistryStore, StoreError, User, UserRole, UserStore,
+    BatchStep, CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, NewUser,
+    NumberRecord, ObjectionRecord, PublicationStore, RegistryStore, StoreError, User, UserRole,
+    UserStore,
 };
 pub use workflow::{
     Action, Actor, AppState, Decision, DecisionKind, PendingUpdate, Reason, STEPS, Step,

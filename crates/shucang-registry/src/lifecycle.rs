@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use shucang_types::{Date, FilingNumber};
 
 use crate::{
-    Action, AppState, Application, ApplicationForm, DecisionKind, PendingUpdate, Reason, Registry,
-    RegistryError, Transition, User, codec, validate,
+    Action, AppState, Application, ApplicationForm, CalendarLoad, DecisionKind, PendingUpdate,
+    Reason, Registry, RegistryError, Transition, User, codec, validate,
 };
 
 /// Working days after a change within which it must be recorded.
@@ -342,9 +342,13 @@ pub async fn load_holiday_schedules(
             .map(str::trim)
             .filter(|l| l.starts_with(&prefix))
             .collect();
-        store
-            .insert_calendar_load(*year, &(lines.join("\n") + "\n"), by, at)
-            .await?;
+        let load = CalendarLoad {
+            year: *year,
+            schedule: lines.join("\n") + "\n",
+            loaded_by: by.to_owned(),
+            at,
+        };
+        store.insert_calendar_load(&load).await?;
         tracing::info!(year, loaded_by = by, "holiday schedule loaded");
         loaded.push(*year);
     }

@@ -6,7 +6,8 @@
 use shucang_types::FilingNumber;
 
 use crate::{
-    BatchRecord, BatchState, NumberRecord, ObjectionRecord, Registry, RegistryError, User, UserRole,
+    BatchRecord, BatchState, BatchStep, NumberRecord, ObjectionRecord, Registry, RegistryError,
+    User, UserRole,
 };
 
 /// Working days a published batch stays open to objections.
@@ -100,10 +101,12 @@ impl Registry {
             .store
             .set_batch_state(
                 number,
-                BatchState::Gathered,
-                BatchState::Objection,
-                now,
-                Some(ends),
+                &BatchStep {
+                    from: BatchState::Gathered,
+                    to: BatchState::Objection,
+                    at: now,
+                    window_ends: Some(ends),
+                },
             )
             .await?
         {
@@ -187,10 +190,12 @@ impl Registry {
             .store
             .set_batch_state(
                 number,
-                BatchState::Objection,
-                BatchState::Final,
-                self.clock.now(),
-                None,
+                &BatchStep {
+                    from: BatchState::Objection,
+                    to: BatchState::Final,
+                    at: self.clock.now(),
+                    window_ends: None,
+                },
             )
             .await?
         {

@@ -216,6 +216,32 @@ impl BatchState {
     }
 }
 
+/// A batch moving from one state to the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchStep {
+    /// The state it must be in.
+    pub from: BatchState,
+    /// The state it moves to.
+    pub to: BatchState,
+    /// When (published or finalised at).
+    pub at: UnixMillis,
+    /// The last day of the objection window, when the step opens one.
+    pub window_ends: Option<Date>,
+}
+
+/// An administrator's load of one year's holiday schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarLoad {
+    /// The year.
+    pub year: i32,
+    /// The data-file lines of that year.
+    pub schedule: String,
+    /// Who loaded it.
+    pub loaded_by: String,
+    /// When.
+    pub at: UnixMillis,
+}
+
 /// A publication batch.
 #[derive(Debug, Clone)]
 pub struct BatchRecord {
@@ -366,14 +392,14 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<i64, StoreError>;
     /// An application.
     async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError>;
-    /// Replaces the form of an application in one of `editable` states;
-    /// false if it is not (any more) in one.
+    /// Replaces the form of an application in one of the states where the
+    /// filer may edit it ([`AppState::EDITABLE`]); false if it is not (any
+    /// more) in one.
     async fn update_form(
         &self,
         id: i64,
-        editable: &[AppState],
         form: &ApplicationForm,
-        now: UnixMillis,
+        at: UnixMillis,
     ) -> Result<bool, StoreError>;
     /// Applies a transition; false if the application was not in `from`.
     async fn transition(&self, t: &Transition) -> Result<bool, StoreError>;
@@ -411,15 +437,8 @@ pub trait CheckinStore: Send + Sync {
     async fn insert_confirmation(&self, c: &ConfirmationRecord) -> Result<bool, StoreError>;
     /// A window's confirmations.
     async fn confirmations(&self, checkin_id: i64) -> Result<Vec<ConfirmationRecord>, StoreError>;
-    /// Records an administrator's load of one year's holiday schedule
-    /// (the data-file lines of that year).
-    async fn insert_calendar_load(
-        &self,
-        year: i32,
-        schedule: &str,
-        loaded_by: &str,
-        at: UnixMillis,
-    ) -> Result<(), StoreError>;
+    /// Records an administrator's load of one year's holiday schedule.
+    async fn insert_calendar_load(&self, load: &CalendarLoad) -> Result<(), StoreError>;
     /// The schedule in force for each loaded year (the latest load).
     async fn calendar_loads(&self) -> Result<Vec<(i32, String)>, StoreError>;
 }
@@ -436,16 +455,9 @@ pub trait PublicationStore: Send + Sync {
     async fn batches(&self) -> Result<Vec<BatchRecord>, StoreError>;
     /// The filings of a batch, in number order.
     async fn batch_entries(&self, number: i64) -> Result<Vec<NumberRecord>, StoreError>;
-    /// Moves a batch from `from` to `to`, setting the publication or
-    /// finalisation fields given; false if it was not in `from`.
-    async fn set_batch_state(
-        &self,
-        number: i64,
-        from: BatchState,
-        to: BatchState,
-        at: UnixMillis,
-        window_ends: Option<Date>,
-    ) -> Result<bool, StoreError>;
+    /// Moves a batch a step on, setting the publication or finalisation
+    /// fields; false if it was not in the step's `from` state.
+    async fn set_batch_state(&self, number: i64, step: &BatchStep) -> Result<bool, StoreError>;
     /// Records an objection.
     async fn insert_objection(&self, o: &ObjectionRecord) -> Result<i64, StoreError>;
     /// A batch's objections.

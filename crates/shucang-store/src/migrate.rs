@@ -19,56 +19,32 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
+/// One migration from its version, name and SQL (a `const fn`, so the
+/// lists below stay one line a migration).
+const fn migration(version: i64, name: &'static str, sql: &'static str) -> Migration {
+    Migration { version, name, sql }
+}
+
 /// The platform's migrations, from `migrations/platform/`.
+#[rustfmt::skip]
 pub(crate) const PLATFORM: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "accounts",
-        sql: include_str!("../migrations/platform/0001_accounts.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "identities",
-        sql: include_str!("../migrations/platform/0002_identities.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "works",
-        sql: include_str!("../migrations/platform/0003_works.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "drops",
-        sql: include_str!("../migrations/platform/0004_drops.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "payments",
-        sql: include_str!("../migrations/platform/0005_payments.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "gifts",
-        sql: include_str!("../migrations/platform/0006_gifts.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "complaints",
-        sql: include_str!("../migrations/platform/0007_complaints.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "payment provider, drop kind",
-        sql: include_str!("../migrations/platform/0008_payment_provider_drop_kind.sql"),
-    },
+    migration(1, "accounts", include_str!("../migrations/platform/0001_accounts.sql")),
+    migration(2, "identities", include_str!("../migrations/platform/0002_identities.sql")),
+    migration(3, "works", include_str!("../migrations/platform/0003_works.sql")),
+    migration(4, "drops", include_str!("../migrations/platform/0004_drops.sql")),
+    migration(5, "payments", include_str!("../migrations/platform/0005_payments.sql")),
+    migration(6, "gifts", include_str!("../migrations/platform/0006_gifts.sql")),
+    migration(7, "complaints", include_str!("../migrations/platform/0007_complaints.sql")),
+    migration(8, "payment provider, drop kind",
+        include_str!("../migrations/platform/0008_payment_provider_drop_kind.sql")),
 ];
 
 /// The filing registry's migrations, from `migrations/registry/`.
-pub(crate) const REGISTRY: &[Migration] = &[Migration {
-    version: 1,
-    name: "registry",
-    sql: include_str!("../migrations/registry/0001_registry.sql"),
-}];
+pub(crate) const REGISTRY: &[Migration] = &[migration(
+    1,
+    "registry",
+    include_str!("../migrations/registry/0001_registry.sql"),
+)];
 
 /// Which database a store holds.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,6 @@
 //! [`shucang_platform::PaymentStore`] for both back ends.
 
-use shucang_platform::{MintJob, PaidOutcome, PaymentRecord, PaymentStore, StoreError};
+use shucang_platform::{MintJob, Minted, PaidOutcome, PaymentRecord, PaymentStore, StoreError};
 use shucang_types::{Fen, UnixMillis};
 
 use crate::engine::Writer;
@@ -121,22 +121,16 @@ impl PaymentStore for crate::SqlStore {
         })
     }
 
-    async fn complete_mint(
-        &self,
-        order_id: i64,
-        tx_hash: &str,
-        height: u64,
-        at: UnixMillis,
-    ) -> Result<(), StoreError> {
+    async fn complete_mint(&self, order_id: i64, minted: &Minted) -> Result<(), StoreError> {
         let mut tx: Writer<StoreError> = self.write_tx().await?;
         let update = sqlx::query(
             "UPDATE mint_jobs SET status = 'done', attempts = attempts + 1, tx_hash = $2, block_height = $3, \
              done_at = $4, last_error = NULL WHERE order_id = $1 AND status = 'pending'",
         )
         .bind(order_id)
-        .bind(tx_hash)
-        .bind(i64::try_from(height).unwrap_or(i64::MAX))
-        .bind(at.0);
+        .bind(&minted.tx_hash)
+        .bind(i64::try_from(minted.height).unwrap_or(i64::MAX))
+        .bind(minted.at.0);
         tx.run(update).await?;
         let minted = "UPDATE orders SET status = 'minted' WHERE id = $1 AND status = 'paid'";
         tx.run(sqlx::query(minted).bind(order_id)).await?;

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use shucang_chain::{
-    Address, Chain, ChainConfig, CollectionId, MintItem, Operation, Receipt, SignedTransaction,
-    SigningKey, Transaction, verify_parallel,
+    Address, Chain, ChainConfig, CollectionId, MintItem, NewCollection, Operation, Receipt,
+    SignedTransaction, SigningKey, Transaction, verify_parallel,
 };
 use shucang_types::{Role, SystemClock};
 use shucang_verify::Suite;
@@ -247,15 +247,7 @@ pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<Chai
         suite,
         nonce: u64::MAX,
         signer: node.public_key(),
-        operation: Operation::CreateCollection {
-            collection: collection.clone(),
-            name: "bench".into(),
-            symbol: "B".into(),
-            supply_cap: mints.max(1) as u64,
-            issuer: "bench".into(),
-            metadata_uri: "bench://".into(),
-            metadata_hash: [0; 32],
-        },
+        operation: bench_collection(&collection, "bench", mints),
     }
     .sign(&node);
     chain.submit(create).await?;
@@ -336,18 +328,7 @@ pub async fn run_load(
         .sign(node)
     };
     chain
-        .submit(tx(
-            0,
-            Operation::CreateCollection {
-                collection: collection.clone(),
-                name: "load test".into(),
-                symbol: "LOAD".into(),
-                supply_cap: txs.max(1) as u64,
-                issuer: "shucang chain load".into(),
-                metadata_uri: "load://".into(),
-                metadata_hash: [0; 32],
-            },
-        ))
+        .submit(tx(0, bench_collection(&collection, "load test", txs)))
         .await?;
     let all: Vec<SignedTransaction> = (1..=txs as u64)
         .map(|i| {
@@ -646,4 +627,17 @@ impl Load {
         }
         Ok(answers)
     }
+}
+
+/// The collection a benchmark mints into: room for `tokens` (at least one).
+fn bench_collection(collection: &CollectionId, name: &str, tokens: usize) -> Operation {
+    Operation::CreateCollection(NewCollection {
+        collection: collection.clone(),
+        name: name.into(),
+        symbol: "BENCH".into(),
+        supply_cap: tokens.max(1) as u64,
+        issuer: name.into(),
+        metadata_uri: "bench://".into(),
+        metadata_hash: [0; 32],
+    })
 }

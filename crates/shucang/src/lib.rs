@@ -25,8 +25,9 @@ use shucang_config::{Config, Secrets};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
-    AccountPolicy, AccountService, CollectiblesService, DropsService, GiftPolicy, IdentityService,
-    PaymentsService, PiiCipher, SandboxProvider, SandboxVerifier, WorksService,
+    AccountPolicy, AccountService, CollectiblesDeps, CollectiblesService, DropsDeps, DropsService,
+    GiftPolicy, IdentityService, PaymentsDeps, PaymentsService, PiiCipher, SandboxProvider,
+    SandboxVerifier, WorksDeps, WorksService,
 };
 use shucang_store::Store;
 use shucang_types::Clock;
@@ -177,15 +178,10 @@ impl Services {
 pub struct Application {
     listener: TcpListener,
     services: Services,
-    chain: Arc<Chain>,
-    works: Arc<WorksService>,
-    drops: Arc<DropsService>,
-    payments: Arc<PaymentsService>,
-    sandbox: Arc<SandboxProvider>,
-    collectibles: Arc<CollectiblesService>,
+    /// Everything the router serves from, built with the listener so that
+    /// tests and the demo seeding see the same services.
+    state: shucang_web::AppState,
     clock: Arc<dyn Clock>,
-    site_info: shucang_web::pages::SiteInfo,
-    certificate_font: Option<shucang_certificate::LazyFont>,
 }
 
 impl Application {
@@ -200,76 +196,85 @@ impl Application {
         let chain_config = chain_config(config, secrets, clock.clone())?;
         let operator = chain_config.node_key.clone();
         let chain = Arc::new(open_chain(chain_config)?);
-        let drops = Arc::new(DropsService::new(
-            services.store.clone(),
-            services.store.clone(),
-            services.identity.clone(),
-            clock.clone(),
-            i64::from(config.orders.payment_window_minutes) * 60_000,
-        ));
+        let store = &services.store;
+        let drops = Arc::new(DropsService::new(DropsDeps {
+            store: store.clone(),
+            works: store.clone(),
+            identity: services.identity.clone(),
+            clock: clock.clone(),
+            payment_window_ms: i64::from(config.orders.payment_window_minutes) * 60_000,
+        }));
         let sandbox = Arc::new(SandboxProvider::new(derive_key(
             secrets.session.expose(),
             b"shucang/sandbox-payments",
         )));
-        let payments = Arc::new(PaymentsService::new(
-            services.store.clone(),
-            services.store.clone(),
-            services.store.clone(),
-            services.identity.clone(),
-            chain.clone(),
-            operator.clone(),
-            sandbox.clone(),
-            clock.clone(),
-        ));
+        let payments = Arc::new(PaymentsService::new(PaymentsDeps {
+            store: store.clone(),
+            drops: store.clone(),
+            works: store.clone(),
+            identity: services.identity.clone(),
+            chain: chain.clone(),
+            operator: operator.clone(),
+            provider: sandbox.clone(),
+            clock: clock.clone(),
+        }));
         let day_ms = |d: u32| i64::from(d) * 86_400_000;
-        let collectibles = Arc::new(CollectiblesService::new(
-            services.store.clone(),
-            services.store.clone(),
-            services.accounts.clone(),
-            services.identity.clone(),
-            chain.clone(),
-            clock.clone(),
-            GiftPolicy {
+        let collectibles = Arc::new(CollectiblesService::new(CollectiblesDeps {
+            works: store.clone(),
+            gifts: store.clone(),
+            accounts: services.accounts.clone(),
+            identity: services.identity.clone(),
+            chain: chain.clone(),
+            clock: clock.clone(),
+            policy: GiftPolicy {
                 after_purchase_ms: day_ms(config.gifts.after_purchase_days),
                 after_gift_ms: day_ms(config.gifts.after_gift_days),
                 daily_limit: config.gifts.daily_limit,
             },
-        ));
+        }));
         let settled = collectibles.settle_pending_gifts().await?;
         if settled > 0 {
             tracing::warn!(gifts = settled, "settled gifts left pending by a crash");
         }
-        let works = Arc::new(WorksService::new(
-            services.store.clone(),
-            clock.clone(),
-            Arc::new(content_filter(config)?),
-            MediaStore::new(&config.data_dir.join("media")),
-            chain.clone(),
+        let works = Arc::new(WorksService::new(WorksDeps {
+            store: store.clone(),
+            clock: clock.clone(),
+            filter: Arc::new(content_filter(config)?),
+            media: MediaStore::new(&config.data_dir.join("media")),
+            chain: chain.clone(),
             operator,
-        ));
-        let certificate_font = certificate_font(config)?;
+        }));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application {
-            listener,
-            services,
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let state = shucang_web::AppState {
+            accounts: services.accounts.clone(),
             chain,
+            identity: services.identity.clone(),
             works,
             drops,
             payments,
-            sandbox,
+            sandbox: Some(sandbox),
             collectibles,
+            complaints: Arc::new(shucang_platform::ComplaintsService::new(
+                store.clone(),
+                clock.clone(),
+            )),
+            self_url: format!("http://{}:{}", loopback_for(addr.ip()), addr.port()),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))
+                .build()
+                .context("building the HTTP client")?,
+            pages: Arc::new(shucang_web::pages::Pages::new()),
+            site: site_info(config),
+            certificate_font: certificate_font(config)?,
+        };
+        Ok(Application {
+            listener,
+            services,
+            state,
             clock,
-            site_info: shucang_web::pages::SiteInfo {
-                name: config.site.name.clone(),
-                blockchain_filing_number: config.site.blockchain_filing_number.clone(),
-                icp_number: config.site.icp_number.clone(),
-                public_security_filing_number: config.site.public_security_filing_number.clone(),
-                technical_provider: config.site.technical_provider.clone(),
-                public_url: config.site.public_url.clone(),
-            },
-            certificate_font,
         })
     }
 
@@ -287,32 +292,32 @@ impl Application {
 
     /// The chain.
     pub fn chain(&self) -> &Arc<Chain> {
-        &self.chain
+        &self.state.chain
     }
 
     /// Works and their review.
     pub fn works(&self) -> &Arc<WorksService> {
-        &self.works
+        &self.state.works
     }
 
     /// Drops and orders.
     pub fn drops(&self) -> &Arc<DropsService> {
-        &self.drops
+        &self.state.drops
     }
 
     /// Payments and minting.
     pub fn payments(&self) -> &Arc<PaymentsService> {
-        &self.payments
+        &self.state.payments
     }
 
-    /// The sandbox payment provider (the one provider so far).
-    pub fn sandbox(&self) -> &Arc<SandboxProvider> {
-        &self.sandbox
+    /// The sandbox payment provider, when the server offers it.
+    pub fn sandbox(&self) -> Option<&Arc<SandboxProvider>> {
+        self.state.sandbox.as_ref()
     }
 
     /// Collections and gifts.
     pub fn collectibles(&self) -> &Arc<CollectiblesService> {
-        &self.collectibles
+        &self.state.collectibles
     }
 
     /// Now, by the application's clock.
@@ -329,44 +334,14 @@ impl Application {
         let Application {
             listener,
             services,
-            chain,
-            works,
-            drops,
-            payments,
-            sandbox,
-            collectibles,
-            clock,
-            site_info,
-            certificate_font,
+            state,
+            ..
         } = self;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        let self_url = format!("http://{}:{}", loopback_for(addr.ip()), addr.port());
-        let minting = tokio::spawn(mint_worker(payments.clone()));
-        let site = site_info;
-        let expiry = tokio::spawn(expire_orders(drops.clone()));
+        let minting = tokio::spawn(mint_worker(state.payments.clone()));
+        let expiry = tokio::spawn(expire_orders(state.drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
-        let router = shucang_web::router(shucang_web::AppState {
-            accounts: services.accounts.clone(),
-            chain: chain.clone(),
-            identity: services.identity.clone(),
-            works,
-            drops,
-            payments,
-            sandbox: Some(sandbox),
-            collectibles,
-            complaints: Arc::new(shucang_platform::ComplaintsService::new(
-                services.store.clone(),
-                clock.clone(),
-            )),
-            self_url,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_millis(SANDBOX_CALLBACK_TIMEOUT_MS))
-                .build()
-                .context("building the HTTP client")?,
-            pages: Arc::new(shucang_web::pages::Pages::new()),
-            site,
-            certificate_font,
-        });
+        let chain = state.chain.clone();
+        let router = shucang_web::router(state);
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -379,6 +354,19 @@ impl Application {
         chain.close();
         services.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// What every page footer shows, from the `[site]` settings.
+fn site_info(config: &Config) -> shucang_web::pages::SiteInfo {
+    let site = &config.site;
+    shucang_web::pages::SiteInfo {
+        name: site.name.clone(),
+        blockchain_filing_number: site.blockchain_filing_number.clone(),
+        icp_number: site.icp_number.clone(),
+        public_security_filing_number: site.public_security_filing_number.clone(),
+        technical_provider: site.technical_provider.clone(),
+        public_url: site.public_url.clone(),
     }
 }
 

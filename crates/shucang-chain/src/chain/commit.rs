@@ -162,13 +162,9 @@ fn commit_batch(
             .push(leaf_info(*h, height, i as u32, loc, *span));
     }
     state.block_by_hash.insert(hash, height);
-    state.blocks.push(BlockMeta {
-        header: block.header,
-        hash,
-        signature: block.signature,
-        location: loc,
-        first_leaf,
-    });
+    state
+        .blocks
+        .push(BlockMeta::of(&block, hash, loc, first_leaf));
     state.checkpoint = sign_checkpoint(genesis, &shared.node_key, &state.log);
     drop(state);
     for (i, (reply, tx_hash)) in replies.into_iter().zip(accepted_hashes).enumerate() {

@@ -25,7 +25,7 @@ use shucang_verify::note::{Checkpoint, signature_line};
 use shucang_verify::{Hash, Suite};
 use tokio::sync::oneshot;
 
-use crate::block::{BlockHeader, Genesis, ORIGIN_LEN_MAX, TX_BYTES_MAX, TxSpan};
+use crate::block::{Block, BlockHeader, Genesis, ORIGIN_LEN_MAX, TX_BYTES_MAX, TxSpan};
 use crate::keys::SigningKey;
 use crate::ledger::{Ledger, Rejection};
 use crate::merkle_log::MerkleLog;
@@ -154,6 +154,20 @@ pub struct BlockMeta {
     pub location: RecordLocation,
     /// Leaf index of its first transaction.
     pub first_leaf: u64,
+}
+
+impl BlockMeta {
+    /// What the index keeps of `block`, whose hash is `hash`, stored at
+    /// `location`, its first transaction at leaf `first_leaf`.
+    fn of(block: &Block, hash: Hash, location: RecordLocation, first_leaf: u64) -> BlockMeta {
+        BlockMeta {
+            header: block.header.clone(),
+            hash,
+            signature: block.signature,
+            location,
+            first_leaf,
+        }
+    }
 }
 
 /// Where a transaction is.

@@ -195,13 +195,7 @@ impl Chain {
             let start = offset.min(c.tokens.len());
             let end = start.saturating_add(limit).min(c.tokens.len());
             CollectionState {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                symbol: c.symbol.clone(),
-                supply_cap: c.supply_cap,
-                issuer: c.issuer.clone(),
-                metadata_uri: c.metadata_uri.clone(),
-                metadata_hash: c.metadata_hash,
+                spec: c.spec.clone(),
                 created_by: c.created_by,
                 minted: c.minted,
                 burned: c.burned,

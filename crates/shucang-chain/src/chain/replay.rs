@@ -129,13 +129,8 @@ impl Replayer {
         }
         let hash = h.hash();
         self.block_by_hash.insert(hash, height);
-        self.blocks.push(BlockMeta {
-            header: block.header,
-            hash,
-            signature: block.signature,
-            location: loc,
-            first_leaf,
-        });
+        self.blocks
+            .push(BlockMeta::of(&block, hash, loc, first_leaf));
         Ok(())
     }
 }

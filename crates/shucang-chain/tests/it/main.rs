@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use shucang_chain::{
-    Address, Chain, ChainConfig, ChainError, CollectionId, MintItem, Operation, Rejection,
-    SignedTransaction, SigningKey, SubmitError, Transaction,
+    Address, Chain, ChainConfig, ChainError, CollectionId, MintItem, NewCollection, Operation,
+    Rejection, SignedTransaction, SigningKey, SubmitError, Transaction,
 };
 use shucang_verify::{Suite, merkle};
 
@@ -58,7 +58,7 @@ fn coll() -> CollectionId {
 }
 
 fn create(cap: u64) -> Operation {
-    Operation::CreateCollection {
+    Operation::CreateCollection(NewCollection {
         collection: coll(),
         name: "飞天".into(),
         symbol: "FT".into(),
@@ -66,7 +66,7 @@ fn create(cap: u64) -> Operation {
         issuer: "敦煌文创".into(),
         metadata_uri: "https://example.cn/feitian.json".into(),
         metadata_hash: [3; 32],
-    }
+    })
 }
 
 fn mint_to(owner: Address, ids: std::ops::Range<u64>) -> Operation {

@@ -141,31 +141,29 @@ pub enum PurchaseError {
     Store(#[from] StoreError),
 }
 
+/// What a [`DropsService`] is built from.
+pub struct DropsDeps {
+    /// Storage.
+    pub store: Arc<dyn DropStore>,
+    /// Works, as stored.
+    pub works: Arc<dyn WorkStore>,
+    /// Real-name identities and wallets.
+    pub identity: Arc<IdentityService>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// How long a reserved order waits for its payment, in milliseconds.
+    pub payment_window_ms: i64,
+}
+
 /// Drops and orders.
 pub struct DropsService {
-    store: Arc<dyn DropStore>,
-    works: Arc<dyn WorkStore>,
-    identity: Arc<IdentityService>,
-    clock: Arc<dyn Clock>,
-    payment_window_ms: i64,
+    deps: DropsDeps,
 }
 
 impl DropsService {
-    /// Builds the service; unpaid orders lapse after `payment_window_ms`.
-    pub fn new(
-        store: Arc<dyn DropStore>,
-        works: Arc<dyn WorkStore>,
-        identity: Arc<IdentityService>,
-        clock: Arc<dyn Clock>,
-        payment_window_ms: i64,
-    ) -> DropsService {
-        DropsService {
-            store,
-            works,
-            identity,
-            clock,
-            payment_window_ms,
-        }
+    /// Builds the service.
+    pub fn new(deps: DropsDeps) -> DropsService {
+        DropsService { deps }
     }
 
     /// Creates a drop of an approved work (system administrators).
@@ -201,6 +199,7 @@ impl DropsService {
             ));
         }
         let work = self
+            .deps
             .works
             .work_by_id(d.work_id)
             .await?
@@ -222,9 +221,14 @@ impl DropsService {
             ends_at: d.ends_at,
             per_user_limit: d.per_user_limit,
             created_by: account_id,
-            created_at: self.clock.now(),
+            created_at: self.deps.clock.now(),
         };
-        let id = match self.store.insert_drop(&drop, work.work.edition_size).await {
+        let id = match self
+            .deps
+            .store
+            .insert_drop(&drop, work.work.edition_size)
+            .await
+        {
             Ok(id) => id,
             Err(StoreError::Conflict(_)) => return Err(DropError::EditionsExhausted),
             Err(e) => return Err(e.into()),
@@ -235,7 +239,8 @@ impl DropsService {
             supply = d.supply,
             "drop created"
         );
-        self.store
+        self.deps
+            .store
             .drop_by_id(id)
             .await?
             .ok_or_else(|| StoreError::Backend("a created drop is missing".into()).into())
@@ -243,12 +248,12 @@ impl DropsService {
 
     /// A drop.
     pub async fn drop_by_id(&self, id: i64) -> Result<Option<DropRecord>, StoreError> {
-        self.store.drop_by_id(id).await
+        self.deps.store.drop_by_id(id).await
     }
 
     /// Drops, newest start first.
     pub async fn list(&self, limit: u32) -> Result<Vec<DropRecord>, StoreError> {
-        self.store.list_drops(limit).await
+        self.deps.store.list_drops(limit).await
     }
 
     /// Orders, newest first, for the staff overview.
@@ -257,17 +262,17 @@ impl DropsService {
         status: Option<OrderStatus>,
         limit: u32,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        self.store.list_orders(status, limit).await
+        self.deps.store.list_orders(status, limit).await
     }
 
     /// How many orders are in each status.
     pub async fn order_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
-        self.store.order_counts().await
+        self.deps.store.order_counts().await
     }
 
     /// Where a drop is now.
     pub fn phase(&self, d: &DropRecord) -> DropPhase {
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         if now < d.drop.starts_at {
             DropPhase::Upcoming
         } else if now >= d.drop.ends_at {
@@ -295,6 +300,7 @@ impl DropsService {
             return Err(PurchaseError::InvalidKey);
         }
         let identity = self
+            .deps
             .identity
             .identity(account_id)
             .await?
@@ -305,7 +311,7 @@ impl DropsService {
         if !(1..=ORDER_QUANTITY_MAX).contains(&quantity) {
             return Err(PurchaseError::InvalidQuantity);
         }
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         let request_hash = hex::encode(Sha256::digest(format!(
             "drop:{drop_id}\nquantity:{quantity}"
         )));
@@ -314,12 +320,12 @@ impl DropsService {
             account_id,
             quantity,
             now,
-            expires_at: now.plus_ms(self.payment_window_ms),
+            expires_at: now.plus_ms(self.deps.payment_window_ms),
             idempotency_key: idempotency_key.to_owned(),
             request_hash,
             terms: purchase_terms,
         };
-        match self.store.reserve(&reservation).await? {
+        match self.deps.store.reserve(&reservation).await? {
             ReserveOutcome::Reserved(order) => {
                 tracing::info!(order_id = order.id, drop_id, quantity, "editions reserved");
                 Ok((order, false))
@@ -340,6 +346,7 @@ impl DropsService {
         order_id: i64,
     ) -> Result<Option<OrderRecord>, StoreError> {
         Ok(self
+            .deps
             .store
             .order_by_id(order_id)
             .await?
@@ -348,10 +355,10 @@ impl DropsService {
 
     /// Expires lapsed reservations (all that are due, in batches); returns how many.
     pub async fn expire_due(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         let mut total = 0;
         loop {
-            let expired = self.store.expire_due(now, EXPIRY_BATCH_MAX).await?;
+            let expired = self.deps.store.expire_due(now, EXPIRY_BATCH_MAX).await?;
             total += expired.len();
             if expired.len() < EXPIRY_BATCH_MAX as usize {
                 return Ok(total);

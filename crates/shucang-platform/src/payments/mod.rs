@@ -22,7 +22,7 @@ use shucang_types::{Clock, Fen, UnixMillis};
 
 use crate::identity::IdentityService;
 use crate::store::{
-    DropStore, MintJob, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore,
+    DropStore, MintJob, Minted, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore,
     StoreError, WorkStore,
 };
 
@@ -90,42 +90,37 @@ pub enum NotifyError {
     Store(#[from] StoreError),
 }
 
+/// What a [`PaymentsService`] is built from.
+pub struct PaymentsDeps {
+    /// Storage.
+    pub store: Arc<dyn PaymentStore>,
+    /// Drops and orders, as stored.
+    pub drops: Arc<dyn DropStore>,
+    /// Works, as stored.
+    pub works: Arc<dyn WorkStore>,
+    /// Real-name identities and wallets.
+    pub identity: Arc<IdentityService>,
+    /// The embedded chain.
+    pub chain: Arc<Chain>,
+    /// An operator key of the chain, which signs what the platform writes to it.
+    pub operator: SigningKey,
+    /// The payment provider that takes every payment and its callbacks.
+    pub provider: Arc<dyn PaymentProvider>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Payments, callbacks and the mint worker.
 pub struct PaymentsService {
-    store: Arc<dyn PaymentStore>,
-    drops: Arc<dyn DropStore>,
-    works: Arc<dyn WorkStore>,
-    identity: Arc<IdentityService>,
-    chain: Arc<Chain>,
-    operator: SigningKey,
-    provider: Arc<dyn PaymentProvider>,
-    clock: Arc<dyn Clock>,
+    deps: PaymentsDeps,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl PaymentsService {
-    /// Builds the service. `operator` is an operator key of the chain;
-    /// `provider` takes every payment and its callbacks.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store: Arc<dyn PaymentStore>,
-        drops: Arc<dyn DropStore>,
-        works: Arc<dyn WorkStore>,
-        identity: Arc<IdentityService>,
-        chain: Arc<Chain>,
-        operator: SigningKey,
-        provider: Arc<dyn PaymentProvider>,
-        clock: Arc<dyn Clock>,
-    ) -> PaymentsService {
+    /// Builds the service.
+    pub fn new(deps: PaymentsDeps) -> PaymentsService {
         PaymentsService {
-            store,
-            drops,
-            works,
-            identity,
-            chain,
-            operator,
-            provider,
-            clock,
+            deps,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -137,16 +132,18 @@ impl PaymentsService {
         order_id: i64,
     ) -> Result<StartedPayment, PaymentError> {
         let order = self
+            .deps
             .drops
             .order_by_id(order_id)
             .await?
             .filter(|o| o.account_id == account_id)
             .ok_or(PaymentError::OrderNotFound)?;
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         if order.status != OrderStatus::Reserved || now >= order.expires_at {
             return Err(PaymentError::NotPayable);
         }
         let checkout = self
+            .deps
             .provider
             .start(&PaymentRequest {
                 order_id,
@@ -156,12 +153,12 @@ impl PaymentsService {
         let payment = PaymentRecord {
             id: checkout.payment_id,
             order_id,
-            provider: self.provider.code().to_owned(),
+            provider: self.deps.provider.code().to_owned(),
             amount: order.amount,
             status: "created".into(),
             created_at: now,
         };
-        self.store.insert_payment(&payment).await?;
+        self.deps.store.insert_payment(&payment).await?;
         Ok(StartedPayment {
             payment,
             pay_url: checkout.pay_url,
@@ -171,16 +168,16 @@ impl PaymentsService {
 
     /// A payment.
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.store.payment_by_id(id).await
+        self.deps.store.payment_by_id(id).await
     }
 
     /// A provider's callback, as it arrived: the provider verifies and
     /// parses it; a success is recorded. Repeated callbacks change nothing.
     pub async fn notify(&self, callback: &RawCallback<'_>) -> Result<CallbackOutcome, NotifyError> {
-        let event = match self.provider.verify_callback(callback).await {
+        let event = match self.deps.provider.verify_callback(callback).await {
             Ok(event) => event,
             Err(e) => {
-                tracing::warn!(provider = self.provider.code(), error = %e, "refused a payment callback");
+                tracing::warn!(provider = self.deps.provider.code(), error = %e, "refused a payment callback");
                 return Err(e.into());
             }
         };
@@ -195,8 +192,9 @@ impl PaymentsService {
     /// Records a verified success: the payment succeeded with `amount`.
     async fn paid(&self, payment_id: &str, amount: Fen) -> Result<PaidOutcome, StoreError> {
         let outcome = self
+            .deps
             .store
-            .record_paid(payment_id, amount, self.clock.now())
+            .record_paid(payment_id, amount, self.deps.clock.now())
             .await?;
         match outcome {
             PaidOutcome::Paid => {
@@ -225,22 +223,26 @@ impl PaymentsService {
 
     /// Handles every mint job due now; returns how many were completed.
     pub async fn process_mint_jobs(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let jobs = self.store.due_mint_jobs(now, MINT_BATCH_MAX).await?;
+        let now = self.deps.clock.now();
+        let jobs = self.deps.store.due_mint_jobs(now, MINT_BATCH_MAX).await?;
         let mut done = 0;
         for job in jobs {
             match self.mint(&job).await {
                 Ok((tx_hash, height)) => {
-                    self.store
-                        .complete_mint(job.order_id, &tx_hash, height, self.clock.now())
-                        .await?;
+                    let minted = Minted {
+                        tx_hash,
+                        height,
+                        at: self.deps.clock.now(),
+                    };
+                    self.deps.store.complete_mint(job.order_id, &minted).await?;
                     tracing::info!(order_id = job.order_id, height, "order minted");
                     done += 1;
                 }
                 Err(reason) => {
                     let backoff = (1_000_i64 << job.attempts.min(20)).min(MINT_BACKOFF_MAX_MS);
                     tracing::warn!(order_id = job.order_id, attempts = job.attempts + 1, %reason, "mint failed; will retry");
-                    self.store
+                    self.deps
+                        .store
                         .retry_mint(job.order_id, &reason, now.plus_ms(backoff))
                         .await?;
                 }
@@ -254,12 +256,14 @@ impl PaymentsService {
     async fn mint(&self, job: &MintJob) -> Result<(String, u64), String> {
         let order = self.order(job.order_id).await?;
         let drop = self
+            .deps
             .drops
             .drop_by_id(order.drop_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the order's drop is missing")?;
         let work = self
+            .deps
             .works
             .work_by_id(drop.drop.work_id)
             .await
@@ -273,6 +277,7 @@ impl PaymentsService {
             .and_then(|b| b.try_into().ok())
             .ok_or("the work has no metadata hash")?;
         let identity = self
+            .deps
             .identity
             .identity(order.account_id)
             .await
@@ -290,18 +295,19 @@ impl PaymentsService {
             })
             .collect();
         let tx = Transaction {
-            suite: self.operator.suite(),
+            suite: self.deps.operator.suite(),
             nonce: u64::try_from(order.id).map_err(|_| "negative order id")?,
-            signer: self.operator.public_key(),
+            signer: self.deps.operator.public_key(),
             operation: Operation::Mint { collection, items },
         }
-        .sign(&self.operator);
+        .sign(&self.deps.operator);
         let hash = tx.tx.hash();
-        let height = match self.chain.submit(tx).await {
+        let height = match self.deps.chain.submit(tx).await {
             Ok(receipt) => receipt.height,
             Err(SubmitError::Rejected(Rejection::Replayed)) => {
                 // Minted before a crash or a lost answer: find it.
-                self.chain
+                self.deps
+                    .chain
                     .tx(&hash)
                     .map_err(|e| e.to_string())?
                     .ok_or("the chain says replayed but has no such transaction")?
@@ -314,7 +320,8 @@ impl PaymentsService {
     }
 
     async fn order(&self, id: i64) -> Result<OrderRecord, String> {
-        self.drops
+        self.deps
+            .drops
             .order_by_id(id)
             .await
             .map_err(|e| e.to_string())?
@@ -323,11 +330,11 @@ impl PaymentsService {
 
     /// The mint transaction of an order (hash hex, height), once minted.
     pub async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError> {
-        self.store.mint_of_order(order_id).await
+        self.deps.store.mint_of_order(order_id).await
     }
 
     /// Now, by the injected clock.
     pub fn now(&self) -> UnixMillis {
-        self.clock.now()
+        self.deps.clock.now()
     }
 }

@@ -46,9 +46,8 @@ impl ApplicationStore for crate::SqlStore {
     async fn update_form(
         &self,
         id: i64,
-        editable: &[AppState],
         form: &ApplicationForm,
-        now: UnixMillis,
+        at: UnixMillis,
     ) -> Result<bool, StoreError> {
         let e = crate::registry::reg_error;
         let mut tx: Writer<StoreError> = self.write_tx().await?;
@@ -58,7 +57,7 @@ impl ApplicationStore for crate::SqlStore {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(e)?;
-        if !state.is_some_and(|s| editable.iter().any(|e| e.code() == s)) {
+        if !state.is_some_and(|s| AppState::EDITABLE.iter().any(|e| e.code() == s)) {
             return Ok(false);
         }
         let update = sqlx::query(
@@ -67,7 +66,7 @@ impl ApplicationStore for crate::SqlStore {
         )
         .bind(id)
         .bind(codec::encode_form(form))
-        .bind(now.0);
+        .bind(at.0);
         tx.run(update).await?;
         tx.commit().await?;
         Ok(true)

@@ -2,7 +2,7 @@
 
 use shucang_types::UnixMillis;
 
-use shucang_registry::{CheckinRecord, CheckinStore, ConfirmationRecord, StoreError};
+use shucang_registry::{CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, StoreError};
 
 use super::{CHECKIN_COLUMNS, checkin};
 use crate::query::{decode_all, decode_one};
@@ -71,20 +71,14 @@ impl CheckinStore for crate::SqlStore {
         )
     }
 
-    async fn insert_calendar_load(
-        &self,
-        year: i32,
-        schedule: &str,
-        loaded_by: &str,
-        at: UnixMillis,
-    ) -> Result<(), StoreError> {
+    async fn insert_calendar_load(&self, load: &CalendarLoad) -> Result<(), StoreError> {
         let insert = sqlx::query(
             "INSERT INTO reg_calendar_loads (year, schedule, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)",
         )
-        .bind(i64::from(year))
-        .bind(schedule)
-        .bind(loaded_by)
-        .bind(at.0);
+        .bind(i64::from(load.year))
+        .bind(&load.schedule)
+        .bind(&load.loaded_by)
+        .bind(load.at.0);
         self.run(insert).await
     }
 

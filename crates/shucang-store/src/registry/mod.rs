@@ -1,7 +1,7 @@
 //! [`shucang_registry::RegistryStore`] and [`shucang_notify::OutboxStore`]
 //! for both back ends, on the registry's own database.
 
-use shucang_notify::{Channel, Message, NewMessage, OutboxError, OutboxStore, Status};
+use shucang_notify::{Channel, Failed, Message, NewMessage, OutboxError, OutboxStore, Status};
 use shucang_registry::{
     ApplicationRecord, BatchRecord, CheckinRecord, NumberRecord, StoreError, User, UserRole, codec,
 };
@@ -244,14 +244,8 @@ impl OutboxStore for crate::SqlStore {
         self.run(update).await
     }
 
-    async fn mark_attempt_failed(
-        &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_at: Option<UnixMillis>,
-        error: &str,
-    ) -> Result<(), OutboxError> {
-        let (status, next) = match next_attempt_at {
+    async fn mark_attempt_failed(&self, id: i64, failed: &Failed) -> Result<(), OutboxError> {
+        let (status, next) = match failed.next_attempt_at {
             Some(at) => ("pending", Some(at.0)),
             None => ("failed", None),
         };
@@ -261,9 +255,9 @@ impl OutboxStore for crate::SqlStore {
         )
         .bind(id)
         .bind(status)
-        .bind(i64::from(attempts))
+        .bind(i64::from(failed.attempts))
         .bind(next)
-        .bind(error);
+        .bind(&failed.error);
         self.run(update).await
     }
 

@@ -1,9 +1,9 @@
 //! [`shucang_registry::PublicationStore`]: publication batches, objections and the public search.
 
-use shucang_types::{Date, UnixMillis};
+use shucang_types::UnixMillis;
 
 use shucang_registry::{
-    BatchRecord, BatchState, NumberRecord, ObjectionRecord, PublicationStore, StoreError,
+    BatchRecord, BatchStep, NumberRecord, ObjectionRecord, PublicationStore, StoreError,
 };
 
 use super::{BATCH_COLUMNS, NUMBER_SELECT, batch};
@@ -60,15 +60,8 @@ impl PublicationStore for crate::SqlStore {
         decode_all(self.all(&sql, number).await, super::number)
     }
 
-    async fn set_batch_state(
-        &self,
-        number: i64,
-        from: BatchState,
-        to: BatchState,
-        at: UnixMillis,
-        window_ends: Option<Date>,
-    ) -> Result<bool, StoreError> {
-        let sql = match to {
+    async fn set_batch_state(&self, number: i64, step: &BatchStep) -> Result<bool, StoreError> {
+        let sql = match step.to {
             shucang_registry::BatchState::Objection => {
                 "UPDATE reg_batches SET state = $3, published_at = $4, window_ends = $5 \
                  WHERE number = $1 AND state = $2"
@@ -80,10 +73,10 @@ impl PublicationStore for crate::SqlStore {
         };
         let done = sqlx::query(sql)
             .bind(number)
-            .bind(from.code())
-            .bind(to.code())
-            .bind(at.0)
-            .bind(window_ends.map(|d| d.to_string()))
+            .bind(step.from.code())
+            .bind(step.to.code())
+            .bind(step.at.0)
+            .bind(step.window_ends.map(|d| d.to_string()))
             .execute(&self.pool)
             .await
             .map_err(crate::registry::reg_error)?

@@ -7,9 +7,10 @@ mod schema;
 use std::sync::Arc;
 
 use shucang_platform::{
-    AccountRecord, ComplaintRecord, DropKind, DropRecord, IdentityRecord, MintJob, NewAccount,
-    NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PurchaseTerms,
-    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, WorkStatus,
+    AccountRecord, ComplaintRecord, DropKind, DropRecord, IdentityRecord, MintJob, Minted,
+    NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
+    PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError,
+    WorkStatus,
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
@@ -463,7 +464,14 @@ async fn payments(store: &Arc<dyn Store>, first: &OrderRecord, third: &OrderReco
     assert_eq!(due(5_000).await[0].attempts, 1);
     assert_eq!(store.mint_of_order(third.id).await.unwrap(), None);
     store
-        .complete_mint(third.id, "abcd", 7, UnixMillis(5_001))
+        .complete_mint(
+            third.id,
+            &Minted {
+                tx_hash: "abcd".into(),
+                height: 7,
+                at: UnixMillis(5_001),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(

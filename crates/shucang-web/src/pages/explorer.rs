@@ -50,9 +50,7 @@ fn tx_row(r: &TxRecord) -> TxRow {
         }]
     };
     let (kind, collection, to, tokens) = match &r.tx.tx.operation {
-        Operation::CreateCollection { collection, .. } => {
-            ("create_collection", collection, None, vec![])
-        }
+        Operation::CreateCollection(c) => ("create_collection", &c.collection, None, vec![]),
         Operation::Mint { collection, items } => {
             let minted = items
                 .iter()
@@ -261,7 +259,7 @@ pub(crate) async fn token(
         .collection_page(&coll, 0, 0)
         .ok()
         .flatten()
-        .map_or(0, |c| c.supply_cap);
+        .map_or(0, |c| c.spec.supply_cap);
     let st = token_state(tok.burned, tok.frozen.is_some());
     let extra = context! {
         tok => context! { collection => coll.as_str(), token_id => id, edition => tok.edition, supply_cap => cap, owner => tok.owner.to_string(), state => st },
@@ -291,9 +289,9 @@ pub(crate) async fn collection(
     let page_no = paging.page;
     let extra = context! {
         c => context! {
-            id => coll.id.as_str(), name => coll.name, issuer => coll.issuer,
+            id => coll.spec.collection.as_str(), name => coll.spec.name, issuer => coll.spec.issuer,
             address => id.address(state.chain.genesis().suite).to_string(),
-            supply_cap => coll.supply_cap, minted => coll.minted, token_ids => coll.tokens,
+            supply_cap => coll.spec.supply_cap, minted => coll.minted, token_ids => coll.tokens,
             page => page_no, pages => pages,
         },
     };

@@ -204,18 +204,10 @@ impl From<&TxRecord> for TxView {
 fn operation_json(op: &Operation, signer: Address) -> serde_json::Value {
     use serde_json::json;
     match op {
-        Operation::CreateCollection {
-            collection,
-            name,
-            symbol,
-            supply_cap,
-            issuer,
-            metadata_uri,
-            metadata_hash,
-        } => json!({
-            "type": "create_collection", "collection": collection.as_str(), "name": name,
-            "symbol": symbol, "supply_cap": supply_cap, "issuer": issuer,
-            "metadata_uri": metadata_uri, "metadata_hash": hex::encode(metadata_hash),
+        Operation::CreateCollection(c) => json!({
+            "type": "create_collection", "collection": c.collection.as_str(), "name": c.name,
+            "symbol": c.symbol, "supply_cap": c.supply_cap, "issuer": c.issuer,
+            "metadata_uri": c.metadata_uri, "metadata_hash": hex::encode(c.metadata_hash),
         }),
         Operation::Mint { collection, items } => json!({
             "type": "mint", "collection": collection.as_str(),
@@ -487,7 +479,7 @@ pub(crate) async fn token(
     let supply_cap = state
         .chain
         .collection_page(&collection, 0, 0)?
-        .map_or(0, |c| c.supply_cap);
+        .map_or(0, |c| c.spec.supply_cap);
     Ok(Json(TokenView {
         collection: collection.as_str().to_owned(),
         token_id,
@@ -536,13 +528,13 @@ pub(crate) async fn collection(
         .map(|t| hex::encode(t.info.tx_hash))
         .unwrap_or_default();
     Ok(Json(CollectionView {
-        collection: c.id.as_str().to_owned(),
-        name: c.name,
-        symbol: c.symbol,
-        supply_cap: c.supply_cap,
-        issuer: c.issuer,
-        metadata_uri: c.metadata_uri,
-        metadata_hash: hex::encode(c.metadata_hash),
+        collection: c.spec.collection.as_str().to_owned(),
+        name: c.spec.name,
+        symbol: c.spec.symbol,
+        supply_cap: c.spec.supply_cap,
+        issuer: c.spec.issuer,
+        metadata_uri: c.spec.metadata_uri,
+        metadata_hash: hex::encode(c.spec.metadata_hash),
         minted: c.minted,
         burned: c.burned,
         created_by_tx,

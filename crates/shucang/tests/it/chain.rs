@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use shucang_chain::{Address, CollectionId, MintItem, Operation, SigningKey};
+use shucang_chain::{Address, CollectionId, MintItem, NewCollection, Operation, SigningKey};
 use shucang_verify::Suite;
 
 use crate::harness::{TestApp, assert_error};
@@ -34,7 +34,7 @@ pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
     let ops = vec![
         (
             node.clone(),
-            Operation::CreateCollection {
+            Operation::CreateCollection(NewCollection {
                 collection: coll(),
                 name: "飞天".into(),
                 symbol: "FT".into(),
@@ -42,7 +42,7 @@ pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
                 issuer: "敦煌文创".into(),
                 metadata_uri: "https://example.cn/feitian.json".into(),
                 metadata_hash: [1; 32],
-            },
+            }),
         ),
         (
             node.clone(),
@@ -474,7 +474,7 @@ async fn a_large_collection_pages_through_its_tokens() {
     let owner = Address::of_public_key(SUITE, &node.public_key());
     let big = CollectionId::parse("big").unwrap();
     let ops = [
-        Operation::CreateCollection {
+        Operation::CreateCollection(NewCollection {
             collection: big.clone(),
             name: "大集合".into(),
             symbol: "BIG".into(),
@@ -482,7 +482,7 @@ async fn a_large_collection_pages_through_its_tokens() {
             issuer: "测试".into(),
             metadata_uri: "https://example.cn/big.json".into(),
             metadata_hash: [7; 32],
-        },
+        }),
         Operation::Mint {
             collection: big.clone(),
             items: (1..=450)

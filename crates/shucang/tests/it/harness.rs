@@ -82,7 +82,10 @@ impl TestApp {
         let accounts = app.services().accounts.clone();
         let drops = app.drops().clone();
         let payments = app.payments().clone();
-        let sandbox = app.sandbox().clone();
+        let sandbox = app
+            .sandbox()
+            .expect("the test server offers the sandbox provider")
+            .clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;

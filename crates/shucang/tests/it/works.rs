@@ -86,7 +86,7 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
     let collection = shucang_chain::CollectionId::parse(&format!("work-{id}")).unwrap();
     let on_chain = app.chain.collection(&collection).unwrap().unwrap();
     assert_eq!(
-        (on_chain.supply_cap, on_chain.name.as_str()),
+        (on_chain.spec.supply_cap, on_chain.spec.name.as_str()),
         (1000, "飞天")
     );
     let metadata = app
@@ -96,11 +96,11 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
         .await
         .unwrap();
     assert_eq!(
-        on_chain.metadata_hash,
+        on_chain.spec.metadata_hash,
         shucang_verify::Suite::Ed25519Sha256.hash(&metadata)
     );
     assert_eq!(
-        hex::encode(on_chain.metadata_hash),
+        hex::encode(on_chain.spec.metadata_hash),
         approved["metadata_hash"].as_str().unwrap()
     );
     let doc: Value = serde_json::from_slice(&metadata).unwrap();
