@@ -34,9 +34,9 @@ mod lockout;
 mod passwords;
 mod tokens;
 
-pub use lockout::{LockoutPolicy, LoginCheck, LoginFailure};
+pub use lockout::{LockoutPolicy, LoginCheck};
 pub use passwords::{
     BUSY_RETRY_AFTER_S, Busy, HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX, HashingLimits,
     HashingParams, PasswordError, PasswordHasher,
 };
-pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken};
+pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken, hashes_equal};

@@ -1,6 +1,6 @@
 //! The lockout policy: consecutive failed logins lock an account for a while.
 
-use shucang_types::UnixMillis;
+use shucang_types::{FailedLogin, UnixMillis};
 
 /// How many consecutive failures lock an account, and for how long. During
 /// the lock even the right password is refused.
@@ -39,15 +39,6 @@ pub enum LoginCheck {
     Valid,
 }
 
-/// The account's state after one more failed login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginFailure {
-    /// The consecutive failures to store (0 again once locked).
-    pub failures: u32,
-    /// Set when this failure locks the account: until when.
-    pub locked_until: Option<UnixMillis>,
-}
-
 impl LockoutPolicy {
     /// Whether a lock stored as `locked_until` still holds at `now`; if so,
     /// until when.
@@ -55,29 +46,18 @@ impl LockoutPolicy {
         locked_until.filter(|until| *until > now)
     }
 
+    /// A failed login at `now`, for the store to count atomically.
+    pub fn failed_login(&self, now: UnixMillis) -> FailedLogin {
+        FailedLogin {
+            at: now,
+            failures_max: self.failures_max.max(1),
+            lock_until: self.lock_until(now),
+        }
+    }
+
     /// When a lock starting at `now` ends.
     pub fn lock_until(&self, now: UnixMillis) -> UnixMillis {
         now.plus_ms(self.lockout_ms)
-    }
-
-    /// What to store after a failed login at `now`, when `failures_before`
-    /// consecutive ones preceded it: the count restarts from zero when the
-    /// account locks. (A store that counts atomically in one statement
-    /// applies the same rule with [`LockoutPolicy::failures_max`] and
-    /// [`LockoutPolicy::lock_until`].)
-    pub fn after_failure(&self, failures_before: u32, now: UnixMillis) -> LoginFailure {
-        let failures = failures_before.saturating_add(1);
-        if failures >= self.failures_max {
-            LoginFailure {
-                failures: 0,
-                locked_until: Some(self.lock_until(now)),
-            }
-        } else {
-            LoginFailure {
-                failures,
-                locked_until: None,
-            }
-        }
     }
 }
 
@@ -86,27 +66,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_fifth_failure_locks_for_thirty_minutes_and_restarts_the_count() {
+    fn a_failure_carries_the_limit_and_when_its_lock_would_end() {
         let policy = LockoutPolicy::default();
         let now = UnixMillis(1_000_000);
-        let mut failures = 0;
-        for expected in 1..=4 {
-            let f = policy.after_failure(failures, now);
-            assert_eq!(
-                f,
-                LoginFailure {
-                    failures: expected,
-                    locked_until: None
-                }
-            );
-            failures = f.failures;
-        }
         let until = now.plus_ms(30 * 60_000);
         assert_eq!(
-            policy.after_failure(failures, now),
-            LoginFailure {
-                failures: 0,
-                locked_until: Some(until)
+            policy.failed_login(now),
+            FailedLogin {
+                at: now,
+                failures_max: 5,
+                lock_until: until
             }
         );
         assert_eq!(LockoutPolicy::lock_in_force(Some(until), now), Some(until));
@@ -119,13 +88,12 @@ mod tests {
     }
 
     #[test]
-    fn a_policy_of_one_locks_at_the_first_failure() {
+    fn a_policy_of_zero_still_needs_one_failure() {
         let policy = LockoutPolicy {
-            failures_max: 1,
+            failures_max: 0,
             lockout_ms: 1_000,
         };
-        let f = policy.after_failure(0, UnixMillis(5));
-        assert_eq!(f.locked_until, Some(UnixMillis(1_005)));
-        assert_eq!(policy.after_failure(u32::MAX, UnixMillis(5)).failures, 0);
+        let f = policy.failed_login(UnixMillis(5));
+        assert_eq!((f.failures_max, f.lock_until), (1, UnixMillis(1_005)));
     }
 }

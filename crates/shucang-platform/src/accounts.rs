@@ -225,11 +225,8 @@ impl AccountService {
             });
         };
         if check == LoginCheck::WrongPassword {
-            let lockout = &self.policy.lockout;
-            let locked = self
-                .store
-                .record_login_failure(record.id, lockout.failures_max, lockout.lock_until(now))
-                .await?;
+            let failure = self.policy.lockout.failed_login(now);
+            let locked = self.store.record_login_failure(record.id, &failure).await?;
             return Err(match locked {
                 Some(until) => {
                     tracing::warn!(account_id = record.id, "account locked after failed logins");
@@ -238,8 +235,10 @@ impl AccountService {
                 None => LoginError::InvalidCredentials,
             });
         }
-        if record.failed_logins > 0 || record.locked_until.is_some() {
-            self.store.clear_login_failures(record.id).await?;
+        // The row read above may predate a lock set by parallel failures:
+        // the store decides again, atomically, before a session opens.
+        if let Some(until) = self.store.admit_login(record.id, now).await? {
+            return Err(LoginError::Locked { until });
         }
         let token = SessionToken::generate();
         let session = SessionRecord {

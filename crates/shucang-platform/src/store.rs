@@ -5,7 +5,7 @@
 //! across an `await` of its own.
 
 use async_trait::async_trait;
-use shucang_types::{Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Phone, Role, UnixMillis};
 
 /// A failure of the storage back end.
 #[derive(Debug, thiserror::Error)]
@@ -78,19 +78,24 @@ pub trait AccountStore: Send + Sync + 'static {
     /// The account with this id, if any.
     async fn account_by_id(&self, id: i64) -> Result<Option<AccountRecord>, StoreError>;
 
-    /// Counts one failed login, atomically. When the count reaches
-    /// `failures_max`, the account is locked until `lock_until` and the count
-    /// starts again from zero. Returns the lock time if the account is now
-    /// locked by this call.
+    /// Counts one failed login atomically (see [`FailedLogin`]). Returns
+    /// the lock in force after it, if any: set by this failure or by an
+    /// earlier one.
     async fn record_login_failure(
         &self,
         account_id: i64,
-        failures_max: u32,
-        lock_until: UnixMillis,
+        failure: &FailedLogin,
     ) -> Result<Option<UnixMillis>, StoreError>;
 
-    /// Clears the failure count and any lock after a successful login.
-    async fn clear_login_failures(&self, account_id: i64) -> Result<(), StoreError>;
+    /// After a right password: clears the failure count, in the same
+    /// statement that checks no lock holds at `now`. Returns the lock in
+    /// force instead when one does (set by a parallel failure after the
+    /// password was checked); the login must then be refused.
+    async fn admit_login(
+        &self,
+        account_id: i64,
+        now: UnixMillis,
+    ) -> Result<Option<UnixMillis>, StoreError>;
 
     /// Stores a new session.
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;

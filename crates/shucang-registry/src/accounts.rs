@@ -1,7 +1,7 @@
 //! Filer and staff accounts: registration with the SMS code and the e-mail
 //! link, login with lockout, sessions.
 
-use shucang_auth::{LoginCheck, SessionToken};
+use shucang_auth::{LoginCheck, SessionToken, hashes_equal};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Email, Phone};
 
@@ -131,19 +131,21 @@ impl Registry {
         if user.phone_verified {
             return Ok(());
         }
-        let live = user.phone_code_hash.is_some()
-            && user.phone_code_attempts < PHONE_CODE_ATTEMPTS_MAX
-            && user.verify_expires_at > self.clock.now();
-        let expected = self
+        // The attempt is spent before the code is compared, in one
+        // statement, so parallel guesses get no more than the limit.
+        let Some(pending) = self
+            .store
+            .spend_phone_code_attempt(user.id, PHONE_CODE_ATTEMPTS_MAX, self.clock.now())
+            .await?
+        else {
+            return Err(RegistryError::VerificationFailed);
+        };
+        let given = self
             .key
             .keyed_hash(format!("sms:{phone}:{}", code.trim()).as_bytes());
-        let matches = user.phone_code_hash.as_deref() == Some(expected.as_str());
-        if live && matches {
-            self.store.set_phone_verification(user.id, true).await?;
+        let matches = hashes_equal(&pending, &given);
+        if matches && self.store.confirm_phone(user.id, &pending).await? {
             return Ok(());
-        }
-        if live {
-            self.store.set_phone_verification(user.id, false).await?;
         }
         Err(RegistryError::VerificationFailed)
     }
@@ -179,17 +181,16 @@ impl Registry {
             });
         };
         if check == LoginCheck::WrongPassword {
-            let failure = LOCKOUT.after_failure(user.failed_logins, now);
-            self.store
-                .set_login_state(user.id, failure.failures, failure.locked_until)
-                .await?;
-            return Err(match failure.locked_until {
+            let failure = LOCKOUT.failed_login(now);
+            let locked = self.store.record_login_failure(user.id, &failure).await?;
+            return Err(match locked {
                 Some(until) => RegistryError::Locked { until },
                 None => RegistryError::InvalidCredentials,
             });
         }
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            self.store.set_login_state(user.id, 0, None).await?;
+        // The row read above may predate a lock set by parallel failures.
+        if let Some(until) = self.store.admit_login(user.id, now).await? {
+            return Err(RegistryError::Locked { until });
         }
         let token = SessionToken::generate();
         self.store

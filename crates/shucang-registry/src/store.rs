@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use shucang_notify::{NewMessage, OutboxStore};
-use shucang_types::{Date, UnixMillis};
+use shucang_types::{Date, FailedLogin, UnixMillis};
 
 use crate::{AppState, ApplicationForm, Decision, Pending, Transition};
 
@@ -350,16 +350,30 @@ pub trait UserStore: Send + Sync {
     async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.
     async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
-    /// Records a login outcome: the new failure count and lock.
-    async fn set_login_state(
+    /// Counts one failed login atomically (see [`FailedLogin`]); the lock
+    /// in force after it, if any.
+    async fn record_login_failure(
         &self,
         id: i64,
-        failed_logins: u32,
-        locked_until: Option<UnixMillis>,
-    ) -> Result<(), StoreError>;
-    /// Marks the mobile confirmed (clearing the code), or records a wrong
-    /// code when `confirmed` is false.
-    async fn set_phone_verification(&self, id: i64, confirmed: bool) -> Result<(), StoreError>;
+        failure: &FailedLogin,
+    ) -> Result<Option<UnixMillis>, StoreError>;
+    /// After a right password: clears the failure count unless a lock holds
+    /// at `now`, in one statement; the lock in force when one does.
+    async fn admit_login(&self, id: i64, now: UnixMillis)
+    -> Result<Option<UnixMillis>, StoreError>;
+    /// Spends one attempt at the SMS code, atomically and before the code
+    /// is compared: succeeds only while the mobile is unconfirmed, a code is
+    /// pending, unexpired at `now` and fewer than `attempts_max` attempts
+    /// were spent. Returns the code's keyed hash to compare against.
+    async fn spend_phone_code_attempt(
+        &self,
+        id: i64,
+        attempts_max: u32,
+        now: UnixMillis,
+    ) -> Result<Option<String>, StoreError>;
+    /// Marks the mobile confirmed, if the pending code is still the one
+    /// with this hash (clearing it).
+    async fn confirm_phone(&self, id: i64, code_hash: &str) -> Result<bool, StoreError>;
     /// Confirms the e-mail of the user whose pending token hash this is,
     /// if it has not expired at `now`; returns that user's id.
     async fn confirm_email(

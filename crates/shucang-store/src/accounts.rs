@@ -4,8 +4,9 @@
 //! (`$N` parameters, `RETURNING`).
 
 use shucang_platform::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
-use shucang_types::{Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Phone, Role, UnixMillis};
 
+use crate::lockout::Logins;
 use crate::query::{decode_one, unique_or};
 
 /// Columns of `accounts`, in [`AccountRow`] order.
@@ -65,33 +66,18 @@ impl AccountStore for crate::SqlStore {
     async fn record_login_failure(
         &self,
         account_id: i64,
-        failures_max: u32,
-        lock_until: UnixMillis,
+        failure: &FailedLogin,
     ) -> Result<Option<UnixMillis>, StoreError> {
-        // One statement, so concurrent failures cannot both miss the lock.
-        let row = sqlx::query_as::<_, (i32, Option<i64>)>(
-            "UPDATE accounts SET \
-               failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
-               locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-             WHERE id = $1 RETURNING failed_logins, locked_until",
-        )
-        .bind(account_id)
-        .bind(i64::from(failures_max))
-        .bind(lock_until.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(crate::backend_error)?;
-        Ok(match row {
-            Some((0, Some(until))) if until == lock_until.0 => Some(lock_until),
-            _ => None,
-        })
+        self.count_login_failure(Logins::Accounts, account_id, failure)
+            .await
     }
 
-    async fn clear_login_failures(&self, account_id: i64) -> Result<(), StoreError> {
-        let update =
-            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                .bind(account_id);
-        self.run(update).await
+    async fn admit_login(
+        &self,
+        account_id: i64,
+        now: UnixMillis,
+    ) -> Result<Option<UnixMillis>, StoreError> {
+        self.admit_login_at(Logins::Accounts, account_id, now).await
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {

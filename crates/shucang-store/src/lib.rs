@@ -28,6 +28,7 @@ mod drops;
 mod engine;
 mod gifts;
 mod identities;
+mod lockout;
 mod migrate;
 mod payments;
 mod query;

@@ -91,3 +91,18 @@ mod tests {
         }
     }
 }
+
+/// One failed login, as a store counts it: atomically, in one statement, so
+/// that parallel guesses cannot overwrite each other's count or slip past a
+/// lock. While a lock holds (`locked_until` after `at`), a failure changes
+/// nothing; otherwise the count goes up by one, and the `failures_max`-th
+/// failure locks the account until `lock_until` and starts the count again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedLogin {
+    /// When the attempt was made.
+    pub at: crate::UnixMillis,
+    /// Consecutive failures that lock the account (at least 1).
+    pub failures_max: u32,
+    /// When a lock set by this failure ends.
+    pub lock_until: crate::UnixMillis,
+}

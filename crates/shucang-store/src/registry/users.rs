@@ -2,12 +2,13 @@
 
 use shucang_notify::NewMessage;
 
-use shucang_types::UnixMillis;
+use shucang_types::{FailedLogin, UnixMillis};
 
 use shucang_registry::{NewUser, StoreError, User, UserStore};
 
 use super::{USER_COLUMNS, user};
 use crate::engine::Writer;
+use crate::lockout::Logins;
 use crate::query::{decode_one, unique_or};
 
 #[async_trait::async_trait]
@@ -48,28 +49,55 @@ impl UserStore for crate::SqlStore {
         decode_one(self.one(&sql, id).await, user)
     }
 
-    async fn set_login_state(
+    async fn record_login_failure(
         &self,
         id: i64,
-        failed_logins: u32,
-        locked_until: Option<UnixMillis>,
-    ) -> Result<(), StoreError> {
-        let update =
-            sqlx::query("UPDATE reg_users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
-                .bind(id)
-                .bind(i64::from(failed_logins))
-                .bind(locked_until.map(|t| t.0));
-        self.run(update).await
+        failure: &FailedLogin,
+    ) -> Result<Option<UnixMillis>, StoreError> {
+        self.count_login_failure(Logins::RegistryUsers, id, failure)
+            .await
     }
 
-    async fn set_phone_verification(&self, id: i64, confirmed: bool) -> Result<(), StoreError> {
-        let sql = if confirmed {
-            "UPDATE reg_users SET phone_verified = 1, phone_code_hash = NULL WHERE id = $1"
-        } else {
-            "UPDATE reg_users SET phone_code_attempts = phone_code_attempts + 1 WHERE id = $1"
-        };
-        let statement = sqlx::query(sql).bind(id);
-        self.run(statement).await
+    async fn admit_login(
+        &self,
+        id: i64,
+        now: UnixMillis,
+    ) -> Result<Option<UnixMillis>, StoreError> {
+        self.admit_login_at(Logins::RegistryUsers, id, now).await
+    }
+
+    async fn spend_phone_code_attempt(
+        &self,
+        id: i64,
+        attempts_max: u32,
+        now: UnixMillis,
+    ) -> Result<Option<String>, StoreError> {
+        let pending: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE reg_users SET phone_code_attempts = phone_code_attempts + 1 \
+             WHERE id = $1 AND phone_verified = 0 AND phone_code_hash IS NOT NULL \
+               AND phone_code_attempts < $2 AND verify_expires_at > $3 \
+             RETURNING phone_code_hash",
+        )
+        .bind(id)
+        .bind(i64::from(attempts_max))
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(pending.flatten())
+    }
+
+    async fn confirm_phone(&self, id: i64, code_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reg_users SET phone_verified = 1, phone_code_hash = NULL \
+             WHERE id = $1 AND phone_code_hash = $2",
+        )
+        .bind(id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn confirm_email(

@@ -14,7 +14,7 @@ use shucang_platform::{
 };
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
-use shucang_types::{Fen, Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Fen, Phone, Role, UnixMillis};
 
 fn account(phone: &str, role: Role) -> NewAccount {
     NewAccount {
@@ -78,46 +78,42 @@ async fn accounts_and_sessions(store: &Arc<dyn Store>) -> (i64, i64) {
     assert!(store.account_by_id(bob + 1000).await.unwrap().is_none());
     assert!(with_phone(store, "13700000000").await.is_none());
 
-    // Login failures: counted, then a lock at the maximum, then cleared.
+    // Login failures: counted, then a lock at the maximum; while it holds
+    // a failure changes nothing and a right password is not admitted.
+    let failed = |at: i64| FailedLogin {
+        at: UnixMillis(at),
+        failures_max: 3,
+        lock_until: UnixMillis(at + 98_000),
+    };
     let lock = UnixMillis(99_000);
+    let login_state = |a: AccountRecord| (a.failed_logins, a.locked_until);
     for n in 1..=2 {
-        assert_eq!(
-            store.record_login_failure(alice, 3, lock).await.unwrap(),
-            None
-        );
-        assert_eq!(
-            store
-                .account_by_id(alice)
-                .await
-                .unwrap()
-                .unwrap()
-                .failed_logins,
-            n
-        );
+        let locked = store.record_login_failure(alice, &failed(1_000)).await;
+        assert_eq!(locked.unwrap(), None);
+        let a = store.account_by_id(alice).await.unwrap().unwrap();
+        assert_eq!(a.failed_logins, n);
     }
+    let locked = store.record_login_failure(alice, &failed(1_000)).await;
+    assert_eq!(locked.unwrap(), Some(lock));
+    let a = store.account_by_id(alice).await.unwrap().unwrap();
+    assert_eq!(login_state(a), (0, Some(lock)));
+    let again = store.record_login_failure(alice, &failed(2_000)).await;
     assert_eq!(
-        store.record_login_failure(alice, 3, lock).await.unwrap(),
-        Some(lock)
+        again.unwrap(),
+        Some(lock),
+        "the lock neither moves nor counts"
     );
     let a = store.account_by_id(alice).await.unwrap().unwrap();
-    assert_eq!((a.failed_logins, a.locked_until), (0, Some(lock)));
-    assert_eq!(
-        store
-            .record_login_failure(alice, 3, UnixMillis(1))
-            .await
-            .unwrap(),
-        None
-    );
-    store.clear_login_failures(alice).await.unwrap();
+    assert_eq!(login_state(a), (0, Some(lock)));
+    let early = store.admit_login(alice, UnixMillis(50_000)).await;
+    assert_eq!(early.unwrap(), Some(lock), "not admitted while locked");
     let a = store.account_by_id(alice).await.unwrap().unwrap();
-    assert_eq!((a.failed_logins, a.locked_until), (0, None));
-    assert_eq!(
-        store
-            .record_login_failure(bob + 1000, 3, lock)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(login_state(a), (0, Some(lock)));
+    assert_eq!(store.admit_login(alice, lock).await.unwrap(), None);
+    let a = store.account_by_id(alice).await.unwrap().unwrap();
+    assert_eq!(login_state(a), (0, None));
+    let nobody = store.record_login_failure(bob + 1000, &failed(1_000)).await;
+    assert_eq!(nobody.unwrap(), None);
 
     // Sessions: insert, read, touch (never backwards), delete, purge idle.
     let s1 = SessionRecord {

@@ -19,6 +19,9 @@ pub struct TestApp {
     pub config: Config,
     pub chain: Arc<shucang_chain::Chain>,
     pub accounts: Arc<shucang_platform::AccountService>,
+    /// The store the server runs on (SQLite or PostgreSQL), to read what a
+    /// request left behind.
+    pub store: Arc<dyn shucang_store::Store>,
     pub drops: Arc<shucang_platform::DropsService>,
     pub payments: Arc<shucang_platform::PaymentsService>,
     pub sandbox: Arc<shucang_platform::SandboxProvider>,
@@ -80,6 +83,7 @@ impl TestApp {
         let addr = app.local_addr();
         let chain = app.chain().clone();
         let accounts = app.services().accounts.clone();
+        let store = app.services().store.clone();
         let drops = app.drops().clone();
         let payments = app.payments().clone();
         let sandbox = app
@@ -102,6 +106,7 @@ impl TestApp {
             config,
             chain,
             accounts,
+            store,
             drops,
             payments,
             sandbox,

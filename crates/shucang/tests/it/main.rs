@@ -16,6 +16,7 @@ mod identity;
 mod pages;
 mod payments;
 mod process;
+mod races;
 mod registry;
 mod support;
 mod webdriver;

@@ -38,8 +38,10 @@ pub(crate) const PASSWORD: &str = "Filer#2026pass";
 pub(crate) struct Reg {
     pub(crate) base: String,
     http: Client,
-    clock: Arc<ManualClock>,
+    pub(crate) clock: Arc<ManualClock>,
     pub(crate) registry: Arc<Registry>,
+    /// The store the server runs on, to read what a request left behind.
+    pub(crate) store: Arc<dyn shucang_store::RegistryBackend>,
     notifier: Arc<shucang_notify::Notifier>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -62,6 +64,7 @@ impl Reg {
         let base = format!("http://{}", app.local_addr());
         let registry = app.services().registry.clone();
         let notifier = app.services().notifier.clone();
+        let store = app.services().store.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -71,6 +74,7 @@ impl Reg {
             http: Client::new(),
             clock,
             registry,
+            store,
             notifier,
             stop: Some(stop),
             task: Some(task),

@@ -1,0 +1,212 @@
+//! What counts attempts holds under parallel requests, over real HTTP, on
+//! SQLite and PostgreSQL: a burst of wrong passwords with the right one
+//! among them cannot log in past the lock, and a burst of SMS-code guesses
+//! gets no more tries than the limit.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use shucang_types::Phone;
+
+use crate::harness::{MINUTE_MS, TestApp, assert_error};
+use crate::registry::{PASSWORD as FILER_PASSWORD, Reg};
+use crate::support::{join_all, on_postgres};
+
+const PHONE: &str = "13800138000";
+const PASSWORD: &str = "Shucang#2026";
+/// Wrong passwords in one burst (the review's reproduction: 39 and the
+/// right one).
+const WRONG: usize = 39;
+/// The right password's place in the burst.
+const RIGHT_AT: usize = 20;
+/// Failures that lock, in both applications.
+const FAILURES_MAX: usize = 5;
+
+/// How many answers had each status.
+fn tally(statuses: &[StatusCode]) -> BTreeMap<u16, usize> {
+    let mut t = BTreeMap::new();
+    for s in statuses {
+        *t.entry(s.as_u16()).or_default() += 1;
+    }
+    t
+}
+
+/// What a burst of `WRONG` wrong passwords and the right one may answer,
+/// however the requests interleave: the right one logs in only if it was
+/// decided before the fifth failure, so at most one success and at most
+/// twice four plain refusals; every other answer is "locked".
+fn assert_burst_held(statuses: &[StatusCode], ok: StatusCode) {
+    let t = tally(statuses);
+    let count = |s: StatusCode| t.get(&s.as_u16()).copied().unwrap_or(0);
+    let (wins, refused, locked) = (
+        count(ok),
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::LOCKED),
+    );
+    assert_eq!(
+        wins + refused + locked,
+        WRONG + 1,
+        "only these answers: {t:?}"
+    );
+    assert!(wins <= 1, "{t:?}");
+    assert!(refused <= 2 * (FAILURES_MAX - 1), "{t:?}");
+    assert!(locked >= WRONG + 1 - 2 * (FAILURES_MAX - 1) - 1, "{t:?}");
+}
+
+async fn platform_burst(app: &TestApp) -> Vec<StatusCode> {
+    let attempts = (0..=WRONG).map(|i| {
+        let password = if i == RIGHT_AT {
+            PASSWORD
+        } else {
+            "Wrong#Pass1"
+        };
+        async move { app.login(PHONE, password).await.status() }
+    });
+    join_all(attempts).await
+}
+
+/// Three rounds of a burst, each after the previous lock ended.
+async fn platform_lockout_holds(app: &TestApp) {
+    assert_eq!(
+        app.register(PHONE, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let phone = Phone::parse(PHONE).unwrap();
+    for round in 0..3 {
+        let statuses = platform_burst(app).await;
+        assert_burst_held(&statuses, StatusCode::OK);
+        // After any burst the account is locked, and stays locked for the
+        // right password too.
+        let after = app.login(PHONE, PASSWORD).await;
+        assert_error(after, StatusCode::LOCKED, "account_locked").await;
+        let row = app.store.account_by_phone(&phone).await.unwrap().unwrap();
+        assert!(row.locked_until.is_some(), "round {round}");
+        assert!(row.failed_logins < FAILURES_MAX as u32, "round {round}");
+        app.clock.advance_ms(30 * MINUTE_MS);
+    }
+    // Once the lock has ended, the right password works again.
+    assert_eq!(app.login(PHONE, PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_log_in_past_the_platform_lockout() {
+    let app = TestApp::spawn().await;
+    platform_lockout_holds(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_log_in_past_the_platform_lockout_on_postgres() {
+    on_postgres("platform lockout race on PostgreSQL", |url| async move {
+        let app = TestApp::spawn_with(Some(url)).await;
+        platform_lockout_holds(&app).await;
+        app.stop().await;
+    })
+    .await;
+}
+
+const FILER_PHONE: &str = "13912345678";
+
+async fn registry_burst(reg: &Reg) -> Vec<StatusCode> {
+    let attempts = (0..=WRONG).map(|i| {
+        let password = if i == RIGHT_AT {
+            FILER_PASSWORD
+        } else {
+            "Wrong#Pass12"
+        };
+        let body = json!({"phone": FILER_PHONE, "password": password});
+        async move { reg.post("/api/v1/sessions", None, &body).await.status() }
+    });
+    join_all(attempts).await
+}
+
+async fn registry_lockout_holds(reg: &Reg) {
+    reg.filer("张三", FILER_PHONE, "zhangsan@example.cn").await;
+    for round in 0..3 {
+        let statuses = registry_burst(reg).await;
+        assert_burst_held(&statuses, StatusCode::CREATED);
+        let body = json!({"phone": FILER_PHONE, "password": FILER_PASSWORD});
+        let after = reg.post("/api/v1/sessions", None, &body).await;
+        assert_error(after, StatusCode::LOCKED, "account_locked").await;
+        let user = reg.store.user_by_phone(FILER_PHONE).await.unwrap().unwrap();
+        assert!(user.locked_until.is_some(), "round {round}");
+        assert!(user.failed_logins < FAILURES_MAX as u32, "round {round}");
+        reg.clock.advance_ms(30 * MINUTE_MS);
+    }
+    reg.login(FILER_PHONE).await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_log_in_past_the_registry_lockout() {
+    let reg = Reg::spawn(None).await;
+    registry_lockout_holds(&reg).await;
+    reg.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_log_in_past_the_registry_lockout_on_postgres() {
+    on_postgres("registry lockout race on PostgreSQL", |url| async move {
+        let reg = Reg::spawn(Some(url)).await;
+        registry_lockout_holds(&reg).await;
+        reg.stop().await;
+    })
+    .await;
+}
+
+/// 30 guesses at once, the right code tenth: no more than five are ever
+/// compared, so the attempts stop at five and the right code is accepted
+/// only if it was among them; afterwards even the right code is refused.
+async fn sms_code_limit_holds(reg: &Reg) {
+    for (n, phone) in ["13900000001", "13900000002", "13900000003"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = json!({"name": "李四", "phone": phone,
+            "email": format!("lisi{n}@example.cn"), "password": FILER_PASSWORD});
+        let res = reg.post("/api/v1/filers", None, &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let code = reg.sms_code(phone).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let guesses = (0..30).map(|i| {
+            let guess = if i == 9 { code.as_str() } else { wrong };
+            let body = json!({"phone": phone, "code": guess});
+            async move {
+                let res = reg.post("/api/v1/filers/verify-phone", None, &body).await;
+                res.status()
+            }
+        });
+        let statuses = join_all(guesses).await;
+        let t = tally(&statuses);
+        let ok = t.get(&200).copied().unwrap_or(0);
+        assert!(ok <= 1, "{t:?}");
+        assert_eq!(t.get(&400).copied().unwrap_or(0) + ok, 30, "{t:?}");
+        let user = reg.store.user_by_phone(phone).await.unwrap().unwrap();
+        assert_eq!(user.phone_verified, ok == 1, "{t:?}");
+        if !user.phone_verified {
+            assert_eq!(user.phone_code_attempts, 5, "{t:?}");
+            let late = json!({"phone": phone, "code": code});
+            let res = reg.post("/api/v1/filers/verify-phone", None, &late).await;
+            assert_error(res, StatusCode::BAD_REQUEST, "verification_failed").await;
+        } else {
+            assert!(user.phone_code_attempts <= 5, "{t:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
+    let reg = Reg::spawn(None).await;
+    sms_code_limit_holds(&reg).await;
+    reg.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_sms_code_guesses_get_no_more_than_five_tries_on_postgres() {
+    on_postgres("SMS-code race on PostgreSQL", |url| async move {
+        let reg = Reg::spawn(Some(url)).await;
+        sms_code_limit_holds(&reg).await;
+        reg.stop().await;
+    })
+    .await;
+}
