@@ -34,7 +34,7 @@ mod lockout;
 mod passwords;
 mod tokens;
 
-pub use lockout::{LockoutPolicy, LoginCheck};
+pub use lockout::{LockoutPolicy, LoginCheck, Refusal, StoredLogin};
 pub use passwords::{
     BUSY_RETRY_AFTER_S, Busy, HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX, HashingLimits,
     HashingParams, PasswordError, PasswordHasher,

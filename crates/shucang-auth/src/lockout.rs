@@ -39,6 +39,30 @@ pub enum LoginCheck {
     Valid,
 }
 
+/// What a store keeps for a login: the row's id, its password hash and
+/// the lock it holds, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredLogin<'a> {
+    /// The account's (or user's) id.
+    pub id: i64,
+    /// The stored PHC password hash.
+    pub password_hash: &'a str,
+    /// When the account's lock ends, if it has one.
+    pub locked_until: Option<UnixMillis>,
+}
+
+/// Why a login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown phone or wrong password, alike.
+    InvalidCredentials,
+    /// The account is locked until then, whatever the password.
+    Locked {
+        /// When the lock ends.
+        until: UnixMillis,
+    },
+}
+
 impl LockoutPolicy {
     /// Whether a lock stored as `locked_until` still holds at `now`; if so,
     /// until when.

@@ -8,10 +8,10 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use shucang_types::UnixMillis;
+use shucang_types::{FailedLogin, UnixMillis};
 use tokio::sync::Semaphore;
 
-use crate::LoginCheck;
+use crate::{LockoutPolicy, LoginCheck, Refusal, StoredLogin};
 
 /// Password hashes computed at once, at most. Each Argon2id run holds
 /// `memory_kib` of memory (19 MiB by default), so without this bound a
@@ -194,6 +194,44 @@ impl PasswordHasher {
             (Some(_), true) => LoginCheck::Valid,
             (Some(_), false) => LoginCheck::WrongPassword,
             (None, _) => LoginCheck::UnknownUser,
+        })
+    }
+
+    /// A whole login's decision, the same in both applications: the
+    /// password step of [`Self::check_login`]; a wrong password is counted
+    /// by `record_failure` (the store's one atomic statement, which answers
+    /// the lock it set or found); a right one is admitted only if `admit`
+    /// (again atomic, in the store) finds no lock at `now`, because the row
+    /// read before hashing may predate a lock set by parallel failures.
+    pub async fn decide_login<E: From<Busy>>(
+        &self,
+        stored: Option<StoredLogin<'_>>,
+        password: &str,
+        policy: &LockoutPolicy,
+        now: UnixMillis,
+        record_failure: impl AsyncFnOnce(i64, FailedLogin) -> Result<Option<UnixMillis>, E>,
+        admit: impl AsyncFnOnce(i64) -> Result<Option<UnixMillis>, E>,
+    ) -> Result<Result<(), Refusal>, E> {
+        let row = stored.map(|s| (s.password_hash, s.locked_until));
+        let check = self.check_login(row, password, now).await?;
+        let locked = match (stored, check) {
+            (_, LoginCheck::Locked { until }) => Some(until),
+            (Some(s), LoginCheck::WrongPassword) => {
+                let locked = record_failure(s.id, policy.failed_login(now)).await?;
+                if locked.is_some() {
+                    tracing::warn!(id = s.id, "login locked after failed attempts");
+                }
+                locked
+            }
+            (Some(s), LoginCheck::Valid) => admit(s.id).await?,
+            (None, _) | (Some(_), LoginCheck::UnknownUser) => {
+                return Ok(Err(Refusal::InvalidCredentials));
+            }
+        };
+        Ok(match (locked, check) {
+            (Some(until), _) => Err(Refusal::Locked { until }),
+            (None, LoginCheck::Valid) => Ok(()),
+            (None, _) => Err(Refusal::InvalidCredentials),
         })
     }
 

@@ -80,6 +80,16 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+/// Whether two stored hashes are equal, in time that depends only on their
+/// lengths (no early exit at the first differing byte).
+pub fn hashes_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,14 +126,4 @@ mod tests {
         assert!(!key.token_hash(&token).contains(token.expose()));
         assert_eq!(format!("{key:?}"), "SessionKey(…)");
     }
-}
-
-/// Whether two stored hashes are equal, in time that depends only on their
-/// lengths (no early exit at the first differing byte).
-pub fn hashes_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
 }

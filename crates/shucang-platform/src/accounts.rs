@@ -15,7 +15,9 @@
 
 use std::sync::Arc;
 
-use shucang_auth::{Busy, HashingLimits, LoginCheck, PasswordError, PasswordHasher, SessionKey};
+use shucang_auth::{
+    Busy, HashingLimits, PasswordError, PasswordHasher, Refusal, SessionKey, StoredLogin,
+};
 pub use shucang_auth::{HashingParams, LockoutPolicy, SessionToken};
 use shucang_types::{Clock, PasswordProblem, Phone, Role, UnixMillis, check_password};
 
@@ -214,32 +216,28 @@ impl AccountService {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let stored = record
-            .as_ref()
-            .map(|r| (r.password_hash.as_str(), r.locked_until));
-        let check = self.passwords.check_login(stored, password, now).await?;
-        let (Some(record), LoginCheck::Valid | LoginCheck::WrongPassword) = (record, check) else {
-            return Err(match check {
-                LoginCheck::Locked { until } => LoginError::Locked { until },
+        let stored = record.as_ref().map(|r| StoredLogin {
+            id: r.id,
+            password_hash: &r.password_hash,
+            locked_until: r.locked_until,
+        });
+        let decision = self
+            .passwords
+            .decide_login::<LoginError>(
+                stored,
+                password,
+                &self.policy.lockout,
+                now,
+                async |id, failure| Ok(self.store.record_login_failure(id, &failure).await?),
+                async |id| Ok(self.store.admit_login(id, now).await?),
+            )
+            .await?;
+        let (Some(record), Ok(())) = (record, decision) else {
+            return Err(match decision {
+                Err(Refusal::Locked { until }) => LoginError::Locked { until },
                 _ => LoginError::InvalidCredentials,
             });
         };
-        if check == LoginCheck::WrongPassword {
-            let failure = self.policy.lockout.failed_login(now);
-            let locked = self.store.record_login_failure(record.id, &failure).await?;
-            return Err(match locked {
-                Some(until) => {
-                    tracing::warn!(account_id = record.id, "account locked after failed logins");
-                    LoginError::Locked { until }
-                }
-                None => LoginError::InvalidCredentials,
-            });
-        }
-        // The row read above may predate a lock set by parallel failures:
-        // the store decides again, atomically, before a session opens.
-        if let Some(until) = self.store.admit_login(record.id, now).await? {
-            return Err(LoginError::Locked { until });
-        }
         let token = SessionToken::generate();
         let session = SessionRecord {
             token_hash: self.session_key.token_hash(&token),

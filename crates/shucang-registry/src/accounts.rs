@@ -1,7 +1,7 @@
 //! Filer and staff accounts: registration with the SMS code and the e-mail
 //! link, login with lockout, sessions.
 
-use shucang_auth::{LoginCheck, SessionToken, hashes_equal};
+use shucang_auth::{Refusal, SessionToken, StoredLogin, hashes_equal};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Email, Phone};
 
@@ -170,28 +170,28 @@ impl Registry {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let stored = user
-            .as_ref()
-            .map(|u| (u.password_hash.as_str(), u.locked_until));
-        let check = self.passwords.check_login(stored, password, now).await?;
-        let (Some(user), LoginCheck::Valid | LoginCheck::WrongPassword) = (user, check) else {
-            return Err(match check {
-                LoginCheck::Locked { until } => RegistryError::Locked { until },
+        let stored = user.as_ref().map(|u| StoredLogin {
+            id: u.id,
+            password_hash: &u.password_hash,
+            locked_until: u.locked_until,
+        });
+        let decision = self
+            .passwords
+            .decide_login::<RegistryError>(
+                stored,
+                password,
+                &LOCKOUT,
+                now,
+                async |id, failure| Ok(self.store.record_login_failure(id, &failure).await?),
+                async |id| Ok(self.store.admit_login(id, now).await?),
+            )
+            .await?;
+        let (Some(user), Ok(())) = (user, decision) else {
+            return Err(match decision {
+                Err(Refusal::Locked { until }) => RegistryError::Locked { until },
                 _ => RegistryError::InvalidCredentials,
             });
         };
-        if check == LoginCheck::WrongPassword {
-            let failure = LOCKOUT.failed_login(now);
-            let locked = self.store.record_login_failure(user.id, &failure).await?;
-            return Err(match locked {
-                Some(until) => RegistryError::Locked { until },
-                None => RegistryError::InvalidCredentials,
-            });
-        }
-        // The row read above may predate a lock set by parallel failures.
-        if let Some(until) = self.store.admit_login(user.id, now).await? {
-            return Err(RegistryError::Locked { until });
-        }
         let token = SessionToken::generate();
         self.store
             .insert_session(

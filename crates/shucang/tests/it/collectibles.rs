@@ -38,21 +38,14 @@ async fn gift(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::R
 
 #[tokio::test]
 async fn buy_mint_show_prove_and_gift() {
-    story(TestApp::spawn().await).await;
-}
-
-#[tokio::test]
-async fn buy_mint_show_prove_and_gift_on_postgres() {
-    crate::support::on_postgres("the story", |url| async move {
-        story(TestApp::spawn_with(Some(url)).await).await;
-    })
-    .await;
+    crate::support::on_each_store("the story", story).await;
 }
 
 /// Register → real-name → buy → pay → minted → the collectible shows its
 /// chain evidence → the mint's proof verifies offline → a gift is refused
 /// in the holding period and accepted after it → the recipient holds it.
-async fn story(app: TestApp) {
+async fn story(url: Option<String>) {
+    let app = TestApp::spawn_with(url).await;
     let (d, work, alice) = market(&app).await;
     let editions = buy_and_mint(&app, &alice, d, "k1", 1).await;
     let path = format!("/api/v1/collectibles/work-{work}/{}", editions[0]);

@@ -7,7 +7,7 @@ use shucang_types::{Role, UnixMillis};
 
 use crate::harness::{MINUTE_MS, T0, TestApp, assert_error};
 use crate::identity::{id_number, post_identity, user, verified_user};
-use crate::support::{id_of, on_postgres};
+use crate::support::{id_of, on_each_store};
 use crate::works::{form, png, review, submit};
 
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -354,19 +354,12 @@ async fn drop_creation_is_checked() {
 
 #[tokio::test]
 async fn two_hundred_buyers_five_attempts_each_never_oversell() {
-    never_oversell(TestApp::spawn().await).await;
-}
-
-#[tokio::test]
-async fn two_hundred_buyers_five_attempts_each_never_oversell_on_postgres() {
-    on_postgres("never_oversell", |url| async move {
-        never_oversell(TestApp::spawn_with(Some(url)).await).await;
-    })
-    .await;
+    on_each_store("never_oversell", never_oversell).await;
 }
 
 /// 200 buyers × 5 attempts against a drop of 100 with a limit of 1.
-async fn never_oversell(app: TestApp) {
+async fn never_oversell(url: Option<String>) {
+    let app = TestApp::spawn_with(url).await;
     let (_, admin, work) = staff_and_work(&app, ["13900000031", "13900000032"], 100).await;
     let d =
         id_of(create_drop(&app, &admin, drop_body(work, 100, 1, -HOUR_MS, HOUR_MS)).await).await;

@@ -11,7 +11,7 @@ use shucang_types::Phone;
 
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
 use crate::registry::{PASSWORD as FILER_PASSWORD, Reg};
-use crate::support::{join_all, on_postgres};
+use crate::support::{join_all, on_each_store};
 
 const PHONE: &str = "13800138000";
 const PASSWORD: &str = "Shucang#2026";
@@ -54,27 +54,25 @@ fn assert_burst_held(statuses: &[StatusCode], ok: StatusCode) {
     assert!(locked >= WRONG + 1 - 2 * (FAILURES_MAX - 1) - 1, "{t:?}");
 }
 
-async fn platform_burst(app: &TestApp) -> Vec<StatusCode> {
-    let attempts = (0..=WRONG).map(|i| {
-        let password = if i == RIGHT_AT {
-            PASSWORD
-        } else {
-            "Wrong#Pass1"
-        };
-        async move { app.login(PHONE, password).await.status() }
-    });
-    join_all(attempts).await
+/// The passwords of one burst: `WRONG` wrong ones and `right` at
+/// `RIGHT_AT`.
+fn burst(right: &'static str) -> impl Iterator<Item = &'static str> {
+    (0..=WRONG).map(move |i| if i == RIGHT_AT { right } else { "Wrong#Pass12" })
 }
 
-/// Three rounds of a burst, each after the previous lock ended.
-async fn platform_lockout_holds(app: &TestApp) {
+/// Three rounds of a burst, each after the previous lock ended, on the
+/// database at `url` (SQLite when `None`).
+async fn platform_lockout_holds(url: Option<String>) {
+    let owned = TestApp::spawn_with(url).await;
+    let app = &owned;
     assert_eq!(
         app.register(PHONE, PASSWORD).await.status(),
         StatusCode::CREATED
     );
     let phone = Phone::parse(PHONE).unwrap();
     for round in 0..3 {
-        let statuses = platform_burst(app).await;
+        let attempts = burst(PASSWORD).map(|p| async move { app.login(PHONE, p).await.status() });
+        let statuses = join_all(attempts).await;
         assert_burst_held(&statuses, StatusCode::OK);
         // After any burst the account is locked, and stays locked for the
         // right password too.
@@ -87,44 +85,26 @@ async fn platform_lockout_holds(app: &TestApp) {
     }
     // Once the lock has ended, the right password works again.
     assert_eq!(app.login(PHONE, PASSWORD).await.status(), StatusCode::OK);
+    owned.stop().await;
 }
 
 #[tokio::test]
 async fn parallel_guesses_cannot_log_in_past_the_platform_lockout() {
-    let app = TestApp::spawn().await;
-    platform_lockout_holds(&app).await;
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn parallel_guesses_cannot_log_in_past_the_platform_lockout_on_postgres() {
-    on_postgres("platform lockout race on PostgreSQL", |url| async move {
-        let app = TestApp::spawn_with(Some(url)).await;
-        platform_lockout_holds(&app).await;
-        app.stop().await;
-    })
-    .await;
+    on_each_store("platform lockout race", platform_lockout_holds).await;
 }
 
 const FILER_PHONE: &str = "13912345678";
 
-async fn registry_burst(reg: &Reg) -> Vec<StatusCode> {
-    let attempts = (0..=WRONG).map(|i| {
-        let password = if i == RIGHT_AT {
-            FILER_PASSWORD
-        } else {
-            "Wrong#Pass12"
-        };
-        let body = json!({"phone": FILER_PHONE, "password": password});
-        async move { reg.post("/api/v1/sessions", None, &body).await.status() }
-    });
-    join_all(attempts).await
-}
-
-async fn registry_lockout_holds(reg: &Reg) {
+async fn registry_lockout_holds(url: Option<String>) {
+    let owned = Reg::spawn(url).await;
+    let reg = &owned;
     reg.filer("张三", FILER_PHONE, "zhangsan@example.cn").await;
     for round in 0..3 {
-        let statuses = registry_burst(reg).await;
+        let attempts = burst(FILER_PASSWORD).map(|password| async move {
+            let body = json!({"phone": FILER_PHONE, "password": password});
+            reg.post("/api/v1/sessions", None, &body).await.status()
+        });
+        let statuses = join_all(attempts).await;
         assert_burst_held(&statuses, StatusCode::CREATED);
         let body = json!({"phone": FILER_PHONE, "password": FILER_PASSWORD});
         let after = reg.post("/api/v1/sessions", None, &body).await;
@@ -135,29 +115,20 @@ async fn registry_lockout_holds(reg: &Reg) {
         reg.clock.advance_ms(30 * MINUTE_MS);
     }
     reg.login(FILER_PHONE).await;
+    owned.stop().await;
 }
 
 #[tokio::test]
 async fn parallel_guesses_cannot_log_in_past_the_registry_lockout() {
-    let reg = Reg::spawn(None).await;
-    registry_lockout_holds(&reg).await;
-    reg.stop().await;
-}
-
-#[tokio::test]
-async fn parallel_guesses_cannot_log_in_past_the_registry_lockout_on_postgres() {
-    on_postgres("registry lockout race on PostgreSQL", |url| async move {
-        let reg = Reg::spawn(Some(url)).await;
-        registry_lockout_holds(&reg).await;
-        reg.stop().await;
-    })
-    .await;
+    on_each_store("registry lockout race", registry_lockout_holds).await;
 }
 
 /// 30 guesses at once, the right code tenth: no more than five are ever
 /// compared, so the attempts stop at five and the right code is accepted
 /// only if it was among them; afterwards even the right code is refused.
-async fn sms_code_limit_holds(reg: &Reg) {
+async fn sms_code_limit_holds(url: Option<String>) {
+    let owned = Reg::spawn(url).await;
+    let reg = &owned;
     for (n, phone) in ["13900000001", "13900000002", "13900000003"]
         .into_iter()
         .enumerate()
@@ -192,21 +163,10 @@ async fn sms_code_limit_holds(reg: &Reg) {
             assert!(user.phone_code_attempts <= 5, "{t:?}");
         }
     }
+    owned.stop().await;
 }
 
 #[tokio::test]
 async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
-    let reg = Reg::spawn(None).await;
-    sms_code_limit_holds(&reg).await;
-    reg.stop().await;
-}
-
-#[tokio::test]
-async fn parallel_sms_code_guesses_get_no_more_than_five_tries_on_postgres() {
-    on_postgres("SMS-code race on PostgreSQL", |url| async move {
-        let reg = Reg::spawn(Some(url)).await;
-        sms_code_limit_holds(&reg).await;
-        reg.stop().await;
-    })
-    .await;
+    on_each_store("SMS-code race", sms_code_limit_holds).await;
 }

@@ -186,6 +186,17 @@ where
     db.drop_database().await.unwrap();
 }
 
+/// Runs `test` on SQLite (`None`), then on a fresh PostgreSQL database when
+/// one is configured (printing why not otherwise): one test, both stores.
+pub async fn on_each_store<F, Fut>(what: &str, test: F)
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    test(None).await;
+    on_postgres(what, |url| test(Some(url))).await;
+}
+
 /// `GET /api/v1/me` with `token` is refused: 401 `unauthenticated`.
 pub async fn assert_signed_out(app: &TestApp, token: &str) {
     assert_error(

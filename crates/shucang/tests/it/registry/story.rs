@@ -13,24 +13,12 @@ use super::{DAY_MS, Reg, documents, incomplete, json_of, pdf, png};
 use crate::harness::assert_error;
 
 #[tokio::test]
-async fn a_filing_goes_from_registration_to_numbers_on_sqlite() {
-    story(Reg::spawn(None).await).await;
+async fn a_filing_goes_from_registration_to_numbers() {
+    crate::support::on_each_store("the registry story", story).await;
 }
 
-#[tokio::test]
-async fn a_filing_goes_from_registration_to_numbers_on_postgres() {
-    let Some(admin) = shucang_store::test_support::postgres_url_or_skip("the registry story")
-    else {
-        return;
-    };
-    let db = shucang_store::test_support::TempPgDatabase::create(&admin)
-        .await
-        .unwrap();
-    story(Reg::spawn(Some(db.url.clone())).await).await;
-    db.drop_database().await.unwrap();
-}
-
-async fn story(reg: Reg) {
+async fn story(url: Option<String>) {
+    let reg = Reg::spawn(url).await;
     let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
     let other = reg.filer("王五", "13812345678", "wang@example.cn").await;
     let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
