@@ -168,6 +168,64 @@ pub struct ContentSettings {
     pub flag: Option<Vec<String>>,
 }
 
+/// What one HTTP server lets a client hold: connections and how long each
+/// may take to send its request or stay silent. The platform's are
+/// `[server]`, the registry's `[registry.server]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Connections served at once (1–100000); further ones wait in the
+    /// listen backlog until one closes.
+    pub connections_max: u32,
+    /// Seconds a client has to send a request's headers (1–300).
+    pub header_read_timeout_seconds: u32,
+    /// Seconds a client has to send a request's body once its headers are
+    /// in (1–3600).
+    pub body_read_timeout_seconds: u32,
+    /// Seconds a connection may go without reading or writing a byte
+    /// before it is closed (1–3600).
+    pub idle_timeout_seconds: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> ServerSettings {
+        ServerSettings {
+            connections_max: 1024,
+            header_read_timeout_seconds: 15,
+            body_read_timeout_seconds: 60,
+            idle_timeout_seconds: 60,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// Checks the ranges; `table` names the settings in the message.
+    fn validate(&self, table: &str) -> Result<(), ConfigError> {
+        let ranges = [
+            ("connections_max", self.connections_max, 100_000),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+                300,
+            ),
+            (
+                "body_read_timeout_seconds",
+                self.body_read_timeout_seconds,
+                3600,
+            ),
+            ("idle_timeout_seconds", self.idle_timeout_seconds, 3600),
+        ];
+        for (key, value, max) in ranges {
+            if !(1..=max).contains(&value) {
+                return Err(ConfigError::Invalid(format!(
+                    "{table}.{key} must be between 1 and {max}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The filing registry's settings (`shucang registry …`), a second
 /// application with its own data directory and database: the `[registry]`
 /// table, `SHUCANG_REGISTRY__*` variables.
@@ -183,6 +241,8 @@ pub struct RegistryConfig {
     /// The public base URL, for links in e-mails; the listen address when
     /// absent.
     pub public_url: Option<String>,
+    /// Connection limit and timeouts.
+    pub server: ServerSettings,
 }
 
 impl RegistryConfig {
@@ -193,6 +253,7 @@ impl RegistryConfig {
             data_dir: PathBuf::from("./registry-data"),
             database_url: None,
             public_url: None,
+            server: ServerSettings::default(),
         }
     }
 
@@ -233,6 +294,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Log filter in `tracing` syntax (`info`, `shucang=debug,info`).
     pub log: String,
+    /// Connection limit and timeouts.
+    pub server: ServerSettings,
     /// Accounts and sessions.
     pub accounts: AccountsConfig,
     /// The embedded chain.
@@ -256,6 +319,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             log: "info".to_owned(),
+            server: ServerSettings::default(),
             accounts: AccountsConfig::default(),
             chain: ChainSettings::default(),
             content: ContentSettings::default(),
@@ -376,6 +440,8 @@ impl Config {
             self.chain.verify_threads <= 64,
             "chain.verify_threads must be between 0 (one per CPU) and 64",
         )?;
+        self.server.validate("server")?;
+        self.registry.server.validate("registry.server")?;
         check(
             !self.data_dir.as_os_str().is_empty(),
             "data_dir must not be empty",
@@ -513,6 +579,36 @@ mod tests {
         assert!(bad(&[("SHUCANG_LOG__X", "1")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_ACCOUNTS__", "1")]).contains("does not name"));
         assert!(bad(&[("SHUCANG_CHAIN__SUITE", "rsa")]).contains("chain.suite"));
+        for (key, value, names) in [
+            (
+                "SHUCANG_SERVER__CONNECTIONS_MAX",
+                "0",
+                "server.connections_max",
+            ),
+            (
+                "SHUCANG_SERVER__HEADER_READ_TIMEOUT_SECONDS",
+                "301",
+                "server.header_read_timeout_seconds",
+            ),
+            (
+                "SHUCANG_REGISTRY__SERVER__IDLE_TIMEOUT_SECONDS",
+                "0",
+                "registry.server.idle_timeout_seconds",
+            ),
+        ] {
+            assert!(bad(&[(key, value)]).contains(names), "{key}");
+        }
+        let tuned = Config::load(
+            None,
+            env(&[
+                ("SHUCANG_SERVER__CONNECTIONS_MAX", "8"),
+                ("SHUCANG_REGISTRY__SERVER__BODY_READ_TIMEOUT_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(tuned.server.connections_max, 8);
+        assert_eq!(tuned.registry.server.body_read_timeout_seconds, 5);
+        assert_eq!(tuned.registry.server.connections_max, 1024);
         for url in [
             "example.cn",
             "https://example.cn/",

@@ -182,6 +182,7 @@ pub struct Application {
     /// tests and the demo seeding see the same services.
     state: shucang_web::AppState,
     clock: Arc<dyn Clock>,
+    limits: shucang_web::ServeLimits,
 }
 
 impl Application {
@@ -275,6 +276,7 @@ impl Application {
             services,
             state,
             clock,
+            limits: serve_limits(&config.server),
         })
     }
 
@@ -335,6 +337,7 @@ impl Application {
             listener,
             services,
             state,
+            limits,
             ..
         } = self;
         let minting = tokio::spawn(mint_worker(state.payments.clone()));
@@ -342,18 +345,24 @@ impl Application {
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let chain = state.chain.clone();
         let router = shucang_web::router(state);
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = shucang_web::serve(listener, router, limits, shutdown).await;
         purge.abort();
         expiry.abort();
         minting.abort();
         chain.close();
         services.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// A server's bounds, from its `[server]` settings.
+pub(crate) fn serve_limits(s: &shucang_config::ServerSettings) -> shucang_web::ServeLimits {
+    let seconds = |n: u32| Duration::from_secs(u64::from(n));
+    shucang_web::ServeLimits {
+        connections_max: s.connections_max as usize,
+        header_read_timeout: seconds(s.header_read_timeout_seconds),
+        body_read_timeout: seconds(s.body_read_timeout_seconds),
+        idle_timeout: seconds(s.idle_timeout_seconds),
     }
 }
 

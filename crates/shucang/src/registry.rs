@@ -73,6 +73,7 @@ impl RegistryServices {
 pub struct RegistryApp {
     listener: TcpListener,
     services: RegistryServices,
+    limits: shucang_web::ServeLimits,
 }
 
 impl RegistryApp {
@@ -90,7 +91,11 @@ impl RegistryApp {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let services = RegistryServices::open(config, clock, base_url).await?;
-        Ok(RegistryApp { listener, services })
+        Ok(RegistryApp {
+            listener,
+            services,
+            limits: crate::serve_limits(&config.server),
+        })
     }
 
     /// The address bound.
@@ -110,7 +115,11 @@ impl RegistryApp {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let RegistryApp { listener, services } = self;
+        let RegistryApp {
+            listener,
+            services,
+            limits,
+        } = self;
         let notifier = services.notifier.clone();
         let registry = services.registry.clone();
         let outbox = tokio::spawn(async move {
@@ -129,9 +138,7 @@ impl RegistryApp {
         let router = shucang_web::registry::registry_router(
             shucang_web::registry::RegistryState::new(services.registry.clone()),
         );
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = shucang_web::serve(listener, router, limits, shutdown).await;
         outbox.abort();
         services.store.close().await;
         served.context("serving HTTP")

@@ -12,7 +12,7 @@ use crate::ApiError;
 /// A JSON body. Like `axum::Json`, but every way it can be wrong becomes our
 /// error body: wrong content type → 415 `unsupported_media_type`, bad syntax
 /// → 400 `malformed_json`, wrong shape → 422 `invalid_body`, too large → 413
-/// `payload_too_large`.
+/// `payload_too_large`, too slow → 408 `request_timeout`.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -44,6 +44,11 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
             e.body_text(),
+        ),
+        JsonRejection::BytesRejection(e) if super::serve::is_body_timeout(&e) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time; send it again",
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

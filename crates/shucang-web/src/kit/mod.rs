@@ -12,7 +12,8 @@
 //!   reader and the `Set-Cookie` values; the bearer token.
 //! - [`api`]: the JSON APIs' extractors; [`respond`]: redirects, the
 //!   stylesheet, private files; [`layers`]: request ids, tracing, body
-//!   limit and panic guard around either router.
+//!   limit and panic guard around either router; [`serve`]: the server
+//!   loop with its connection limit and timeouts.
 //!
 //! The kit depends on [`crate::error`] (the error table) and on nothing
 //! else of the crate; both applications depend on it.
@@ -24,6 +25,7 @@ pub(crate) mod i18n;
 pub(crate) mod layers;
 pub(crate) mod page;
 pub(crate) mod respond;
+pub mod serve;
 pub(crate) mod templates;
 
 pub use i18n::Lang;

@@ -13,6 +13,7 @@ mod harness;
 mod house;
 mod http;
 mod identity;
+mod limits;
 mod pages;
 mod payments;
 mod process;

@@ -53,12 +53,27 @@ impl Reg {
         Reg::spawn_in(tempfile::tempdir().unwrap(), database_url, SEPT_30).await
     }
 
+    /// Starts on SQLite with a configuration changed by `change`.
+    pub(crate) async fn spawn_configured(change: impl FnOnce(&mut RegistryConfig)) -> Reg {
+        Reg::start(tempfile::tempdir().unwrap(), None, SEPT_30, change).await
+    }
+
     /// Starts on `dir` (a restart when it has data) with the clock at `at`.
     async fn spawn_in(dir: tempfile::TempDir, database_url: Option<String>, at: &str) -> Reg {
+        Reg::start(dir, database_url, at, |_| {}).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        at: &str,
+        change: impl FnOnce(&mut RegistryConfig),
+    ) -> Reg {
         let mut config = RegistryConfig::new();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_owned();
         config.database_url = database_url;
+        change(&mut config);
         let clock = Arc::new(ManualClock::new(UnixMillis::parse_rfc3339(at).unwrap()));
         let app = RegistryApp::build(&config, clock.clone()).await.unwrap();
         let base = format!("http://{}", app.local_addr());
