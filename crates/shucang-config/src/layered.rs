@@ -215,14 +215,64 @@ impl ServerSettings {
             ),
             ("idle_timeout_seconds", self.idle_timeout_seconds, 3600),
         ];
-        for (key, value, max) in ranges {
-            if !(1..=max).contains(&value) {
-                return Err(ConfigError::Invalid(format!(
-                    "{table}.{key} must be between 1 and {max}"
-                )));
-            }
+        check_ranges(table, &ranges)
+    }
+}
+
+/// What one filer, or one stranger, may make the registry keep or send:
+/// `[registry.limits]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryLimits {
+    /// Drafts (never submitted) one filer may hold (1–100).
+    pub drafts_per_filer: u32,
+    /// MiB of uploads one filer may hold over all applications (1–10240).
+    pub storage_mib_per_filer: u32,
+    /// Registrations from one address per hour (1–10000).
+    pub registrations_per_ip_per_hour: u32,
+    /// Registrations naming one e-mail address per hour (1–100).
+    pub registrations_per_email_per_hour: u32,
+}
+
+impl Default for RegistryLimits {
+    fn default() -> RegistryLimits {
+        RegistryLimits {
+            drafts_per_filer: 5,
+            storage_mib_per_filer: 200,
+            registrations_per_ip_per_hour: 5,
+            registrations_per_email_per_hour: 3,
         }
-        Ok(())
+    }
+}
+
+impl RegistryLimits {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let ranges = [
+            ("drafts_per_filer", self.drafts_per_filer, 100),
+            ("storage_mib_per_filer", self.storage_mib_per_filer, 10_240),
+            (
+                "registrations_per_ip_per_hour",
+                self.registrations_per_ip_per_hour,
+                10_000,
+            ),
+            (
+                "registrations_per_email_per_hour",
+                self.registrations_per_email_per_hour,
+                100,
+            ),
+        ];
+        check_ranges("registry.limits", &ranges)
+    }
+}
+
+/// Checks `(key, value, max)` triples against `1..=max`, naming the first
+/// that falls outside as `table.key`.
+fn check_ranges(table: &str, ranges: &[(&str, u32, u32)]) -> Result<(), ConfigError> {
+    match ranges.iter().find(|(_, v, max)| !(1..=*max).contains(v)) {
+        Some((key, _, max)) => Err(ConfigError::Invalid(format!(
+            "{table}.{key} must be between 1 and {max}"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -243,6 +293,8 @@ pub struct RegistryConfig {
     pub public_url: Option<String>,
     /// Connection limit and timeouts.
     pub server: ServerSettings,
+    /// Quotas and rate limits of filers and strangers.
+    pub limits: RegistryLimits,
 }
 
 impl RegistryConfig {
@@ -254,6 +306,7 @@ impl RegistryConfig {
             database_url: None,
             public_url: None,
             server: ServerSettings::default(),
+            limits: RegistryLimits::default(),
         }
     }
 
@@ -442,6 +495,7 @@ impl Config {
         )?;
         self.server.validate("server")?;
         self.registry.server.validate("registry.server")?;
+        self.registry.limits.validate()?;
         check(
             !self.data_dir.as_os_str().is_empty(),
             "data_dir must not be empty",
@@ -609,6 +663,8 @@ mod tests {
         assert_eq!(tuned.server.connections_max, 8);
         assert_eq!(tuned.registry.server.body_read_timeout_seconds, 5);
         assert_eq!(tuned.registry.server.connections_max, 1024);
+        let e = bad(&[("SHUCANG_REGISTRY__LIMITS__DRAFTS_PER_FILER", "0")]);
+        assert!(e.contains("registry.limits.drafts_per_filer"), "{e}");
         for url in [
             "example.cn",
             "https://example.cn/",

@@ -26,6 +26,6 @@ mod secrets;
 
 pub use layered::{
     AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX, GiftSettings,
-    OrdersSettings, RegistryConfig, ServerSettings, SiteSettings, is_public_url,
+    OrdersSettings, RegistryConfig, RegistryLimits, ServerSettings, SiteSettings, is_public_url,
 };
 pub use secrets::{SecretError, SecretKey, Secrets};

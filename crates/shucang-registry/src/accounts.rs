@@ -3,27 +3,61 @@
 
 use shucang_auth::{Refusal, SessionToken, StoredLogin, hashes_equal};
 use shucang_notify::{Channel, NewMessage};
-use shucang_types::{Email, Phone};
+use shucang_types::{Email, Phone, UnixMillis};
 
 use crate::{
     LOCKOUT, MINUTE_MS, NewSession, NewUser, PHONE_CODE_ATTEMPTS_MAX, Registry, RegistryError,
-    SESSION_HOURS, StoreError, User, UserRole, VERIFICATION_MINUTES, email_token, invalid,
-    six_digits,
+    SESSION_HOURS, StoreError, User, UserRole, VERIFICATION_MINUTES, WindowedEvent, email_token,
+    invalid, six_digits,
 };
 
+/// An hour in milliseconds: the rate limits' window.
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+
 impl Registry {
-    /// Registers a filer; queues the SMS code and the e-mail link.
+    /// Registers a filer; queues the SMS code and the e-mail link. Each
+    /// registration from `ip`, and each naming the e-mail address, counts
+    /// against its hourly limit before any password is hashed or message
+    /// queued.
     pub async fn register_filer(
         &self,
-        name: &str,
-        phone: &str,
-        email: &str,
-        password: &str,
+        person: &Person<'_>,
+        ip: &str,
     ) -> Result<i64, RegistryError> {
+        let Person {
+            name,
+            phone,
+            email,
+            password,
+        } = *person;
         let (name, phone, email) = self.check_person(name, phone, email, password)?;
+        let now = self.clock.now();
+        let window_start = UnixMillis(now.0 - now.0.rem_euclid(HOUR_MS));
+        let limits = [
+            (
+                "register_ip",
+                ip.to_owned(),
+                self.limits.registrations_per_ip_per_hour,
+            ),
+            (
+                "register_email",
+                email.as_str().to_owned(),
+                self.limits.registrations_per_email_per_hour,
+            ),
+        ];
+        for (scope, subject, max) in limits {
+            let event = WindowedEvent {
+                scope,
+                subject,
+                window_start,
+                max,
+            };
+            if !self.store.count_in_window(&event).await? {
+                return Err(RegistryError::RateLimited);
+            }
+        }
         let code = six_digits();
         let token = email_token();
-        let now = self.clock.now();
         let user = NewUser {
             role: UserRole::Filer,
             name: name.clone(),
@@ -69,11 +103,14 @@ impl Registry {
     pub async fn create_staff(
         &self,
         role: UserRole,
-        name: &str,
-        phone: &str,
-        email: &str,
-        password: &str,
+        person: &Person<'_>,
     ) -> Result<i64, RegistryError> {
+        let Person {
+            name,
+            phone,
+            email,
+            password,
+        } = *person;
         if role == UserRole::Filer {
             return Err(invalid(
                 "role",
@@ -237,4 +274,28 @@ impl Registry {
         }
         Ok(())
     }
+
+    /// A filer who has confirmed both mobile and e-mail: only they may
+    /// start drafts, upload or submit, so an unconfirmed registration
+    /// cannot make the registry keep anything.
+    pub(crate) fn confirmed_filer(user: &User) -> Result<(), RegistryError> {
+        Self::filer_only(user)?;
+        if !user.phone_verified || !user.email_verified {
+            return Err(RegistryError::Unconfirmed);
+        }
+        Ok(())
+    }
+}
+
+/// Who registers: the fields of the registration form.
+#[derive(Debug, Clone, Copy)]
+pub struct Person<'a> {
+    /// Real name.
+    pub name: &'a str,
+    /// Mainland mobile number.
+    pub phone: &'a str,
+    /// E-mail address.
+    pub email: &'a str,
+    /// Password.
+    pub password: &'a str,
 }

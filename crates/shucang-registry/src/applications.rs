@@ -8,17 +8,19 @@ use crate::{
 };
 
 impl Registry {
-    /// Starts a draft.
+    /// Starts a draft, for a confirmed filer within the drafts quota.
     pub async fn create_draft(
         &self,
         user: &User,
         form: &ApplicationForm,
     ) -> Result<Application, RegistryError> {
-        Self::filer_only(user)?;
+        Self::confirmed_filer(user)?;
+        let now = self.clock.now();
         let id = self
             .store
-            .insert_application(user.id, form, self.clock.now())
-            .await?;
+            .insert_application(user.id, form, now, self.limits.drafts_max)
+            .await?
+            .ok_or(RegistryError::DraftQuota)?;
         self.application(user, id).await
     }
 
@@ -157,7 +159,7 @@ impl Registry {
         bytes: &[u8],
     ) -> Result<AttachmentRecord, RegistryError> {
         let app = self.application(user, id).await?;
-        Self::filer_only(user)?;
+        Self::confirmed_filer(user)?;
         // Drafts take documents, and approved filings for a change.
         if !app.record.state.is_editable() && app.record.state != AppState::Approved {
             return Err(RegistryError::WrongState {
@@ -169,6 +171,14 @@ impl Registry {
             return Err(RegistryError::TooManyAttachments);
         }
         let kind = sniff(file_name, bytes)?;
+        // Checked before the file is written, and again atomically with
+        // the row below: a request that loses that race leaves one
+        // unreferenced content file behind, no more.
+        let quota = self.limits.storage_bytes_max;
+        let held = self.store.storage_of_filer(user.id).await?;
+        if held.saturating_add(bytes.len() as i64) > quota {
+            return Err(RegistryError::StorageQuota);
+        }
         let name: String = file_name
             .chars()
             .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
@@ -193,7 +203,11 @@ impl Registry {
             size: bytes.len() as i64,
             created_at: self.clock.now(),
         };
-        record.id = self.store.insert_attachment(&record).await?;
+        record.id = self
+            .store
+            .insert_attachment(&record, user.id, quota)
+            .await?
+            .ok_or(RegistryError::StorageQuota)?;
         Ok(record)
     }
 

@@ -12,9 +12,13 @@
 //!
 //! ```no_run
 //! # async fn demo(registry: &shucang_registry::Registry) -> Result<(), shucang_registry::RegistryError> {
-//! let id = registry
-//!     .register_filer("张三", "13912345678", "zhang@example.cn", "Filer#2026pass")
-//!     .await?;
+//! let person = shucang_registry::Person {
+//!     name: "张三",
+//!     phone: "13912345678",
+//!     email: "zhang@example.cn",
+//!     password: "Filer#2026pass",
+//! };
+//! let id = registry.register_filer(&person, "203.0.113.7").await?;
 //! # Ok(()) }
 //! ```
 
@@ -42,6 +46,7 @@ use shucang_calendar::{Calendar, CalendarError};
 use shucang_notify::{Channel, NewMessage};
 use shucang_types::{Clock, Date, UnixMillis};
 
+pub use accounts::Person;
 pub use checkins::{Checkin, CheckinEntry};
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
@@ -54,7 +59,7 @@ pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,
     BatchStep, CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, NewUser,
     NumberRecord, ObjectionRecord, PublicationStore, RegistryStore, StoreError, User, UserRole,
-    UserStore,
+    UserStore, WindowedEvent,
 };
 pub use workflow::{
     Action, Actor, AppState, Decision, DecisionKind, PendingUpdate, Reason, STEPS, Step,
@@ -111,6 +116,16 @@ pub enum RegistryError {
     /// A code or link is wrong, spent or expired.
     #[error("the code or link is wrong, spent or expired")]
     VerificationFailed,
+    /// Too many requests of this kind from this address (or for this
+    /// recipient) in the last hour.
+    #[error("too many requests; try again in an hour")]
+    RateLimited,
+    /// The filer holds as many drafts as allowed.
+    #[error("you hold as many drafts as allowed; submit or finish one first")]
+    DraftQuota,
+    /// The filer's uploads hold as many bytes as allowed.
+    #[error("your uploads hold as much as allowed")]
+    StorageQuota,
     /// The filer must confirm mobile and e-mail first.
     #[error("confirm your mobile number and e-mail address first")]
     Unconfirmed,
@@ -229,6 +244,33 @@ pub struct Registry {
     passwords: PasswordHasher,
     /// The registry's public base URL, for e-mail links.
     base_url: String,
+    /// Quotas and rate limits.
+    limits: FilerLimits,
+}
+
+/// What one filer, or one stranger, may make the registry keep or send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilerLimits {
+    /// Drafts (never submitted) one filer may hold.
+    pub drafts_max: u32,
+    /// Bytes of uploads one filer may hold, over all applications.
+    pub storage_bytes_max: i64,
+    /// Registrations from one address per hour.
+    pub registrations_per_ip_per_hour: u32,
+    /// Registrations naming one e-mail address per hour (each sends it a
+    /// message).
+    pub registrations_per_email_per_hour: u32,
+}
+
+impl Default for FilerLimits {
+    fn default() -> FilerLimits {
+        FilerLimits {
+            drafts_max: 5,
+            storage_bytes_max: 200 * 1024 * 1024,
+            registrations_per_ip_per_hour: 5,
+            registrations_per_email_per_hour: 3,
+        }
+    }
 }
 
 /// [`LOGIN_FAILURES_MAX`] failures lock for [`LOCKOUT_MINUTES`].
@@ -281,6 +323,7 @@ impl Registry {
         uploads_dir: &Path,
         key: [u8; 32],
         base_url: String,
+        limits: FilerLimits,
     ) -> Result<Registry, RegistryError> {
         // The platform's password hashing parameters and limits.
         let passwords = PasswordHasher::new(HashingParams::default(), HashingLimits::default())?;
@@ -292,6 +335,7 @@ impl Registry {
             key: SessionKey::new(key),
             passwords,
             base_url,
+            limits,
         })
     }
 

@@ -17,10 +17,7 @@ impl Registry {
     /// 20 working days on.
     pub async fn submit(&self, user: &User, id: i64) -> Result<Application, RegistryError> {
         let app = self.application(user, id).await?;
-        Self::filer_only(user)?;
-        if !user.phone_verified || !user.email_verified {
-            return Err(RegistryError::Unconfirmed);
-        }
+        Self::confirmed_filer(user)?;
         let now = self.clock.now();
         let t = app.step(Action::Submit, Some(user), now)?;
         let ids: Vec<i64> = app.attachments.iter().map(|a| a.id).collect();

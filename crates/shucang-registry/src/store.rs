@@ -21,6 +21,21 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// One event a stranger can cause, counted per subject in fixed windows
+/// ([`UserStore::count_in_window`]): a registration from an address, a
+/// message to an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowedEvent {
+    /// What is counted (`register_ip`, `register_email`).
+    pub scope: &'static str,
+    /// Whose count (the address, the e-mail address).
+    pub subject: String,
+    /// When the window began.
+    pub window_start: UnixMillis,
+    /// How many the window admits.
+    pub max: u32,
+}
+
 /// Who a registry user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserRole {
@@ -346,6 +361,10 @@ pub trait UserStore: Send + Sync {
     /// Creates a user and queues `messages` with it.
     async fn insert_user(&self, user: &NewUser, messages: &[NewMessage])
     -> Result<i64, StoreError>;
+    /// Counts one event in its window, in one statement: `false` (and
+    /// nothing counted) when the window holds `max` already. Windows that
+    /// ended a day ago are removed.
+    async fn count_in_window(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
     /// The user with this mobile number.
     async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.
@@ -397,13 +416,16 @@ pub trait UserStore: Send + Sync {
 /// Applications, their workflow transitions (with numbers, audit and outbox in one transaction), attachments and issued numbers.
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
-    /// Creates a draft.
+    /// Creates a draft unless the filer holds `drafts_max` drafts already
+    /// (`None`); decided under a lock on the filer's row, so parallel
+    /// requests cannot pass the limit.
     async fn insert_application(
         &self,
         filer_id: i64,
         form: &ApplicationForm,
         now: UnixMillis,
-    ) -> Result<i64, StoreError>;
+        drafts_max: u32,
+    ) -> Result<Option<i64>, StoreError>;
     /// An application.
     async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError>;
     /// Replaces the form of an application in one of the states where the
@@ -424,8 +446,17 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<Vec<ApplicationRecord>, StoreError>;
     /// A filer's applications, newest first.
     async fn applications_of(&self, filer_id: i64) -> Result<Vec<ApplicationRecord>, StoreError>;
-    /// Records an uploaded file.
-    async fn insert_attachment(&self, a: &AttachmentRecord) -> Result<i64, StoreError>;
+    /// The bytes of all the files a filer has uploaded.
+    async fn storage_of_filer(&self, filer_id: i64) -> Result<i64, StoreError>;
+    /// Records an uploaded file of `filer_id`'s unless their files would
+    /// then hold more than `bytes_max` (`None`); decided under a lock on
+    /// the filer's row, like [`ApplicationStore::insert_application`].
+    async fn insert_attachment(
+        &self,
+        a: &AttachmentRecord,
+        filer_id: i64,
+        bytes_max: i64,
+    ) -> Result<Option<i64>, StoreError>;
     /// An application's files.
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError>;
     /// An issued number.

@@ -40,11 +40,18 @@ pub(crate) const PLATFORM: &[Migration] = &[
 ];
 
 /// The filing registry's migrations, from `migrations/registry/`.
-pub(crate) const REGISTRY: &[Migration] = &[migration(
-    1,
-    "registry",
-    include_str!("../migrations/registry/0001_registry.sql"),
-)];
+pub(crate) const REGISTRY: &[Migration] = &[
+    migration(
+        1,
+        "registry",
+        include_str!("../migrations/registry/0001_registry.sql"),
+    ),
+    migration(
+        2,
+        "limits",
+        include_str!("../migrations/registry/0002_limits.sql"),
+    ),
+];
 
 /// Which database a store holds.
 #[derive(Debug, Clone, Copy)]

@@ -559,7 +559,15 @@ async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<
                 RegistryServices::open(&config, Arc::new(SystemClock), String::new()).await?;
             let result = services
                 .registry
-                .create_staff(role, &name, &phone, &email, &password)
+                .create_staff(
+                    role,
+                    &shucang_registry::Person {
+                        name: &name,
+                        phone: &phone,
+                        email: &email,
+                        password: &password,
+                    },
+                )
                 .await;
             services.store.close().await;
             match result {

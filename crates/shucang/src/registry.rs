@@ -54,6 +54,7 @@ impl RegistryServices {
             &config.data_dir.join("uploads"),
             *secrets.session.expose(),
             base_url,
+            filer_limits(&config.limits),
         )?;
         let notifier = Notifier::new(
             store.clone(),
@@ -142,5 +143,15 @@ impl RegistryApp {
         outbox.abort();
         services.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// The registry's quotas, from `[registry.limits]`.
+fn filer_limits(l: &shucang_config::RegistryLimits) -> shucang_registry::FilerLimits {
+    shucang_registry::FilerLimits {
+        drafts_max: l.drafts_per_filer,
+        storage_bytes_max: i64::from(l.storage_mib_per_filer) * 1024 * 1024,
+        registrations_per_ip_per_hour: l.registrations_per_ip_per_hour,
+        registrations_per_email_per_hour: l.registrations_per_email_per_hour,
     }
 }

@@ -11,6 +11,26 @@ use super::{APP_COLUMNS, NUMBER_SELECT, app};
 use crate::engine::Writer;
 use crate::query::{decode_all, decode_one, unique_or};
 
+/// The bytes of a filer's uploads.
+const FILER_BYTES: &str = "SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM reg_attachments f \
+     JOIN reg_applications a ON a.id = f.application_id WHERE a.filer_id = $1";
+
+impl crate::SqlStore {
+    /// A write transaction holding the filer's row, so that a filer's
+    /// quota checks and the insert they admit happen one at a time (on
+    /// SQLite the writer queue does this already; on PostgreSQL the row
+    /// lock does).
+    async fn filer_locked(&self, filer_id: i64) -> Result<Writer<StoreError>, StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        sqlx::query("UPDATE reg_users SET id = id WHERE id = $1")
+            .bind(filer_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(crate::registry::reg_error)?;
+        Ok(tx)
+    }
+}
+
 /// One `reg_attachments` row as sqlx decodes it.
 type AttachmentRow = (i64, i64, String, String, String, i64, i64);
 
@@ -24,18 +44,32 @@ impl ApplicationStore for crate::SqlStore {
         filer_id: i64,
         form: &ApplicationForm,
         now: UnixMillis,
-    ) -> Result<i64, StoreError> {
+        drafts_max: u32,
+    ) -> Result<Option<i64>, StoreError> {
         let form = codec::encode_form(form);
-        sqlx::query_scalar(
+        let mut tx = self.filer_locked(filer_id).await?;
+        let drafts: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM reg_applications WHERE filer_id = $1 AND state = 'draft'",
+        )
+        .bind(filer_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::registry::reg_error)?;
+        if drafts >= i64::from(drafts_max) {
+            return Ok(None);
+        }
+        let id = sqlx::query_scalar(
             "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
              VALUES ($1, 'draft', $2, 1, $3, $3) RETURNING id",
         )
         .bind(filer_id)
         .bind(&form)
         .bind(now.0)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(crate::registry::reg_error)
+        .map_err(crate::registry::reg_error)?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError> {
@@ -159,8 +193,30 @@ impl ApplicationStore for crate::SqlStore {
         decode_all(self.all(&sql, filer_id).await, app)
     }
 
-    async fn insert_attachment(&self, a: &AttachmentRecord) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    async fn storage_of_filer(&self, filer_id: i64) -> Result<i64, StoreError> {
+        sqlx::query_scalar(FILER_BYTES)
+            .bind(filer_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::registry::reg_error)
+    }
+
+    async fn insert_attachment(
+        &self,
+        a: &AttachmentRecord,
+        filer_id: i64,
+        bytes_max: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.filer_locked(filer_id).await?;
+        let held: i64 = sqlx::query_scalar(FILER_BYTES)
+            .bind(filer_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(crate::registry::reg_error)?;
+        if held.saturating_add(a.size) > bytes_max {
+            return Ok(None);
+        }
+        let id = sqlx::query_scalar(
             "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -170,9 +226,11 @@ impl ApplicationStore for crate::SqlStore {
         .bind(&a.sha256)
         .bind(a.size)
         .bind(a.created_at.0)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(crate::registry::reg_error)
+        .map_err(crate::registry::reg_error)?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError> {

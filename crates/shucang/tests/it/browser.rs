@@ -384,7 +384,15 @@ async fn staff_session(
     lands_on: &str,
 ) -> (Session, tempfile::TempDir) {
     reg.registry
-        .create_staff(role, name, phone, email, PASSWORD)
+        .create_staff(
+            role,
+            &shucang_registry::Person {
+                name,
+                phone,
+                email,
+                password: PASSWORD,
+            },
+        )
         .await
         .unwrap();
     let profile = tempfile::tempdir().unwrap();

@@ -16,7 +16,8 @@ use crate::kit::respond::{Disposition, private_file};
 
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
     request_body(content = Object, description = "the application form (any part of it)"),
-    responses((status = 201, description = "the draft", body = Object), (status = 403, body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
+    responses((status = 201, description = "the draft", body = Object), (status = 403, description = "`contact_unconfirmed` until mobile and e-mail are confirmed; `forbidden` for staff", body = ErrorBody),
+        (status = 409, description = "`draft_quota`: the filer holds as many drafts as allowed (5 by default)", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn create_draft(
     RegUser { state, user }: RegUser,
@@ -67,6 +68,7 @@ pub(super) async fn update_draft(
 #[utoipa::path(post, path = "/api/v1/applications/{id}/attachments", tag = "applications",
     params(("id" = i64, Path)), request_body(content = Object, content_type = "multipart/form-data", description = "field `file`: PNG, JPEG or PDF, ≤ 10 MiB"),
     responses((status = 201, body = Object), (status = 413, description = "`file_too_large`", body = ErrorBody),
+        (status = 403, description = "`contact_unconfirmed`", body = ErrorBody), (status = 409, description = "`storage_quota`: the filer's uploads would exceed their quota (200 MiB by default); `too_many_attachments`", body = ErrorBody),
         (status = 415, description = "`file_type_refused`, `file_name_mismatch`", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn upload(

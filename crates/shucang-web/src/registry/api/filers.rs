@@ -6,12 +6,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shucang_registry::RegistryError;
+use shucang_registry::{Person, RegistryError};
 
 use super::{RegUser, bearer, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
-use crate::kit::api::ApiJson;
+use crate::kit::api::{ApiJson, ClientIp};
 use crate::registry::RegistryState;
 
 #[derive(Deserialize)]
@@ -27,15 +27,20 @@ pub(super) struct Registration {
     request_body(content = Object, description = "`{\"name\",\"phone\",\"email\",\"password\"}`"),
     responses((status = 201, description = "registered; an SMS code and an e-mail link are queued", body = Object),
         (status = 409, description = "`phone_taken`", body = ErrorBody),
-        (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody)))]
+        (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: 5 registrations an hour from one address, 3 naming one e-mail address", body = ErrorBody)))]
 pub(super) async fn register(
     State(state): State<RegistryState>,
+    ClientIp(ip): ClientIp,
     ApiJson(r): ApiJson<Registration>,
 ) -> Result<Response, ApiError> {
-    let id = state
-        .registry
-        .register_filer(&r.name, &r.phone, &r.email, &r.password)
-        .await?;
+    let person = Person {
+        name: &r.name,
+        phone: &r.phone,
+        email: &r.email,
+        password: &r.password,
+    };
+    let id = state.registry.register_filer(&person, &ip).await?;
     Ok(created(json!({
         "id": id,
         "phone_verified": false,

@@ -7,10 +7,11 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use minijinja::context;
 use serde::de::IgnoredAny;
-use shucang_registry::UserRole;
+use shucang_registry::{Person, UserRole};
 
 use super::{RegistryPage, SESSION};
 use crate::kit::Posted;
+use crate::kit::api::ClientIp;
 use crate::registry::RegistryState;
 
 /// Longest phone number carried from registration to the code page.
@@ -42,6 +43,7 @@ pub(super) async fn page(uri: Uri, c: RegistryPage) -> Response {
 pub(super) async fn submit(
     State(state): State<RegistryState>,
     uri: Uri,
+    ClientIp(ip): ClientIp,
     Posted { page: c, form: f }: Posted<RegistryState, HashMap<String, String>>,
 ) -> Result<Response, Response> {
     let mode = uri.path().trim_start_matches('/');
@@ -49,7 +51,15 @@ pub(super) async fn submit(
     let registry = &state.registry;
     let result = match mode {
         "register" => registry
-            .register_filer(get("name"), get("phone"), get("email"), get("password"))
+            .register_filer(
+                &Person {
+                    name: get("name"),
+                    phone: get("phone"),
+                    email: get("email"),
+                    password: get("password"),
+                },
+                &ip,
+            )
             .await
             .map(|_| c.redirect(&format!("/verify?phone={}", get("phone").trim()))),
         "verify" => registry

@@ -44,10 +44,19 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
     );
     let res = reg.post("/api/v1/filers", None, &ok).await;
     assert_error(res, StatusCode::CONFLICT, "phone_taken").await;
+    // Until both contacts are confirmed, a filer can make the registry
+    // keep nothing: no draft (so no upload and no submission).
     let token = reg.login("13912345678").await;
-    let id = reg.new_application(&token).await;
-    let res = reg.submit(&token, id).await;
+    let res = reg
+        .post("/api/v1/applications", Some(&token), &json!({}))
+        .await;
     assert_error(res, StatusCode::FORBIDDEN, "contact_unconfirmed").await;
+    let mine = json_of(
+        reg.get("/api/v1/applications", Some(&token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine, json!([]), "nothing stored");
     let res = reg.get("/api/v1/applications/1", None).await;
     assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let res = reg.get("/api/v1/applications/abc", Some(&token)).await;

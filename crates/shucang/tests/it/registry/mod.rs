@@ -13,6 +13,7 @@ mod checkins;
 mod deadlines;
 mod forms;
 mod lifecycle;
+mod limits;
 mod pages;
 mod story;
 
@@ -55,7 +56,15 @@ impl Reg {
 
     /// Starts on SQLite with a configuration changed by `change`.
     pub(crate) async fn spawn_configured(change: impl FnOnce(&mut RegistryConfig)) -> Reg {
-        Reg::start(tempfile::tempdir().unwrap(), None, SEPT_30, change).await
+        Reg::spawn_with(None, change).await
+    }
+
+    /// Starts on `database_url` with a configuration changed by `change`.
+    pub(crate) async fn spawn_with(
+        database_url: Option<String>,
+        change: impl FnOnce(&mut RegistryConfig),
+    ) -> Reg {
+        Reg::start(tempfile::tempdir().unwrap(), database_url, SEPT_30, change).await
     }
 
     /// Starts on `dir` (a restart when it has data) with the clock at `at`.
@@ -247,7 +256,15 @@ impl Reg {
 
     pub(crate) async fn staff(&self, role: UserRole, phone: &str) -> String {
         self.registry
-            .create_staff(role, "审核员甲", phone, "reviewer@cac.example.cn", PASSWORD)
+            .create_staff(
+                role,
+                &shucang_registry::Person {
+                    name: "审核员甲",
+                    phone,
+                    email: "reviewer@cac.example.cn",
+                    password: PASSWORD,
+                },
+            )
             .await
             .unwrap();
         self.login(phone).await
