@@ -12,6 +12,8 @@
 //!   how long.
 //! - [`SessionToken`] and [`SessionKey`]: a 256-bit random bearer token,
 //!   of which only the HMAC-SHA-256 under the session key is ever stored.
+//! - [`PiiCipher`]: personal data at rest, AES-256-GCM bound to the record
+//!   it belongs to, and keyed hashes for lookups; both applications use it.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -32,6 +34,7 @@
 
 mod lockout;
 mod passwords;
+mod pii;
 mod tokens;
 
 pub use lockout::{LockoutPolicy, LoginCheck, Refusal, StoredLogin};
@@ -39,4 +42,5 @@ pub use passwords::{
     BUSY_RETRY_AFTER_S, Busy, HASHING_CONCURRENCY_MAX, HASHING_QUEUE_MAX, HashingLimits,
     HashingParams, PasswordError, PasswordHasher,
 };
+pub use pii::{PiiCipher, PiiError};
 pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken, hashes_equal};

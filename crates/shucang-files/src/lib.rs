@@ -20,7 +20,7 @@
 
 use std::fs;
 use std::io::{self, Write as _};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -60,11 +60,29 @@ impl ContentStore {
     /// returns the hex SHA-256 they are stored under.
     pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
         let hash = hex::encode(Sha256::digest(bytes));
-        let path = self.dir.join(&hash);
-        if path.exists() {
-            return Ok(hash);
+        self.put_as(&hash, bytes)?;
+        Ok(hash)
+    }
+
+    /// Writes `bytes` durably under `hash` (64 hexadecimal digits, which
+    /// the caller derived from what the bytes stand for: an encrypted
+    /// file is kept under its plaintext's hash) unless something is stored
+    /// there already. The directory is created with mode 0700.
+    pub fn put_as(&self, hash: &str, bytes: &[u8]) -> io::Result<()> {
+        if !is_sha256_hex(hash) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a stored file is named by 64 hexadecimal digits",
+            ));
         }
-        fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(hash);
+        if path.exists() {
+            return Ok(());
+        }
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)?;
         let tmp = self.dir.join(format!(
             ".{hash}.{}-{}.tmp",
             std::process::id(),
@@ -76,7 +94,7 @@ impl ContentStore {
             return Err(e);
         }
         fs::File::open(&self.dir)?.sync_all()?;
-        Ok(hash)
+        Ok(())
     }
 
     /// The bytes stored under `hash`; `None` when nothing is, or when
@@ -91,6 +109,18 @@ impl ContentStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Creates `dir` (and its missing parents) with mode 0700, or tightens it
+/// to 0700 if it exists: an application's data directory, where personal
+/// data and keys are kept.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
 /// Creates `path` (which must not exist) with mode 0600, writes `bytes`
@@ -132,7 +162,11 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        let dir_mode = fs::metadata(store.dir()).unwrap().permissions().mode();
+        assert_eq!(dir_mode & 0o777, 0o700);
         assert_eq!(store.read(&hash).unwrap(), Some(b"abc".to_vec()));
+        let refused = store.put_as("../escape", b"x").unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(store.read(&"0".repeat(64)).unwrap(), None);
         assert_eq!(store.read("../files").unwrap(), None);
         assert_eq!(store.read(&hash.to_uppercase()[..63]).unwrap(), None);

@@ -19,6 +19,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use shucang_auth::PiiCipher;
 use shucang_types::{Clock, UnixMillis};
 
 /// Attempts before a message is marked failed.
@@ -99,6 +100,66 @@ pub struct NewMessage {
     pub subject: String,
     /// The text.
     pub body: String,
+}
+
+/// What a sealed body starts with.
+const SEALED: &str = "enc:v1:";
+
+/// Keeps message bodies encrypted at rest: they carry one-time codes,
+/// confirmation links and personal details. A body is sealed before it is
+/// queued (AES-256-GCM under the PII key, bound to its channel and
+/// recipient) and opened only to be sent or shown to an operator.
+#[derive(Clone)]
+pub struct BodySeal {
+    cipher: Arc<PiiCipher>,
+}
+
+impl std::fmt::Debug for BodySeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodySeal(…)")
+    }
+}
+
+impl BodySeal {
+    /// A seal under the 32-byte PII key.
+    pub fn new(pii_key: &[u8; 32]) -> BodySeal {
+        BodySeal {
+            cipher: Arc::new(PiiCipher::new(pii_key)),
+        }
+    }
+
+    fn context(m: &NewMessage) -> String {
+        format!("outbox.body:{}:{}", m.channel.code(), m.recipient)
+    }
+
+    /// `m` as it is queued: its body sealed.
+    pub fn seal(&self, m: NewMessage) -> NewMessage {
+        if m.body.starts_with(SEALED) {
+            return m;
+        }
+        let sealed = self.cipher.encrypt(&Self::context(&m), m.body.as_bytes());
+        NewMessage {
+            body: format!("{SEALED}{}", hex::encode(sealed)),
+            ..m
+        }
+    }
+
+    /// Opens a queued message's body; a body queued before sealing
+    /// existed is left as it is.
+    pub fn open(&self, m: &mut NewMessage) -> Result<(), OutboxError> {
+        let Some(sealed) = m.body.strip_prefix(SEALED) else {
+            return Ok(());
+        };
+        let body = hex::decode(sealed)
+            .ok()
+            .and_then(|b| self.cipher.decrypt(&Self::context(m), &b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| {
+                OutboxError("a queued message does not decrypt (wrong key or damaged)".into())
+            })?;
+        m.body = body;
+        Ok(())
+    }
 }
 
 /// A failed attempt to send a message.
@@ -201,21 +262,24 @@ pub struct Notifier {
     sms: Arc<dyn Sender>,
     email: Arc<dyn Sender>,
     clock: Arc<dyn Clock>,
+    seal: BodySeal,
 }
 
 impl Notifier {
-    /// A notifier over `store` with a sender per channel.
+    /// A notifier over `store` with a sender per channel, opening bodies
+    /// sealed with `seal`.
     pub fn new(
         store: Arc<dyn OutboxStore>,
-        sms: Arc<dyn Sender>,
-        email: Arc<dyn Sender>,
+        (sms, email): (Arc<dyn Sender>, Arc<dyn Sender>),
         clock: Arc<dyn Clock>,
+        seal: BodySeal,
     ) -> Notifier {
         Notifier {
             store,
             sms,
             email,
             clock,
+            seal,
         }
     }
 
@@ -223,7 +287,8 @@ impl Notifier {
     pub async fn deliver_due(&self) -> Result<DeliveryPass, OutboxError> {
         let now = self.clock.now();
         let mut pass = DeliveryPass::default();
-        for m in self.store.due_messages(now, DELIVER_BATCH_MAX).await? {
+        for mut m in self.store.due_messages(now, DELIVER_BATCH_MAX).await? {
+            self.seal.open(&mut m.message)?;
             let sender = match m.message.channel {
                 Channel::Sms => &self.sms,
                 Channel::Email => &self.email,
@@ -261,7 +326,11 @@ impl Notifier {
         recipient: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Message>, OutboxError> {
-        self.store.recent_messages(recipient, limit).await
+        let mut messages = self.store.recent_messages(recipient, limit).await?;
+        for m in &mut messages {
+            self.seal.open(&mut m.message)?;
+        }
+        Ok(messages)
     }
 }
 
@@ -278,5 +347,32 @@ mod tests {
             assert_eq!(Status::from_code(s.code()), Some(s));
         }
         assert_eq!(Channel::from_code("fax"), None);
+    }
+
+    #[test]
+    fn bodies_are_sealed_to_their_recipient_and_open_again() {
+        let seal = BodySeal::new(&[9; 32]);
+        let m = NewMessage {
+            channel: Channel::Sms,
+            recipient: "13912345678".into(),
+            subject: String::new(),
+            body: "您的验证码是 123456".into(),
+        };
+        let sealed = seal.seal(m.clone());
+        assert!(!sealed.body.contains("123456"), "{}", sealed.body);
+        assert_eq!(seal.seal(sealed.clone()), sealed, "sealed once");
+        let mut opened = sealed.clone();
+        seal.open(&mut opened).unwrap();
+        assert_eq!(opened, m);
+        // Moved to another recipient, it does not open.
+        let mut moved = NewMessage {
+            recipient: "13800000000".into(),
+            ..sealed.clone()
+        };
+        assert!(seal.open(&mut moved).is_err());
+        // A body queued before sealing existed reads as it is.
+        let mut legacy = m.clone();
+        seal.open(&mut legacy).unwrap();
+        assert_eq!(legacy, m);
     }
 }

@@ -16,8 +16,8 @@ use shucang_chain::{Address, SigningKey};
 use shucang_types::{Clock, IdNumber, UnixMillis};
 use shucang_verify::Suite;
 
-use crate::pii::{PiiCipher, PiiError};
 use crate::store::{IdentityRecord, IdentityStore, StoreError};
+use shucang_auth::{PiiCipher, PiiError};
 
 /// The version of the ID-number consent text shown to users.
 pub const CONSENT_VERSION: &str = "2026-11-v1";

@@ -22,7 +22,6 @@ pub mod drops;
 pub mod identity;
 pub mod media;
 pub mod payments;
-pub mod pii;
 pub mod store;
 pub mod works;
 
@@ -48,7 +47,7 @@ pub use payments::{
     ProviderError, ProviderPayment, ProviderStatus, RawCallback, RefundReceipt, RefundRequest,
     SandboxProvider, SignedCallback, StartedPayment,
 };
-pub use pii::PiiCipher;
+pub use shucang_auth::PiiCipher;
 pub use store::{
     AccountRecord, AccountStore, ComplaintRecord, ComplaintStore, DropRecord, DropStore,
     GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted, NewAccount, NewDrop,

@@ -73,7 +73,7 @@ impl Registry {
             confirmed: false,
             created_at: now,
         };
-        let messages = [
+        let messages = self.sealed(vec![
             NewMessage {
                 channel: Channel::Sms,
                 recipient: phone.as_str().to_owned(),
@@ -91,7 +91,7 @@ impl Registry {
                     self.base_url
                 ),
             },
-        ];
+        ]);
         match self.store.insert_user(&user, &messages).await {
             Ok(id) => Ok(id),
             Err(StoreError::PhoneTaken) => Err(RegistryError::PhoneTaken),

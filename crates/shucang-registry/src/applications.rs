@@ -18,7 +18,12 @@ impl Registry {
         let now = self.clock.now();
         let id = self
             .store
-            .insert_application(user.id, form, now, self.limits.drafts_max)
+            .insert_application(
+                user.id,
+                &self.seal.seal(user.id, form),
+                now,
+                self.limits.drafts_max,
+            )
             .await?
             .ok_or(RegistryError::DraftQuota)?;
         self.application(user, id).await
@@ -34,7 +39,8 @@ impl Registry {
         let mut app = self.application(user, id).await?;
         Self::filer_only(user)?;
         let now = self.clock.now();
-        if !self.store.update_form(id, form, now).await? {
+        let sealed = self.seal.seal(app.record.filer_id, form);
+        if !self.store.update_form(id, &sealed, now).await? {
             return Err(RegistryError::WrongState {
                 state: app.record.state.code(),
                 action: "editing",
@@ -63,8 +69,9 @@ impl Registry {
     /// An application with its attachments and numbers.
     pub(crate) async fn load(
         &self,
-        record: ApplicationRecord,
+        mut record: ApplicationRecord,
     ) -> Result<Application, RegistryError> {
+        self.seal.open_record(&mut record)?;
         let attachments = self.store.attachments(record.id).await?;
         let numbers = self.store.numbers_of(record.id).await?;
         self.derive(Application {
@@ -105,7 +112,8 @@ impl Registry {
         t: Transition,
     ) -> Result<Application, RegistryError> {
         debug_assert_eq!(t.from, app.record.state, "built from the loaded state");
-        if !self.store.transition(&t).await? {
+        let stored = self.seal.seal_transition(app.record.filer_id, &t);
+        if !self.store.transition(&stored).await? {
             return Err(RegistryError::WrongState {
                 state: app.record.state.code(),
                 action: t.action.doing(),

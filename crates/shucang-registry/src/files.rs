@@ -6,6 +6,10 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use shucang_auth::PiiCipher;
 use shucang_files::ContentStore;
 
 /// Largest file accepted, in bytes.
@@ -109,31 +113,67 @@ fn is_pdf(b: &[u8]) -> bool {
         && tail.windows(5).any(|w| w == b"%%EOF")
 }
 
-/// Files by content hash in one directory.
-#[derive(Debug, Clone)]
+/// What an encrypted upload starts with; no PNG, JPEG or PDF does.
+const SEALED_MAGIC: &[u8] = b"shucang-sealed-v1\n";
+
+/// Uploads by content hash in one directory, encrypted: ID scans and
+/// licences are personal data. Each file holds AES-256-GCM ciphertext
+/// bound to its plaintext's SHA-256, under which it is named and found.
+#[derive(Clone)]
 pub struct FileStore {
     files: ContentStore,
+    cipher: Arc<PiiCipher>,
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.files.dir())
+            .finish()
+    }
 }
 
 impl FileStore {
-    /// Files under `dir` (created on first write).
-    pub fn new(dir: &Path) -> FileStore {
+    /// Files under `dir` (created on first write, mode 0700), encrypted
+    /// under the PII key `pii_key`.
+    pub fn new(dir: &Path, pii_key: &[u8; 32]) -> FileStore {
         FileStore {
             files: ContentStore::new(dir),
+            cipher: Arc::new(PiiCipher::new(pii_key)),
         }
     }
 
-    /// Writes `bytes` durably (temporary file, fsync, rename, fsync of the
-    /// directory); returns the hex SHA-256 it is stored under.
-    pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        self.files.put(bytes)
+    fn context(hash: &str) -> String {
+        format!("reg_attachments.file:{hash}")
     }
 
-    /// The bytes stored under `hash`; an error when nothing is.
+    /// Encrypts `bytes` and writes them durably (temporary file of mode
+    /// 0600, fsync, rename, fsync of the directory); returns the hex
+    /// SHA-256 of the plaintext, which names the file.
+    pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
+        let hash = hex::encode(Sha256::digest(bytes));
+        let mut sealed = SEALED_MAGIC.to_vec();
+        sealed.extend(self.cipher.encrypt(&Self::context(&hash), bytes));
+        self.files.put_as(&hash, &sealed)?;
+        Ok(hash)
+    }
+
+    /// The plaintext stored under `hash`; an error when nothing is, or
+    /// when what is there does not decrypt to it. A file written before
+    /// uploads were encrypted is read as it is if its hash matches.
     pub fn get(&self, hash: &str) -> std::io::Result<Vec<u8>> {
-        self.files.read(hash)?.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, format!("no file {hash:?}"))
-        })
+        use std::io::{Error, ErrorKind};
+        let stored = self
+            .files
+            .read(hash)?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no file {hash:?}")))?;
+        let plain = match stored.strip_prefix(SEALED_MAGIC) {
+            Some(sealed) => self.cipher.decrypt(&Self::context(hash), sealed).ok(),
+            None => Some(stored),
+        };
+        plain
+            .filter(|p| hex::encode(Sha256::digest(p)) == hash)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidData, format!("file {hash:?} is damaged")))
     }
 }
 
@@ -170,5 +210,36 @@ mod tests {
             Err(FileError::Type)
         );
         assert_eq!(sniff("a.pdf", b""), Err(FileError::Size));
+    }
+
+    #[test]
+    fn uploads_are_stored_encrypted_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = FileStore::new(dir.path(), &[5; 32]);
+        let scan = png();
+        let hash = files.put(&scan).unwrap();
+        assert_eq!(hash, hex::encode(Sha256::digest(&scan)));
+        let raw = std::fs::read(dir.path().join(&hash)).unwrap();
+        assert!(raw.starts_with(SEALED_MAGIC));
+        assert!(
+            !raw.windows(4).any(|w| w == b"IHDR"),
+            "no plaintext on disk"
+        );
+        assert_eq!(files.get(&hash).unwrap(), scan);
+        // Another key cannot read it; a damaged file is refused.
+        let other = FileStore::new(dir.path(), &[6; 32]);
+        assert_eq!(
+            other.get(&hash).unwrap_err().kind(),
+            std::io::ErrorKind::InvalidData
+        );
+        let mut damaged = raw.clone();
+        *damaged.last_mut().unwrap() ^= 1;
+        std::fs::write(dir.path().join(&hash), &damaged).unwrap();
+        assert!(files.get(&hash).is_err());
+        // A file from before encryption is read if it matches its name.
+        let legacy = b"%PDF-1.4 legacy".to_vec();
+        let legacy_hash = hex::encode(Sha256::digest(&legacy));
+        std::fs::write(dir.path().join(&legacy_hash), &legacy).unwrap();
+        assert_eq!(files.get(&legacy_hash).unwrap(), legacy);
     }
 }

@@ -31,6 +31,7 @@ mod form;
 mod lifecycle;
 mod publication;
 mod review;
+mod sealed;
 mod store;
 mod workflow;
 
@@ -43,7 +44,7 @@ use shucang_auth::{
     Busy, HashingLimits, HashingParams, LockoutPolicy, PasswordError, PasswordHasher, SessionKey,
 };
 use shucang_calendar::{Calendar, CalendarError};
-use shucang_notify::{Channel, NewMessage};
+use shucang_notify::{BodySeal, Channel, NewMessage};
 use shucang_types::{Clock, Date, UnixMillis};
 
 pub use accounts::Person;
@@ -239,6 +240,10 @@ pub struct Registry {
     files: FileStore,
     /// Keys the stored hashes of session tokens, SMS codes and e-mail tokens.
     key: SessionKey,
+    /// Seals the personal fields of stored forms.
+    seal: sealed::FormSeal,
+    /// Seals the bodies of queued messages (codes, links, details).
+    bodies: BodySeal,
     /// Argon2id under one cap and a bounded queue; an unknown mobile number
     /// is checked against its dummy hash.
     passwords: PasswordHasher,
@@ -246,6 +251,15 @@ pub struct Registry {
     base_url: String,
     /// Quotas and rate limits.
     limits: FilerLimits,
+}
+
+/// The registry's secret keys (32 bytes each).
+pub struct RegistryKeys {
+    /// Keys the stored hashes of session tokens, SMS codes and e-mail
+    /// tokens.
+    pub session: [u8; 32],
+    /// Encrypts personal data at rest.
+    pub pii: [u8; 32],
 }
 
 /// What one filer, or one stranger, may make the registry keep or send.
@@ -314,14 +328,15 @@ fn invalid(field: &'static str, message: impl Into<String>) -> RegistryError {
 
 impl Registry {
     /// Builds the registry over `store`, keeping uploads under
-    /// `uploads_dir`. `key` keys the hashes of session tokens, SMS codes
-    /// and e-mail tokens; `base_url` starts the links in e-mails.
+    /// `uploads_dir`. `keys.session` keys the hashes of session tokens, SMS
+    /// codes and e-mail tokens, `keys.pii` encrypts personal data;
+    /// `base_url` starts the links in e-mails.
     pub fn new(
         store: Arc<dyn RegistryStore>,
         clock: Arc<dyn Clock>,
         calendar: Calendar,
         uploads_dir: &Path,
-        key: [u8; 32],
+        keys: &RegistryKeys,
         base_url: String,
         limits: FilerLimits,
     ) -> Result<Registry, RegistryError> {
@@ -331,8 +346,10 @@ impl Registry {
             store,
             clock,
             calendar,
-            files: FileStore::new(uploads_dir),
-            key: SessionKey::new(key),
+            files: FileStore::new(uploads_dir, &keys.pii),
+            key: SessionKey::new(keys.session),
+            seal: sealed::FormSeal::new(&keys.pii),
+            bodies: BodySeal::new(&keys.pii),
             passwords,
             base_url,
             limits,
@@ -351,7 +368,7 @@ impl Registry {
 
     /// An SMS and an e-mail to a filer with the same text.
     pub(crate) fn notify(&self, filer: &User, text: &str) -> Vec<NewMessage> {
-        vec![
+        self.sealed(vec![
             NewMessage {
                 channel: Channel::Sms,
                 recipient: filer.phone.clone(),
@@ -364,7 +381,12 @@ impl Registry {
                 subject: "备案申请状态通知 · 区块链信息服务备案管理系统".into(),
                 body: format!("{}，您好：\n{text}\n", filer.name),
             },
-        ]
+        ])
+    }
+
+    /// Messages as they are queued: bodies sealed.
+    pub(crate) fn sealed(&self, messages: Vec<NewMessage>) -> Vec<NewMessage> {
+        messages.into_iter().map(|m| self.bodies.seal(m)).collect()
     }
 }
 

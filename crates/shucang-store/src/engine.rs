@@ -164,13 +164,9 @@ async fn connect_sqlite(url: &str) -> Result<AnyPool, OpenError> {
     // Parsed with the SQLite driver only to find the file's directory and
     // to refuse a malformed URL with the driver's own reason.
     let options = SqliteConnectOptions::from_str(url).map_err(OpenError::InvalidUrl)?;
-    if let Some(dir) = options.get_filename().parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
+    let file = options.get_filename();
+    if file.as_os_str() != ":memory:" && !file.as_os_str().is_empty() {
+        private_database_file(file)?;
     }
     let any = AnyConnectOptions::from_str(&with_create_mode(url)).map_err(OpenError::InvalidUrl)?;
     AnyPoolOptions::new()
@@ -185,6 +181,43 @@ async fn connect_sqlite(url: &str) -> Result<AnyPool, OpenError> {
         .connect_with(any)
         .await
         .map_err(OpenError::Connect)
+}
+
+/// Keeps a SQLite database private: its directory is created with mode
+/// 0700, and the file is created (or tightened) to 0600 before SQLite opens
+/// it, so that the journal files SQLite derives from it (`-wal`, `-shm`)
+/// get the same mode; those of an older run are tightened too.
+fn private_database_file(file: &std::path::Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    let failed = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| OpenError::CreateDir { path, source }
+    };
+    if let Some(dir) = file.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(failed(dir))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)
+        .map_err(failed(file))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(failed(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// The SQLite URL with `mode=rwc` (create the file if missing) unless it

@@ -79,10 +79,11 @@ pub enum OpenError {
     /// The URL could not be parsed by the driver.
     #[error("invalid database URL: {0}")]
     InvalidUrl(#[source] sqlx::Error),
-    /// The directory for the SQLite file could not be created.
-    #[error("cannot create the database directory {path}: {source}")]
+    /// The SQLite file or its directory could not be created or made
+    /// private (mode 0600 / 0700).
+    #[error("cannot create the database file or directory {path}: {source}")]
     CreateDir {
-        /// The directory.
+        /// The file or directory.
         path: String,
         /// The I/O error.
         #[source]

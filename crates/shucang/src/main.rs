@@ -305,7 +305,7 @@ fn init_tracing(filter: &str) {
 }
 
 fn secrets(config: &Config) -> anyhow::Result<Secrets> {
-    std::fs::create_dir_all(&config.data_dir)
+    shucang_files::create_private_dir(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     Ok(Secrets::load_or_create(&config.data_dir, std::env::vars())?)
 }

@@ -37,7 +37,7 @@ impl RegistryServices {
         clock: Arc<dyn Clock>,
         base_url: String,
     ) -> anyhow::Result<RegistryServices> {
-        std::fs::create_dir_all(&config.data_dir)
+        shucang_files::create_private_dir(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let secrets = Secrets::load_or_create(&config.data_dir, std::env::vars())?;
         let store = shucang_store::open_registry(&config.database_url())
@@ -52,15 +52,18 @@ impl RegistryServices {
             clock.clone(),
             calendar,
             &config.data_dir.join("uploads"),
-            *secrets.session.expose(),
+            &shucang_registry::RegistryKeys {
+                session: *secrets.session.expose(),
+                pii: *secrets.pii.expose(),
+            },
             base_url,
             filer_limits(&config.limits),
         )?;
         let notifier = Notifier::new(
             store.clone(),
-            Arc::new(SandboxSender),
-            Arc::new(SandboxSender),
+            (Arc::new(SandboxSender), Arc::new(SandboxSender)),
             clock,
+            shucang_notify::BodySeal::new(secrets.pii.expose()),
         );
         Ok(RegistryServices {
             store,

@@ -76,7 +76,12 @@ async fn retries(store: Arc<dyn RegistryBackend>) {
     let id = store.insert_user(&user, &messages).await.unwrap();
     // Notifiers with this SMS gateway (e-mail always goes out).
     let notifier_with = |sms: Arc<FlakyGateway>| {
-        Notifier::new(store.clone(), sms, Arc::new(SandboxSender), clock.clone())
+        Notifier::new(
+            store.clone(),
+            (sms, Arc::new(SandboxSender)),
+            clock.clone(),
+            shucang_notify::BodySeal::new(&[7; 32]),
+        )
     };
 
     // The SMS gateway fails twice, then works: retried after 30 s, then 60 s.

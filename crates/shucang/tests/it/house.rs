@@ -87,7 +87,7 @@ const CRATES: &[CrateRule] = &[
     },
     CrateRule {
         name: NOTIFY,
-        ours: &[TYPES],
+        ours: &[TYPES, AUTH],
         theirs: Theirs::Any,
         why: "no domain, no HTTP, no SQL",
     },

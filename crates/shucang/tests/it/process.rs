@@ -238,7 +238,16 @@ async fn demo_seeds_one_account_per_role_and_secrets_are_0600() {
         let meta = std::fs::metadata(dir.path().join("secrets").join(name)).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
     }
-    assert!(dir.path().join("shucang.db").exists());
+    // The database and its journal are private, in a private directory.
+    for name in ["shucang.db", "shucang.db-wal"] {
+        let path = dir.path().join(name);
+        if name == "shucang.db" || path.exists() {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+    }
+    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the data directory");
 }
 
 /// `shucang serve --data-dir DIR` with `args` and `env`; its stderr,
@@ -548,8 +557,8 @@ async fn start_registry(data_dir: &Path) -> (Child, String) {
 }
 
 /// The registry keeps what it acknowledged through `kill -9`: a filer, the
-/// SMS code queued with it (read with `registry outbox`), a draft and an
-/// uploaded document.
+/// SMS code and e-mail link queued with it (read with `registry outbox`), a
+/// draft and an uploaded document.
 #[tokio::test]
 async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -576,6 +585,19 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
         .nth(1)
         .expect("the SMS code is in the outbox")[..6]
         .to_owned();
+    let out = shucang()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["registry", "outbox", "--to", "zhang@example.cn"])
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let email_token = printed
+        .split("verify-email?token=")
+        .nth(1)
+        .expect("the e-mail link is in the outbox")[..64]
+        .to_owned();
 
     let (mut child, base) = start_registry(dir.path()).await;
     let remote = Remote::new(&base);
@@ -587,6 +609,13 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let confirmed = remote
+        .client
+        .get(format!("{base}/filers/verify-email?token={email_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
     let token = remote.token("13912345678", "Filer#2026pass").await;
     let draft: Value = remote
         .post(

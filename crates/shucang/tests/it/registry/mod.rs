@@ -9,6 +9,7 @@
 //! the tests live in one submodule per topic.
 
 mod accounts;
+mod at_rest;
 mod checkins;
 mod deadlines;
 mod forms;

@@ -1,0 +1,101 @@
+//! The registry keeps personal data encrypted at rest and private on disk,
+//! on SQLite: after a filer has registered (SMS code and e-mail link
+//! queued), saved an individual application (ID numbers) and uploaded an
+//! ID scan, no file under the data directory holds any of them in the
+//! clear, yet the filer and the outbox read them back;
+//! the database and uploads are 0600 in 0700 directories.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+
+use super::forms::{individual_form, resident_id};
+use super::{Reg, json_of};
+
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_below(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The files below `dir` that contain `needle`.
+fn holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    files_below(dir)
+        .into_iter()
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn personal_data_is_encrypted_at_rest_and_private_on_disk() {
+    let reg = Reg::spawn(None).await;
+    let token = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let code_text = format!("验证码是 {}", reg.sms_code("13912345678").await);
+    let link = reg.email_link("zhang@example.cn").await;
+    let email_token = link.split("token=").nth(1).unwrap().to_owned();
+    let (id, _) = reg.drafted(&token, individual_form).await;
+    // The filer reads back what they wrote.
+    let app = json_of(
+        reg.get(&format!("/api/v1/applications/{id}"), Some(&token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let id_number = resident_id("11010519491231002");
+    assert_eq!(
+        app["form"]["applicant"]["individual"]["id_number"],
+        id_number.as_str()
+    );
+    assert_eq!(app["form"]["responsible"]["id_number"], id_number.as_str());
+    let scan = app["attachments"][0]["id"].as_i64().unwrap();
+    let file = reg
+        .get(
+            &format!("/api/v1/applications/{id}/attachments/{scan}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), crate::works::png());
+    let dir = reg.stop().await;
+
+    let secrets = [
+        id_number.as_bytes(),
+        code_text.as_bytes(),
+        email_token.as_bytes(),
+        b"IHDR",
+    ];
+    for secret in secrets {
+        let found = holding(dir.path(), secret);
+        assert!(
+            found.is_empty(),
+            "{} found in the clear in {found:?}",
+            String::from_utf8_lossy(secret)
+        );
+    }
+    let db = dir.path().join("registry.db");
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(dir.path()), 0o700);
+    let uploads = dir.path().join("uploads");
+    assert_eq!(mode(&uploads), 0o700);
+    let stored = files_below(&uploads);
+    assert!(!stored.is_empty());
+    for f in stored.iter().chain(files_below(dir.path()).iter()) {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+}
