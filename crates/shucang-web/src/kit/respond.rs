@@ -23,6 +23,24 @@ pub(crate) async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// `GET /static/{name}.js`: the pages' scripts (progressive enhancement
+/// only), as files so that no inline script is needed.
+pub(crate) async fn script(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let body = match name.as_str() {
+        "home.js" => include_str!("../../static/home.js"),
+        "explorer.js" => include_str!("../../static/explorer.js"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// How a private file is handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Disposition {
@@ -33,7 +51,7 @@ pub(crate) enum Disposition {
 }
 
 /// A private file (an uploaded document): never cached, never sniffed as
-/// another type than its own.
+/// another type than its own, sandboxed when shown.
 pub(crate) fn private_file(bytes: Vec<u8>, mime: String, disposition: Disposition) -> Response {
     let mut response = (
         [
@@ -42,6 +60,11 @@ pub(crate) fn private_file(bytes: Vec<u8>, mime: String, disposition: Dispositio
             (
                 HeaderName::from_static("x-content-type-options"),
                 "nosniff".to_owned(),
+            ),
+            // Even shown in the browser, it runs nothing and loads nothing.
+            (
+                HeaderName::from_static("content-security-policy"),
+                "sandbox; default-src 'none'".to_owned(),
             ),
         ],
         bytes,

@@ -96,6 +96,7 @@ pub(crate) fn routes() -> Router<AppState> {
     let token = "/collectibles/{collection}/{token_id}";
     Router::new()
         .route("/static/site.css", get(stylesheet))
+        .route("/static/{name}", get(crate::kit::respond::script))
         .route("/", get(shop::home))
         .route("/drops/{id}", get(shop::drop_page))
         .route("/drops/{id}/buy", post(shop::buy))

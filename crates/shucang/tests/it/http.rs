@@ -182,3 +182,53 @@ async fn unauthenticated_requests_are_refused() {
     }
     app.stop().await;
 }
+
+/// Every answer of both applications, pages, API and errors alike, tells
+/// the browser: no framing, no inline or foreign scripts, no sniffing, no
+/// referrer to other sites; the pages' scripts are served as files.
+#[tokio::test]
+async fn every_answer_carries_the_browser_defences_on_both_servers() {
+    let app = TestApp::spawn().await;
+    let reg = crate::registry::Reg::spawn(None).await;
+    let http = reqwest::Client::new();
+    let urls = [
+        app.url("/"),
+        app.url("/explorer"),
+        app.url("/api/v1/drops"),
+        app.url("/no/such/page"),
+        format!("{}/", reg.base),
+        format!("{}/login", reg.base),
+        format!("{}/api/v1/public/filings", reg.base),
+    ];
+    for url in urls {
+        let res = http
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{url}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{url}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{url}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{url}");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("<script>"), "{url}: an inline script");
+    }
+    for name in ["home.js", "explorer.js"] {
+        let res = http
+            .get(app.url(&format!("/static/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(header(&res, "content-type").starts_with("text/javascript"));
+    }
+    let missing = http.get(app.url("/static/other.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+    reg.stop().await;
+}

@@ -149,9 +149,10 @@ async fn visible_batch(
 }
 
 /// One CSV field, quoted when it holds a separator, quote or line break,
-/// and defused when a spreadsheet would read it as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+/// and defused when a spreadsheet would read it as a formula: a leading
+/// `=`, `+`, `-`, `@`, tab or carriage return gets a `'` before it.
+pub(crate) fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -286,4 +287,29 @@ pub(super) async fn search(
     Ok(axum::Json(json!({
         "results": found.iter().map(filing_json).collect::<Vec<_>>(),
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formulas_are_defused_and_separators_quoted() {
+        for (raw, cell) in [
+            ("=1+1", "'=1+1"),
+            ("+86 10", "'+86 10"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "\"'\r=1\""),
+            ("a,b", "\"a,b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            (
+                "京网信备11010819638968820010号",
+                "京网信备11010819638968820010号",
+            ),
+        ] {
+            assert_eq!(csv_field(raw), cell, "{raw:?}");
+        }
+    }
 }

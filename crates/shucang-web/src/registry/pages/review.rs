@@ -140,7 +140,16 @@ pub(super) async fn attachment(
         .attachment_file(&user, app.record.id, a)
         .await
     {
-        Ok((bytes, mime)) => private_file(bytes, mime, Disposition::Inline),
+        // Images are shown (they cannot run anything); a PDF, which a
+        // viewer might run scripts in, is only ever downloaded.
+        Ok((bytes, mime)) => {
+            let disposition = if mime.starts_with("image/") {
+                Disposition::Inline
+            } else {
+                Disposition::Attachment
+            };
+            private_file(bytes, mime, disposition)
+        }
         Err(_) => c.not_found(),
     }
 }
