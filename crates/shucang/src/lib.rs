@@ -268,7 +268,7 @@ impl Application {
                 .build()
                 .context("building the HTTP client")?,
             pages: Arc::new(shucang_web::pages::Pages::new()),
-            site: site_info(config),
+            site: site_info(config, addr),
             certificate_font: certificate_font(config)?,
         };
         Ok(Application {
@@ -366,8 +366,19 @@ pub(crate) fn serve_limits(s: &shucang_config::ServerSettings) -> shucang_web::S
     }
 }
 
+/// The address certificates print when no `site.public_url` is set: the
+/// one the server is bound to (loopback for a wildcard bind), never one a
+/// request names in its `Host` header.
+fn bound_url(bound: SocketAddr) -> String {
+    let mut addr = bound;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{addr}")
+}
+
 /// What every page footer shows, from the `[site]` settings.
-fn site_info(config: &Config) -> shucang_web::pages::SiteInfo {
+fn site_info(config: &Config, bound: SocketAddr) -> shucang_web::pages::SiteInfo {
     let site = &config.site;
     shucang_web::pages::SiteInfo {
         name: site.name.clone(),
@@ -375,7 +386,7 @@ fn site_info(config: &Config) -> shucang_web::pages::SiteInfo {
         icp_number: site.icp_number.clone(),
         public_security_filing_number: site.public_security_filing_number.clone(),
         technical_provider: site.technical_provider.clone(),
-        public_url: site.public_url.clone(),
+        public_url: Some(site.public_url.clone().unwrap_or_else(|| bound_url(bound))),
     }
 }
 

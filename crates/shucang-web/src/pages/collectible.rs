@@ -3,9 +3,9 @@
 //! as a printable page with a QR code and as a PNG, and the gift itself.
 
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -69,10 +69,10 @@ impl Token {
     }
 
     /// Its explorer page as printed on its certificate and in its QR code.
-    fn explorer_url(&self, state: &AppState, headers: &HeaderMap) -> String {
+    fn explorer_url(&self, state: &AppState) -> String {
         format!(
             "{}/explorer/tokens/{}/{}",
-            public_base(state, headers),
+            public_base(state),
             self.collection.as_str(),
             self.id
         )
@@ -139,11 +139,10 @@ async fn view(
 /// token's explorer page.
 pub(crate) async fn certificate(
     State(state): State<AppState>,
-    headers: HeaderMap,
     c: PlatformPage,
     token: Token,
 ) -> Response {
-    let explorer_url = token.explorer_url(&state, &headers);
+    let explorer_url = token.explorer_url(&state);
     let qr = qr_svg(&explorer_url);
     let history = &token.found.history;
     let extra = context! {
@@ -167,7 +166,6 @@ pub(crate) async fn certificate(
 /// page does not offer the link.
 pub(crate) async fn certificate_png(
     State(state): State<AppState>,
-    headers: HeaderMap,
     c: PlatformPage,
     token: Token,
 ) -> Result<Response, Response> {
@@ -179,7 +177,7 @@ pub(crate) async fn certificate_png(
         )
         .into_response());
     };
-    let cert = certificate_drawing(&state, &c, &token, token.explorer_url(&state, &headers));
+    let cert = certificate_drawing(&state, &c, &token, token.explorer_url(&state));
     // Drawing and compressing takes some milliseconds of CPU: off the
     // request threads.
     let png = tokio::task::spawn_blocking(move || {
@@ -273,22 +271,14 @@ fn certificate_drawing(
 }
 
 /// The base URL printed on certificates: the configured public URL, or the
-/// host the browser asked for when it is a plain host name.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.site.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 253
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// address the server is bound to — never the request's `Host` header,
+/// which a stranger chooses.
+fn public_base(state: &AppState) -> String {
+    state
+        .site
+        .public_url
+        .clone()
+        .unwrap_or_else(|| "http://localhost".to_owned())
 }
 
 /// The QR code for `url` as inline SVG (black modules on white, with the

@@ -43,7 +43,8 @@ pub struct SiteInfo {
     pub public_security_filing_number: Option<String>,
     /// The technical provider's full name.
     pub technical_provider: Option<String>,
-    /// The public base URL for certificates, when configured.
+    /// The base URL certificates print: the configured public URL, else
+    /// the bound address.
     pub public_url: Option<String>,
 }
 

@@ -45,6 +45,20 @@ async fn the_certificate_shows_the_record_and_a_qr_code_for_the_explorer_page() 
             .build();
     let svg = &expected[expected.find("<svg").unwrap()..];
     assert!(page.contains(svg), "the QR code does not encode {explorer}");
+    // A request naming another host gets the same code: the address comes
+    // from the configuration or the bound socket, never from `Host`.
+    let forged = app
+        .client
+        .get(app.url(&path))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!forged.contains("evil.example"));
+    assert!(forged.contains(svg));
     let (_, en) = html(&app, &format!("{path}?lang=en")).await;
     assert!(en.contains("Digital Collectible Certificate") && !en.contains("数字藏品证书"));
     let (_, coll) = html(&app, &format!("/collectibles/work-{work}/1")).await;
