@@ -177,14 +177,16 @@ pub struct ServerSettings {
     /// Connections served at once (1–100000); further ones wait in the
     /// listen backlog until one closes.
     pub connections_max: u32,
-    /// Seconds a client has to send a request's headers (1–300).
+    /// Seconds a client has to send a request's headers (1–300), counted
+    /// from when the connection waits for a request: a connection silent
+    /// this long, at first or between requests, is closed.
     pub header_read_timeout_seconds: u32,
     /// Seconds a client has to send a request's body once its headers are
     /// in (1–3600).
     pub body_read_timeout_seconds: u32,
-    /// Seconds a connection may go without reading or writing a byte
-    /// before it is closed (1–3600).
-    pub idle_timeout_seconds: u32,
+    /// Seconds an answer may wait for a client that does not read it
+    /// before the connection is closed (1–3600).
+    pub send_timeout_seconds: u32,
 }
 
 impl Default for ServerSettings {
@@ -193,7 +195,7 @@ impl Default for ServerSettings {
             connections_max: 1024,
             header_read_timeout_seconds: 15,
             body_read_timeout_seconds: 60,
-            idle_timeout_seconds: 60,
+            send_timeout_seconds: 60,
         }
     }
 }
@@ -213,7 +215,7 @@ impl ServerSettings {
                 self.body_read_timeout_seconds,
                 3600,
             ),
-            ("idle_timeout_seconds", self.idle_timeout_seconds, 3600),
+            ("send_timeout_seconds", self.send_timeout_seconds, 3600),
         ];
         check_ranges(table, &ranges)
     }
@@ -645,9 +647,9 @@ mod tests {
                 "server.header_read_timeout_seconds",
             ),
             (
-                "SHUCANG_REGISTRY__SERVER__IDLE_TIMEOUT_SECONDS",
+                "SHUCANG_REGISTRY__SERVER__SEND_TIMEOUT_SECONDS",
                 "0",
-                "registry.server.idle_timeout_seconds",
+                "registry.server.send_timeout_seconds",
             ),
         ] {
             assert!(bad(&[(key, value)]).contains(names), "{key}");

@@ -362,7 +362,7 @@ pub(crate) fn serve_limits(s: &shucang_config::ServerSettings) -> shucang_web::S
         connections_max: s.connections_max as usize,
         header_read_timeout: seconds(s.header_read_timeout_seconds),
         body_read_timeout: seconds(s.body_read_timeout_seconds),
-        idle_timeout: seconds(s.idle_timeout_seconds),
+        send_timeout: seconds(s.send_timeout_seconds),
     }
 }
 

@@ -13,6 +13,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::{Page, WebApp};
@@ -37,22 +38,24 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("referrer-policy", "same-origin"),
 ];
 
-/// Adds [`SECURITY_HEADERS`] to every answer that does not set its own.
-async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        if !headers.contains_key(name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    response
+/// Adds [`SECURITY_HEADERS`] to every answer that does not set its own
+/// (tower-http's layers, not a middleware function, which would box every
+/// request's future).
+fn with_security_headers(routes: Router) -> Router {
+    SECURITY_HEADERS
+        .iter()
+        .fold(routes, |routes, (name, value)| {
+            routes.layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            ))
+        })
 }
 
 /// `routes` behind the layers.
 pub(crate) fn guarded(routes: Router) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    routes
+    let routes = routes
         .layer(DefaultBodyLimit::max(REQUEST_BODY_MAX_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(panic_page))
@@ -74,8 +77,8 @@ pub(crate) fn guarded(routes: Router) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, RequestIds::new()))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(SetRequestIdLayer::new(request_id, RequestIds::new()));
+    with_security_headers(routes)
 }
 
 /// Whether a request is a browser asking for a page: it accepts HTML and

@@ -8,15 +8,17 @@
 //! - **Connections**: a semaphore permit per connection; when all are taken
 //!   the loop stops accepting, and new connections wait in the kernel's
 //!   listen backlog until one closes.
-//! - **Headers**: hyper's `header_read_timeout` closes a connection whose
-//!   request head is not complete in time.
+//! - **Headers, and silence**: hyper's `header_read_timeout` closes a
+//!   connection whose request head is not complete in time; hyper starts
+//!   that deadline as soon as a connection waits for a request, so it also
+//!   closes a connection that sends nothing, at first or between requests.
 //! - **Body**: [`BodyDeadline`] fails the body's next read once the
 //!   deadline has passed since the head arrived; the JSON extractors answer
 //!   408 `request_timeout` and the connection closes.
-//! - **Idle**: [`Idle`] fails a read that makes no progress for the idle
-//!   timeout while no request is being answered (a silent keep-alive
-//!   connection), and a write that makes no progress at any time (a client
-//!   that does not read its answer).
+//! - **Unread answers**: [`SendDeadline`] fails a write that has made no
+//!   progress for the send timeout (a client that does not read what it
+//!   asked for), which closes the connection. It costs nothing while
+//!   writes go through: the clock is read only when one stalls.
 //!
 //! Shutdown stops accepting at once, lets each connection finish the
 //! request it is answering, and waits at most [`SHUTDOWN_GRACE`] for them.
@@ -26,15 +28,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{ConnectInfo, Request};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -43,7 +42,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 /// How long shutdown waits for connections to finish their requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -57,8 +56,8 @@ pub struct ServeLimits {
     pub header_read_timeout: Duration,
     /// Time to send a request's body, counted from its head.
     pub body_read_timeout: Duration,
-    /// Time a connection may make no progress.
-    pub idle_timeout: Duration,
+    /// Time an answer may wait for a client that does not read it.
+    pub send_timeout: Duration,
 }
 
 /// Serves `router` on `listener` within `limits` until `shutdown`
@@ -69,10 +68,6 @@ pub async fn serve(
     limits: ServeLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = router.layer(axum::middleware::from_fn_with_state(
-        limits.body_read_timeout,
-        body_deadline,
-    ));
     let permits = Arc::new(Semaphore::new(limits.connections_max.max(1)));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -125,17 +120,13 @@ async fn connection(
     limits: ServeLimits,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let answering = Arc::new(AtomicUsize::new(0));
-    let io = Idle::new(stream, limits.idle_timeout, answering.clone());
-    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+    let io = SendDeadline::new(stream, limits.send_timeout);
+    let body_limit = limits.body_read_timeout;
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let mut req = with_body_deadline(req, body_limit);
         req.extensions_mut().insert(ConnectInfo(peer));
         let mut router = router.clone();
-        let guard = Answering::start(answering.clone());
-        async move {
-            let response = tower::Service::call(&mut router, req).await;
-            drop(guard);
-            response
-        }
+        async move { tower::Service::call(&mut router, req).await }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -155,101 +146,67 @@ async fn connection(
     }
 }
 
-/// Counts a request being answered on a connection for as long as it lives.
-struct Answering(Arc<AtomicUsize>);
-
-impl Answering {
-    fn start(count: Arc<AtomicUsize>) -> Answering {
-        count.fetch_add(1, Ordering::Relaxed);
-        Answering(count)
-    }
-}
-
-impl Drop for Answering {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// A TCP stream whose reads fail with `TimedOut` after the idle timeout
-/// without progress while no request is being answered, and whose writes
-/// fail after it at any time.
-struct Idle {
+/// A TCP stream whose writes fail with `TimedOut` once one has made no
+/// progress for the send timeout. Reads pass straight through (hyper's
+/// head deadline and [`BodyDeadline`] bound them).
+struct SendDeadline {
     inner: TcpStream,
     timeout: Duration,
-    deadline: Pin<Box<Sleep>>,
-    answering: Arc<AtomicUsize>,
+    /// Armed when a write stalls, disarmed when one goes through.
+    stalled: Option<Pin<Box<Sleep>>>,
 }
 
-impl Idle {
-    fn new(inner: TcpStream, timeout: Duration, answering: Arc<AtomicUsize>) -> Idle {
-        Idle {
+impl SendDeadline {
+    fn new(inner: TcpStream, timeout: Duration) -> SendDeadline {
+        SendDeadline {
             inner,
             timeout,
-            deadline: Box::pin(tokio::time::sleep(timeout)),
-            answering,
+            stalled: None,
         }
     }
 
-    fn progressed(&mut self) {
-        let next = Instant::now() + self.timeout;
-        self.deadline.as_mut().reset(next);
-    }
-
-    /// What a pending read or write becomes: still pending, or timed out
-    /// once the deadline has passed.
-    fn expired<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        ready!(self.deadline.as_mut().poll(cx));
+    /// What a write's result becomes: progress disarms the deadline; a
+    /// stall arms it (once) and fails once it has passed.
+    fn deadline<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let timeout = self.timeout;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(sleep.as_mut().poll(cx));
         Poll::Ready(Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            "no progress within the idle timeout",
+            "the client did not read its answer in time",
         )))
     }
 }
 
-impl AsyncRead for Idle {
+impl AsyncRead for SendDeadline {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    this.progressed();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending if this.answering.load(Ordering::Relaxed) > 0 => {
-                // A handler is at work: the connection is not idle.
-                this.progressed();
-                Poll::Pending
-            }
-            Poll::Pending => this.expired(cx),
-        }
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for Idle {
+impl AsyncWrite for SendDeadline {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.progressed();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => this.expired(cx),
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.deadline(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -258,16 +215,8 @@ impl AsyncWrite for Idle {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.progressed();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => this.expired(cx),
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.deadline(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -275,7 +224,9 @@ impl AsyncWrite for Idle {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.deadline(cx, polled)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -307,17 +258,19 @@ pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool
     false
 }
 
-/// Gives every request with a body a deadline for receiving it.
-async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+/// Gives a request with a body a deadline for receiving it (done here
+/// rather than as a middleware layer, which would box every request's
+/// future).
+fn with_body_deadline(req: Request<Incoming>, limit: Duration) -> Request {
     if http_body::Body::is_end_stream(req.body()) {
-        return next.run(req).await;
+        return req.map(Body::new);
     }
-    let (parts, body) = req.into_parts();
-    let body = Body::new(BodyDeadline {
-        inner: body,
-        deadline: Box::pin(tokio::time::sleep(limit)),
-    });
-    next.run(Request::from_parts(parts, body)).await
+    req.map(|body| {
+        Body::new(BodyDeadline {
+            inner: Body::new(body),
+            deadline: Box::pin(tokio::time::sleep(limit)),
+        })
+    })
 }
 
 /// A request body that fails with [`BodyTimedOut`] when its deadline passes

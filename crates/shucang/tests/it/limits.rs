@@ -110,12 +110,8 @@ async fn a_body_that_does_not_arrive_in_time_gets_408_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn silent_connections_are_closed_after_the_idle_timeout() {
-    let app = TestApp::spawn_configured(|c| {
-        c.server.idle_timeout_seconds = 1;
-        c.server.header_read_timeout_seconds = 60;
-    })
-    .await;
+async fn silent_connections_are_closed_by_the_head_deadline() {
+    let app = TestApp::spawn_configured(|c| c.server.header_read_timeout_seconds = 1).await;
     // Silent from the start.
     let mut silent = connect(app.addr).await;
     assert!(until_closed(&mut silent, GIVE_UP).await.is_some());
@@ -129,6 +125,45 @@ async fn silent_connections_are_closed_after_the_idle_timeout() {
             .contains("200 OK")
     );
     assert!(until_closed(&mut kept, GIVE_UP).await.is_some());
+    app.stop().await;
+}
+
+/// A client that asks for far more than the socket buffers hold and does
+/// not read it: the stalled answer is given up after the send timeout and
+/// the connection closed, instead of being held for ever.
+#[tokio::test]
+async fn an_answer_nobody_reads_is_given_up_after_the_send_timeout() {
+    let app = TestApp::spawn_configured(|c| {
+        c.server.send_timeout_seconds = 1;
+        c.server.header_read_timeout_seconds = 60;
+    })
+    .await;
+    let mut greedy = connect(app.addr).await;
+    let request = b"GET /api/openapi.json HTTP/1.1\r\nHost: test\r\n\r\n";
+    let asked = 400;
+    // The requests are small; send them all, then stop reading for longer
+    // than the send timeout.
+    greedy.write_all(&request.repeat(asked)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = until_closed(&mut greedy, GIVE_UP)
+        .await
+        .expect("the server closed the connection");
+    let answers = String::from_utf8_lossy(&got)
+        .matches("HTTP/1.1 200")
+        .count();
+    assert!(
+        answers < asked,
+        "{answers} of {asked} answers: nothing was given up"
+    );
+    // The server goes on serving others.
+    let mut other = connect(app.addr).await;
+    other.write_all(HEALTH).await.unwrap();
+    assert!(
+        one_answer(&mut other, GIVE_UP)
+            .await
+            .unwrap()
+            .contains("200 OK")
+    );
     app.stop().await;
 }
 
