@@ -278,16 +278,32 @@ impl AccountService {
             .map(Account::from))
     }
 
-    /// Whether `password` is the account's (a confirmation for sensitive
-    /// actions such as gifting). Takes as long as a login check.
+    /// Confirms the signed-in account's password before a sensitive step
+    /// (a gift). It counts with the login failures and obeys the same
+    /// lock: a wrong password is a failure, five lock the account, and a
+    /// locked account is refused even the right password.
     pub async fn confirm_password(
         &self,
         account_id: i64,
         password: &str,
-    ) -> Result<bool, CheckError> {
+    ) -> Result<Result<(), Refusal>, CheckError> {
         let record = self.store.account_by_id(account_id).await?;
-        let stored = record.as_ref().map(|r| r.password_hash.as_str());
-        Ok(self.passwords.verify(stored, password).await?)
+        let stored = record.as_ref().map(|r| StoredLogin {
+            id: r.id,
+            password_hash: &r.password_hash,
+            locked_until: r.locked_until,
+        });
+        let now = self.clock.now();
+        self.passwords
+            .decide_login::<CheckError>(
+                stored,
+                password,
+                &self.policy.lockout,
+                now,
+                async |id, failure| Ok(self.store.record_login_failure(id, &failure).await?),
+                async |id| Ok(self.store.admit_login(id, now).await?),
+            )
+            .await
     }
 
     /// The account with this phone number.

@@ -11,6 +11,8 @@ use rand::rngs::OsRng;
 use shucang_chain::{Address, Chain, CollectionId, Operation, SubmitError, Transaction, TxRecord};
 use shucang_types::{Clock, Phone, UnixMillis};
 
+use shucang_auth::Refusal;
+
 use crate::accounts::{AccountService, CheckError};
 use crate::identity::{IdentityError, IdentityService};
 use crate::store::{GiftRecord, GiftStore, StoreError, WorkRecord, WorkStore};
@@ -129,6 +131,12 @@ pub enum CollectibleError {
     /// The confirmation password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Wrong confirmations and logins together locked the account.
+    #[error("the account is locked after failed password attempts until {}", until.to_rfc3339_utc())]
+    AccountLocked {
+        /// When the lock ends.
+        until: UnixMillis,
+    },
     /// Too many passwords are being checked to confirm this one now.
     #[error("too many password checks at once; try again shortly")]
     Busy,
@@ -332,18 +340,19 @@ impl CollectiblesService {
             .await?
             .filter(|c| !c.burned && c.owner == giver.address)
             .ok_or(CollectibleError::NotFound)?;
-        let confirmed = match self
+        match self
             .deps
             .accounts
             .confirm_password(account_id, password)
             .await
         {
-            Ok(confirmed) => confirmed,
+            Ok(Ok(())) => {}
+            Ok(Err(Refusal::InvalidCredentials)) => return Err(CollectibleError::WrongPassword),
+            Ok(Err(Refusal::Locked { until })) => {
+                return Err(CollectibleError::AccountLocked { until });
+            }
             Err(CheckError::Busy) => return Err(CollectibleError::Busy),
             Err(CheckError::Store(e)) => return Err(e.into()),
-        };
-        if !confirmed {
-            return Err(CollectibleError::WrongPassword);
         }
         let (to_account, to) = self.recipient(recipient).await?;
         if to_account == account_id {

@@ -189,6 +189,10 @@ impl DomainError for CollectibleError {
         Some(match self {
             E::NotFound => row!(S::NOT_FOUND, "not_found"),
             E::WrongPassword => row!(S::FORBIDDEN, "wrong_password"),
+            E::AccountLocked { until } => row!(S::LOCKED, "account_locked").message(format!(
+                "too many failed password attempts; the account is locked until {}",
+                until.to_rfc3339_utc()
+            )),
             E::RecipientNotFound => row!(S::UNPROCESSABLE_ENTITY, "recipient_not_found"),
             E::RecipientNotVerified => row!(S::UNPROCESSABLE_ENTITY, "recipient_not_verified"),
             E::RecipientMinor => row!(S::UNPROCESSABLE_ENTITY, "recipient_minor"),
@@ -263,6 +267,9 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         Box::new(PaymentError::NotPayable),
         Box::new(CollectibleError::NotFound),
         Box::new(CollectibleError::WrongPassword),
+        Box::new(CollectibleError::AccountLocked {
+            until: shucang_types::UnixMillis(0),
+        }),
         Box::new(CollectibleError::RecipientNotFound),
         Box::new(CollectibleError::RecipientNotVerified),
         Box::new(CollectibleError::RecipientMinor),
