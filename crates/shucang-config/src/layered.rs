@@ -158,14 +158,28 @@ impl Default for GiftSettings {
     }
 }
 
-/// The content filter's keyword lists; absent lists use the built-in ones.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// Content review: the filter's keyword lists (absent lists use the
+/// built-in ones) and the four-eyes rule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContentSettings {
     /// Words that stop a submission.
     pub block: Option<Vec<String>>,
     /// Words that send a submission to review marked.
     pub flag: Option<Vec<String>>,
+    /// A reviewer may not approve a work they submitted themselves: a
+    /// second person must (default on).
+    pub four_eyes: bool,
+}
+
+impl Default for ContentSettings {
+    fn default() -> ContentSettings {
+        ContentSettings {
+            block: None,
+            flag: None,
+            four_eyes: true,
+        }
+    }
 }
 
 /// What one HTTP server lets a client hold: connections and how long each

@@ -80,6 +80,9 @@ pub enum WorkError {
     /// The work was already reviewed.
     #[error("the work was already reviewed")]
     AlreadyReviewed,
+    /// The reviewer submitted this work: another reviewer must approve it.
+    #[error("you submitted this work; another reviewer must approve it")]
+    OwnSubmission,
     /// The chain refused or is unavailable.
     #[error("the chain could not create the collection: {0}")]
     Chain(String),
@@ -124,6 +127,8 @@ pub struct WorksDeps {
     pub chain: Arc<Chain>,
     /// An operator key of the chain, which signs what the platform writes to it.
     pub operator: SigningKey,
+    /// Whether a reviewer is refused approving their own submission.
+    pub four_eyes: bool,
 }
 
 /// Works and their review.
@@ -315,6 +320,12 @@ impl WorksService {
             .ok_or(WorkError::NotFound)?;
         if work.status != WorkStatus::PendingReview {
             return Err(WorkError::AlreadyReviewed);
+        }
+        if self.deps.four_eyes
+            && work.work.created_by == reviewer
+            && matches!(decision, Decision::Approve)
+        {
+            return Err(WorkError::OwnSubmission);
         }
         let now = self.deps.clock.now();
         let review = match decision {

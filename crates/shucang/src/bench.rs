@@ -485,7 +485,7 @@ async fn bench_work(app: &crate::Application, editions: u64) -> anyhow::Result<(
         image: crate::demo::gradient_png(8, 8, 0.0),
     };
     let works = app.works();
-    let work = works.submit(Role::Reviewer, reviewer, draft).await?;
+    let work = works.submit(Role::SystemAdmin, admin, draft).await?;
     works
         .review(
             Role::Reviewer,

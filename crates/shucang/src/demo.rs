@@ -108,7 +108,12 @@ pub async fn seed(app: &Application) -> anyhow::Result<Seeded> {
             copyright_evidence: "演示数据（非真实登记号）".into(),
             image: gradient_png(256, 256, hue),
         };
-        let work = app.works().submit(Role::Reviewer, reviewer, draft).await?;
+        // Submitted by the system administrator, approved by the reviewer:
+        // no one approves their own submission.
+        let work = app
+            .works()
+            .submit(Role::SystemAdmin, ids["system_admin"], draft)
+            .await?;
         app.works()
             .review(Role::Reviewer, reviewer, work.id, Decision::Approve)
             .await?;

@@ -244,6 +244,7 @@ impl Application {
             media: MediaStore::new(&config.data_dir.join("media")),
             chain: chain.clone(),
             operator,
+            four_eyes: config.content.four_eyes,
         }));
         let listener = TcpListener::bind(config.listen)
             .await

@@ -123,6 +123,7 @@ impl DomainError for WorkError {
             WorkError::Image(MediaError::TooLarge) => row!(S::PAYLOAD_TOO_LARGE, "image_too_large"),
             WorkError::NotFound => Meaning::row(S::NOT_FOUND, "not_found", "error_work_not_found"),
             WorkError::AlreadyReviewed => row!(S::CONFLICT, "work_already_reviewed"),
+            WorkError::OwnSubmission => row!(S::FORBIDDEN, "own_submission"),
             WorkError::Image(MediaError::Io(_)) | WorkError::Chain(_) | WorkError::Store(_) => {
                 return None;
             }
@@ -254,6 +255,7 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         Box::new(WorkError::Image(MediaError::TooLarge)),
         Box::new(WorkError::NotFound),
         Box::new(WorkError::AlreadyReviewed),
+        Box::new(WorkError::OwnSubmission),
         Box::new(DropError::WorkNotApproved),
         Box::new(DropError::EditionsExhausted),
         Box::new(PurchaseError::IdentityRequired),

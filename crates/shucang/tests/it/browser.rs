@@ -243,7 +243,7 @@ async fn injected_markup_never_runs(app: &TestApp, browser: &Session, base: &str
     let admin = app.staff("13900000052", Role::SystemAdmin).await;
     let res = crate::works::submit(
         app,
-        &reviewer,
+        &admin,
         crate::works::form(
             INJECTED_TITLE,
             INJECTED_DESCRIPTION,

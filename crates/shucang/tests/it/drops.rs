@@ -16,11 +16,17 @@ fn at(ms: i64) -> String {
     UnixMillis(T0.0 + ms).to_rfc3339_utc()
 }
 
-/// An approved work with `edition_size` editions; returns its id.
-pub async fn approved_work(app: &TestApp, reviewer: &str, edition_size: u64) -> i64 {
+/// A work with `edition_size` editions submitted by `submitter` (a system
+/// administrator, so that the reviewer is a second person) and approved by
+/// `reviewer`; returns its id.
+pub async fn approved_work(
+    app: &TestApp,
+    [submitter, reviewer]: [&str; 2],
+    edition_size: u64,
+) -> i64 {
     let res = submit(
         app,
-        reviewer,
+        submitter,
         form("飞天", "敦煌", &edition_size.to_string(), png()),
     )
     .await;
@@ -40,7 +46,7 @@ pub async fn staff_and_work(
 ) -> (String, String, i64) {
     let reviewer = app.staff(reviewer, Role::Reviewer).await;
     let admin = app.staff(admin, Role::SystemAdmin).await;
-    let work = approved_work(app, &reviewer, edition_size).await;
+    let work = approved_work(app, [&admin, &reviewer], edition_size).await;
     (reviewer, admin, work)
 }
 

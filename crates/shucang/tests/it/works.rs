@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use shucang_types::Role;
 
 use crate::harness::{TestApp, assert_error};
+use crate::support::id_of;
 
 /// A real 1×1 PNG.
 pub fn png() -> Vec<u8> {
@@ -75,7 +76,12 @@ async fn submit_review_approve_creates_the_collection_on_chain() {
         assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
     }
 
+    // Four eyes: the reviewer who submitted it may not approve it alone.
     let res = review(&app, &reviewer, id, json!({"decision": "approve"})).await;
+    assert_error(res, StatusCode::FORBIDDEN, "own_submission").await;
+    assert_eq!(queue(&app, &reviewer).await.len(), 1, "still pending");
+    let second = app.staff("13900000002", Role::Reviewer).await;
+    let res = review(&app, &second, id, json!({"decision": "approve"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let approved: Value = res.json().await.unwrap();
     assert_eq!(approved["status"], "approved");
@@ -260,4 +266,26 @@ async fn bad_submissions_store_nothing(app: &TestApp, reviewer: &str) {
     assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     let after = count().await;
     assert_eq!(before, after);
+}
+
+/// With `content.four_eyes = false` an operator lets one reviewer submit
+/// and approve; rejecting one's own submission is always allowed.
+#[tokio::test]
+async fn the_four_eyes_rule_can_be_switched_off() {
+    let app = TestApp::spawn_configured(|c| c.content.four_eyes = false).await;
+    let reviewer = app.staff("13900000001", Role::Reviewer).await;
+    let id = id_of(submit(&app, &reviewer, form("飞天", "", "10", png())).await).await;
+    let res = review(&app, &reviewer, id, json!({"decision": "approve"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff("13900000001", Role::Reviewer).await;
+    let id = id_of(submit(&app, &reviewer, form("飞天", "", "10", png())).await).await;
+    let reject = json!({"decision": "reject", "reason": "重复提交"});
+    assert_eq!(
+        review(&app, &reviewer, id, reject).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
 }

@@ -14,7 +14,7 @@ async fn the_home_and_drop_pages_show_what_is_on_sale() {
     let (d, _, _) = market(&app).await;
     let admin = app.token("13900000042", "Staff#2026pass").await;
     let reviewer = app.token("13900000041", "Staff#2026pass").await;
-    let work = crate::drops::approved_work(&app, &reviewer, 50).await;
+    let work = crate::drops::approved_work(&app, [&admin, &reviewer], 50).await;
     let day = 24 * 60 * 60_000;
     let later = crate::drops::create_drop(
         &app,

@@ -15,7 +15,7 @@ async fn the_staff_console_reviews_works_and_creates_drops() {
     let admin = app.staff("13900000062", Role::SystemAdmin).await;
     let res = crate::works::submit(
         &app,
-        &reviewer,
+        &admin,
         crate::works::form("飞天", "转售请联系", "100", crate::works::png()),
     )
     .await;
