@@ -157,6 +157,12 @@ impl Registry {
         Ok((name.to_owned(), phone, email))
     }
 
+    /// Deletes expired sessions (the server's worker runs this every
+    /// minute, so the table holds only live ones); how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, RegistryError> {
+        Ok(self.store.delete_expired_sessions(self.clock.now()).await?)
+    }
+
     /// Confirms a filer's mobile with the SMS code.
     pub async fn verify_phone(&self, phone: &str, code: &str) -> Result<(), RegistryError> {
         let Ok(phone) = Phone::parse(phone) else {

@@ -411,6 +411,8 @@ pub trait UserStore: Send + Sync {
     async fn session(&self, token_hash: &str) -> Result<Option<(i64, UnixMillis)>, StoreError>;
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Deletes the sessions that expired before `now`; how many.
+    async fn delete_expired_sessions(&self, now: UnixMillis) -> Result<u64, StoreError>;
 }
 
 /// Applications, their workflow transitions (with numbers, audit and outbox in one transaction), attachments and issued numbers.

@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 
 /// How often the outbox worker looks for due messages.
 const OUTBOX_POLL_MS: u64 = 1_000;
+/// Every how many outbox passes expired sessions are purged (a minute).
+const SESSION_PURGE_PASSES: u64 = 60;
 
 /// The registry's storage and services, without a listener (what the
 /// `admin` and `outbox` commands need).
@@ -127,7 +129,13 @@ impl RegistryApp {
         let notifier = services.notifier.clone();
         let registry = services.registry.clone();
         let outbox = tokio::spawn(async move {
-            loop {
+            for pass in 0u64.. {
+                // Once a minute: expired sessions go.
+                if pass % SESSION_PURGE_PASSES == 0
+                    && let Err(e) = registry.purge_expired_sessions().await
+                {
+                    tracing::warn!(error = %e, "purging expired sessions failed");
+                }
                 // Cancellations due today first, so their notices go out
                 // in the same pass.
                 if let Err(e) = registry.settle_cancellations().await {

@@ -1,3 +1,6 @@
+-- Expired sessions are purged by expiry.
+CREATE INDEX reg_sessions_expiry ON reg_sessions(expires_at);
+
 -- Fixed-window counters of what a stranger can make the registry do
 -- (registrations per address, messages per e-mail address): one row per
 -- scope, subject and window, counted and limited in one statement.

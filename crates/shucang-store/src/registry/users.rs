@@ -169,4 +169,13 @@ impl UserStore for crate::SqlStore {
         let delete = sqlx::query("DELETE FROM reg_sessions WHERE token_hash = $1").bind(token_hash);
         self.run(delete).await
     }
+
+    async fn delete_expired_sessions(&self, now: UnixMillis) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM reg_sessions WHERE expires_at < $1")
+            .bind(now.0)
+            .execute(&self.pool)
+            .await
+            .map_err(reg_error)?;
+        Ok(done.rows_affected())
+    }
 }

@@ -88,3 +88,22 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
     assert!(doc["paths"]["/api/v1/applications/{id}"]["put"].is_object());
     reg.stop().await;
 }
+
+/// Sessions end 12 hours after login and are then purged, so the session
+/// table holds only live ones however many logins there were.
+#[tokio::test]
+async fn expired_sessions_are_refused_and_purged() {
+    let reg = Reg::spawn(None).await;
+    let first = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let second = reg.login("13912345678").await;
+    assert_eq!(reg.registry.purge_expired_sessions().await.unwrap(), 0);
+    reg.clock
+        .advance_ms(12 * 60 * crate::harness::MINUTE_MS + 1);
+    assert_eq!(reg.registry.purge_expired_sessions().await.unwrap(), 2);
+    assert_eq!(reg.registry.purge_expired_sessions().await.unwrap(), 0);
+    for token in [&first, &second] {
+        let res = reg.get("/api/v1/applications", Some(token)).await;
+        assert_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    reg.stop().await;
+}
