@@ -201,6 +201,9 @@ pub struct ServerSettings {
     /// Seconds an answer may wait for a client that does not read it
     /// before the connection is closed (1–3600).
     pub send_timeout_seconds: u32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed
+    /// (exact IP addresses, at most 64); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -210,6 +213,7 @@ impl Default for ServerSettings {
             header_read_timeout_seconds: 15,
             body_read_timeout_seconds: 60,
             send_timeout_seconds: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -231,7 +235,13 @@ impl ServerSettings {
             ),
             ("send_timeout_seconds", self.send_timeout_seconds, 3600),
         ];
-        check_ranges(table, &ranges)
+        check_ranges(table, &ranges)?;
+        if self.trusted_proxies.len() > 64 {
+            return Err(ConfigError::Invalid(format!(
+                "{table}.trusted_proxies holds at most 64 addresses"
+            )));
+        }
+        Ok(())
     }
 }
 

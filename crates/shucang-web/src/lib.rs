@@ -27,7 +27,7 @@ use shucang_platform::AccountService;
 
 pub use error::ApiError;
 pub use kit::layers::REQUEST_BODY_MAX_BYTES;
-pub use kit::serve::{SHUTDOWN_GRACE, ServeLimits, serve};
+pub use kit::serve::{ClientAddr, SHUTDOWN_GRACE, ServeLimits, serve};
 pub use openapi::openapi_json;
 
 /// The name of the session cookie.

@@ -364,6 +364,7 @@ pub(crate) fn serve_limits(s: &shucang_config::ServerSettings) -> shucang_web::S
         header_read_timeout: seconds(s.header_read_timeout_seconds),
         body_read_timeout: seconds(s.body_read_timeout_seconds),
         send_timeout: seconds(s.send_timeout_seconds),
+        trusted_proxies: s.trusted_proxies.clone().into(),
     }
 }
 

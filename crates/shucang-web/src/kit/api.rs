@@ -62,8 +62,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// The client's IP address (from the TCP connection), or `unknown` when the
-/// server was not started with connection info.
+/// The client's IP address as [`crate::kit::serve`] established it (the TCP
+/// peer, or behind a trusted proxy the forwarded address), or `unknown`
+/// when the server was not started by it.
 pub(crate) struct ClientIp(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
@@ -72,8 +73,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let ip = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            .get::<super::serve::ClientAddr>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
         Ok(ClientIp(ip))
     }
 }

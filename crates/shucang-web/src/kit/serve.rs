@@ -25,7 +25,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -34,6 +34,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
+use axum::http::HeaderMap;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -48,7 +49,7 @@ use tokio::time::Sleep;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The bounds of one server (from `[server]` / `[registry.server]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeLimits {
     /// Connections served at once.
     pub connections_max: usize,
@@ -58,6 +59,42 @@ pub struct ServeLimits {
     pub body_read_timeout: Duration,
     /// Time an answer may wait for a client that does not read it.
     pub send_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact
+    /// addresses); for anyone else the TCP peer is the client.
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
+
+/// The client's address as the server believes it: the TCP peer, or, when
+/// the peer is a trusted proxy, the nearest address in `X-Forwarded-For`
+/// that is not one. Rate limits and records key on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client behind `peer` given the request's `X-Forwarded-For` values:
+/// walked from the nearest hop outwards while the hop is a trusted proxy;
+/// a malformed entry stops the walk at the last trusted hop.
+fn client_addr(peer: IpAddr, forwarded: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// Serves `router` on `listener` within `limits` until `shutdown`
@@ -97,6 +134,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let stopping = stopping.clone();
+        let limits = limits.clone();
         connections.spawn(async move {
             connection(stream, peer, router, limits, stopping).await;
             drop(permit);
@@ -122,9 +160,12 @@ async fn connection(
 ) {
     let io = SendDeadline::new(stream, limits.send_timeout);
     let body_limit = limits.body_read_timeout;
+    let trusted = limits.trusted_proxies.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let mut req = with_body_deadline(req, body_limit);
+        let client = client_addr(peer.ip(), req.headers(), &trusted);
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(ClientAddr(client));
         let mut router = router.clone();
         async move { tower::Service::call(&mut router, req).await }
     });
@@ -302,5 +343,44 @@ impl http_body::Body for BodyDeadline {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_trusted_proxies_are_believed_hop_by_hop() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let h = forwarded(&["198.51.100.7, 203.0.113.9, 10.0.0.2"]);
+        // An untrusted peer's header is ignored.
+        assert_eq!(client_addr(ip("192.0.2.1"), &h, &trusted), ip("192.0.2.1"));
+        // Through two trusted proxies: the first untrusted hop, not what
+        // the client itself wrote further out.
+        assert_eq!(client_addr(proxy, &h, &trusted), ip("203.0.113.9"));
+        // Several header lines read as one list.
+        let h = forwarded(&["198.51.100.7", "203.0.113.9"]);
+        assert_eq!(client_addr(proxy, &h, &trusted), ip("203.0.113.9"));
+        // Garbage stops the walk at the proxy; no header: the proxy.
+        assert_eq!(
+            client_addr(proxy, &forwarded(&["nonsense"]), &trusted),
+            proxy
+        );
+        assert_eq!(client_addr(proxy, &HeaderMap::new(), &trusted), proxy);
+        assert_eq!(
+            client_addr(proxy, &forwarded(&["::1"]), &trusted),
+            ip("::1")
+        );
     }
 }

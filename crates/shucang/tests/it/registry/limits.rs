@@ -160,3 +160,37 @@ async fn registrations_are_rate_limited(url: Option<String>) {
 async fn registrations_are_limited_per_address_and_per_email_under_parallel_requests() {
     on_each_store("the registration limits", registrations_are_rate_limited).await;
 }
+
+/// Behind a trusted reverse proxy each client has its own limit (the
+/// forwarded address counts); a forwarded address from anyone else is
+/// ignored, so a client cannot dodge the limit by writing the header.
+#[tokio::test]
+async fn the_limits_key_on_the_forwarded_address_only_behind_a_trusted_proxy() {
+    let register = |reg: &Reg, n: usize, forwarded: String| {
+        let body = json!({"name": "张三", "phone": format!("1391234{n:04}"),
+            "email": format!("z{n}@example.cn"), "password": PASSWORD});
+        let req = reg
+            .http
+            .post(format!("{}/api/v1/filers", reg.base))
+            .header("x-forwarded-for", forwarded)
+            .json(&body);
+        async move { req.send().await.unwrap().status() }
+    };
+    let behind = Reg::spawn_with(None, |c| {
+        c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let burst = (0..8).map(|n| register(&behind, n, format!("203.0.113.{n}")));
+    let t = tally(&join_all(burst).await);
+    assert_eq!(t, BTreeMap::from([(201, 8)]), "one each: {t:?}");
+    let same = (8..16).map(|n| register(&behind, n, "198.51.100.1".to_owned()));
+    let t = tally(&join_all(same).await);
+    assert_eq!(t, BTreeMap::from([(201, 5), (429, 3)]), "{t:?}");
+    behind.stop().await;
+
+    let direct = Reg::spawn_with(None, |_| {}).await;
+    let burst = (0..8).map(|n| register(&direct, n, format!("203.0.113.{n}")));
+    let t = tally(&join_all(burst).await);
+    assert_eq!(t, BTreeMap::from([(201, 5), (429, 3)]), "{t:?}");
+    direct.stop().await;
+}
