@@ -441,10 +441,23 @@ impl Ledger {
 
     /// Tokens an address holds now (not burned), ordered by collection and id.
     pub fn holdings(&self, address: &Address) -> Vec<(CollectionId, u64)> {
-        self.holdings
-            .get(address)
-            .map(|h| h.iter().cloned().collect())
-            .unwrap_or_default()
+        self.holdings_page(address, 0, usize::MAX).0
+    }
+
+    /// `limit` of an address's tokens from `offset`, and how many it holds.
+    pub fn holdings_page(
+        &self,
+        address: &Address,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<(CollectionId, u64)>, usize) {
+        match self.holdings.get(address) {
+            Some(h) => (
+                h.iter().skip(offset).take(limit).cloned().collect(),
+                h.len(),
+            ),
+            None => (Vec::new(), 0),
+        }
     }
 
     /// Leaf indexes of every transaction that touched an address, oldest first.

@@ -36,8 +36,8 @@ pub use block::{
     TxSpan, tx_root,
 };
 pub use chain::{
-    BlockMeta, Chain, ChainConfig, ChainError, ChainStats, CheckReport, LeafInfo, OpenReport,
-    ProofBundle, Receipt, SubmitError, TxRecord, check, verify_parallel,
+    AddressPage, BlockMeta, Chain, ChainConfig, ChainError, ChainStats, CheckReport, LeafInfo,
+    OpenReport, ProofBundle, Receipt, SubmitError, TxRecord, check, verify_parallel,
 };
 pub use codec::DecodeError;
 pub use keys::{InvalidSecret, SigningKey};

@@ -225,10 +225,10 @@ impl CollectiblesService {
         let held = match self
             .deps
             .chain
-            .address(&identity.address)
+            .address(&identity.address, 0, usize::MAX)
             .map_err(chain_err)?
         {
-            Some((holdings, _)) => holdings,
+            Some(page) => page.holdings,
             None => Vec::new(),
         };
         let mut out = Vec::with_capacity(held.len());

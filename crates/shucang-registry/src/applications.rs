@@ -119,6 +119,9 @@ impl Registry {
                 action: t.action.doing(),
             });
         }
+        if t.to == AppState::CancellationApproved {
+            self.unsettle();
+        }
         let r = &mut app.record;
         r.state = t.to;
         r.version += 1;

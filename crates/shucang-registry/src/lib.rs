@@ -251,6 +251,9 @@ pub struct Registry {
     base_url: String,
     /// Quotas and rate limits.
     limits: FilerLimits,
+    /// The China day cancellations were last settled for (see
+    /// [`Registry::settle_cancellations_daily`]).
+    settled_on: std::sync::Mutex<Option<Date>>,
 }
 
 /// The registry's secret keys (32 bytes each).
@@ -353,6 +356,7 @@ impl Registry {
             passwords,
             base_url,
             limits,
+            settled_on: std::sync::Mutex::new(None),
         })
     }
 

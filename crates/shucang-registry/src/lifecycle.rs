@@ -236,9 +236,39 @@ impl Registry {
         self.transit(app, t).await
     }
 
+    /// [`Registry::settle_cancellations`] once per China day (and again
+    /// after a cancellation is approved): termination dates are days, so
+    /// the server's worker and the public search, which call this, do not
+    /// read every approved cancellation on every pass or query.
+    pub async fn settle_cancellations_daily(&self) -> Result<usize, RegistryError> {
+        let today = self.today();
+        let settled = |s: &std::sync::Mutex<Option<Date>>| {
+            *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if settled(&self.settled_on) == Some(today) {
+            return Ok(0);
+        }
+        let done = self.settle_cancellations().await?;
+        *self
+            .settled_on
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(today);
+        Ok(done)
+    }
+
+    /// Forgets the day cancellations were settled for, so the next
+    /// [`Registry::settle_cancellations_daily`] looks again.
+    pub(crate) fn unsettle(&self) {
+        *self
+            .settled_on
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     /// Cancels every filing whose approved termination date has come;
     /// returns how many. Run by the server's worker and before public
-    /// answers, so 已注销 shows from that day.
+    /// answers (through [`Registry::settle_cancellations_daily`]), so
+    /// 已注销 shows from that day.
     pub async fn settle_cancellations(&self) -> Result<usize, RegistryError> {
         let today = self.today();
         let mut done = 0;

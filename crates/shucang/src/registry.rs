@@ -138,7 +138,7 @@ impl RegistryApp {
                 }
                 // Cancellations due today first, so their notices go out
                 // in the same pass.
-                if let Err(e) = registry.settle_cancellations().await {
+                if let Err(e) = registry.settle_cancellations_daily().await {
                     tracing::warn!(error = %e, "settling cancellations failed");
                 }
                 if let Err(e) = notifier.deliver_due().await {

@@ -35,6 +35,7 @@ use commit::commit_loop;
 use replay::Replayer;
 
 pub use commit::verify_parallel;
+pub use query::AddressPage;
 pub use replay::{CheckReport, check};
 
 /// Largest block, in encoded bytes; the committer closes a block before it.

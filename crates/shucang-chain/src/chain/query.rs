@@ -15,6 +15,17 @@ use crate::ledger::{CollectionState, TokenState};
 use crate::storage::RecordLocation;
 use crate::tx::{Address, CollectionId, SignedTransaction};
 
+/// A page of an address ([`Chain::address`]).
+#[derive(Debug, Clone)]
+pub struct AddressPage {
+    /// The page of what it holds: (collection, token id).
+    pub holdings: Vec<(CollectionId, u64)>,
+    /// How many tokens it holds in all.
+    pub holdings_total: usize,
+    /// The transactions that touched it, newest first.
+    pub history: Vec<TxRecord>,
+}
+
 impl Chain {
     /// The genesis.
     pub fn genesis(&self) -> &Genesis {
@@ -135,18 +146,45 @@ impl Chain {
             .collect()
     }
 
-    /// An address: what it holds and (up to [`ADDRESS_HISTORY_MAX`], newest
-    /// first) the transactions that touched it; `None` if it never appeared.
-    #[allow(clippy::type_complexity)]
+    /// Transactions per minute in the `minutes` minutes from `since_ms`
+    /// (later blocks count in the last minute), from the newest block back
+    /// to the first one before `since_ms`: nothing is copied, and the work
+    /// grows with the blocks of that span only.
+    pub fn tx_per_minute(&self, since_ms: u64, minutes: usize) -> Result<Vec<u64>, ChainError> {
+        let s = self.state()?;
+        let mut per_minute = vec![0u64; minutes.max(1)];
+        let last = per_minute.len() - 1;
+        for b in s.blocks.iter().rev() {
+            let Some(after) = b.header.timestamp_ms.checked_sub(since_ms) else {
+                break;
+            };
+            let minute = usize::try_from(after / 60_000).map_or(last, |m| m.min(last));
+            per_minute[minute] += u64::from(b.header.tx_count);
+        }
+        Ok(per_minute)
+    }
+
+    /// Whether an address ever appeared on the chain.
+    pub fn address_known(&self, address: &Address) -> Result<bool, ChainError> {
+        Ok(self.state()?.ledger.address_known(address))
+    }
+
+    /// An address: `limit` of what it holds from `offset` (in collection
+    /// and token order), how much it holds in all, and (up to
+    /// [`ADDRESS_HISTORY_MAX`], newest first) the transactions that touched
+    /// it; `None` if it never appeared. Only the page is copied, however
+    /// much the address holds.
     pub fn address(
         &self,
         address: &Address,
-    ) -> Result<Option<(Vec<(CollectionId, u64)>, Vec<TxRecord>)>, ChainError> {
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<AddressPage>, ChainError> {
         let s = self.state()?;
         if !s.ledger.address_known(address) {
             return Ok(None);
         }
-        let holdings = s.ledger.holdings(address);
+        let (holdings, holdings_total) = s.ledger.holdings_page(address, offset, limit);
         let history = s
             .ledger
             .address_history(address)
@@ -155,7 +193,11 @@ impl Chain {
             .take(ADDRESS_HISTORY_MAX)
             .map(|&l| self.read_leaf(&s, l))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((holdings, history)))
+        Ok(Some(AddressPage {
+            holdings,
+            holdings_total,
+            history,
+        }))
     }
 
     /// A token and its full history, oldest first.

@@ -185,10 +185,23 @@ fn commit_query_prove_reopen_in_both_suites() {
             history.iter().map(|t| t.info.tx_hash).collect::<Vec<_>>(),
             vec![r2.tx_hash, r3.tx_hash]
         );
-        let (holdings, alice_history) = chain.address(&addr(&k.alice)).unwrap().unwrap();
-        assert_eq!(holdings, vec![(coll(), 1), (coll(), 3)]);
-        assert_eq!(alice_history.len(), 2);
-        assert!(chain.address(&Address([0; 20])).unwrap().is_none());
+        let alice = chain.address(&addr(&k.alice), 0, 10).unwrap().unwrap();
+        assert_eq!(alice.holdings, vec![(coll(), 1), (coll(), 3)]);
+        assert_eq!(alice.holdings_total, 2);
+        assert_eq!(alice.history.len(), 2);
+        // A page copies only itself.
+        let second = chain.address(&addr(&k.alice), 1, 1).unwrap().unwrap();
+        assert_eq!(
+            (second.holdings, second.holdings_total),
+            (vec![(coll(), 3)], 2)
+        );
+        assert!(chain.address(&Address([0; 20]), 0, 10).unwrap().is_none());
+        assert!(!chain.address_known(&Address([0; 20])).unwrap());
+        // The per-minute counts add up to every transaction; a span after
+        // the last block counts none.
+        let all = chain.tx_per_minute(0, 1).unwrap();
+        assert_eq!(all, vec![chain.stats().unwrap().tx_count]);
+        assert_eq!(chain.tx_per_minute(u64::MAX, 3).unwrap(), vec![0, 0, 0]);
         let (block, hashes) = chain.block(3).unwrap().unwrap();
         assert_eq!(hashes, vec![r3.tx_hash]);
         assert_eq!(chain.block_height(&block.hash).unwrap(), Some(3));

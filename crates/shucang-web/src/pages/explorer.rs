@@ -15,8 +15,6 @@ use crate::error::failure_page;
 
 /// Blocks shown on the explorer's front page.
 const FRONT_BLOCKS: usize = 20;
-/// Blocks read to draw the last day's chart, at most.
-const CHART_BLOCKS_MAX: usize = 20_000;
 /// Longest search query looked at, in bytes.
 const SEARCH_QUERY_MAX: usize = 200;
 
@@ -97,13 +95,10 @@ fn tx_row(r: &TxRecord) -> TxRow {
 /// Transactions per minute over the 24 hours before `now_ms`, as an SVG.
 fn chart(state: &AppState, now_ms: u64) -> String {
     let since = now_ms.saturating_sub(86_400_000);
-    let mut per_minute = vec![0u64; 1440];
-    if let Ok(blocks) = state.chain.blocks(None, CHART_BLOCKS_MAX) {
-        for b in blocks.iter().take_while(|b| b.header.timestamp_ms >= since) {
-            let minute = ((b.header.timestamp_ms - since) / 60_000).min(1439) as usize;
-            per_minute[minute] += u64::from(b.header.tx_count);
-        }
-    }
+    let per_minute = state
+        .chain
+        .tx_per_minute(since, 1440)
+        .unwrap_or_else(|_| vec![0; 1440]);
     let max = per_minute.iter().copied().max().unwrap_or(0).max(1);
     let (w, h) = (1440.0, 160.0);
     let points: Vec<String> = per_minute
@@ -230,17 +225,31 @@ pub(crate) async fn tx(
 pub(crate) async fn address(
     State(state): State<AppState>,
     Path(address): Path<String>,
+    uri: Uri,
     c: PlatformPage,
 ) -> Result<Response, Response> {
     let Ok(address) = Address::parse(&address) else {
         return Err(c.not_found());
     };
-    let (holdings, history) = c.found(state.chain.address(&address))?;
-    let holdings: Vec<Value> = holdings
+    let paging = Paging::of(&uri, ADDRESS_PAGE_TOKENS).ok_or_else(|| c.not_found())?;
+    let page = c.found(
+        state
+            .chain
+            .address(&address, paging.offset(), ADDRESS_PAGE_TOKENS),
+    )?;
+    let pages = paging
+        .pages(page.holdings_total)
+        .ok_or_else(|| c.not_found())?;
+    let holdings: Vec<Value> = page
+        .holdings
         .iter()
         .map(|(coll, id)| context! { collection => coll.as_str(), token_id => id })
         .collect();
-    let extra = context! { address => address.to_string(), holdings => holdings, txs => history.iter().map(tx_row).collect::<Vec<_>>() };
+    let extra = context! {
+        address => address.to_string(), holdings => holdings, holdings_total => page.holdings_total,
+        page => paging.page, pages => pages,
+        txs => page.history.iter().map(tx_row).collect::<Vec<_>>(),
+    };
     Ok(c.render("address.html", extra, StatusCode::OK))
 }
 
@@ -300,6 +309,8 @@ pub(crate) async fn collection(
 
 /// Token ids per collection page.
 const COLLECTION_PAGE_TOKENS: usize = 200;
+/// Holdings per address page.
+const ADDRESS_PAGE_TOKENS: usize = 200;
 /// Transactions per block page.
 const BLOCK_PAGE_TXS: usize = 100;
 
@@ -382,10 +393,9 @@ pub(crate) async fn search(
         if let Ok(a) = Address::parse(q) {
             return state
                 .chain
-                .address(&a)
-                .ok()
-                .flatten()
-                .map(|_| format!("/explorer/addresses/{a}"));
+                .address_known(&a)
+                .unwrap_or(false)
+                .then(|| format!("/explorer/addresses/{a}"));
         }
         let (coll, token) = match q.split_once(['/', '#', ' ']) {
             Some((c, t)) => (c.trim(), Some(t.trim().trim_start_matches('#'))),

@@ -256,7 +256,14 @@ pub(crate) struct TokenRef {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AddressView {
     address: String,
+    /// `limit` of its tokens from `offset`, in collection and token order.
     holdings: Vec<TokenRef>,
+    /// How many tokens it holds in all.
+    holdings_total: u64,
+    /// The position of the first token in `holdings`.
+    offset: u64,
+    /// The `offset` of the next page, when there is one.
+    next_offset: Option<u64>,
     /// Up to 100 transactions, newest first.
     history: Vec<TxView>,
 }
@@ -298,13 +305,32 @@ pub(crate) struct CollectionView {
     next_offset: Option<u64>,
 }
 
-/// `offset` and `limit` for a collection's token ids.
+/// `offset` and `limit` for a collection's token ids or an address's
+/// holdings.
 #[derive(Deserialize, IntoParams)]
 pub(crate) struct TokensQuery {
-    /// Ids to skip (default 0).
+    /// Tokens to skip (default 0).
     offset: Option<String>,
-    /// Ids to return, 1–10000 (default 1000).
+    /// Tokens to return, 1–10000 (default 1000).
     limit: Option<String>,
+}
+
+impl TokensQuery {
+    /// The offset and limit asked for, or the error naming the bad one.
+    fn window(&self) -> Result<(usize, usize), ApiError> {
+        let offset = match self.offset.as_deref() {
+            None => 0,
+            Some(o) => usize::try_from(parse_u64(o, "offset")?).unwrap_or(usize::MAX),
+        };
+        let limit = match self.limit.as_deref() {
+            None => TOKENS_PAGE_DEFAULT,
+            Some(l) => match usize::try_from(parse_u64(l, "limit")?) {
+                Ok(n) if (1..=TOKENS_PAGE_MAX).contains(&n) => n,
+                _ => return Err(bad("invalid_number", "limit must be between 1 and 10000")),
+            },
+        };
+        Ok((offset, limit))
+    }
 }
 
 /// Token ids per collection answer, by default and at most.
@@ -438,27 +464,35 @@ pub(crate) async fn proof(
 
 /// An address's holdings and history.
 #[utoipa::path(get, path = "/api/v1/chain/addresses/{address}", tag = "chain",
-    params(("address" = String, Path, description = "0x + 40 hex digits")),
+    params(("address" = String, Path, description = "0x + 40 hex digits"), TokensQuery),
     responses((status = 200, body = AddressView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn address(
     State(state): State<AppState>,
     Path(address): Path<String>,
+    Query(q): Query<TokensQuery>,
 ) -> Result<Json<AddressView>, ApiError> {
     let address = parse_address(&address)?;
-    let (holdings, history) = state
+    let (offset, limit) = q.window()?;
+    let page = state
         .chain
-        .address(&address)?
+        .address(&address, offset, limit)?
         .ok_or_else(|| missing("address"))?;
+    let end = offset.saturating_add(page.holdings.len());
+    let next_offset = (end < page.holdings_total).then_some(end as u64);
     Ok(Json(AddressView {
         address: address.to_string(),
-        holdings: holdings
+        holdings: page
+            .holdings
             .into_iter()
             .map(|(c, id)| TokenRef {
                 collection: c.as_str().to_owned(),
                 token_id: id,
             })
             .collect(),
-        history: history.iter().map(TxView::from).collect(),
+        holdings_total: page.holdings_total as u64,
+        offset: offset as u64,
+        next_offset,
+        history: page.history.iter().map(TxView::from).collect(),
     }))
 }
 
@@ -504,17 +538,7 @@ pub(crate) async fn collection(
     Query(q): Query<TokensQuery>,
 ) -> Result<Json<CollectionView>, ApiError> {
     let id = parse_collection(&collection)?;
-    let offset = match q.offset.as_deref() {
-        None => 0,
-        Some(o) => usize::try_from(parse_u64(o, "offset")?).unwrap_or(usize::MAX),
-    };
-    let limit = match q.limit.as_deref() {
-        None => TOKENS_PAGE_DEFAULT,
-        Some(l) => match usize::try_from(parse_u64(l, "limit")?) {
-            Ok(n) if (1..=TOKENS_PAGE_MAX).contains(&n) => n,
-            _ => return Err(bad("invalid_number", "limit must be between 1 and 10000")),
-        },
-    };
+    let (offset, limit) = q.window()?;
     let c = state
         .chain
         .collection_page(&id, offset, limit)?

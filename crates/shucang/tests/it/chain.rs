@@ -123,7 +123,30 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     let address = json(&app, &format!("/api/v1/chain/addresses/{alice_addr}")).await;
     let held = u64s(&address["holdings"], "token_id");
     assert_eq!(held, vec![1, 3]);
+    assert_eq!(address["holdings_total"], 2);
+    assert_eq!(address["next_offset"], Value::Null);
     assert_eq!(address["history"].as_array().unwrap().len(), 2);
+    // Holdings come a page at a time.
+    let first = json(
+        &app,
+        &format!("/api/v1/chain/addresses/{alice_addr}?limit=1"),
+    )
+    .await;
+    assert_eq!(u64s(&first["holdings"], "token_id"), vec![1]);
+    assert_eq!(
+        (
+            first["holdings_total"].as_u64(),
+            first["next_offset"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let second = json(
+        &app,
+        &format!("/api/v1/chain/addresses/{alice_addr}?offset=1&limit=1"),
+    )
+    .await;
+    assert_eq!(u64s(&second["holdings"], "token_id"), vec![3]);
+    assert_eq!(second["next_offset"], Value::Null);
 
     let token = json(&app, "/api/v1/chain/tokens/feitian/2").await;
     assert_eq!(token["owner"], bob.to_string());

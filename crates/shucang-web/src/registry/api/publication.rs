@@ -279,7 +279,7 @@ pub(super) async fn search(
     State(state): State<RegistryState>,
     Query(q): Query<SearchQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    state.registry.settle_cancellations().await?;
+    state.registry.settle_cancellations_daily().await?;
     let found = state
         .registry
         .search_public(q.q.as_deref().unwrap_or(""))

@@ -25,7 +25,7 @@ pub(super) async fn home(
     let mut error = None;
     let mut results = Vec::new();
     if let Some(text) = &query {
-        let _ = state.registry.settle_cancellations().await;
+        let _ = state.registry.settle_cancellations_daily().await;
         match state.registry.search_public(text).await {
             Ok(found) => {
                 results = found
