@@ -51,6 +51,17 @@ pub struct StoredLogin<'a> {
     pub locked_until: Option<UnixMillis>,
 }
 
+impl<'a> StoredLogin<'a> {
+    /// A stored login: the row's id, its password hash, its lock.
+    pub fn new(id: i64, password_hash: &'a str, locked_until: Option<UnixMillis>) -> Self {
+        StoredLogin {
+            id,
+            password_hash,
+            locked_until,
+        }
+    }
+}
+
 /// Why a login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

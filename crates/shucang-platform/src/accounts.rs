@@ -216,21 +216,8 @@ impl AccountService {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let stored = record.as_ref().map(|r| StoredLogin {
-            id: r.id,
-            password_hash: &r.password_hash,
-            locked_until: r.locked_until,
-        });
         let decision = self
-            .passwords
-            .decide_login::<LoginError>(
-                stored,
-                password,
-                &self.policy.lockout,
-                now,
-                async |id, failure| Ok(self.store.record_login_failure(id, &failure).await?),
-                async |id| Ok(self.store.admit_login(id, now).await?),
-            )
+            .decide::<LoginError>(record.as_ref(), password, now)
             .await?;
         let (Some(record), Ok(())) = (record, decision) else {
             return Err(match decision {
@@ -288,14 +275,22 @@ impl AccountService {
         password: &str,
     ) -> Result<Result<(), Refusal>, CheckError> {
         let record = self.store.account_by_id(account_id).await?;
-        let stored = record.as_ref().map(|r| StoredLogin {
-            id: r.id,
-            password_hash: &r.password_hash,
-            locked_until: r.locked_until,
-        });
-        let now = self.clock.now();
+        self.decide(record.as_ref(), password, self.clock.now())
+            .await
+    }
+
+    /// The login decision ([`PasswordHasher::decide_login`]) for `record`
+    /// (`None`: no such account) under this service's lockout policy, with
+    /// this store counting failures and admitting atomically.
+    async fn decide<E: From<Busy> + From<StoreError>>(
+        &self,
+        record: Option<&AccountRecord>,
+        password: &str,
+        now: UnixMillis,
+    ) -> Result<Result<(), Refusal>, E> {
+        let stored = record.map(|r| StoredLogin::new(r.id, &r.password_hash, r.locked_until));
         self.passwords
-            .decide_login::<CheckError>(
+            .decide_login::<E>(
                 stored,
                 password,
                 &self.policy.lockout,

@@ -24,13 +24,8 @@ impl Registry {
         person: &Person<'_>,
         ip: &str,
     ) -> Result<i64, RegistryError> {
-        let Person {
-            name,
-            phone,
-            email,
-            password,
-        } = *person;
-        let (name, phone, email) = self.check_person(name, phone, email, password)?;
+        let (name, phone, email) = Self::check_person(person)?;
+        let password = person.password;
         let now = self.clock.now();
         let window_start = UnixMillis(now.0 - now.0.rem_euclid(HOUR_MS));
         let limits = [
@@ -105,26 +100,20 @@ impl Registry {
         role: UserRole,
         person: &Person<'_>,
     ) -> Result<i64, RegistryError> {
-        let Person {
-            name,
-            phone,
-            email,
-            password,
-        } = *person;
         if role == UserRole::Filer {
             return Err(invalid(
                 "role",
                 "staff roles are reviewer, publisher and auditor",
             ));
         }
-        let (name, phone, email) = self.check_person(name, phone, email, password)?;
+        let (name, phone, email) = Self::check_person(person)?;
         let now = self.clock.now();
         let user = NewUser {
             role,
             name,
             phone: phone.as_str().to_owned(),
             email: email.as_str().to_owned(),
-            password_hash: self.passwords.hash(password).await?,
+            password_hash: self.passwords.hash(person.password).await?,
             phone_code_hash: None,
             email_token_hash: None,
             verify_expires_at: now,
@@ -138,21 +127,17 @@ impl Registry {
         }
     }
 
-    fn check_person(
-        &self,
-        name: &str,
-        phone: &str,
-        email: &str,
-        password: &str,
-    ) -> Result<(String, Phone, Email), RegistryError> {
-        let name = name.trim();
+    /// The registration's fields checked: the trimmed name, the phone and
+    /// the e-mail address (the password is checked against the policy).
+    fn check_person(person: &Person<'_>) -> Result<(String, Phone, Email), RegistryError> {
+        let name = person.name.trim();
         let chars = name.chars().count();
         if !(2..=50).contains(&chars) || name.chars().any(char::is_control) {
             return Err(invalid("name", "a real name of 2 to 50 characters"));
         }
-        let phone = Phone::parse(phone).map_err(|e| invalid("phone", e.to_string()))?;
-        let email = Email::parse(email).map_err(|e| invalid("email", e.to_string()))?;
-        shucang_types::check_password(password, phone.as_str())
+        let phone = Phone::parse(person.phone).map_err(|e| invalid("phone", e.to_string()))?;
+        let email = Email::parse(person.email).map_err(|e| invalid("email", e.to_string()))?;
+        shucang_types::check_password(person.password, phone.as_str())
             .map_err(|e| invalid("password", e.to_string()))?;
         Ok((name.to_owned(), phone, email))
     }
@@ -213,11 +198,9 @@ impl Registry {
             Err(_) => None,
         };
         let now = self.clock.now();
-        let stored = user.as_ref().map(|u| StoredLogin {
-            id: u.id,
-            password_hash: &u.password_hash,
-            locked_until: u.locked_until,
-        });
+        let stored = user
+            .as_ref()
+            .map(|u| StoredLogin::new(u.id, &u.password_hash, u.locked_until));
         let decision = self
             .passwords
             .decide_login::<RegistryError>(

@@ -57,6 +57,14 @@ async fn connect(addr: SocketAddr) -> TcpStream {
     TcpStream::connect(addr).await.unwrap()
 }
 
+/// A fresh connection asking for `/healthz` is answered 200.
+async fn assert_served(addr: SocketAddr) {
+    let mut c = connect(addr).await;
+    c.write_all(HEALTH).await.unwrap();
+    let answer = one_answer(&mut c, GIVE_UP).await.unwrap();
+    assert!(answer.contains("200 OK"), "{answer}");
+}
+
 /// A connection that sends half a request head is closed by the header
 /// deadline, without an answer to a request it never finished.
 async fn unfinished_headers_are_cut(addr: SocketAddr) {
@@ -74,14 +82,7 @@ async fn a_request_head_must_arrive_in_time_on_both_servers() {
     let app = TestApp::spawn_configured(|c| c.server.header_read_timeout_seconds = 1).await;
     unfinished_headers_are_cut(app.addr).await;
     // A client that finishes in time is served as before.
-    let mut prompt = connect(app.addr).await;
-    prompt.write_all(HEALTH).await.unwrap();
-    assert!(
-        one_answer(&mut prompt, GIVE_UP)
-            .await
-            .unwrap()
-            .contains("200 OK")
-    );
+    assert_served(app.addr).await;
     app.stop().await;
 
     let reg = Reg::spawn_configured(|c| c.server.header_read_timeout_seconds = 1).await;
@@ -156,14 +157,7 @@ async fn an_answer_nobody_reads_is_given_up_after_the_send_timeout() {
         "{answers} of {asked} answers: nothing was given up"
     );
     // The server goes on serving others.
-    let mut other = connect(app.addr).await;
-    other.write_all(HEALTH).await.unwrap();
-    assert!(
-        one_answer(&mut other, GIVE_UP)
-            .await
-            .unwrap()
-            .contains("200 OK")
-    );
+    assert_served(app.addr).await;
     app.stop().await;
 }
 

@@ -556,6 +556,22 @@ async fn start_registry(data_dir: &Path) -> (Child, String) {
     (child, base)
 }
 
+/// The `len` characters after `marker` in what `registry outbox --to
+/// recipient` prints for the registry under `dir` (the server may be down).
+async fn outbox_after(dir: &Path, recipient: &str, marker: &str, len: usize) -> String {
+    let out = shucang()
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["registry", "outbox", "--to", recipient])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let after = printed.split(marker).nth(1);
+    after.unwrap_or_else(|| panic!("{marker} not in the outbox of {recipient}"))[..len].to_owned()
+}
+
 /// The registry keeps what it acknowledged through `kill -9`: a filer, the
 /// SMS code and e-mail link queued with it (read with `registry outbox`), a
 /// draft and an uploaded document.
@@ -571,33 +587,8 @@ async fn the_registry_keeps_what_it_acknowledged_through_kill_9() {
 
     // The code was queued with the registration, so it is there after the
     // kill; `registry outbox` reads it (the server is down).
-    let out = shucang()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["registry", "outbox", "--to", "13912345678"])
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success());
-    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = printed
-        .split("验证码是 ")
-        .nth(1)
-        .expect("the SMS code is in the outbox")[..6]
-        .to_owned();
-    let out = shucang()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["registry", "outbox", "--to", "zhang@example.cn"])
-        .output()
-        .await
-        .unwrap();
-    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let email_token = printed
-        .split("verify-email?token=")
-        .nth(1)
-        .expect("the e-mail link is in the outbox")[..64]
-        .to_owned();
+    let code = outbox_after(dir.path(), "13912345678", "验证码是 ", 6).await;
+    let email_token = outbox_after(dir.path(), "zhang@example.cn", "verify-email?token=", 64).await;
 
     let (mut child, base) = start_registry(dir.path()).await;
     let remote = Remote::new(&base);

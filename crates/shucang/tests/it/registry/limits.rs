@@ -20,6 +20,16 @@ fn tally(statuses: &[StatusCode]) -> BTreeMap<u16, usize> {
     t
 }
 
+/// An answer's status, having checked that a 409 carries `code`.
+async fn status_refused_with(res: reqwest::Response, code: &str) -> StatusCode {
+    let status = res.status();
+    if status == StatusCode::CONFLICT {
+        let e: Value = res.json().await.unwrap();
+        assert_eq!(e["error"]["code"], code);
+    }
+    status
+}
+
 /// A PDF of about `size` bytes whose content depends on `n`.
 fn pdf_of(size: usize, n: usize) -> Vec<u8> {
     let mut doc = format!("%PDF-1.4\n%{n:08}").into_bytes();
@@ -45,12 +55,7 @@ async fn drafts_are_capped(url: Option<String>) {
     let body = json!({});
     let burst = (0..20).map(|_| async {
         let res = reg.post("/api/v1/applications", Some(&token), &body).await;
-        let status = res.status();
-        if status == StatusCode::CONFLICT {
-            let e: Value = res.json().await.unwrap();
-            assert_eq!(e["error"]["code"], "draft_quota");
-        }
-        status
+        status_refused_with(res, "draft_quota").await
     });
     let t = tally(&join_all(burst).await);
     assert_eq!(t, BTreeMap::from([(201, 3), (409, 17)]), "{t:?}");
@@ -85,12 +90,7 @@ async fn upload_bytes_are_capped(url: Option<String>) {
         let (reg, token) = (&reg, &token);
         async move {
             let res = reg.upload(token, id, "scan.pdf", pdf_of(200_000, n)).await;
-            let status = res.status();
-            if status == StatusCode::CONFLICT {
-                let e: Value = res.json().await.unwrap();
-                assert_eq!(e["error"]["code"], "storage_quota");
-            }
-            status
+            status_refused_with(res, "storage_quota").await
         }
     });
     let t = tally(&join_all(burst).await);
