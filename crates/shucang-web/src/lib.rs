@@ -26,6 +26,7 @@ use axum::routing::get;
 use shucang_platform::AccountService;
 
 pub use error::ApiError;
+pub use kit::csrf::session_form_token;
 pub use kit::layers::REQUEST_BODY_MAX_BYTES;
 pub use kit::serve::{ClientAddr, SHUTDOWN_GRACE, ServeLimits, serve};
 pub use openapi::openapi_json;

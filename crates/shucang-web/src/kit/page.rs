@@ -28,6 +28,8 @@ pub(crate) trait WebApp: Clone + Send + Sync + 'static {
     type User: Clone + Send + Sync + 'static;
     /// Which templates and translation table.
     const APP: App;
+    /// The cookie that carries a signed-in user's session.
+    const SESSION: super::cookies::Cookie;
     /// The template engine.
     fn pages(&self) -> Arc<Pages>;
     /// The user whose session a request carries, if any.
@@ -67,10 +69,12 @@ impl<S: WebApp> Page<S> {
     /// The page context of a request.
     pub(crate) async fn of(state: &S, uri: &Uri, headers: &HeaderMap) -> Page<S> {
         let user = state.visitor(headers).await;
+        // Signed in through the session cookie: the token is bound to it.
+        let session = user.as_ref().and(S::SESSION.read(headers));
         Page {
             lang: Lang::of(uri.query(), headers),
             path: uri.path().to_owned(),
-            csrf: CsrfToken::of(headers),
+            csrf: CsrfToken::of(headers, session),
             globals: state.globals(user.as_ref()),
             user,
             pages: state.pages(),

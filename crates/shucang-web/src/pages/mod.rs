@@ -74,6 +74,7 @@ fn is_staff(role: Role) -> bool {
 impl WebApp for AppState {
     type User = Account;
     const APP: App = App::Platform;
+    const SESSION: crate::kit::cookies::Cookie = crate::auth::SESSION;
 
     fn pages(&self) -> Arc<Pages> {
         self.pages.clone()

@@ -44,6 +44,7 @@ type RegistryPage = Page<RegistryState>;
 impl WebApp for RegistryState {
     type User = User;
     const APP: App = App::Registry;
+    const SESSION: crate::kit::cookies::Cookie = SESSION;
 
     fn pages(&self) -> Arc<Pages> {
         self.pages.clone()

@@ -80,7 +80,7 @@ async fn register_log_in_and_out_on_the_web() {
 async fn log_out_then_in_again(visitor: &Visitor<'_>, logged_in: &Visitor<'_>, csrf: &str) {
     // Log out: the session is gone for the API too.
     let res = logged_in
-        .post("/logout", &[("csrf", csrf.to_owned())])
+        .post("/logout", &[("csrf", logged_in.bound_token())])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(header(&res, "set-cookie").contains("Max-Age=0"));
@@ -145,8 +145,15 @@ async fn real_name_and_collection_pages_for_the_logged_in_account() {
         }
         fields
     };
+    // Signed in, the form token is the session's: the cookie's own token,
+    // which a stranger could have planted, no longer counts.
     let res = visitor
-        .post("/me/identity", &fields(&csrf, &id, false))
+        .post("/me/identity", &fields(&csrf, &id, true))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("表单已过期"));
+    let res = visitor
+        .post("/me/identity", &fields(&visitor.csrf, &id, false))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -154,7 +161,10 @@ async fn real_name_and_collection_pages_for_the_logged_in_account() {
         "consent first"
     );
     let res = visitor
-        .post("/me/identity", &fields(&csrf, "110105199003071230", true))
+        .post(
+            "/me/identity",
+            &fields(&visitor.csrf, "110105199003071230", true),
+        )
         .await;
     assert!(res.text().await.unwrap().contains("身份证号码无效"));
     let res = visitor
@@ -164,7 +174,7 @@ async fn real_name_and_collection_pages_for_the_logged_in_account() {
     let me = app.me(&token).await;
     assert!(me["real_name"].is_null(), "nothing stored by the refusals");
     let res = visitor
-        .post("/me/identity", &fields(&csrf, &id, true))
+        .post("/me/identity", &fields(&visitor.csrf, &id, true))
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = visitor.text("/me/identity").await;

@@ -44,15 +44,26 @@ impl<'a> Visitor<'a> {
         }
     }
 
-    /// Someone with a form token cookie and a session.
+    /// Someone with a form token cookie and a session; forms carry the
+    /// token bound to the session.
     fn signed_in(app: &'a TestApp, csrf: &str, session: &str) -> Visitor<'a> {
         Visitor {
-            csrf: csrf.to_owned(),
+            csrf: shucang_web::session_form_token(session),
             ..Visitor::new(
                 app,
                 format!("shucang_csrf={csrf}; shucang_session={session}"),
             )
         }
+    }
+
+    /// The form token bound to the session in this visitor's cookies.
+    fn bound_token(&self) -> String {
+        let session = self
+            .cookie
+            .split("; ")
+            .find_map(|c| c.strip_prefix("shucang_session="))
+            .expect("a session cookie");
+        shucang_web::session_form_token(session)
     }
 
     fn request(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

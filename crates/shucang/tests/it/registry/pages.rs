@@ -36,6 +36,18 @@ impl WebClient {
             .join("; ")
     }
 
+    /// The token a page's forms carry: bound to the session once signed
+    /// in, else the double-submit cookie's.
+    fn form_token(&self) -> String {
+        match self
+            .cookies
+            .get(shucang_web::registry::REGISTRY_SESSION_COOKIE)
+        {
+            Some(session) if !session.is_empty() => shucang_web::session_form_token(session),
+            _ => self.cookies["shucang_csrf"].clone(),
+        }
+    }
+
     fn keep(&mut self, res: &reqwest::Response) {
         for v in res.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
@@ -64,7 +76,7 @@ impl WebClient {
             self.get("/").await;
         }
         let mut form: Vec<(&str, &str)> = fields.to_vec();
-        let token = self.cookies["shucang_csrf"].clone();
+        let token = self.form_token();
         form.push(("csrf", &token));
         let res = self
             .http
@@ -100,7 +112,7 @@ impl WebClient {
 
     /// Uploads a document into a slot of the step-4 page.
     async fn upload(&mut self, app: i64, slot: &str, name: &str, bytes: Vec<u8>) -> StatusCode {
-        let token = self.cookies["shucang_csrf"].clone();
+        let token = self.form_token();
         let form = multipart::Form::new()
             .text("csrf", token)
             .text("slot", slot.to_owned())
