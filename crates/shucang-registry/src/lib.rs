@@ -360,6 +360,11 @@ impl Registry {
         })
     }
 
+    /// The registry's public base URL (links in e-mails).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Today in China.
     pub fn today(&self) -> Date {
         self.clock.now().china_date()

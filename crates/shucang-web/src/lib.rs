@@ -74,12 +74,19 @@ pub struct AppState {
 /// document, with request ids, tracing keyed by route template, a body
 /// limit and a panic guard.
 pub fn router(state: AppState) -> Router {
-    kit::layers::guarded(
+    let https = state
+        .site
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let routes = kit::cookies::secure_when(
+        https,
         routes::api_routes()
             .merge(pages::routes())
             .route("/api/openapi.json", get(openapi::serve_openapi))
             .fallback(kit::layers::fallback::<AppState>)
             .with_state(state)
             .method_not_allowed_fallback(error::method_not_allowed),
-    )
+    );
+    kit::layers::guarded(routes)
 }

@@ -98,6 +98,64 @@ pub(crate) fn authorization(headers: &HeaderMap) -> Option<Option<&str>> {
     Some(bearer)
 }
 
+/// The prefix that binds a cookie to this exact origin over HTTPS: the
+/// browser accepts it only with `Secure`, `Path=/` and no `Domain`, so a
+/// sibling subdomain cannot plant or overwrite it.
+const HOST_PREFIX: &str = "__Host-";
+
+/// `router` with its cookies made HTTPS-only when the site is served over
+/// HTTPS (its public URL starts `https://`): every `Set-Cookie` gets the
+/// `__Host-` prefix and `Secure`, and only `__Host-` cookies are read (with
+/// the prefix taken off, so the rest of the crate keeps its names). Over
+/// plain HTTP (development, tests) cookies are left as they are.
+pub(crate) fn secure_when(https: bool, router: axum::Router) -> axum::Router {
+    if !https {
+        return router;
+    }
+    router
+        .layer(axum::middleware::map_response(host_prefixed_set_cookies))
+        .layer(axum::middleware::map_request(host_prefixed_cookies_only))
+}
+
+/// Keeps only the `__Host-` cookies of a request, without their prefix.
+async fn host_prefixed_cookies_only(mut req: axum::extract::Request) -> axum::extract::Request {
+    let kept: Vec<String> = req
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix(HOST_PREFIX).map(str::to_owned))
+        .collect();
+    let headers = req.headers_mut();
+    headers.remove(COOKIE);
+    if let Ok(v) = HeaderValue::from_str(&kept.join("; "))
+        && !kept.is_empty()
+    {
+        headers.insert(COOKIE, v);
+    }
+    req
+}
+
+/// Gives every cookie an answer sets the `__Host-` prefix and `Secure`.
+async fn host_prefixed_set_cookies(mut res: Response) -> Response {
+    let set: Vec<String> = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| format!("{HOST_PREFIX}{v}; Secure"))
+        .collect();
+    let headers = res.headers_mut();
+    headers.remove(SET_COOKIE);
+    for v in set {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,11 +40,13 @@ impl RegistryState {
 /// The registry application: API, pages and health check, with the same
 /// layers (request ids, tracing, body limit, panic guard) as the platform.
 pub fn registry_router(state: RegistryState) -> Router {
-    guarded(
+    let https = state.registry.base_url().starts_with("https://");
+    guarded(crate::kit::cookies::secure_when(
+        https,
         api::routes()
             .merge(pages::routes())
             .fallback(fallback::<RegistryState>)
             .with_state(state)
             .method_not_allowed_fallback(crate::error::method_not_allowed),
-    )
+    ))
 }

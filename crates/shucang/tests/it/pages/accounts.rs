@@ -185,3 +185,55 @@ async fn real_name_and_collection_pages_for_the_logged_in_account() {
     assert!(page.contains("还没有藏品"));
     app.stop().await;
 }
+
+/// Served over HTTPS (a public URL starting `https://`, behind a TLS
+/// proxy), every cookie carries the `__Host-` prefix and `Secure`, and a
+/// cookie without the prefix — which a sibling subdomain could plant — is
+/// not read.
+#[tokio::test]
+async fn over_https_cookies_are_host_prefixed_and_secure() {
+    let app = TestApp::spawn_configured(|c| {
+        c.site.public_url = Some("https://nft.example.cn".into());
+    })
+    .await;
+    let page = Visitor::new(&app, "").get("/register").await;
+    let cookie = header(&page, "set-cookie");
+    assert!(
+        cookie.starts_with("__Host-shucang_csrf=") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    let csrf = set_cookie_value(&page);
+    let visitor = Visitor::new(&app, format!("__Host-shucang_csrf={csrf}"));
+    let res = visitor
+        .post(
+            "/register",
+            &credentials(&csrf, "13812345678", "Shucang#2026"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = header(&res, "set-cookie");
+    assert!(
+        session.starts_with("__Host-shucang_session=") && session.contains("; Secure"),
+        "{session}"
+    );
+    let value = set_cookie_value(&res);
+    let prefixed = Visitor::new(&app, format!("__Host-shucang_session={value}"));
+    assert_eq!(
+        prefixed.get("/me/collection").await.status(),
+        StatusCode::OK
+    );
+    let planted = Visitor::new(&app, format!("shucang_session={value}"));
+    let res = planted.get("/me/collection").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "an unprefixed cookie is not read"
+    );
+    // The form token cookie without the prefix does not count either.
+    let unprefixed = Visitor::new(&app, format!("shucang_csrf={csrf}"));
+    let res = unprefixed
+        .post("/login", &credentials(&csrf, "13812345678", "Shucang#2026"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
