@@ -63,7 +63,13 @@ impl Registry {
         if user.role == UserRole::Filer && record.filer_id != user.id {
             return Err(RegistryError::NotFound);
         }
-        self.load(record).await
+        let mut app = self.load(record).await?;
+        // Publishers and auditors see the application, not the identities
+        // in it: their task does not need them.
+        if matches!(user.role, UserRole::Publisher | UserRole::Auditor) {
+            crate::sealed::mask_personal(&mut app.record);
+        }
+        Ok(app)
     }
 
     /// An application with its attachments and numbers.
@@ -229,6 +235,10 @@ impl Registry {
         id: i64,
         attachment_id: i64,
     ) -> Result<(Vec<u8>, String), RegistryError> {
+        // Documents are ID scans and licences: only the filer and reviewers.
+        if matches!(user.role, UserRole::Publisher | UserRole::Auditor) {
+            return Err(RegistryError::Forbidden("reviewer"));
+        }
         let app = self.application(user, id).await?;
         let a = app
             .attachments

@@ -113,6 +113,40 @@ impl FormSeal {
     }
 }
 
+/// Masks a document number for staff whose task does not need it: the
+/// first characters and the last four stay (`110105********002X` for a
+/// resident ID), the rest become stars.
+fn masked(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    let (head, tail) = match chars.len() {
+        0..=4 => (0, 0),
+        5..=9 => (1, 1),
+        n => ((n / 3).min(6), 4),
+    };
+    let stars = chars.len() - head - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.extend(std::iter::repeat_n('*', stars));
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// Masks the personal fields of a form (and of a pending change's form)
+/// for staff who see applications but do not examine identities:
+/// publishers and auditors.
+pub(crate) fn mask_personal(r: &mut ApplicationRecord) {
+    let mut forms = vec![&mut r.form];
+    if let Some(Pending::Change { form, .. }) = &mut r.pending {
+        forms.push(form);
+    }
+    for form in forms {
+        for (_, value) in fields(form) {
+            if let Some(Some(v)) = value {
+                *v = masked(v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +165,30 @@ mod tests {
             ..Default::default()
         };
         f
+    }
+
+    #[test]
+    fn document_numbers_are_masked_keeping_the_ends() {
+        assert_eq!(masked("11010519491231002X"), "110105********002X");
+        assert_eq!(masked("E12345678"), "E*******8");
+        assert_eq!(masked("abc"), "***");
+        let mut r = ApplicationRecord {
+            id: 1,
+            filer_id: 7,
+            state: crate::AppState::Draft,
+            form: form(),
+            version: 1,
+            submitted_at: None,
+            due_date: None,
+            decision: None,
+            pending: None,
+            created_at: shucang_types::UnixMillis(0),
+            updated_at: shucang_types::UnixMillis(0),
+        };
+        mask_personal(&mut r);
+        let json = serde_json::to_string(&r.form).unwrap();
+        assert!(!json.contains("1949123"), "{json}");
+        assert!(json.contains("110105********002X"), "{json}");
     }
 
     #[test]

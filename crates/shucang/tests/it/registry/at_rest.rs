@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 
 use super::forms::{individual_form, resident_id};
+use shucang_registry::UserRole;
+
 use super::{Reg, json_of};
 
 /// Every file below `dir`.
@@ -98,4 +100,45 @@ async fn personal_data_is_encrypted_at_rest_and_private_on_disk() {
     for f in stored.iter().chain(files_below(dir.path()).iter()) {
         assert_eq!(mode(f), 0o600, "{}", f.display());
     }
+}
+
+/// Staff see identities only where their task needs them: reviewers see
+/// the ID numbers in full; publishers and auditors see them masked and
+/// cannot open the documents (ID scans).
+#[tokio::test]
+async fn publishers_and_auditors_see_identities_masked() {
+    let reg = Reg::spawn(None).await;
+    let token = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let (id, ids) = reg.drafted(&token, individual_form).await;
+    let id_number = resident_id("11010519491231002");
+    let masked = format!("110105********{}", &id_number[14..]);
+    let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
+    let publisher = reg.staff(UserRole::Publisher, "13600000002").await;
+    let auditor = reg.staff(UserRole::Auditor, "13600000003").await;
+    for (who, shown) in [
+        (&reviewer, &id_number),
+        (&publisher, &masked),
+        (&auditor, &masked),
+    ] {
+        let app = json_of(
+            reg.get(&format!("/api/v1/applications/{id}"), Some(who))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let form = &app["form"];
+        assert_eq!(form["applicant"]["individual"]["id_number"], shown.as_str());
+        assert_eq!(form["responsible"]["id_number"], shown.as_str());
+    }
+    for who in [&publisher, &auditor] {
+        let path = format!("/api/v1/applications/{id}/attachments/{}", ids[0]);
+        let res = reg.get(&path, Some(who)).await;
+        crate::harness::assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let path = format!("/api/v1/applications/{id}/attachments/{}", ids[0]);
+    assert_eq!(
+        reg.get(&path, Some(&reviewer)).await.status(),
+        StatusCode::OK
+    );
+    reg.stop().await;
 }
