@@ -19,11 +19,16 @@ impl Registry {
     /// registration from `ip`, and each naming the e-mail address, counts
     /// against its hourly limit before any password is hashed or message
     /// queued.
+    ///
+    /// A number that is registered already gets the same answer, after the
+    /// same work (the password is hashed all the same), so the answer does
+    /// not tell a stranger who is registered: the number's owner is told by
+    /// SMS instead, and nothing else changes.
     pub async fn register_filer(
         &self,
         person: &Person<'_>,
         ip: &str,
-    ) -> Result<i64, RegistryError> {
+    ) -> Result<Registered, RegistryError> {
         let (name, phone, email) = Self::check_person(person)?;
         let password = person.password;
         let now = self.clock.now();
@@ -88,8 +93,17 @@ impl Registry {
             },
         ]);
         match self.store.insert_user(&user, &messages).await {
-            Ok(id) => Ok(id),
-            Err(StoreError::PhoneTaken) => Err(RegistryError::PhoneTaken),
+            Ok(id) => Ok(Registered::New(id)),
+            Err(StoreError::PhoneTaken) => {
+                let notice = self.sealed(vec![NewMessage {
+                    channel: Channel::Sms,
+                    recipient: phone.as_str().to_owned(),
+                    subject: String::new(),
+                    body: "【区块链信息服务备案】有人用本手机号申请注册。该号码已注册，请直接登录；如非本人操作，请忽略本短信。".into(),
+                }]);
+                self.store.queue_messages(&notice, now).await?;
+                Ok(Registered::AlreadyRegistered)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -287,4 +301,13 @@ pub struct Person<'a> {
     pub email: &'a str,
     /// Password.
     pub password: &'a str,
+}
+
+/// What a registration did; both answer the same to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// A new filer with this id; the code and link are queued.
+    New(i64),
+    /// The number was registered already; its owner was told by SMS.
+    AlreadyRegistered,
 }

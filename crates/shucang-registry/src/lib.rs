@@ -18,7 +18,7 @@
 //!     email: "zhang@example.cn",
 //!     password: "Filer#2026pass",
 //! };
-//! let id = registry.register_filer(&person, "203.0.113.7").await?;
+//! let registered = registry.register_filer(&person, "203.0.113.7").await?;
 //! # Ok(()) }
 //! ```
 
@@ -47,7 +47,7 @@ use shucang_calendar::{Calendar, CalendarError};
 use shucang_notify::{BodySeal, Channel, NewMessage};
 use shucang_types::{Clock, Date, UnixMillis};
 
-pub use accounts::Person;
+pub use accounts::{Person, Registered};
 pub use checkins::{Checkin, CheckinEntry};
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
 pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};

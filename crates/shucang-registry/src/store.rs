@@ -365,6 +365,12 @@ pub trait UserStore: Send + Sync {
     /// nothing counted) when the window holds `max` already. Windows that
     /// ended a day ago are removed.
     async fn count_in_window(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
+    /// Queues `messages` on their own (no decision goes with them).
+    async fn queue_messages(
+        &self,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<(), StoreError>;
     /// The user with this mobile number.
     async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.

@@ -65,6 +65,16 @@ impl UserStore for crate::SqlStore {
         Ok(counted.is_some_and(|n| n <= i64::from(e.max)))
     }
 
+    async fn queue_messages(
+        &self,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        crate::registry::enqueue(&mut tx, messages, now).await?;
+        tx.commit().await
+    }
+
     async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM reg_users WHERE phone = $1");
         decode_one(self.one(&sql, phone).await, user)

@@ -25,8 +25,7 @@ pub(super) struct Registration {
 
 #[utoipa::path(post, path = "/api/v1/filers", tag = "filers",
     request_body(content = Object, description = "`{\"name\",\"phone\",\"email\",\"password\"}`"),
-    responses((status = 201, description = "registered; an SMS code and an e-mail link are queued", body = Object),
-        (status = 409, description = "`phone_taken`", body = ErrorBody),
+    responses((status = 201, description = "registered: an SMS code and an e-mail link are queued; the same answer for a number registered already, whose owner is told by SMS", body = Object),
         (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: 5 registrations an hour from one address, 3 naming one e-mail address", body = ErrorBody)))]
 pub(super) async fn register(
@@ -40,9 +39,10 @@ pub(super) async fn register(
         email: &r.email,
         password: &r.password,
     };
-    let id = state.registry.register_filer(&person, &ip).await?;
+    // The same answer whether or not the number was registered already
+    // (its owner is told by SMS), so it tells a stranger nothing.
+    state.registry.register_filer(&person, &ip).await?;
     Ok(created(json!({
-        "id": id,
         "phone_verified": false,
         "email_verified": false,
         "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",

@@ -2,7 +2,7 @@
 //! an unconfirmed filer cannot submit; the published API contract.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{PASSWORD, Reg, json_of};
 use crate::harness::assert_error;
@@ -38,12 +38,25 @@ async fn registration_checks_its_fields_and_confirmation_gates_submission() {
     );
     let ok =
         json!({"name": "张三", "phone": "13912345678", "email": "a@b.cn", "password": PASSWORD});
-    assert_eq!(
-        reg.post("/api/v1/filers", None, &ok).await.status(),
-        StatusCode::CREATED
+    let registered = reg.post("/api/v1/filers", None, &ok).await;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let registered: Value = registered.json().await.unwrap();
+    // A number registered already: the same answer, so a stranger learns
+    // nothing; its owner is told by SMS; nothing else changes.
+    let again = json!({"name": "李四", "phone": "13912345678", "email": "x@y.cn",
+        "password": "Other#2026pass"});
+    let res = reg.post("/api/v1/filers", None, &again).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap(), registered);
+    let sms = reg.outbox("13912345678").await;
+    assert!(sms.last().unwrap().message.body.contains("该号码已注册"));
+    assert!(
+        reg.outbox("x@y.cn").await.is_empty(),
+        "no mail to the stranger's address"
     );
-    let res = reg.post("/api/v1/filers", None, &ok).await;
-    assert_error(res, StatusCode::CONFLICT, "phone_taken").await;
+    let other = json!({"phone": "13912345678", "password": "Other#2026pass"});
+    let res = reg.post("/api/v1/sessions", None, &other).await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // Until both contacts are confirmed, a filer can make the registry
     // keep nothing: no draft (so no upload and no submission).
     let token = reg.login("13912345678").await;
