@@ -52,6 +52,8 @@ pub struct AccountsConfig {
     pub login_failures_max: u32,
     /// Minutes an account stays locked (1–10080).
     pub lockout_minutes: u32,
+    /// Self-registrations from one address per hour (1–10000).
+    pub registrations_per_ip_per_hour: u32,
 }
 
 impl Default for AccountsConfig {
@@ -60,6 +62,7 @@ impl Default for AccountsConfig {
             session_idle_minutes: 30,
             login_failures_max: 5,
             lockout_minutes: 30,
+            registrations_per_ip_per_hour: 10,
         }
     }
 }
@@ -474,6 +477,10 @@ impl Config {
         check(
             (1..=10080).contains(&a.lockout_minutes),
             "accounts.lockout_minutes must be between 1 and 10080",
+        )?;
+        check(
+            (1..=10_000).contains(&a.registrations_per_ip_per_hour),
+            "accounts.registrations_per_ip_per_hour must be between 1 and 10000",
         )?;
         check(
             matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),

@@ -19,7 +19,9 @@ use shucang_auth::{
     Busy, HashingLimits, PasswordError, PasswordHasher, Refusal, SessionKey, StoredLogin,
 };
 pub use shucang_auth::{HashingParams, LockoutPolicy, SessionToken};
-use shucang_types::{Clock, PasswordProblem, Phone, Role, UnixMillis, check_password};
+use shucang_types::{
+    Clock, PasswordProblem, Phone, Role, UnixMillis, WindowedEvent, check_password,
+};
 
 use crate::store::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
 
@@ -37,6 +39,8 @@ pub struct AccountPolicy {
     pub lockout: LockoutPolicy,
     /// Argon2id's costs.
     pub hashing: HashingParams,
+    /// Self-registrations from one address per hour.
+    pub registrations_per_ip_per_hour: u32,
 }
 
 impl Default for AccountPolicy {
@@ -47,6 +51,7 @@ impl Default for AccountPolicy {
             session_idle_ms: 30 * 60_000,
             lockout: LockoutPolicy::default(),
             hashing: HashingParams::default(),
+            registrations_per_ip_per_hour: 10,
         }
     }
 }
@@ -104,6 +109,9 @@ pub enum AccountError {
     /// Another account has this phone number.
     #[error("the phone number is already registered")]
     PhoneTaken,
+    /// Too many registrations from this address in the last hour.
+    #[error("too many registrations from this address; try again in an hour")]
+    RateLimited,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -207,6 +215,29 @@ impl AccountService {
             Err(StoreError::Conflict(_)) => Err(AccountError::PhoneTaken),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A stranger's self-registration from `ip`: counted against the
+    /// hourly limit per address (in one atomic statement, before any
+    /// hashing), then [`AccountService::register`]. Staff accounts and the
+    /// demo seeding register directly.
+    pub async fn register_from(
+        &self,
+        registration: Registration,
+        ip: &str,
+    ) -> Result<i64, AccountError> {
+        check_password(&registration.password, registration.phone.as_str())
+            .map_err(AccountError::WeakPassword)?;
+        let event = WindowedEvent::hourly(
+            "register_ip",
+            ip.to_owned(),
+            self.clock.now(),
+            self.policy.registrations_per_ip_per_hour,
+        );
+        if !self.store.count_in_window(&event).await? {
+            return Err(AccountError::RateLimited);
+        }
+        self.register(registration).await
     }
 
     /// Checks a phone number and password and opens a session.

@@ -5,7 +5,7 @@
 //! across an `await` of its own.
 
 use async_trait::async_trait;
-use shucang_types::{FailedLogin, Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Phone, Role, UnixMillis, WindowedEvent};
 
 /// A failure of the storage back end.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,10 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Inserts an account; [`StoreError::Conflict`]`("accounts.phone")` if the
     /// phone number is taken. Returns the new id.
     async fn insert_account(&self, account: &NewAccount) -> Result<i64, StoreError>;
+
+    /// Counts one event in its window, in one statement: `false` (and
+    /// nothing counted) when the window holds `max` already.
+    async fn count_in_window(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
 
     /// The account with this phone number, if any.
     async fn account_by_phone(&self, phone: &Phone) -> Result<Option<AccountRecord>, StoreError>;

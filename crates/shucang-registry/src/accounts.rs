@@ -3,16 +3,13 @@
 
 use shucang_auth::{Refusal, SessionToken, StoredLogin, hashes_equal};
 use shucang_notify::{Channel, NewMessage};
-use shucang_types::{Email, Phone, UnixMillis};
+use shucang_types::{Email, Phone};
 
 use crate::{
     LOCKOUT, MINUTE_MS, NewSession, NewUser, PHONE_CODE_ATTEMPTS_MAX, Registry, RegistryError,
     SESSION_HOURS, StoreError, User, UserRole, VERIFICATION_MINUTES, WindowedEvent, email_token,
     invalid, six_digits,
 };
-
-/// An hour in milliseconds: the rate limits' window.
-const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 impl Registry {
     /// Registers a filer; queues the SMS code and the e-mail link. Each
@@ -32,26 +29,21 @@ impl Registry {
         let (name, phone, email) = Self::check_person(person)?;
         let password = person.password;
         let now = self.clock.now();
-        let window_start = UnixMillis(now.0 - now.0.rem_euclid(HOUR_MS));
         let limits = [
-            (
+            WindowedEvent::hourly(
                 "register_ip",
                 ip.to_owned(),
+                now,
                 self.limits.registrations_per_ip_per_hour,
             ),
-            (
+            WindowedEvent::hourly(
                 "register_email",
                 email.as_str().to_owned(),
+                now,
                 self.limits.registrations_per_email_per_hour,
             ),
         ];
-        for (scope, subject, max) in limits {
-            let event = WindowedEvent {
-                scope,
-                subject,
-                window_start,
-                max,
-            };
+        for event in limits {
             if !self.store.count_in_window(&event).await? {
                 return Err(RegistryError::RateLimited);
             }

@@ -56,11 +56,12 @@ pub use lifecycle::{
     calendar_with_loads, load_holiday_schedules,
 };
 pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
+pub use shucang_types::WindowedEvent;
 pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,
     BatchStep, CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, NewUser,
     NumberRecord, ObjectionRecord, PublicationStore, RegistryStore, StoreError, User, UserRole,
-    UserStore, WindowedEvent,
+    UserStore,
 };
 pub use workflow::{
     Action, Actor, AppState, Decision, DecisionKind, PendingUpdate, Reason, STEPS, Step,

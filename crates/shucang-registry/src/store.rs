@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use shucang_notify::{NewMessage, OutboxStore};
-use shucang_types::{Date, FailedLogin, UnixMillis};
+use shucang_types::{Date, FailedLogin, UnixMillis, WindowedEvent};
 
 use crate::{AppState, ApplicationForm, Decision, Pending, Transition};
 
@@ -19,21 +19,6 @@ pub enum StoreError {
     /// The back end failed.
     #[error("storage: {0}")]
     Backend(String),
-}
-
-/// One event a stranger can cause, counted per subject in fixed windows
-/// ([`UserStore::count_in_window`]): a registration from an address, a
-/// message to an e-mail address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowedEvent {
-    /// What is counted (`register_ip`, `register_email`).
-    pub scope: &'static str,
-    /// Whose count (the address, the e-mail address).
-    pub subject: String,
-    /// When the window began.
-    pub window_start: UnixMillis,
-    /// How many the window admits.
-    pub max: u32,
 }
 
 /// Who a registry user is.

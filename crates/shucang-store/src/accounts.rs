@@ -4,7 +4,7 @@
 //! (`$N` parameters, `RETURNING`).
 
 use shucang_platform::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
-use shucang_types::{FailedLogin, Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Phone, Role, UnixMillis, WindowedEvent};
 
 use crate::lockout::Logins;
 use crate::query::{decode_one, unique_or};
@@ -39,6 +39,11 @@ pub(crate) fn account_from_row(
 
 #[async_trait::async_trait]
 impl AccountStore for crate::SqlStore {
+    async fn count_in_window(&self, e: &WindowedEvent) -> Result<bool, StoreError> {
+        self.count_windowed(crate::windows::Windows::Platform, e)
+            .await
+    }
+
     async fn insert_account(&self, a: &NewAccount) -> Result<i64, StoreError> {
         let result = sqlx::query_scalar::<_, i64>(
             "INSERT INTO accounts (phone, password_hash, role, created_at) \

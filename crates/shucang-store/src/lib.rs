@@ -35,6 +35,7 @@ mod query;
 mod registry;
 mod schema;
 pub mod test_support;
+mod windows;
 mod works;
 
 use std::sync::Arc;

@@ -37,6 +37,7 @@ pub(crate) const PLATFORM: &[Migration] = &[
     migration(7, "complaints", include_str!("../migrations/platform/0007_complaints.sql")),
     migration(8, "payment provider, drop kind",
         include_str!("../migrations/platform/0008_payment_provider_drop_kind.sql")),
+    migration(9, "rate counts", include_str!("../migrations/platform/0009_rate_counts.sql")),
 ];
 
 /// The filing registry's migrations, from `migrations/registry/`.

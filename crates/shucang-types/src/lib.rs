@@ -36,7 +36,7 @@ pub use filing_number::{
 pub use id_number::{IdNumber, IdNumberError, id_check_character};
 pub use money::{FEN_PRICE_MAX, Fen, FenError};
 pub use password::{
-    FailedLogin, PASSWORD_LEN_MAX, PASSWORD_LEN_MIN, PasswordProblem, check_password,
+    FailedLogin, PASSWORD_LEN_MAX, PASSWORD_LEN_MIN, PasswordProblem, WindowedEvent, check_password,
 };
 pub use phone::{Phone, PhoneError};
 pub use role::{Role, RoleError};

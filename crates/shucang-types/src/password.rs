@@ -55,6 +55,35 @@ pub fn check_password(password: &str, phone: &str) -> Result<(), PasswordProblem
     Ok(())
 }
 
+/// One event a stranger can cause, counted per subject in fixed windows,
+/// which a store counts and limits in one atomic statement: a registration
+/// from an address, a message to an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowedEvent {
+    /// What is counted (`register_ip`, `register_email`).
+    pub scope: &'static str,
+    /// Whose count (the address, the e-mail address).
+    pub subject: String,
+    /// When the window began.
+    pub window_start: crate::UnixMillis,
+    /// How many the window admits.
+    pub max: u32,
+}
+
+impl WindowedEvent {
+    /// The event `scope` of `subject` in the hour-long window holding
+    /// `now`, admitting `max`.
+    pub fn hourly(scope: &'static str, subject: String, now: crate::UnixMillis, max: u32) -> Self {
+        const HOUR_MS: i64 = 3_600_000;
+        WindowedEvent {
+            scope,
+            subject,
+            window_start: crate::UnixMillis(now.0 - now.0.rem_euclid(HOUR_MS)),
+            max,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,7 @@ pub fn account_policy(config: &Config) -> AccountPolicy {
             failures_max: config.accounts.login_failures_max,
             lockout_ms: minutes(config.accounts.lockout_minutes),
         },
+        registrations_per_ip_per_hour: config.accounts.registrations_per_ip_per_hour,
         ..AccountPolicy::default()
     }
 }

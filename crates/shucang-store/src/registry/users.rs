@@ -10,6 +10,7 @@ use super::{USER_COLUMNS, reg_error, user};
 use crate::engine::Writer;
 use crate::lockout::Logins;
 use crate::query::{decode_one, unique_or};
+use crate::windows::Windows;
 
 #[async_trait::async_trait]
 impl UserStore for crate::SqlStore {
@@ -40,29 +41,7 @@ impl UserStore for crate::SqlStore {
     }
 
     async fn count_in_window(&self, e: &WindowedEvent) -> Result<bool, StoreError> {
-        // Inserting the window's first event, or adding one while under
-        // the limit, returns a row; at the limit the update's condition
-        // fails and nothing is returned or changed.
-        let counted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO reg_rate_counts (scope, subject, window_start, count) \
-             VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (scope, subject, window_start) DO UPDATE \
-             SET count = reg_rate_counts.count + 1 WHERE reg_rate_counts.count < $4 \
-             RETURNING count",
-        )
-        .bind(e.scope)
-        .bind(&e.subject)
-        .bind(e.window_start.0)
-        .bind(i64::from(e.max))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(reg_error)?;
-        sqlx::query("DELETE FROM reg_rate_counts WHERE window_start < $1")
-            .bind(e.window_start.plus_ms(-24 * 3_600_000).0)
-            .execute(&self.pool)
-            .await
-            .map_err(reg_error)?;
-        Ok(counted.is_some_and(|n| n <= i64::from(e.max)))
+        self.count_windowed(Windows::Registry, e).await
     }
 
     async fn queue_messages(

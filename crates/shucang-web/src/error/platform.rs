@@ -52,6 +52,7 @@ impl DomainError for AccountError {
             AccountError::PhoneTaken => {
                 row!(S::CONFLICT, "phone_taken").message("this phone number is already registered")
             }
+            AccountError::RateLimited => row!(S::TOO_MANY_REQUESTS, "rate_limited"),
             AccountError::Busy => Meaning::busy(),
             AccountError::Store(_) | AccountError::Hashing(_) => return None,
         })
@@ -231,6 +232,7 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         Box::new(IdNumberError::Format),
         Box::new(RealNameError),
         Box::new(AccountError::PhoneTaken),
+        Box::new(AccountError::RateLimited),
         Box::new(AccountError::WeakPassword(PasswordProblem::TooShort)),
         Box::new(AccountError::WeakPassword(PasswordProblem::TooLong)),
         Box::new(AccountError::WeakPassword(PasswordProblem::TooFewClasses)),

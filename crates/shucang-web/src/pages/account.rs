@@ -13,6 +13,7 @@ use shucang_types::{Phone, Role};
 use super::PlatformPage;
 use crate::AppState;
 use crate::auth::{SESSION, token_from_headers};
+use crate::kit::api::ClientIp;
 use crate::kit::{Posted, Submission};
 
 /// The fields of both forms.
@@ -76,6 +77,7 @@ pub(crate) async fn login(
 /// `POST /register`: creates a collector account and logs it in.
 pub(crate) async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     submission: Submission<AppState, Credentials>,
 ) -> Result<Response, Response> {
     let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
@@ -95,7 +97,7 @@ pub(crate) async fn register(
         password: password.clone(),
         role: Role::Collector,
     };
-    if let Err(e) = state.accounts.register(registration).await {
+    if let Err(e) = state.accounts.register_from(registration, &ip).await {
         let (status, error) = c.explain(&e)?;
         return Ok(form(&c, "register", status, Some(error), Some(&raw_phone)));
     }

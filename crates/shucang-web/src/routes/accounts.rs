@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::ErrorBody;
-use crate::kit::api::ApiJson;
+use crate::kit::api::{ApiJson, ClientIp};
 use crate::{ApiError, AppState};
 
 /// A registration.
@@ -65,20 +65,19 @@ impl From<&Account> for AccountView {
 /// Creates a collector account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
     request_body = RegisterRequest,
-    responses((status = 201, description = "Created", body = CreatedId), (status = 409, description = "`phone_taken`", body = ErrorBody), (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = CreatedId), (status = 409, description = "`phone_taken`", body = ErrorBody), (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody), (status = 429, description = "`rate_limited`: 10 registrations an hour from one address (`accounts.registrations_per_ip_per_hour`)", body = ErrorBody)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
     let phone = Phone::parse(&req.phone)?;
-    let id = state
-        .accounts
-        .register(Registration {
-            phone,
-            password: req.password,
-            role: Role::Collector,
-        })
-        .await?;
+    let registration = Registration {
+        phone,
+        password: req.password,
+        role: Role::Collector,
+    };
+    let id = state.accounts.register_from(registration, &ip).await?;
     Ok((StatusCode::CREATED, Json(CreatedId { id })))
 }
 

@@ -48,7 +48,16 @@ impl TestApp {
 
     /// Starts the app with a configuration changed by `change`.
     pub async fn spawn_configured(change: impl FnOnce(&mut Config)) -> TestApp {
-        TestApp::start(tempfile::tempdir().unwrap(), None, change, false).await
+        TestApp::spawn_configured_with(None, change).await
+    }
+
+    /// Starts the app on `database_url` with a configuration changed by
+    /// `change`.
+    pub async fn spawn_configured_with(
+        database_url: Option<String>,
+        change: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        TestApp::start(tempfile::tempdir().unwrap(), database_url, change, false).await
     }
 
     /// Starts the app with the demo data of `serve --demo` seeded.
@@ -71,6 +80,9 @@ impl TestApp {
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_owned();
         config.database_url = database_url;
+        // Every test's users register from loopback; the per-address limit
+        // has its own test (`races`) at the default.
+        config.accounts.registrations_per_ip_per_hour = 10_000;
         change(&mut config);
         let secrets = Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
         let clock = Arc::new(ManualClock::new(T0));

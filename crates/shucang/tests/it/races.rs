@@ -203,3 +203,31 @@ async fn gift_confirmations_hold(url: Option<String>) {
 async fn parallel_wrong_gift_confirmations_lock_the_account_like_logins() {
     on_each_store("gift confirmation race", gift_confirmations_hold).await;
 }
+
+/// Self-registrations from one address are limited per hour (10 by
+/// default), decided in one atomic statement: 16 at once make 10.
+async fn registrations_per_address_hold(url: Option<String>) {
+    let owned = TestApp::spawn_configured_with(url, |c| {
+        c.accounts.registrations_per_ip_per_hour = 10;
+    })
+    .await;
+    let app = &owned;
+    let burst = (0..16).map(|n| async move {
+        let res = app.register(&format!("1370000{n:04}"), PASSWORD).await;
+        res.status()
+    });
+    let t = tally(&join_all(burst).await);
+    assert_eq!(t, BTreeMap::from([(201, 10), (429, 6)]), "{t:?}");
+    let res = app.register("13700009999", PASSWORD).await;
+    assert_error(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // An hour later the address may register again.
+    app.clock.advance_ms(60 * MINUTE_MS);
+    let res = app.register("13700009999", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    owned.stop().await;
+}
+
+#[tokio::test]
+async fn self_registrations_are_limited_per_address() {
+    on_each_store("registration limit", registrations_per_address_hold).await;
+}
