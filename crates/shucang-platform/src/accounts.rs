@@ -240,6 +240,19 @@ impl AccountService {
         self.register(registration).await
     }
 
+    /// Counts one attempt of `scope` by `subject` in the current hour:
+    /// `false` (nothing counted) once `max` were made. For limits on what
+    /// an account can try (gift attempts, which look recipients up).
+    pub async fn admit_hourly(
+        &self,
+        scope: &'static str,
+        subject: String,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        let event = WindowedEvent::hourly(scope, subject, self.clock.now(), max);
+        self.store.count_in_window(&event).await
+    }
+
     /// Checks a phone number and password and opens a session.
     pub async fn login(&self, phone: &str, password: &str) -> Result<NewSession, LoginError> {
         let record = match Phone::parse(phone) {

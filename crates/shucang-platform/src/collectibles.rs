@@ -122,6 +122,10 @@ pub struct GiftReceipt {
     pub to: Address,
 }
 
+/// Gift attempts one account may make per hour (each checks its password
+/// and looks a recipient up).
+pub const GIFT_ATTEMPTS_PER_HOUR: u32 = 20;
+
 /// Why a collectible could not be shown or gifted.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectibleError {
@@ -131,6 +135,9 @@ pub enum CollectibleError {
     /// The confirmation password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many gift attempts from this account in the last hour.
+    #[error("too many gift attempts; try again in an hour")]
+    RateLimited,
     /// Wrong confirmations and logins together locked the account.
     #[error("the account is locked after failed password attempts until {}", until.to_rfc3339_utc())]
     AccountLocked {
@@ -340,6 +347,17 @@ impl CollectiblesService {
             .await?
             .filter(|c| !c.burned && c.owner == giver.address)
             .ok_or(CollectibleError::NotFound)?;
+        // Each attempt checks a password and looks a recipient up: bounded
+        // per account, so gifting cannot be used to probe who is
+        // registered.
+        let subject = account_id.to_string();
+        let accounts = &self.deps.accounts;
+        if !accounts
+            .admit_hourly("gift_attempt", subject, GIFT_ATTEMPTS_PER_HOUR)
+            .await?
+        {
+            return Err(CollectibleError::RateLimited);
+        }
         match self
             .deps
             .accounts

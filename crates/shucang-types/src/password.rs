@@ -85,6 +85,20 @@ impl WindowedEvent {
 }
 
 #[cfg(test)]
+mod windowed_tests {
+    use super::*;
+
+    #[test]
+    fn an_hourly_window_starts_on_the_hour() {
+        let at = crate::UnixMillis(7 * 3_600_000 + 59 * 60_000 + 999);
+        let e = WindowedEvent::hourly("s", "x".into(), at, 3);
+        assert_eq!(e.window_start, crate::UnixMillis(7 * 3_600_000));
+        let next = WindowedEvent::hourly("s", "x".into(), at.plus_ms(1), 3);
+        assert_eq!(next.window_start, crate::UnixMillis(8 * 3_600_000));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

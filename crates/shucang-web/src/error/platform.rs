@@ -191,6 +191,7 @@ impl DomainError for CollectibleError {
         Some(match self {
             E::NotFound => row!(S::NOT_FOUND, "not_found"),
             E::WrongPassword => row!(S::FORBIDDEN, "wrong_password"),
+            E::RateLimited => row!(S::TOO_MANY_REQUESTS, "rate_limited"),
             E::AccountLocked { until } => row!(S::LOCKED, "account_locked").message(format!(
                 "too many failed password attempts; the account is locked until {}",
                 until.to_rfc3339_utc()
@@ -271,6 +272,7 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         Box::new(PaymentError::NotPayable),
         Box::new(CollectibleError::NotFound),
         Box::new(CollectibleError::WrongPassword),
+        Box::new(CollectibleError::RateLimited),
         Box::new(CollectibleError::AccountLocked {
             until: shucang_types::UnixMillis(0),
         }),

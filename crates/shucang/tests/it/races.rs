@@ -174,7 +174,7 @@ async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
     on_each_store("SMS-code race", sms_code_limit_holds).await;
 }
 
-/// Wrong gift confirmations count with the login failures: a burst of 20
+/// Wrong gift confirmations count with the login failures: a burst of 15
 /// at once locks the account (at most twice four refused as wrong, the
 /// rest locked), after which the right password neither confirms a gift
 /// nor logs in until the lock ends.
@@ -185,11 +185,11 @@ async fn gift_confirmations_hold(url: Option<String>) {
     let editions = crate::collectibles::buy_and_mint(app, &alice, d, "k1", 1).await;
     let path = format!("/api/v1/collectibles/work-{work}/{}/gifts", editions[0]);
     let wrong = json!({"to_phone": "13700000901", "password": "Wrong#Pass12"});
-    let burst = (0..20).map(|_| async { app.post_as(&path, &alice, &wrong).await.status() });
+    let burst = (0..15).map(|_| async { app.post_as(&path, &alice, &wrong).await.status() });
     let t = tally(&join_all(burst).await);
     let refused = t.get(&403).copied().unwrap_or(0);
     let locked = t.get(&423).copied().unwrap_or(0);
-    assert_eq!(refused + locked, 20, "{t:?}");
+    assert_eq!(refused + locked, 15, "{t:?}");
     assert!(refused <= 2 * (FAILURES_MAX - 1), "{t:?}");
     let right = json!({"to_phone": "13700000901", "password": "Shucang#2026"});
     let res = app.post_as(&path, &alice, &right).await;
@@ -230,4 +230,28 @@ async fn registrations_per_address_hold(url: Option<String>) {
 #[tokio::test]
 async fn self_registrations_are_limited_per_address() {
     on_each_store("registration limit", registrations_per_address_hold).await;
+}
+
+/// Gift attempts are bounded per account (20 an hour), so gifting cannot
+/// probe who is registered: 30 attempts at once at numbers nobody holds
+/// get 20 answers and 10 refusals.
+async fn gift_attempts_hold(url: Option<String>) {
+    let owned = TestApp::spawn_with(url).await;
+    let app = &owned;
+    let (d, work, alice) = crate::payments::market(app).await;
+    let editions = crate::collectibles::buy_and_mint(app, &alice, d, "k1", 1).await;
+    let path = format!("/api/v1/collectibles/work-{work}/{}/gifts", editions[0]);
+    let (path, alice) = (&path, &alice);
+    let burst = (0..30).map(|n| async move {
+        let body = json!({"to_phone": format!("1360000{n:04}"), "password": "Shucang#2026"});
+        app.post_as(path, alice, &body).await.status()
+    });
+    let t = tally(&join_all(burst).await);
+    assert_eq!(t, BTreeMap::from([(422, 20), (429, 10)]), "{t:?}");
+    owned.stop().await;
+}
+
+#[tokio::test]
+async fn gift_attempts_are_limited_per_account() {
+    on_each_store("gift attempt limit", gift_attempts_hold).await;
 }
