@@ -202,7 +202,7 @@ pub(crate) struct GiftView {
     params(("collection" = String, Path), ("token_id" = u64, Path)),
     request_body = GiftRequest,
     security(("session" = [])),
-    responses((status = 201, body = GiftView), (status = 403, description = "`wrong_password`, `identity_required`", body = ErrorBody), (status = 404, description = "not the caller's", body = ErrorBody), (status = 409, description = "`holding_period`, `daily_gift_limit_reached`, `token_frozen`", body = ErrorBody), (status = 422, description = "`recipient_required`, `recipient_not_found`, `recipient_not_verified`, `recipient_minor`, `cannot_gift_to_self`, `invalid_phone`, `invalid_address`, `invalid_body` (e.g. a price)", body = ErrorBody)))]
+    responses((status = 201, body = GiftView), (status = 403, description = "`wrong_password`, `identity_required`", body = ErrorBody), (status = 404, description = "not the caller's", body = ErrorBody), (status = 409, description = "`holding_period`, `daily_gift_limit_reached`, `token_frozen`", body = ErrorBody), (status = 422, description = "`recipient_required`, `recipient_not_found`, `recipient_not_verified`, `recipient_minor`, `cannot_gift_to_self`, `invalid_phone`, `invalid_address`, `invalid_body` (e.g. a price)", body = ErrorBody), (status = 423, description = "`account_locked`: wrong confirmations count with login failures", body = ErrorBody), (status = 429, description = "`rate_limited`: 20 gift attempts an hour", body = ErrorBody)))]
 pub(crate) async fn gift(
     State(state): State<AppState>,
     auth: Authenticated,
