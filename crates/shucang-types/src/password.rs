@@ -90,7 +90,8 @@ mod windowed_tests {
 
     #[test]
     fn an_hourly_window_starts_on_the_hour() {
-        let at = crate::UnixMillis(7 * 3_600_000 + 59 * 60_000 + 999);
+        // The last millisecond of hour 7, then the first of hour 8.
+        let at = crate::UnixMillis(8 * 3_600_000 - 1);
         let e = WindowedEvent::hourly("s", "x".into(), at, 3);
         assert_eq!(e.window_start, crate::UnixMillis(7 * 3_600_000));
         let next = WindowedEvent::hourly("s", "x".into(), at.plus_ms(1), 3);

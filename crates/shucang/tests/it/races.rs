@@ -174,6 +174,15 @@ async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
     on_each_store("SMS-code race", sms_code_limit_holds).await;
 }
 
+/// A verified buyer holding one minted collectible: its gift path and the
+/// buyer's token (phone 13700000900, password `Shucang#2026`).
+async fn holder(app: &TestApp) -> (String, String) {
+    let (d, work, alice) = crate::payments::market(app).await;
+    let editions = crate::collectibles::buy_and_mint(app, &alice, d, "k1", 1).await;
+    let path = format!("/api/v1/collectibles/work-{work}/{}/gifts", editions[0]);
+    (path, alice)
+}
+
 /// Wrong gift confirmations count with the login failures: a burst of 15
 /// at once locks the account (at most twice four refused as wrong, the
 /// rest locked), after which the right password neither confirms a gift
@@ -181,9 +190,7 @@ async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
 async fn gift_confirmations_hold(url: Option<String>) {
     let owned = TestApp::spawn_with(url).await;
     let app = &owned;
-    let (d, work, alice) = crate::payments::market(app).await;
-    let editions = crate::collectibles::buy_and_mint(app, &alice, d, "k1", 1).await;
-    let path = format!("/api/v1/collectibles/work-{work}/{}/gifts", editions[0]);
+    let (path, alice) = holder(app).await;
     let wrong = json!({"to_phone": "13700000901", "password": "Wrong#Pass12"});
     let burst = (0..15).map(|_| async { app.post_as(&path, &alice, &wrong).await.status() });
     let t = tally(&join_all(burst).await);
@@ -238,9 +245,7 @@ async fn self_registrations_are_limited_per_address() {
 async fn gift_attempts_hold(url: Option<String>) {
     let owned = TestApp::spawn_with(url).await;
     let app = &owned;
-    let (d, work, alice) = crate::payments::market(app).await;
-    let editions = crate::collectibles::buy_and_mint(app, &alice, d, "k1", 1).await;
-    let path = format!("/api/v1/collectibles/work-{work}/{}/gifts", editions[0]);
+    let (path, alice) = holder(app).await;
     let (path, alice) = (&path, &alice);
     let burst = (0..30).map(|n| async move {
         let body = json!({"to_phone": format!("1360000{n:04}"), "password": "Shucang#2026"});
