@@ -154,6 +154,15 @@ impl ApplicationStore for crate::SqlStore {
             .execute(&mut *tx)
             .await;
             unique_or(inserted, StoreError::SerialTaken)?;
+            for gram in super::name_grams(&n.entity_name) {
+                let insert = sqlx::query(
+                    "INSERT INTO reg_name_grams (gram, number) VALUES ($1, $2) \
+                     ON CONFLICT (gram, number) DO NOTHING",
+                )
+                .bind(gram)
+                .bind(&n.number);
+                tx.run(insert).await?;
+            }
         }
         let insert = sqlx::query(
             "INSERT INTO reg_audit (at, actor_id, application_id, action, from_state, to_state, detail) \

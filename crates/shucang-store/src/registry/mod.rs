@@ -108,6 +108,23 @@ pub(crate) type NumberRow = (
 
 /// Numbers with their batch's number (a left join: not every number is in
 /// a batch yet); callers append `WHERE …`.
+/// The search keys of an entity name: each character and each pair of
+/// neighbouring characters, ASCII lower-cased (as the migration's
+/// backfill computes them with SQL's `lower`).
+pub(crate) fn name_grams(name: &str) -> std::collections::BTreeSet<String> {
+    let chars: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let singles = chars.iter().map(|c| c.to_string());
+    let pairs = chars.windows(2).map(|w| w.iter().collect::<String>());
+    singles.chain(pairs).collect()
+}
+
+/// The one key a search for `part` looks its candidates up by: its first
+/// pair of characters, or its only character.
+pub(crate) fn search_gram(part: &str) -> String {
+    let chars: Vec<char> = part.chars().map(|c| c.to_ascii_lowercase()).collect();
+    chars.iter().take(2).collect()
+}
+
 pub(crate) const NUMBER_SELECT: &str = "n.number, n.serial, n.application_id, n.service_index, \
      n.entity_name, n.service_name, n.issued_at, b.number, a.state \
      FROM reg_numbers n LEFT JOIN reg_batches b ON b.id = n.batch_id \
@@ -275,5 +292,28 @@ impl OutboxStore for crate::SqlStore {
         .fetch_all(&self.pool)
         .await;
         decode_all(rows, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{name_grams, search_gram};
+
+    #[test]
+    fn names_are_keyed_by_characters_and_pairs() {
+        let grams: Vec<String> = name_grams("链A科").into_iter().collect();
+        let mut expected = vec!["a", "a科", "科", "链", "链a"];
+        expected.sort();
+        assert_eq!(grams, expected);
+        assert_eq!(search_gram("深圳某某"), "深圳");
+        assert_eq!(search_gram("X"), "x");
+        assert!(name_grams("").is_empty());
+        // Every search key of a part of a name is a key of the name.
+        let name = "深圳某某链科技有限公司";
+        let keys = name_grams(name);
+        for start in 0..name.chars().count() {
+            let part: String = name.chars().skip(start).collect();
+            assert!(keys.contains(&search_gram(&part)), "{part}");
+        }
     }
 }

@@ -123,23 +123,30 @@ impl PublicationStore for crate::SqlStore {
         number: &str,
         limit: usize,
     ) -> Result<Vec<NumberRecord>, StoreError> {
-        // LIKE with the caller's text escaped: % and _ match themselves.
+        // LIKE with the caller's text escaped: % and _ match themselves;
+        // ASCII letters match either case on both engines.
         let pattern = format!(
             "%{}%",
             name_part
+                .to_ascii_lowercase()
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        // Candidates come from the name index (the filings whose name has
+        // the part's first character pair), then LIKE checks the whole
+        // part: the work follows the matches, not the number of filings.
         let rows = sqlx::query_as(&format!(
             "SELECT {NUMBER_SELECT} WHERE b.state <> 'gathered' AND \
-             (($1 <> '' AND n.entity_name LIKE $2 ESCAPE '\\') OR n.number = $3) \
+             (($1 <> '' AND n.number IN (SELECT number FROM reg_name_grams WHERE gram = $5) \
+               AND lower(n.entity_name) LIKE $2 ESCAPE '\\') OR n.number = $3) \
              ORDER BY n.number LIMIT $4"
         ))
         .bind(name_part)
         .bind(pattern)
         .bind(number)
         .bind(limit as i64)
+        .bind(super::search_gram(name_part))
         .fetch_all(&self.pool)
         .await;
         decode_all(rows, super::number)

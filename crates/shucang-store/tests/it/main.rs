@@ -1,6 +1,7 @@
 //! The storage story: every storage operation, on SQLite always and on
 //! PostgreSQL when `SHUCANG_TEST_POSTGRES_URL` names a server.
 
+mod name_index;
 mod outbox;
 mod schema;
 
