@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use shucang_chain::{Address, SigningKey};
-use shucang_types::{Clock, IdNumber, UnixMillis};
+use shucang_types::{Clock, IdNumber, UnixMillis, WindowedEvent};
 use shucang_verify::Suite;
 
 use crate::store::{IdentityRecord, IdentityStore, StoreError};
@@ -133,6 +133,9 @@ pub enum IdentityError {
     /// The ID number backs another account.
     #[error("this ID number is already verified for another account")]
     IdentityInUse,
+    /// Too many verification attempts by this account in the last hour.
+    #[error("too many real-name attempts; try again in an hour")]
+    RateLimited,
     /// The provider says name and number do not match.
     #[error("the name does not match the ID number")]
     Mismatch,
@@ -146,6 +149,9 @@ pub enum IdentityError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Real-name verification attempts one account may make per hour.
+pub const IDENTITY_ATTEMPTS_PER_HOUR: u32 = 5;
 
 /// Real-name verification and custodial wallets.
 pub struct IdentityService {
@@ -206,6 +212,17 @@ impl IdentityService {
         }
         if self.store.identity_by_account(account_id).await?.is_some() {
             return Err(IdentityError::AlreadyVerified);
+        }
+        // Each attempt asks the provider (a paid call) and may say an ID
+        // number is in use: bounded per account.
+        let attempt = WindowedEvent::hourly(
+            "identity_attempt",
+            account_id.to_string(),
+            self.clock.now(),
+            IDENTITY_ATTEMPTS_PER_HOUR,
+        );
+        if !self.store.count_attempt(&attempt).await? {
+            return Err(IdentityError::RateLimited);
         }
         match self.verifier.verify(&name, &id).await? {
             Verdict::Match => {}

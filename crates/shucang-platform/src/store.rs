@@ -151,6 +151,10 @@ pub struct IdentityRecord {
 /// What real-name verification needs from storage.
 #[async_trait]
 pub trait IdentityStore: Send + Sync + 'static {
+    /// Counts one verification attempt in its window, in one statement:
+    /// `false` (nothing counted) when the window holds `max` already.
+    async fn count_attempt(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
+
     /// Stores an identity; [`StoreError::Conflict`] with
     /// `"identities.account_id"` if the account already has one, or
     /// `"identities.id_number_hash"` if the ID number backs another account.

@@ -44,6 +44,11 @@ pub(crate) fn identity_from_row(r: IdentityRow) -> IdentityRecord {
 
 #[async_trait::async_trait]
 impl IdentityStore for crate::SqlStore {
+    async fn count_attempt(&self, e: &shucang_types::WindowedEvent) -> Result<bool, StoreError> {
+        self.count_windowed(crate::windows::Windows::Platform, e)
+            .await
+    }
+
     async fn insert_identity(&self, i: &IdentityRecord) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO identities ({IDENTITY_COLUMNS}) \

@@ -81,6 +81,7 @@ impl DomainError for IdentityError {
             IdentityError::AlreadyVerified => row!(S::CONFLICT, "identity_already_verified"),
             IdentityError::IdentityInUse => row!(S::CONFLICT, "identity_in_use"),
             IdentityError::Mismatch => row!(S::UNPROCESSABLE_ENTITY, "identity_mismatch"),
+            IdentityError::RateLimited => row!(S::TOO_MANY_REQUESTS, "rate_limited"),
             IdentityError::Unavailable(_) => {
                 row!(S::SERVICE_UNAVAILABLE, "identity_provider_unavailable")
             }
@@ -246,6 +247,7 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         Box::new(IdentityError::AlreadyVerified),
         Box::new(IdentityError::IdentityInUse),
         Box::new(IdentityError::Mismatch),
+        Box::new(IdentityError::RateLimited),
         Box::new(ComplaintError::InvalidField("category is unknown".into())),
         Box::new(ComplaintError::InvalidField("target is too long".into())),
         Box::new(ComplaintError::InvalidField("contact is required".into())),

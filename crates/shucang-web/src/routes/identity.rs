@@ -59,7 +59,7 @@ impl From<IdentityView> for IdentityResponse {
 #[utoipa::path(post, path = "/api/v1/me/identity", tag = "accounts",
     request_body = IdentityRequest,
     security(("session" = [])),
-    responses((status = 200, description = "Verified", body = IdentityResponse), (status = 401, description = "`unauthenticated`", body = ErrorBody), (status = 409, description = "`identity_in_use`, `identity_already_verified`", body = ErrorBody), (status = 422, description = "`consent_required`, `invalid_id_number`, `invalid_name`, `identity_mismatch`", body = ErrorBody)))]
+    responses((status = 200, description = "Verified", body = IdentityResponse), (status = 401, description = "`unauthenticated`", body = ErrorBody), (status = 409, description = "`identity_in_use`, `identity_already_verified`", body = ErrorBody), (status = 422, description = "`consent_required`, `invalid_id_number`, `invalid_name`, `identity_mismatch`", body = ErrorBody), (status = 429, description = "`rate_limited`: 5 attempts an hour", body = ErrorBody)))]
 pub(crate) async fn verify_identity(
     State(state): State<AppState>,
     auth: Authenticated,

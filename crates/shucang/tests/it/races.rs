@@ -260,3 +260,29 @@ async fn gift_attempts_hold(url: Option<String>) {
 async fn gift_attempts_are_limited_per_account() {
     on_each_store("gift attempt limit", gift_attempts_hold).await;
 }
+
+/// Real-name attempts are bounded per account (5 an hour): each asks the
+/// provider and may say that an ID number backs another account. Eight at
+/// once with a number in use get five answers and three refusals.
+async fn identity_attempts_hold(url: Option<String>) {
+    let owned = TestApp::spawn_with(url).await;
+    let app = &owned;
+    crate::identity::verified_user(app, "13800138001", "张三", "11010519900307123").await;
+    let other = crate::identity::user(app, "13800138002").await;
+    let body = json!({"name": "张三", "consent": true,
+        "id_number": crate::identity::id_number("11010519900307123")});
+    let (other, body) = (&other, &body);
+    let burst = (0..8).map(|_| async move {
+        crate::identity::post_identity(app, other, body)
+            .await
+            .status()
+    });
+    let t = tally(&join_all(burst).await);
+    assert_eq!(t, BTreeMap::from([(409, 5), (429, 3)]), "{t:?}");
+    owned.stop().await;
+}
+
+#[tokio::test]
+async fn real_name_attempts_are_limited_per_account() {
+    on_each_store("real-name attempt limit", identity_attempts_hold).await;
+}
