@@ -11,6 +11,9 @@ use sha2::Sha256;
 
 const NONCE_LEN: usize = 12;
 
+/// What text sealed by [`PiiCipher::seal_text`] starts with.
+const SEALED_TEXT: &str = "enc:v1:";
+
 /// Stored ciphertext did not decrypt: wrong key, wrong context or damaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("personal data does not decrypt (wrong key, wrong record or damaged)")]
@@ -76,6 +79,27 @@ impl PiiCipher {
             .map_err(|_| PiiError)
     }
 
+    /// `plain` encrypted for `context` as storable text: `enc:v1:` and the
+    /// hex of nonce and ciphertext. Text that is sealed already is kept.
+    pub fn seal_text(&self, context: &str, plain: &str) -> String {
+        if plain.starts_with(SEALED_TEXT) {
+            return plain.to_owned();
+        }
+        let sealed = self.encrypt(context, plain.as_bytes());
+        format!("{SEALED_TEXT}{}", hex::encode(sealed))
+    }
+
+    /// The plaintext of text [`PiiCipher::seal_text`] stored for
+    /// `context`; text without the prefix (stored before sealing existed)
+    /// is returned as it is.
+    pub fn open_text(&self, context: &str, stored: &str) -> Result<String, PiiError> {
+        let Some(sealed) = stored.strip_prefix(SEALED_TEXT) else {
+            return Ok(stored.to_owned());
+        };
+        let bytes = hex::decode(sealed).map_err(|_| PiiError)?;
+        String::from_utf8(self.decrypt(context, &bytes)?).map_err(|_| PiiError)
+    }
+
     /// A keyed hash for finding a value without storing it (hex).
     pub fn lookup_hash(&self, context: &str, value: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup_key)
@@ -114,6 +138,21 @@ mod tests {
             c.encrypt("a", b"same"),
             "fresh nonces"
         );
+    }
+
+    #[test]
+    fn sealed_text_opens_for_its_context_only_and_legacy_text_reads_as_is() {
+        let c = PiiCipher::new(&[1; 32]);
+        let sealed = c.seal_text("form.id:7", "11010519491231002X");
+        assert!(sealed.starts_with("enc:v1:") && !sealed.contains("110105"));
+        assert_eq!(c.seal_text("form.id:7", &sealed), sealed, "sealed once");
+        assert_eq!(
+            c.open_text("form.id:7", &sealed).unwrap(),
+            "11010519491231002X"
+        );
+        assert_eq!(c.open_text("form.id:8", &sealed), Err(PiiError));
+        assert_eq!(c.open_text("form.id:7", "enc:v1:zz"), Err(PiiError));
+        assert_eq!(c.open_text("form.id:7", "plain").unwrap(), "plain");
     }
 
     #[test]

@@ -102,9 +102,6 @@ pub struct NewMessage {
     pub body: String,
 }
 
-/// What a sealed body starts with.
-const SEALED: &str = "enc:v1:";
-
 /// Keeps message bodies encrypted at rest: they carry one-time codes,
 /// confirmation links and personal details. A body is sealed before it is
 /// queued (AES-256-GCM under the PII key, bound to its channel and
@@ -121,11 +118,9 @@ impl std::fmt::Debug for BodySeal {
 }
 
 impl BodySeal {
-    /// A seal under the 32-byte PII key.
-    pub fn new(pii_key: &[u8; 32]) -> BodySeal {
-        BodySeal {
-            cipher: Arc::new(PiiCipher::new(pii_key)),
-        }
+    /// A seal with the PII cipher.
+    pub fn new(cipher: Arc<PiiCipher>) -> BodySeal {
+        BodySeal { cipher }
     }
 
     fn context(m: &NewMessage) -> String {
@@ -134,12 +129,8 @@ impl BodySeal {
 
     /// `m` as it is queued: its body sealed.
     pub fn seal(&self, m: NewMessage) -> NewMessage {
-        if m.body.starts_with(SEALED) {
-            return m;
-        }
-        let sealed = self.cipher.encrypt(&Self::context(&m), m.body.as_bytes());
         NewMessage {
-            body: format!("{SEALED}{}", hex::encode(sealed)),
+            body: self.cipher.seal_text(&Self::context(&m), &m.body),
             ..m
         }
     }
@@ -147,17 +138,12 @@ impl BodySeal {
     /// Opens a queued message's body; a body queued before sealing
     /// existed is left as it is.
     pub fn open(&self, m: &mut NewMessage) -> Result<(), OutboxError> {
-        let Some(sealed) = m.body.strip_prefix(SEALED) else {
-            return Ok(());
-        };
-        let body = hex::decode(sealed)
-            .ok()
-            .and_then(|b| self.cipher.decrypt(&Self::context(m), &b).ok())
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
+        m.body = self
+            .cipher
+            .open_text(&Self::context(m), &m.body)
+            .map_err(|_| {
                 OutboxError("a queued message does not decrypt (wrong key or damaged)".into())
             })?;
-        m.body = body;
         Ok(())
     }
 }
@@ -351,7 +337,7 @@ mod tests {
 
     #[test]
     fn bodies_are_sealed_to_their_recipient_and_open_again() {
-        let seal = BodySeal::new(&[9; 32]);
+        let seal = BodySeal::new(Arc::new(PiiCipher::new(&[9; 32])));
         let m = NewMessage {
             channel: Channel::Sms,
             recipient: "13912345678".into(),

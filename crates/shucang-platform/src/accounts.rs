@@ -163,6 +163,9 @@ pub enum CheckError {
     Store(#[from] StoreError),
 }
 
+/// How long counting windows are kept: a day.
+const WINDOWS_KEPT_MS: i64 = 24 * 3_600_000;
+
 /// Accounts and sessions.
 pub struct AccountService {
     store: Arc<dyn AccountStore>,
@@ -359,7 +362,12 @@ impl AccountService {
 
     /// Deletes sessions that have been idle too long; returns how many.
     pub async fn purge_idle_sessions(&self) -> Result<u64, StoreError> {
-        let cutoff = self.clock.now().plus_ms(-self.policy.session_idle_ms);
+        let now = self.clock.now();
+        // Counting windows (hourly) are of no use after a day.
+        self.store
+            .purge_windows(now.plus_ms(-WINDOWS_KEPT_MS))
+            .await?;
+        let cutoff = now.plus_ms(-self.policy.session_idle_ms);
         self.store.delete_idle_sessions(cutoff).await
     }
 }

@@ -76,6 +76,9 @@ pub trait AccountStore: Send + Sync + 'static {
     /// nothing counted) when the window holds `max` already.
     async fn count_in_window(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
 
+    /// Removes the counting windows that began before `before`; how many.
+    async fn purge_windows(&self, before: UnixMillis) -> Result<u64, StoreError>;
+
     /// The account with this phone number, if any.
     async fn account_by_phone(&self, phone: &Phone) -> Result<Option<AccountRecord>, StoreError>;
 

@@ -149,9 +149,14 @@ impl Registry {
     }
 
     /// Deletes expired sessions (the server's worker runs this every
-    /// minute, so the table holds only live ones); how many.
+    /// minute, so the table holds only live ones), and counting windows a
+    /// day old; how many sessions.
     pub async fn purge_expired_sessions(&self) -> Result<u64, RegistryError> {
-        Ok(self.store.delete_expired_sessions(self.clock.now()).await?)
+        let now = self.clock.now();
+        self.store
+            .purge_windows(now.plus_ms(-24 * 60 * MINUTE_MS))
+            .await?;
+        Ok(self.store.delete_expired_sessions(now).await?)
     }
 
     /// Confirms a filer's mobile with the SMS code.

@@ -135,11 +135,11 @@ impl std::fmt::Debug for FileStore {
 
 impl FileStore {
     /// Files under `dir` (created on first write, mode 0700), encrypted
-    /// under the PII key `pii_key`.
-    pub fn new(dir: &Path, pii_key: &[u8; 32]) -> FileStore {
+    /// with the PII `cipher`.
+    pub fn new(dir: &Path, cipher: Arc<PiiCipher>) -> FileStore {
         FileStore {
             files: ContentStore::new(dir),
-            cipher: Arc::new(PiiCipher::new(pii_key)),
+            cipher,
         }
     }
 
@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn uploads_are_stored_encrypted_and_read_back_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let files = FileStore::new(dir.path(), &[5; 32]);
+        let files = FileStore::new(dir.path(), Arc::new(PiiCipher::new(&[5; 32])));
         let scan = png();
         let hash = files.put(&scan).unwrap();
         assert_eq!(hash, hex::encode(Sha256::digest(&scan)));
@@ -227,7 +227,7 @@ mod tests {
         );
         assert_eq!(files.get(&hash).unwrap(), scan);
         // Another key cannot read it; a damaged file is refused.
-        let other = FileStore::new(dir.path(), &[6; 32]);
+        let other = FileStore::new(dir.path(), Arc::new(PiiCipher::new(&[6; 32])));
         assert_eq!(
             other.get(&hash).unwrap_err().kind(),
             std::io::ErrorKind::InvalidData

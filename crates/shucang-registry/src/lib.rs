@@ -346,14 +346,16 @@ impl Registry {
     ) -> Result<Registry, RegistryError> {
         // The platform's password hashing parameters and limits.
         let passwords = PasswordHasher::new(HashingParams::default(), HashingLimits::default())?;
+        // One cipher under the PII key for forms, files and messages.
+        let pii = Arc::new(shucang_auth::PiiCipher::new(&keys.pii));
         Ok(Registry {
             store,
             clock,
             calendar,
-            files: FileStore::new(uploads_dir, &keys.pii),
+            files: FileStore::new(uploads_dir, pii.clone()),
             key: SessionKey::new(keys.session),
-            seal: sealed::FormSeal::new(&keys.pii),
-            bodies: BodySeal::new(&keys.pii),
+            seal: sealed::FormSeal::new(pii.clone()),
+            bodies: BodySeal::new(pii),
             passwords,
             base_url,
             limits,

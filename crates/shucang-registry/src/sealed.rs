@@ -12,16 +12,15 @@
 //! hex of nonce and ciphertext; a value without the prefix (written before
 //! encryption existed) is read as it is and sealed at its next write.
 
+use std::sync::Arc;
+
 use shucang_auth::PiiCipher;
 
 use crate::{ApplicationForm, ApplicationRecord, Pending, PendingUpdate, StoreError, Transition};
 
-/// What a sealed value starts with.
-const SEALED: &str = "enc:v1:";
-
 /// Seals and opens the personal fields of application forms.
 pub(crate) struct FormSeal {
-    cipher: PiiCipher,
+    cipher: Arc<PiiCipher>,
 }
 
 /// The sealed fields, by name, of a form.
@@ -40,10 +39,8 @@ fn fields(form: &mut ApplicationForm) -> [(&'static str, Option<&mut Option<Stri
 }
 
 impl FormSeal {
-    pub(crate) fn new(pii_key: &[u8; 32]) -> FormSeal {
-        FormSeal {
-            cipher: PiiCipher::new(pii_key),
-        }
+    pub(crate) fn new(cipher: Arc<PiiCipher>) -> FormSeal {
+        FormSeal { cipher }
     }
 
     fn context(filer_id: i64, field: &str) -> String {
@@ -54,14 +51,11 @@ impl FormSeal {
     pub(crate) fn seal(&self, filer_id: i64, form: &ApplicationForm) -> ApplicationForm {
         let mut sealed = form.clone();
         for (field, value) in fields(&mut sealed) {
-            let Some(Some(plain)) = value else { continue };
-            if plain.starts_with(SEALED) {
-                continue;
+            if let Some(Some(plain)) = value {
+                *plain = self
+                    .cipher
+                    .seal_text(&Self::context(filer_id, field), plain);
             }
-            let bytes = self
-                .cipher
-                .encrypt(&Self::context(filer_id, field), plain.as_bytes());
-            *plain = format!("{SEALED}{}", hex::encode(bytes));
         }
         sealed
     }
@@ -69,24 +63,16 @@ impl FormSeal {
     /// Opens the personal fields of a form sealed for `filer_id`.
     pub(crate) fn open(&self, filer_id: i64, form: &mut ApplicationForm) -> Result<(), StoreError> {
         for (field, value) in fields(form) {
-            let Some(Some(stored)) = value else { continue };
-            let Some(sealed) = stored.strip_prefix(SEALED) else {
-                continue;
-            };
-            let plain = hex::decode(sealed)
-                .ok()
-                .and_then(|b| {
-                    self.cipher
-                        .decrypt(&Self::context(filer_id, field), &b)
-                        .ok()
-                })
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    StoreError::Backend(format!(
-                        "the stored {field} does not decrypt (wrong key or a damaged row)"
-                    ))
-                })?;
-            *stored = plain;
+            if let Some(Some(stored)) = value {
+                *stored = self
+                    .cipher
+                    .open_text(&Self::context(filer_id, field), stored)
+                    .map_err(|_| {
+                        StoreError::Backend(format!(
+                            "the stored {field} does not decrypt (wrong key or a damaged row)"
+                        ))
+                    })?;
+            }
         }
         Ok(())
     }
@@ -193,7 +179,7 @@ mod tests {
 
     #[test]
     fn personal_fields_are_sealed_per_filer_and_open_again() {
-        let seal = FormSeal::new(&[3; 32]);
+        let seal = FormSeal::new(Arc::new(PiiCipher::new(&[3; 32])));
         let sealed = seal.seal(7, &form());
         let json = serde_json::to_string(&sealed).unwrap();
         assert!(!json.contains("11010519491231002X"), "{json}");
@@ -208,7 +194,7 @@ mod tests {
         // Another filer's row, or another key, does not open it.
         assert!(seal.open(8, &mut sealed.clone()).is_err());
         assert!(
-            FormSeal::new(&[4; 32])
+            FormSeal::new(Arc::new(PiiCipher::new(&[4; 32])))
                 .open(7, &mut sealed.clone())
                 .is_err()
         );

@@ -347,9 +347,10 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &NewUser, messages: &[NewMessage])
     -> Result<i64, StoreError>;
     /// Counts one event in its window, in one statement: `false` (and
-    /// nothing counted) when the window holds `max` already. Windows that
-    /// ended a day ago are removed.
+    /// nothing counted) when the window holds `max` already.
     async fn count_in_window(&self, event: &WindowedEvent) -> Result<bool, StoreError>;
+    /// Removes the counting windows that began before `before`; how many.
+    async fn purge_windows(&self, before: UnixMillis) -> Result<u64, StoreError>;
     /// Queues `messages` on their own (no decision goes with them).
     async fn queue_messages(
         &self,

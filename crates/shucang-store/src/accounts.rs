@@ -44,6 +44,11 @@ impl AccountStore for crate::SqlStore {
             .await
     }
 
+    async fn purge_windows(&self, before: UnixMillis) -> Result<u64, StoreError> {
+        self.purge_windows_of(crate::windows::Windows::Platform, before)
+            .await
+    }
+
     async fn insert_account(&self, a: &NewAccount) -> Result<i64, StoreError> {
         let result = sqlx::query_scalar::<_, i64>(
             "INSERT INTO accounts (phone, password_hash, role, created_at) \

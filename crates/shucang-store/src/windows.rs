@@ -1,8 +1,8 @@
 //! Fixed-window counters, written once for both applications' tables
 //! (`rate_counts` and `reg_rate_counts`, each keyed by scope, subject and
 //! window start): one upsert counts an event and refuses it at the limit,
-//! so parallel requests cannot pass the limit, and windows a day old are
-//! removed on the way.
+//! so parallel requests cannot pass the limit; windows a day old are
+//! removed by each application's periodic purge, not on the way.
 
 use shucang_types::WindowedEvent;
 
@@ -52,12 +52,21 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(E::from_sqlx)?;
-        let old = format!("DELETE FROM {table} WHERE window_start < $1");
-        sqlx::query(&old)
-            .bind(e.window_start.plus_ms(-24 * 3_600_000).0)
+        Ok(counted.is_some_and(|n| n <= i64::from(e.max)))
+    }
+
+    /// Removes the windows that began before `before`; how many.
+    pub(crate) async fn purge_windows_of<E: FromSqlx>(
+        &self,
+        windows: Windows,
+        before: shucang_types::UnixMillis,
+    ) -> Result<u64, E> {
+        let sql = format!("DELETE FROM {} WHERE window_start < $1", windows.table());
+        let done = sqlx::query(&sql)
+            .bind(before.0)
             .execute(&self.pool)
             .await
             .map_err(E::from_sqlx)?;
-        Ok(counted.is_some_and(|n| n <= i64::from(e.max)))
+        Ok(done.rows_affected())
     }
 }

@@ -65,7 +65,9 @@ impl RegistryServices {
             store.clone(),
             (Arc::new(SandboxSender), Arc::new(SandboxSender)),
             clock,
-            shucang_notify::BodySeal::new(secrets.pii.expose()),
+            shucang_notify::BodySeal::new(Arc::new(shucang_platform::PiiCipher::new(
+                secrets.pii.expose(),
+            ))),
         );
         Ok(RegistryServices {
             store,

@@ -44,6 +44,10 @@ impl UserStore for crate::SqlStore {
         self.count_windowed(Windows::Registry, e).await
     }
 
+    async fn purge_windows(&self, before: UnixMillis) -> Result<u64, StoreError> {
+        self.purge_windows_of(Windows::Registry, before).await
+    }
+
     async fn queue_messages(
         &self,
         messages: &[NewMessage],

@@ -80,7 +80,7 @@ async fn retries(store: Arc<dyn RegistryBackend>) {
             store.clone(),
             (sms, Arc::new(SandboxSender)),
             clock.clone(),
-            shucang_notify::BodySeal::new(&[7; 32]),
+            shucang_notify::BodySeal::new(Arc::new(shucang_platform::PiiCipher::new(&[7; 32]))),
         )
     };
 

@@ -11,7 +11,7 @@ use shucang_types::Phone;
 
 use crate::harness::{MINUTE_MS, TestApp, assert_error};
 use crate::registry::{PASSWORD as FILER_PASSWORD, Reg};
-use crate::support::{join_all, on_each_store};
+use crate::support::{join_all, on_each_store, tally};
 
 const PHONE: &str = "13800138000";
 const PASSWORD: &str = "Shucang#2026";
@@ -22,15 +22,6 @@ const WRONG: usize = 39;
 const RIGHT_AT: usize = 20;
 /// Failures that lock, in both applications.
 const FAILURES_MAX: usize = 5;
-
-/// How many answers had each status.
-fn tally(statuses: &[StatusCode]) -> BTreeMap<u16, usize> {
-    let mut t = BTreeMap::new();
-    for s in statuses {
-        *t.entry(s.as_u16()).or_default() += 1;
-    }
-    t
-}
 
 /// What a burst of `WRONG` wrong passwords and the right one may answer,
 /// however the requests interleave: the right one logs in only if it was

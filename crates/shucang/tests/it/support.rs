@@ -197,6 +197,15 @@ where
     on_postgres(what, |url| test(Some(url))).await;
 }
 
+/// How many answers had each status (of a parallel burst).
+pub fn tally(statuses: &[StatusCode]) -> std::collections::BTreeMap<u16, usize> {
+    let mut t = std::collections::BTreeMap::new();
+    for s in statuses {
+        *t.entry(s.as_u16()).or_default() += 1;
+    }
+    t
+}
+
 /// `GET /api/v1/me` with `token` is refused: 401 `unauthenticated`.
 pub async fn assert_signed_out(app: &TestApp, token: &str) {
     assert_error(

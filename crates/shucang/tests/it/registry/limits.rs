@@ -9,16 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{PASSWORD, Reg, json_of};
-use crate::support::{join_all, on_each_store};
-
-/// How many answers had each status.
-fn tally(statuses: &[StatusCode]) -> BTreeMap<u16, usize> {
-    let mut t = BTreeMap::new();
-    for s in statuses {
-        *t.entry(s.as_u16()).or_default() += 1;
-    }
-    t
-}
+use crate::support::{join_all, on_each_store, tally};
 
 /// An answer's status, having checked that a 409 carries `code`.
 async fn status_refused_with(res: reqwest::Response, code: &str) -> StatusCode {
