@@ -43,4 +43,4 @@ pub use passwords::{
     HashingParams, PasswordError, PasswordHasher,
 };
 pub use pii::{PiiCipher, PiiError};
-pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken, hashes_equal};
+pub use tokens::{SESSION_TOKEN_LEN_MAX, SessionKey, SessionToken, hashes_equal, six_digit_code};

@@ -80,6 +80,20 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+/// A one-time code of six decimal digits for an SMS, uniform over
+/// 000000–999999 (draws above the largest multiple of a million that fits
+/// in 32 bits are drawn again, so no code is likelier than another).
+pub fn six_digit_code() -> String {
+    const CODES: u32 = 1_000_000;
+    let zone = u32::MAX - u32::MAX % CODES;
+    loop {
+        let draw = OsRng.next_u32();
+        if draw < zone {
+            return format!("{:06}", draw % CODES);
+        }
+    }
+}
+
 /// Whether two stored hashes are equal, in time that depends only on their
 /// lengths (no early exit at the first differing byte).
 pub fn hashes_equal(a: &str, b: &str) -> bool {
@@ -93,6 +107,15 @@ pub fn hashes_equal(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..1000 {
+            let code = six_digit_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+        }
+    }
 
     #[test]
     fn tokens_are_256_random_bits_and_hidden_from_debug() {

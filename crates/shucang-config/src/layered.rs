@@ -54,6 +54,10 @@ pub struct AccountsConfig {
     pub lockout_minutes: u32,
     /// Self-registrations from one address per hour (1–10000).
     pub registrations_per_ip_per_hour: u32,
+    /// Registration codes sent to one mobile number per hour (1–100).
+    pub codes_per_phone_per_hour: u32,
+    /// Registration codes asked for from one address per hour (1–10000).
+    pub codes_per_ip_per_hour: u32,
 }
 
 impl Default for AccountsConfig {
@@ -63,6 +67,8 @@ impl Default for AccountsConfig {
             login_failures_max: 5,
             lockout_minutes: 30,
             registrations_per_ip_per_hour: 10,
+            codes_per_phone_per_hour: 5,
+            codes_per_ip_per_hour: 20,
         }
     }
 }
@@ -481,6 +487,14 @@ impl Config {
         check(
             (1..=10_000).contains(&a.registrations_per_ip_per_hour),
             "accounts.registrations_per_ip_per_hour must be between 1 and 10000",
+        )?;
+        check(
+            (1..=100).contains(&a.codes_per_phone_per_hour),
+            "accounts.codes_per_phone_per_hour must be between 1 and 100",
+        )?;
+        check(
+            (1..=10_000).contains(&a.codes_per_ip_per_hour),
+            "accounts.codes_per_ip_per_hour must be between 1 and 10000",
         )?;
         check(
             matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),

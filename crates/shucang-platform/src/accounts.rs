@@ -11,7 +11,14 @@
 //!   is refused;
 //! - sessions live on the server (revocable); the bearer token is 256 random
 //!   bits, and only its HMAC under the session key is stored;
-//! - a session unused for `session_idle_ms` is gone.
+//! - a session unused for `session_idle_ms` is gone;
+//! - a stranger registers in two steps, so that the answers never say who
+//!   is registered: asking for a code for a number always answers "sent"
+//!   (the SMS carries a code, or, when the number has an account, a notice
+//!   saying so); the code (6 digits, [`CODE_VALID_MS`], [`CODE_ATTEMPTS_MAX`]
+//!   attempts, each spent atomically before comparing) then makes the
+//!   account. A registered number never has a code, so registering it
+//!   fails like a wrong code does.
 
 use std::sync::Arc;
 
@@ -19,11 +26,19 @@ use shucang_auth::{
     Busy, HashingLimits, PasswordError, PasswordHasher, Refusal, SessionKey, StoredLogin,
 };
 pub use shucang_auth::{HashingParams, LockoutPolicy, SessionToken};
+use shucang_notify::{BodySeal, Channel, NewMessage};
 use shucang_types::{
     Clock, PasswordProblem, Phone, Role, UnixMillis, WindowedEvent, check_password,
 };
 
-use crate::store::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
+use crate::store::{
+    AccountRecord, AccountStore, CodePurpose, NewAccount, NewPhoneCode, SessionRecord, StoreError,
+};
+
+/// How long a registration code is accepted.
+pub const CODE_VALID_MS: i64 = 10 * 60_000;
+/// Guesses a registration code allows.
+pub const CODE_ATTEMPTS_MAX: u32 = 5;
 
 /// How often, at most, a session's last-use time is written back. Bounds the
 /// writes caused by authenticated reads; a session may therefore expire up to
@@ -41,6 +56,12 @@ pub struct AccountPolicy {
     pub hashing: HashingParams,
     /// Self-registrations from one address per hour.
     pub registrations_per_ip_per_hour: u32,
+    /// Registration codes sent to one number per hour.
+    pub codes_per_phone_per_hour: u32,
+    /// Registration codes asked for from one address per hour.
+    pub codes_per_ip_per_hour: u32,
+    /// The name that signs SMS texts (【…】).
+    pub sms_signature: String,
 }
 
 impl Default for AccountPolicy {
@@ -52,6 +73,9 @@ impl Default for AccountPolicy {
             lockout: LockoutPolicy::default(),
             hashing: HashingParams::default(),
             registrations_per_ip_per_hour: 10,
+            codes_per_phone_per_hour: 5,
+            codes_per_ip_per_hour: 20,
+            sms_signature: "数藏".to_owned(),
         }
     }
 }
@@ -112,6 +136,9 @@ pub enum AccountError {
     /// Too many registrations from this address in the last hour.
     #[error("too many registrations from this address; try again in an hour")]
     RateLimited,
+    /// The SMS code is wrong, expired, used up or was never sent.
+    #[error("the SMS code is wrong or has expired; ask for a new one")]
+    InvalidCode,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -175,17 +202,21 @@ pub struct AccountService {
     /// Argon2id under one cap and a bounded queue; an unknown phone is
     /// checked against its dummy hash.
     passwords: PasswordHasher,
+    /// Seals the bodies of queued SMS (they carry codes).
+    seal: BodySeal,
 }
 
 impl AccountService {
     /// Builds the service. `session_key` keys the hash under which session
-    /// tokens are stored. Computes one Argon2 hash (the dummy), so it takes a
-    /// few tens of milliseconds.
+    /// tokens and SMS codes are stored; `seal` encrypts queued SMS bodies.
+    /// Computes one Argon2 hash (the dummy), so it takes a few tens of
+    /// milliseconds.
     pub fn new(
         store: Arc<dyn AccountStore>,
         clock: Arc<dyn Clock>,
         policy: AccountPolicy,
         session_key: [u8; 32],
+        seal: BodySeal,
     ) -> Result<AccountService, AccountError> {
         let passwords = PasswordHasher::new(policy.hashing, HashingLimits::default())?;
         Ok(AccountService {
@@ -194,6 +225,7 @@ impl AccountService {
             policy,
             session_key: SessionKey::new(session_key),
             passwords,
+            seal,
         })
     }
 
@@ -220,27 +252,121 @@ impl AccountService {
         }
     }
 
-    /// A stranger's self-registration from `ip`: counted against the
-    /// hourly limit per address (in one atomic statement, before any
-    /// hashing), then [`AccountService::register`]. Staff accounts and the
-    /// demo seeding register directly.
-    pub async fn register_from(
+    /// Sends a registration code to `phone`, asked for from `ip`; each
+    /// request counts against the hourly limits per address and per
+    /// number first. The answer is the same whether or not the number has
+    /// an account: if it has, the SMS says so instead of carrying a code.
+    pub async fn send_registration_code(
+        &self,
+        phone: &Phone,
+        ip: &str,
+    ) -> Result<(), AccountError> {
+        let now = self.clock.now();
+        let limits = [
+            ("code_ip", ip.to_owned(), self.policy.codes_per_ip_per_hour),
+            (
+                "code_phone",
+                phone.as_str().to_owned(),
+                self.policy.codes_per_phone_per_hour,
+            ),
+        ];
+        for (scope, subject, max) in limits {
+            let event = WindowedEvent::hourly(scope, subject, now, max);
+            if !self.store.count_in_window(&event).await? {
+                return Err(AccountError::RateLimited);
+            }
+        }
+        let sign = &self.policy.sms_signature;
+        if self.store.account_by_phone(phone).await?.is_some() {
+            let notice = self.sms(
+                phone,
+                format!(
+                    "【{sign}】有人用本手机号申请注册。该号码已注册，请直接登录；如非本人操作，请忽略本短信。"
+                ),
+            );
+            return Ok(self.store.queue_messages(&[notice], now).await?);
+        }
+        let code = shucang_auth::six_digit_code();
+        let minutes = CODE_VALID_MS / 60_000;
+        let message = self.sms(
+            phone,
+            format!("【{sign}】您的注册验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
+        );
+        let new = NewPhoneCode {
+            phone: phone.clone(),
+            purpose: CodePurpose::Registration,
+            code_hash: self.code_hash(phone, CodePurpose::Registration, &code),
+            expires_at: now.plus_ms(CODE_VALID_MS),
+            created_at: now,
+        };
+        Ok(self.store.issue_phone_code(&new, &message).await?)
+    }
+
+    /// A stranger's self-registration from `ip` with the SMS code sent to
+    /// the number: counted against the hourly limit per address (in one
+    /// atomic statement, before any hashing); the code's attempt is spent
+    /// before it is compared; the account is made and the code used up in
+    /// one transaction. Staff accounts and the demo seeding use
+    /// [`AccountService::register`].
+    pub async fn register_with_code(
         &self,
         registration: Registration,
+        code: &str,
         ip: &str,
     ) -> Result<i64, AccountError> {
         check_password(&registration.password, registration.phone.as_str())
             .map_err(AccountError::WeakPassword)?;
+        let now = self.clock.now();
         let event = WindowedEvent::hourly(
             "register_ip",
             ip.to_owned(),
-            self.clock.now(),
+            now,
             self.policy.registrations_per_ip_per_hour,
         );
         if !self.store.count_in_window(&event).await? {
             return Err(AccountError::RateLimited);
         }
-        self.register(registration).await
+        let phone = &registration.phone;
+        let purpose = CodePurpose::Registration;
+        let Some(stored) = self
+            .store
+            .spend_phone_code_attempt(phone, purpose, CODE_ATTEMPTS_MAX, now)
+            .await?
+        else {
+            return Err(AccountError::InvalidCode);
+        };
+        let given = self.code_hash(phone, purpose, code.trim());
+        if !shucang_auth::hashes_equal(&stored, &given) {
+            return Err(AccountError::InvalidCode);
+        }
+        let new = NewAccount {
+            phone: registration.phone.clone(),
+            password_hash: self.passwords.hash(&registration.password).await?,
+            role: Role::Collector,
+            created_at: now,
+        };
+        match self.store.insert_account_with_code(&new, &stored).await {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => Err(AccountError::InvalidCode),
+            Err(StoreError::Conflict(_)) => Err(AccountError::PhoneTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An SMS to `phone`, its body sealed for the outbox.
+    fn sms(&self, phone: &Phone, body: String) -> NewMessage {
+        self.seal.seal(NewMessage {
+            channel: Channel::Sms,
+            recipient: phone.as_str().to_owned(),
+            subject: String::new(),
+            body,
+        })
+    }
+
+    /// The keyed hash a code is stored as, bound to its number and purpose.
+    fn code_hash(&self, phone: &Phone, purpose: CodePurpose, code: &str) -> String {
+        let text = format!("sms-code:{}:{phone}:{code}", purpose.code());
+        self.session_key.keyed_hash(text.as_bytes())
     }
 
     /// Counts one attempt of `scope` by `subject` in the current hour:
@@ -367,6 +493,7 @@ impl AccountService {
         self.store
             .purge_windows(now.plus_ms(-WINDOWS_KEPT_MS))
             .await?;
+        self.store.delete_expired_phone_codes(now).await?;
         let cutoff = now.plus_ms(-self.policy.session_idle_ms);
         self.store.delete_idle_sessions(cutoff).await
     }

@@ -49,10 +49,10 @@ pub use payments::{
 };
 pub use shucang_auth::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, ComplaintRecord, ComplaintStore, DropRecord, DropStore,
-    GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted, NewAccount, NewDrop,
-    NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord, PaymentStore, PurchaseTerms,
-    Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError, TermsRule, WorkRecord,
-    WorkStatus, WorkStore,
+    AccountRecord, AccountStore, CodePurpose, ComplaintRecord, ComplaintStore, DropRecord,
+    DropStore, GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted, NewAccount,
+    NewDrop, NewPhoneCode, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
+    PaymentStore, PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
+    StoreError, TermsRule, WorkRecord, WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksDeps, WorksService};

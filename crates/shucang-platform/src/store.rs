@@ -5,6 +5,7 @@
 //! across an `await` of its own.
 
 use async_trait::async_trait;
+use shucang_notify::NewMessage;
 use shucang_types::{FailedLogin, Phone, Role, UnixMillis, WindowedEvent};
 
 /// A failure of the storage back end.
@@ -121,6 +122,78 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Deletes every session last used before `idle_before`; returns how many.
     async fn delete_idle_sessions(&self, idle_before: UnixMillis) -> Result<u64, StoreError>;
+
+    /// Stores a one-time code for its phone number and purpose (replacing
+    /// an earlier one, with no attempts spent) and queues `message` (which
+    /// carries it), in one transaction.
+    async fn issue_phone_code(
+        &self,
+        code: &NewPhoneCode,
+        message: &NewMessage,
+    ) -> Result<(), StoreError>;
+
+    /// Queues messages that carry no code (a notice).
+    async fn queue_messages(
+        &self,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<(), StoreError>;
+
+    /// Spends one attempt on the live code of `phone` for `purpose`, in one
+    /// statement, before the caller compares: the code's keyed hash, or
+    /// `None` when no code is live (none sent, expired, used) or its
+    /// `attempts_max` attempts are spent.
+    async fn spend_phone_code_attempt(
+        &self,
+        phone: &Phone,
+        purpose: CodePurpose,
+        attempts_max: u32,
+        now: UnixMillis,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Uses up the registration code whose keyed hash is `code_hash` and
+    /// inserts the account, in one transaction: `None` (nothing written)
+    /// when the code was used meanwhile; [`StoreError::Conflict`] as for
+    /// [`AccountStore::insert_account`].
+    async fn insert_account_with_code(
+        &self,
+        account: &NewAccount,
+        code_hash: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Deletes the codes that expired before `now`; how many.
+    async fn delete_expired_phone_codes(&self, now: UnixMillis) -> Result<u64, StoreError>;
+}
+
+/// What a one-time SMS code proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// The caller holds the number an account is being made for.
+    Registration,
+}
+
+impl CodePurpose {
+    /// The stable code stored with a code.
+    pub fn code(self) -> &'static str {
+        match self {
+            CodePurpose::Registration => "registration",
+        }
+    }
+}
+
+/// A one-time SMS code to store: only its keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewPhoneCode {
+    /// The number it was sent to.
+    pub phone: Phone,
+    /// What it proves.
+    pub purpose: CodePurpose,
+    /// The keyed hash of the phone number and the code.
+    pub code_hash: String,
+    /// When it stops being accepted.
+    pub expires_at: UnixMillis,
+    /// When it was sent.
+    pub created_at: UnixMillis,
 }
 
 /// A verified identity with its custodial wallet, as stored. Personal data

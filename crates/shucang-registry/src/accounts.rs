@@ -8,7 +8,7 @@ use shucang_types::{Email, Phone};
 use crate::{
     LOCKOUT, MINUTE_MS, NewSession, NewUser, PHONE_CODE_ATTEMPTS_MAX, Registry, RegistryError,
     SESSION_HOURS, StoreError, User, UserRole, VERIFICATION_MINUTES, WindowedEvent, email_token,
-    invalid, six_digits,
+    invalid,
 };
 
 impl Registry {
@@ -48,7 +48,7 @@ impl Registry {
                 return Err(RegistryError::RateLimited);
             }
         }
-        let code = six_digits();
+        let code = shucang_auth::six_digit_code();
         let token = email_token();
         let user = NewUser {
             role: UserRole::Filer,

@@ -319,10 +319,6 @@ impl From<PasswordError> for RegistryError {
     }
 }
 
-fn six_digits() -> String {
-    format!("{:06}", OsRng.next_u32() % 1_000_000)
-}
-
 fn invalid(field: &'static str, message: impl Into<String>) -> RegistryError {
     RegistryError::Invalid {
         field,

@@ -3,9 +3,13 @@
 //! The SQL is written once, in the dialect SQLite and PostgreSQL share
 //! (`$N` parameters, `RETURNING`).
 
-use shucang_platform::{AccountRecord, AccountStore, NewAccount, SessionRecord, StoreError};
+use shucang_notify::NewMessage;
+use shucang_platform::{
+    AccountRecord, AccountStore, CodePurpose, NewAccount, NewPhoneCode, SessionRecord, StoreError,
+};
 use shucang_types::{FailedLogin, Phone, Role, UnixMillis, WindowedEvent};
 
+use crate::engine::Writer;
 use crate::lockout::Logins;
 use crate::query::{decode_one, unique_or};
 
@@ -50,17 +54,10 @@ impl AccountStore for crate::SqlStore {
     }
 
     async fn insert_account(&self, a: &NewAccount) -> Result<i64, StoreError> {
-        let result = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO accounts (phone, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(a.phone.as_str())
-        .bind(&a.password_hash)
-        .bind(a.role.as_str())
-        .bind(a.created_at.0)
-        .fetch_one(&self.pool)
-        .await;
-        unique_or(result, StoreError::Conflict("accounts.phone"))
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        let id = insert_account_in(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn account_by_phone(&self, phone: &Phone) -> Result<Option<AccountRecord>, StoreError> {
@@ -153,4 +150,103 @@ impl AccountStore for crate::SqlStore {
             .map_err(crate::backend_error)?;
         Ok(done.rows_affected())
     }
+
+    async fn issue_phone_code(
+        &self,
+        code: &NewPhoneCode,
+        message: &NewMessage,
+    ) -> Result<(), StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        let upsert = sqlx::query(
+            "INSERT INTO phone_codes (phone, purpose, code_hash, attempts, expires_at, created_at) \
+             VALUES ($1, $2, $3, 0, $4, $5) \
+             ON CONFLICT (phone, purpose) DO UPDATE SET code_hash = excluded.code_hash, \
+             attempts = 0, expires_at = excluded.expires_at, created_at = excluded.created_at",
+        )
+        .bind(code.phone.as_str())
+        .bind(code.purpose.code())
+        .bind(&code.code_hash)
+        .bind(code.expires_at.0)
+        .bind(code.created_at.0);
+        tx.run(upsert).await?;
+        crate::outbox::enqueue(&mut tx, std::slice::from_ref(message), code.created_at).await?;
+        tx.commit().await
+    }
+
+    async fn queue_messages(
+        &self,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        crate::outbox::enqueue(&mut tx, messages, now).await?;
+        tx.commit().await
+    }
+
+    async fn spend_phone_code_attempt(
+        &self,
+        phone: &Phone,
+        purpose: CodePurpose,
+        attempts_max: u32,
+        now: UnixMillis,
+    ) -> Result<Option<String>, StoreError> {
+        // Counted and checked in one statement: parallel guesses cannot
+        // spend more than the limit between them.
+        sqlx::query_scalar(
+            "UPDATE phone_codes SET attempts = attempts + 1 \
+             WHERE phone = $1 AND purpose = $2 AND attempts < $3 AND expires_at > $4 \
+             RETURNING code_hash",
+        )
+        .bind(phone.as_str())
+        .bind(purpose.code())
+        .bind(i64::from(attempts_max))
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::backend_error)
+    }
+
+    async fn insert_account_with_code(
+        &self,
+        account: &NewAccount,
+        code_hash: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        let used = sqlx::query(
+            "DELETE FROM phone_codes WHERE phone = $1 AND purpose = $2 AND code_hash = $3",
+        )
+        .bind(account.phone.as_str())
+        .bind(CodePurpose::Registration.code())
+        .bind(code_hash);
+        if tx.run(used).await? == 0 {
+            return Ok(None);
+        }
+        let id = insert_account_in(&mut tx, account).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    async fn delete_expired_phone_codes(&self, now: UnixMillis) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM phone_codes WHERE expires_at <= $1")
+            .bind(now.0)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::backend_error)?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Inserts an account inside a transaction; its id.
+async fn insert_account_in(tx: &mut Writer<StoreError>, a: &NewAccount) -> Result<i64, StoreError> {
+    let result = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO accounts (phone, password_hash, role, created_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(a.phone.as_str())
+    .bind(&a.password_hash)
+    .bind(a.role.as_str())
+    .bind(a.created_at.0)
+    .fetch_one(&mut **tx)
+    .await;
+    unique_or(result, StoreError::Conflict("accounts.phone"))
 }

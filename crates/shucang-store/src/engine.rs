@@ -49,6 +49,8 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite admits one writer: writers queue here first (see [`SqlStore::write_tx`]).
     writer: Arc<Mutex<()>>,
+    /// The outbox table of this database (`outbox` or `reg_outbox`).
+    outbox_table: &'static str,
 }
 
 /// A write transaction (see [`SqlStore::write_tx`]) that reports failures
@@ -59,6 +61,7 @@ pub(crate) struct Writer<E> {
     /// SQLite's writer queue, held until the transaction has ended (fields
     /// drop in order: the transaction first).
     _queue: Option<OwnedMutexGuard<()>>,
+    outbox_table: &'static str,
     error: PhantomData<fn() -> E>,
 }
 
@@ -70,6 +73,11 @@ impl<E: FromSqlx> Writer<E> {
             .await
             .map_err(E::from_sqlx)?;
         Ok(done.rows_affected())
+    }
+
+    /// The outbox table of the database written to.
+    pub(crate) fn outbox_table(&self) -> &'static str {
+        self.outbox_table
     }
 
     /// Commits, then lets the next writer in.
@@ -95,7 +103,7 @@ impl<E> DerefMut for Writer<E> {
 impl SqlStore {
     /// Connects to the platform's database named by `url` and migrates it.
     pub async fn open(url: &str) -> Result<SqlStore, OpenError> {
-        let store = SqlStore::connect(url).await?;
+        let store = SqlStore::connect(url, "outbox").await?;
         migrate::run(&store, MigrationSet::Platform).await?;
         Ok(store)
     }
@@ -103,7 +111,7 @@ impl SqlStore {
     /// Connects to the filing registry's database and migrates it with the
     /// registry's migrations.
     pub async fn open_registry(url: &str) -> Result<SqlStore, OpenError> {
-        let store = SqlStore::connect(url).await?;
+        let store = SqlStore::connect(url, "reg_outbox").await?;
         migrate::run(&store, MigrationSet::Registry).await?;
         Ok(store)
     }
@@ -118,7 +126,12 @@ impl SqlStore {
         self.pool.close().await;
     }
 
-    async fn connect(url: &str) -> Result<SqlStore, OpenError> {
+    /// The outbox table of this database.
+    pub(crate) fn outbox_table(&self) -> &'static str {
+        self.outbox_table
+    }
+
+    async fn connect(url: &str, outbox_table: &'static str) -> Result<SqlStore, OpenError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -135,6 +148,7 @@ impl SqlStore {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            outbox_table,
         })
     }
 
@@ -155,6 +169,7 @@ impl SqlStore {
         Ok(Writer {
             tx: tx.map_err(E::from_sqlx)?,
             _queue: queue,
+            outbox_table: self.outbox_table,
             error: PhantomData,
         })
     }

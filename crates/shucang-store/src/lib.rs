@@ -30,6 +30,7 @@ mod gifts;
 mod identities;
 mod lockout;
 mod migrate;
+mod outbox;
 mod payments;
 mod query;
 mod registry;
@@ -61,7 +62,14 @@ pub enum Backend {
 /// Everything the platform stores, on one back end.
 #[async_trait]
 pub trait Store:
-    AccountStore + IdentityStore + WorkStore + DropStore + PaymentStore + GiftStore + ComplaintStore
+    AccountStore
+    + IdentityStore
+    + WorkStore
+    + DropStore
+    + PaymentStore
+    + GiftStore
+    + ComplaintStore
+    + shucang_notify::OutboxStore
 {
     /// The engine underneath.
     fn backend(&self) -> Backend;

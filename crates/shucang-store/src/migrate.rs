@@ -38,6 +38,7 @@ pub(crate) const PLATFORM: &[Migration] = &[
     migration(8, "payment provider, drop kind",
         include_str!("../migrations/platform/0008_payment_provider_drop_kind.sql")),
     migration(9, "rate counts", include_str!("../migrations/platform/0009_rate_counts.sql")),
+    migration(10, "phone codes, outbox", include_str!("../migrations/platform/0010_phone_codes.sql")),
 ];
 
 /// The filing registry's migrations, from `migrations/registry/`.

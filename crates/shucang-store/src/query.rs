@@ -35,7 +35,7 @@ impl FromSqlx for shucang_registry::StoreError {
 
 impl FromSqlx for shucang_notify::OutboxError {
     fn from_sqlx(e: sqlx::Error) -> Self {
-        crate::registry::outbox_error(e)
+        shucang_notify::OutboxError(e.to_string())
     }
 }
 

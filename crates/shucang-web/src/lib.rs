@@ -68,6 +68,11 @@ pub struct AppState {
     /// The font for certificate images; `None` when none is configured or
     /// installed, and the PNG is then not offered.
     pub certificate_font: Option<shucang_certificate::LazyFont>,
+    /// Only in demo mode (`serve --demo`): the outbox, so that the
+    /// registration page can show the sandbox SMS it just queued (no SMS
+    /// is really sent). `None` on a real site, where the page never shows
+    /// what the SMS says.
+    pub demo_outbox: Option<Arc<shucang_notify::Notifier>>,
 }
 
 /// The whole platform application: API, pages, health check, OpenAPI

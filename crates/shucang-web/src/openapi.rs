@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    self, AccountView, CreatedId, Health, LoginRequest, LoginResponse, RegisterRequest,
+    self, AccountView, CodeRequest, CodeSent, CreatedId, Health, LoginRequest, LoginResponse,
+    RegisterRequest,
 };
 
 #[derive(OpenApi)]
@@ -15,6 +16,7 @@ use crate::routes::{
     info(title = "shucang platform API", description = "数藏 — compliance-native digital-collectibles platform."),
     paths(
         routes::healthz,
+        routes::send_code,
         routes::register,
         routes::me,
         routes::login,
@@ -51,7 +53,7 @@ use crate::routes::{
         routes::chain::checkpoint,
         routes::chain::consistency,
     ),
-    components(schemas(crate::proof::ProofBundleJson, ErrorBody, ErrorDetail, Health, RegisterRequest, CreatedId, AccountView, LoginRequest, LoginResponse)),
+    components(schemas(crate::proof::ProofBundleJson, ErrorBody, ErrorDetail, Health, CodeRequest, CodeSent, RegisterRequest, CreatedId, AccountView, LoginRequest, LoginResponse)),
     modifiers(&SessionAuth),
 )]
 struct ApiDoc;

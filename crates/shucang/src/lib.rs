@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use shucang_chain::{Chain, ChainConfig, SigningKey};
 use shucang_config::{Config, Secrets};
+use shucang_notify::{BodySeal, Notifier, SandboxSender};
 use shucang_platform::content::ContentFilter;
 use shucang_platform::media::MediaStore;
 use shucang_platform::{
@@ -49,6 +50,8 @@ const ORDER_EXPIRY_INTERVAL_MS: u64 = 5_000;
 
 /// How often idle sessions are deleted from storage.
 const SESSION_PURGE_INTERVAL_MS: u64 = 5 * 60_000;
+/// How often the outbox workers (platform and registry) look for due messages.
+pub(crate) const OUTBOX_POLL_MS: u64 = 1_000;
 
 /// The account rules a configuration asks for.
 pub fn account_policy(config: &Config) -> AccountPolicy {
@@ -60,6 +63,13 @@ pub fn account_policy(config: &Config) -> AccountPolicy {
             lockout_ms: minutes(config.accounts.lockout_minutes),
         },
         registrations_per_ip_per_hour: config.accounts.registrations_per_ip_per_hour,
+        codes_per_phone_per_hour: config.accounts.codes_per_phone_per_hour,
+        codes_per_ip_per_hour: config.accounts.codes_per_ip_per_hour,
+        sms_signature: config
+            .site
+            .name
+            .clone()
+            .unwrap_or_else(|| "数藏".to_owned()),
         ..AccountPolicy::default()
     }
 }
@@ -139,6 +149,9 @@ pub struct Services {
     pub accounts: Arc<AccountService>,
     /// Real-name verification and custodial wallets.
     pub identity: Arc<IdentityService>,
+    /// Delivers the SMS the outbox holds (sandbox senders: they stay in
+    /// the outbox, where `shucang outbox` shows them).
+    pub notifier: Arc<Notifier>,
 }
 
 impl Services {
@@ -152,25 +165,29 @@ impl Services {
         let store = shucang_store::open(&url)
             .await
             .with_context(|| format!("opening {}", shucang_store::redact_url(&url)))?;
+        let pii = Arc::new(PiiCipher::new(secrets.pii.expose()));
         let accounts = AccountService::new(
             store.clone(),
             clock.clone(),
             account_policy(config),
             *secrets.session.expose(),
+            BodySeal::new(pii.clone()),
         )?;
+        let notifier = Notifier::new(
+            store.clone(),
+            (Arc::new(SandboxSender), Arc::new(SandboxSender)),
+            clock.clone(),
+            BodySeal::new(pii.clone()),
+        );
         let suite = Suite::parse(&config.chain.suite)
             .with_context(|| format!("chain.suite {:?} is not a suite", config.chain.suite))?;
-        let identity = IdentityService::new(
-            store.clone(),
-            clock,
-            Arc::new(PiiCipher::new(secrets.pii.expose())),
-            Arc::new(SandboxVerifier),
-            suite,
-        );
+        let identity =
+            IdentityService::new(store.clone(), clock, pii, Arc::new(SandboxVerifier), suite);
         Ok(Services {
             store,
             accounts: Arc::new(accounts),
             identity: Arc::new(identity),
+            notifier: Arc::new(notifier),
         })
     }
 }
@@ -272,6 +289,7 @@ impl Application {
             pages: Arc::new(shucang_web::pages::Pages::new()),
             site: site_info(config, addr),
             certificate_font: certificate_font(config)?,
+            demo_outbox: None,
         };
         Ok(Application {
             listener,
@@ -287,6 +305,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound TCP listener has an address")
+    }
+
+    /// Demo mode: the registration page shows the sandbox SMS it queued
+    /// (no SMS is really sent). Never on a real site: the page would say
+    /// who is registered.
+    pub fn show_sandbox_sms_on_pages(&mut self) {
+        self.state.demo_outbox = Some(self.services.notifier.clone());
     }
 
     /// The services, e.g. to seed demo data before serving.
@@ -345,9 +370,11 @@ impl Application {
         let minting = tokio::spawn(mint_worker(state.payments.clone()));
         let expiry = tokio::spawn(expire_orders(state.drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
+        let outbox = tokio::spawn(deliver_messages(services.notifier.clone()));
         let chain = state.chain.clone();
         let router = shucang_web::router(state);
         let served = shucang_web::serve(listener, router, limits, shutdown).await;
+        outbox.abort();
         purge.abort();
         expiry.abort();
         minting.abort();
@@ -445,6 +472,17 @@ async fn purge_sessions(accounts: Arc<AccountService>) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(sessions = n, "purged idle sessions"),
             Err(e) => tracing::warn!(error = %e, "purging idle sessions failed"),
+        }
+    }
+}
+
+/// Hands due messages to their senders every [`OUTBOX_POLL_MS`].
+pub(crate) async fn deliver_messages(notifier: Arc<Notifier>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(OUTBOX_POLL_MS));
+    loop {
+        tick.tick().await;
+        if let Err(e) = notifier.deliver_due().await {
+            tracing::warn!(error = %e, "outbox pass failed");
         }
     }
 }

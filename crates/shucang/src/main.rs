@@ -57,6 +57,16 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print the newest SMS in the platform's outbox (the sandbox sender
+    /// delivers nowhere; this is where registration codes are read).
+    Outbox {
+        /// Only messages to this mobile number.
+        #[arg(long, value_name = "PHONE")]
+        to: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// The filing registry (区块链信息服务备案管理系统), a second
     /// application with its own data directory [default: ./registry-data]
     /// and database [default: sqlite://<data-dir>/registry.db].
@@ -270,6 +280,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             verify_proof(&file, &public_key)
         }
         Command::Chain(ChainCommand::Check) => check_chain(&config),
+        Command::Outbox { to, limit } => {
+            init_tracing("warn");
+            check_outbox_limit(limit)?;
+            let secrets = secrets(&config)?;
+            let services = Services::open(&config, &secrets, Arc::new(SystemClock)).await?;
+            let messages = services.notifier.recent(to.as_deref(), limit).await;
+            services.store.close().await;
+            print_outbox(&messages?);
+            Ok(())
+        }
         Command::Chain(ChainCommand::Load { txs, clients }) => {
             init_tracing("warn");
             let secrets = secrets(&config)?;
@@ -312,8 +332,9 @@ fn secrets(config: &Config) -> anyhow::Result<Secrets> {
 
 async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let secrets = secrets(config)?;
-    let app = Application::build(config, &secrets, Arc::new(SystemClock)).await?;
+    let mut app = Application::build(config, &secrets, Arc::new(SystemClock)).await?;
     if demo {
+        app.show_sandbox_sms_on_pages();
         let seeded = shucang::demo::seed(&app).await?;
         tracing::info!(
             accounts = seeded.accounts,
@@ -330,6 +351,7 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             println!("  {phone}  {role}{note}");
         }
         println!("demo drops: GET /api/v1/drops");
+        println!("registration codes are shown on the page (demo only); or: shucang outbox");
     }
     // Signal handlers first: once "listening" is printed, SIGTERM drains.
     let shutdown = shucang::shutdown_signal();
@@ -615,39 +637,48 @@ async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<
         }
         RegistryCommand::Outbox { to, limit } => {
             init_tracing("warn");
-            anyhow::ensure!(
-                (1..=1000).contains(&limit),
-                "--limit must be between 1 and 1000"
-            );
+            check_outbox_limit(limit)?;
             let services =
                 RegistryServices::open(&config, Arc::new(SystemClock), String::new()).await?;
             let messages = services.notifier.recent(to.as_deref(), limit).await;
             services.store.close().await;
-            let messages = messages?;
-            if messages.is_empty() {
-                println!("(the outbox is empty)");
-            }
-            for m in messages.iter().rev() {
-                println!(
-                    "#{} {} {} to {} [{}{}]",
-                    m.id,
-                    m.created_at.to_rfc3339_utc(),
-                    m.message.channel.code(),
-                    m.message.recipient,
-                    m.status.code(),
-                    m.last_error
-                        .as_deref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default()
-                );
-                if !m.message.subject.is_empty() {
-                    println!("  subject: {}", m.message.subject);
-                }
-                for line in m.message.body.lines() {
-                    println!("  {line}");
-                }
-            }
+            print_outbox(&messages?);
             Ok(())
+        }
+    }
+}
+
+fn check_outbox_limit(limit: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=1000).contains(&limit),
+        "--limit must be between 1 and 1000"
+    );
+    Ok(())
+}
+
+/// Prints outbox messages, oldest first.
+fn print_outbox(messages: &[shucang_notify::Message]) {
+    if messages.is_empty() {
+        println!("(the outbox is empty)");
+    }
+    for m in messages.iter().rev() {
+        println!(
+            "#{} {} {} to {} [{}{}]",
+            m.id,
+            m.created_at.to_rfc3339_utc(),
+            m.message.channel.code(),
+            m.message.recipient,
+            m.status.code(),
+            m.last_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+        if !m.message.subject.is_empty() {
+            println!("  subject: {}", m.message.subject);
+        }
+        for line in m.message.body.lines() {
+            println!("  {line}");
         }
     }
 }

@@ -16,8 +16,6 @@ use shucang_store::RegistryBackend;
 use shucang_types::Clock;
 use tokio::net::TcpListener;
 
-/// How often the outbox worker looks for due messages.
-const OUTBOX_POLL_MS: u64 = 1_000;
 /// Every how many outbox passes expired sessions are purged (a minute).
 const SESSION_PURGE_PASSES: u64 = 60;
 
@@ -146,7 +144,7 @@ impl RegistryApp {
                 if let Err(e) = notifier.deliver_due().await {
                     tracing::warn!(error = %e, "outbox pass failed");
                 }
-                tokio::time::sleep(Duration::from_millis(OUTBOX_POLL_MS)).await;
+                tokio::time::sleep(Duration::from_millis(crate::OUTBOX_POLL_MS)).await;
             }
         });
         let router = shucang_web::registry::registry_router(

@@ -1,26 +1,30 @@
 //! [`shucang_registry::RegistryStore`] and [`shucang_notify::OutboxStore`]
 //! for both back ends, on the registry's own database.
 
-use shucang_notify::{Channel, Failed, Message, NewMessage, OutboxError, OutboxStore, Status};
+use shucang_notify::NewMessage;
 use shucang_registry::{
     ApplicationRecord, BatchRecord, CheckinRecord, NumberRecord, StoreError, User, UserRole, codec,
 };
 use shucang_types::UnixMillis;
 
 use crate::engine::Writer;
-use crate::query::decode_all;
 
 mod applications;
 mod checkins;
 mod publication;
 mod users;
 
-pub(crate) fn reg_error(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// Queues messages in the registry's outbox inside a transaction.
+pub(crate) async fn enqueue(
+    tx: &mut Writer<StoreError>,
+    messages: &[NewMessage],
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    crate::outbox::enqueue(tx, messages, now).await
 }
 
-pub(crate) fn outbox_error(e: sqlx::Error) -> OutboxError {
-    OutboxError(e.to_string())
+pub(crate) fn reg_error(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
 }
 
 pub(crate) type UserRow = (
@@ -173,126 +177,6 @@ pub(crate) fn checkin(r: CheckinRow) -> Result<CheckinRecord, StoreError> {
         created_by: r.3,
         created_at: UnixMillis(r.4),
     })
-}
-
-pub(crate) type MessageRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    i64,
-    Option<i64>,
-);
-
-pub(crate) const MESSAGE_COLUMNS: &str = "id, channel, recipient, subject, body, status, attempts, \
-     next_attempt_at, last_error, created_at, sent_at";
-
-pub(crate) fn message(r: MessageRow) -> Result<Message, OutboxError> {
-    Ok(Message {
-        id: r.0,
-        message: NewMessage {
-            channel: Channel::from_code(&r.1)
-                .ok_or_else(|| OutboxError(format!("unknown channel {}", r.1)))?,
-            recipient: r.2,
-            subject: r.3,
-            body: r.4,
-        },
-        status: Status::from_code(&r.5)
-            .ok_or_else(|| OutboxError(format!("unknown status {}", r.5)))?,
-        attempts: u32::try_from(r.6).unwrap_or(u32::MAX),
-        next_attempt_at: UnixMillis(r.7),
-        last_error: r.8,
-        created_at: UnixMillis(r.9),
-        sent_at: r.10.map(UnixMillis),
-    })
-}
-
-/// Queues messages inside a transaction.
-pub(crate) async fn enqueue(
-    tx: &mut Writer<StoreError>,
-    messages: &[NewMessage],
-    now: UnixMillis,
-) -> Result<(), StoreError> {
-    for m in messages {
-        let insert = sqlx::query(
-            "INSERT INTO reg_outbox (channel, recipient, subject, body, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
-        )
-        .bind(m.channel.code())
-        .bind(m.recipient.as_str())
-        .bind(m.subject.as_str())
-        .bind(m.body.as_str())
-        .bind(now.0);
-        tx.run(insert).await?;
-    }
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl OutboxStore for crate::SqlStore {
-    async fn due_messages(
-        &self,
-        now: UnixMillis,
-        limit: usize,
-    ) -> Result<Vec<Message>, OutboxError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM reg_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY id LIMIT $2"
-        ))
-        .bind(now.0)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await;
-        decode_all(rows, message)
-    }
-
-    async fn mark_sent(&self, id: i64, at: UnixMillis) -> Result<(), OutboxError> {
-        let update = sqlx::query(
-            "UPDATE reg_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(at.0);
-        self.run(update).await
-    }
-
-    async fn mark_attempt_failed(&self, id: i64, failed: &Failed) -> Result<(), OutboxError> {
-        let (status, next) = match failed.next_attempt_at {
-            Some(at) => ("pending", Some(at.0)),
-            None => ("failed", None),
-        };
-        let update = sqlx::query(
-            "UPDATE reg_outbox SET status = $2, attempts = $3, \
-             next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(i64::from(failed.attempts))
-        .bind(next)
-        .bind(&failed.error);
-        self.run(update).await
-    }
-
-    async fn recent_messages(
-        &self,
-        recipient: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Message>, OutboxError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM reg_outbox WHERE ($1 IS NULL OR recipient = $1) \
-             ORDER BY id DESC LIMIT $2"
-        ))
-        .bind(recipient)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await;
-        decode_all(rows, message)
-    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ impl DomainError for AccountError {
                 row!(S::CONFLICT, "phone_taken").message("this phone number is already registered")
             }
             AccountError::RateLimited => row!(S::TOO_MANY_REQUESTS, "rate_limited"),
+            AccountError::InvalidCode => row!(S::UNPROCESSABLE_ENTITY, "invalid_code"),
             AccountError::Busy => Meaning::busy(),
             AccountError::Store(_) | AccountError::Hashing(_) => return None,
         })

@@ -1,6 +1,10 @@
 //! Log in, register and log out from the web pages: forms with the
-//! double-submit token, errors shown inline in the page's language, the
+//! session-bound token, errors shown inline in the page's language, the
 //! session in the same HttpOnly cookie the API uses.
+//!
+//! Registration takes two steps, as the API does: the phone number (an SMS
+//! code is sent, or a notice when the number is registered), then the code
+//! and a password.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,11 +20,13 @@ use crate::auth::{SESSION, token_from_headers};
 use crate::kit::api::ClientIp;
 use crate::kit::{Posted, Submission};
 
-/// The fields of both forms.
+/// The fields of the login and registration forms.
 #[derive(Deserialize)]
 pub(crate) struct Credentials {
     phone: Option<String>,
     password: Option<String>,
+    /// The SMS code (registration's second step).
+    code: Option<String>,
 }
 
 /// The login or registration form (`mode`), with an error and the phone
@@ -33,6 +39,24 @@ fn form(
     phone: Option<&str>,
 ) -> Response {
     c.render("login.html", context! { mode, error, phone }, status)
+}
+
+/// Registration's second step: the code and a password for `phone` (as
+/// typed), with an error, the code typed, and in demo mode the sandbox SMS.
+fn code_form(
+    c: &PlatformPage,
+    status: StatusCode,
+    error: Option<String>,
+    phone: &str,
+    code: Option<&str>,
+    sandbox_sms: Option<String>,
+) -> Response {
+    let masked = Phone::parse(phone).map(|p| p.masked()).unwrap_or_default();
+    c.render(
+        "login.html",
+        context! { mode => "register", step => "code", error, phone, masked, code, sandbox_sms },
+        status,
+    )
 }
 
 /// Home (keeping the language), with the new session's cookie.
@@ -74,8 +98,9 @@ pub(crate) async fn login(
     }
 }
 
-/// `POST /register`: creates a collector account and logs it in.
-pub(crate) async fn register(
+/// `POST /register/code`: sends the SMS code (or, to a registered
+/// number, a notice) and shows the second step.
+pub(crate) async fn send_code(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     submission: Submission<AppState, Credentials>,
@@ -84,7 +109,57 @@ pub(crate) async fn register(
         form(c, "register", status, Some(error), f.phone.as_deref())
     })?;
     let raw_phone = f.phone.unwrap_or_default();
+    let sent = match Phone::parse(&raw_phone) {
+        Ok(phone) => state
+            .accounts
+            .send_registration_code(&phone, &ip)
+            .await
+            .map(|()| phone),
+        Err(e) => {
+            let (status, error) = c.explain(&e)?;
+            return Ok(form(&c, "register", status, Some(error), Some(&raw_phone)));
+        }
+    };
+    match sent {
+        Ok(phone) => {
+            let sandbox_sms = demo_sms(&state, &phone).await;
+            Ok(code_form(
+                &c,
+                StatusCode::OK,
+                None,
+                &raw_phone,
+                None,
+                sandbox_sms,
+            ))
+        }
+        Err(e) => {
+            let (status, error) = c.explain(&e)?;
+            Ok(form(&c, "register", status, Some(error), Some(&raw_phone)))
+        }
+    }
+}
+
+/// In demo mode, the text of the newest SMS to `phone`.
+async fn demo_sms(state: &AppState, phone: &Phone) -> Option<String> {
+    let outbox = state.demo_outbox.as_ref()?;
+    let newest = outbox.recent(Some(phone.as_str()), 1).await.ok()?;
+    newest.into_iter().next().map(|m| m.message.body)
+}
+
+/// `POST /register`: with the SMS code, creates a collector account and
+/// logs it in.
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    submission: Submission<AppState, Credentials>,
+) -> Result<Response, Response> {
+    let Posted { page: c, form: f } = submission.or_again(|c, f, status, error| {
+        let phone = f.phone.as_deref().unwrap_or_default();
+        code_form(c, status, Some(error), phone, f.code.as_deref(), None)
+    })?;
+    let raw_phone = f.phone.unwrap_or_default();
     let password = f.password.unwrap_or_default();
+    let code = f.code.unwrap_or_default();
     let phone = match Phone::parse(&raw_phone) {
         Ok(phone) => phone,
         Err(e) => {
@@ -97,9 +172,14 @@ pub(crate) async fn register(
         password: password.clone(),
         role: Role::Collector,
     };
-    if let Err(e) = state.accounts.register_from(registration, &ip).await {
+    if let Err(e) = state
+        .accounts
+        .register_with_code(registration, &code, &ip)
+        .await
+    {
         let (status, error) = c.explain(&e)?;
-        return Ok(form(&c, "register", status, Some(error), Some(&raw_phone)));
+        let again = code_form(&c, status, Some(error), &raw_phone, Some(&code), None);
+        return Ok(again);
     }
     match state.accounts.login(phone.as_str(), &password).await {
         Ok(session) => Ok(signed_in(&c, &session.token)),

@@ -109,6 +109,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/register",
             get(account::register_page).post(account::register),
         )
+        .route("/register/code", post(account::send_code))
         .route("/logout", post(account::logout))
         .route("/me/identity", get(me::identity_page).post(me::verify))
         .route("/me/collection", get(me::collection))

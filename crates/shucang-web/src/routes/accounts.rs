@@ -1,4 +1,4 @@
-//! `POST /api/v1/accounts` and `GET /api/v1/me`.
+//! `POST /api/v1/accounts/codes`, `POST /api/v1/accounts` and `GET /api/v1/me`.
 
 use axum::Json;
 use axum::extract::State;
@@ -13,6 +13,26 @@ use crate::error::ErrorBody;
 use crate::kit::api::{ApiJson, ClientIp};
 use crate::{ApiError, AppState};
 
+/// A request for a registration code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodeRequest {
+    /// Mainland mobile number; `+86`, spaces and dashes are accepted.
+    #[schema(example = "+86 138-0013-8000")]
+    phone: String,
+}
+
+/// The answer to a code request: the same whether or not the number is
+/// registered (the SMS says which).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CodeSent {
+    /// Always true.
+    sent: bool,
+    /// How long the code is accepted, in seconds.
+    #[schema(example = 600)]
+    expires_in_seconds: i64,
+}
+
 /// A registration.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +40,9 @@ pub(crate) struct RegisterRequest {
     /// Mainland mobile number; `+86`, spaces and dashes are accepted.
     #[schema(example = "+86 138-0013-8000")]
     phone: String,
+    /// The 6-digit code sent by SMS (`POST /api/v1/accounts/codes`).
+    #[schema(example = "123456")]
+    code: String,
     /// At least 8 characters, 3 of 4 classes (lower, upper, digit, symbol),
     /// not containing the phone number.
     #[schema(example = "Shucang#2026")]
@@ -62,10 +85,29 @@ impl From<&Account> for AccountView {
     }
 }
 
-/// Creates a collector account.
+/// Sends a registration code by SMS. The answer does not say whether the
+/// number is registered: if it is, the SMS says so and carries no code.
+#[utoipa::path(post, path = "/api/v1/accounts/codes", tag = "accounts",
+    request_body = CodeRequest,
+    responses((status = 202, description = "An SMS is on its way", body = CodeSent), (status = 422, description = "`invalid_phone` or `invalid_body`", body = ErrorBody), (status = 429, description = "`rate_limited`: 20 requests an hour from one address (`accounts.codes_per_ip_per_hour`), 5 codes an hour to one number (`accounts.codes_per_phone_per_hour`)", body = ErrorBody)))]
+pub(crate) async fn send_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> Result<(StatusCode, Json<CodeSent>), ApiError> {
+    let phone = Phone::parse(&req.phone)?;
+    state.accounts.send_registration_code(&phone, &ip).await?;
+    let sent = CodeSent {
+        sent: true,
+        expires_in_seconds: shucang_platform::accounts::CODE_VALID_MS / 1000,
+    };
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Creates a collector account with the SMS code sent to its number.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
     request_body = RegisterRequest,
-    responses((status = 201, description = "Created", body = CreatedId), (status = 409, description = "`phone_taken`", body = ErrorBody), (status = 422, description = "`invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody), (status = 429, description = "`rate_limited`: 10 registrations an hour from one address (`accounts.registrations_per_ip_per_hour`)", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = CreatedId), (status = 409, description = "`phone_taken` (only when two registrations of one number race)", body = ErrorBody), (status = 422, description = "`invalid_code` (wrong, expired, used up after 5 tries, or never sent — as for a registered number), `invalid_phone`, `weak_password` or `invalid_body`", body = ErrorBody), (status = 429, description = "`rate_limited`: 10 registrations an hour from one address (`accounts.registrations_per_ip_per_hour`)", body = ErrorBody)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -77,7 +119,10 @@ pub(crate) async fn register(
         password: req.password,
         role: Role::Collector,
     };
-    let id = state.accounts.register_from(registration, &ip).await?;
+    let id = state
+        .accounts
+        .register_with_code(registration, &req.code, &ip)
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedId { id })))
 }
 

@@ -18,12 +18,12 @@ use axum::routing::{delete, get, post};
 
 use crate::AppState;
 
-pub(crate) use accounts::{AccountView, CreatedId, RegisterRequest};
+pub(crate) use accounts::{AccountView, CodeRequest, CodeSent, CreatedId, RegisterRequest};
 pub(crate) use health::Health;
 pub(crate) use sessions::{LoginRequest, LoginResponse};
 
 #[allow(unused_imports)] // the paths are read by the `OpenApi` derive
-pub(crate) use accounts::{__path_me, __path_register};
+pub(crate) use accounts::{__path_me, __path_register, __path_send_code};
 #[allow(unused_imports)]
 pub(crate) use health::__path_healthz;
 #[allow(unused_imports)]
@@ -38,6 +38,7 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/api/v1/complaints", post(complaints::file))
         .route("/api/v1/complaints/{ticket}", get(complaints::lookup))
         .route("/api/v1/accounts", post(accounts::register))
+        .route("/api/v1/accounts/codes", post(accounts::send_code))
         .route("/api/v1/sessions", post(sessions::login))
         .route("/api/v1/sessions/current", delete(sessions::logout))
         .route("/api/v1/me", get(accounts::me))

@@ -83,26 +83,38 @@ async fn bad_phone_numbers_are_refused_and_change_nothing() {
         "138-0013-800O",
         "１３８００１３８０００",
     ] {
-        let body = assert_error(
-            app.register(phone, PASSWORD).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_phone",
-        )
-        .await;
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("mobile")
-        );
+        // Neither step takes it: no code is sent, no account made.
+        let asks = app
+            .post_json("/api/v1/accounts/codes", &json!({ "phone": phone }))
+            .await;
+        let registers = app
+            .post_json(
+                "/api/v1/accounts",
+                &json!({ "phone": phone, "code": "123456", "password": PASSWORD }),
+            )
+            .await;
+        for res in [asks, registers] {
+            let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone").await;
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("mobile")
+            );
+        }
     }
     assert_eq!(app.account_rows().await, 0);
+    let sent = app.notifier.recent(None, 10).await.unwrap();
+    assert!(sent.is_empty(), "{sent:?}");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn weak_passwords_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
+    // A weak password is refused before the code is looked at, so it
+    // spends none of the code's five tries.
+    let code = app.registration_code(PHONE).await.unwrap();
     for password in [
         "Ab1!",
         "abcdefgh",
@@ -111,14 +123,18 @@ async fn weak_passwords_are_refused_and_change_nothing() {
         "Ab13800138000",
         "x13800138000Y",
     ] {
+        let body = json!({ "phone": PHONE, "code": code, "password": password });
         assert_error(
-            app.register(PHONE, password).await,
+            app.post_json("/api/v1/accounts", &body).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "weak_password",
         )
         .await;
     }
     assert_eq!(app.account_rows().await, 0);
+    let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });
+    let res = app.post_json("/api/v1/accounts", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
     app.stop().await;
 }
 
@@ -126,10 +142,14 @@ async fn weak_passwords_are_refused_and_change_nothing() {
 async fn duplicate_phone_is_refused_and_keeps_the_first_password() {
     let app = TestApp::spawn().await;
     register(&app).await;
+    // A registered number gets no code (the SMS says it is registered), so
+    // registering it again fails as a wrong code does.
+    assert_eq!(app.registration_code("+86 13800138000").await, None);
+    let body = json!({ "phone": "+86 13800138000", "code": "123456", "password": "Other#Pass99" });
     assert_error(
-        app.register("+86 13800138000", "Other#Pass99").await,
-        StatusCode::CONFLICT,
-        "phone_taken",
+        app.post_json("/api/v1/accounts", &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_code",
     )
     .await;
     assert_eq!(app.account_rows().await, 1);
@@ -292,7 +312,8 @@ async fn account_story_on_postgres() {
         let app = TestApp::spawn_with(Some(url)).await;
         register(&app).await;
         let again = app.register(PHONE, PASSWORD).await;
-        assert_error(again, StatusCode::CONFLICT, "phone_taken").await;
+        assert_error(again, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
+        assert!(app.last_sms(PHONE).await.contains("该号码已注册"));
         wrong_logins(&app, 4).await;
         refused_login(&app, PHONE, "Wrong#Pass1", "account_locked").await;
         app.clock.advance_ms(30 * MINUTE_MS);
@@ -309,25 +330,23 @@ async fn account_story_on_postgres() {
 #[tokio::test]
 async fn concurrent_registrations_of_one_phone_create_one_account() {
     let app = TestApp::spawn().await;
+    let code = app.registration_code(PHONE).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let client = app.client.clone();
         let url = app.url("/api/v1/accounts");
+        let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });
         tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .json(&json!({ "phone": PHONE, "password": PASSWORD }))
-                .send()
-                .await
-                .unwrap()
-                .status()
+            client.post(url).json(&body).send().await.unwrap().status()
         }));
     }
     let mut created = 0;
     for t in tasks {
         match t.await.unwrap() {
             StatusCode::CREATED => created += 1,
-            StatusCode::CONFLICT => {}
+            // The code is used up by the first; a late one may still meet
+            // the account's uniqueness rule.
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {}
             other => panic!("unexpected {other}"),
         }
     }
@@ -369,4 +388,115 @@ async fn logout(app: &TestApp, token: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn registration_answers_do_not_say_who_is_registered() {
+    let app = TestApp::spawn().await;
+    register(&app).await;
+    const STRANGER: &str = "13900139000";
+    // Asking for a code answers the same for both numbers.
+    let mut answers = Vec::new();
+    for phone in [PHONE, STRANGER] {
+        let res = app
+            .post_json("/api/v1/accounts/codes", &json!({ "phone": phone }))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        answers.push(res.json::<Value>().await.unwrap());
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(
+        answers[0],
+        json!({ "sent": true, "expires_in_seconds": 600 })
+    );
+    // The SMS tells the owner instead: a notice, no code.
+    let notice = app.last_sms(PHONE).await;
+    assert!(notice.contains("该号码已注册"), "{notice}");
+    assert_eq!(crate::support::sms_code(&notice), None);
+    let code = crate::support::sms_code(&app.last_sms(STRANGER).await).unwrap();
+    // Registering either with a code not sent to it: the same refusal.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for phone in [PHONE, STRANGER] {
+        let body = json!({ "phone": phone, "code": wrong, "password": "Other#Pass99" });
+        assert_error(
+            app.post_json("/api/v1/accounts", &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_code",
+        )
+        .await;
+    }
+    let body = json!({ "phone": STRANGER, "code": code, "password": PASSWORD });
+    let res = app.post_json("/api/v1/accounts", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A code works once.
+    let res = app.post_json("/api/v1/accounts", &body).await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
+    assert_eq!(app.account_rows().await, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn registration_codes_expire_and_are_kept_only_as_keyed_hashes() {
+    let app = TestApp::spawn().await;
+    let code = app.registration_code(PHONE).await.unwrap();
+    // At rest: the code is a keyed hash, the SMS body sealed.
+    let pool = app.sqlite().await;
+    let (hash, attempts): (String, i64) =
+        sqlx::query_as("SELECT code_hash, attempts FROM phone_codes")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 0);
+    assert_eq!(hash.len(), 64);
+    assert!(!hash.contains(&code));
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bodies.len(), 1);
+    assert!(!bodies[0].contains(&code) && !bodies[0].contains("验证码"));
+    pool.close().await;
+    // Ten minutes later it is refused; a new one works.
+    app.clock.advance_ms(10 * MINUTE_MS);
+    let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });
+    let res = app.post_json("/api/v1/accounts", &body).await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
+    assert_eq!(app.account_rows().await, 0);
+    register(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn registration_codes_are_limited_per_number_and_per_address() {
+    let owned = TestApp::spawn_configured(|c| c.accounts.codes_per_ip_per_hour = 8).await;
+    let app = &owned;
+    let ask = |phone: &'static str| async move {
+        app.post_json("/api/v1/accounts/codes", &json!({ "phone": phone }))
+            .await
+    };
+    // Five codes an hour to one number (the sixth is refused, and no SMS
+    // goes out for it), whether or not the number is registered.
+    for _ in 0..5 {
+        assert_eq!(ask(PHONE).await.status(), StatusCode::ACCEPTED);
+    }
+    assert_error(
+        ask(PHONE).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    assert_eq!(app.notifier.recent(Some(PHONE), 20).await.unwrap().len(), 5);
+    // Eight an hour from one address: two more numbers, then no more.
+    for phone in ["13900000001", "13900000002"] {
+        assert_eq!(ask(phone).await.status(), StatusCode::ACCEPTED);
+    }
+    assert_error(
+        ask("13900000003").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    app.clock.advance_ms(60 * MINUTE_MS);
+    assert_eq!(ask(PHONE).await.status(), StatusCode::ACCEPTED);
+    owned.stop().await;
 }

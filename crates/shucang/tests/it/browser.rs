@@ -101,7 +101,7 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     assert!(home.contains("<html lang=\"zh-CN\"") && home.contains("飞天 · 首发"));
     shoot(&browser, "home", 1280).await;
 
-    register_and_give_the_real_name(&browser, &base).await;
+    register_and_give_the_real_name(&app, &browser, &base).await;
     let url = buy_in_the_demo_drop(&browser, &base).await;
     let hash = the_explorer_shows_the_mint(&app, &browser, &base).await;
     the_certificate_in_both_languages(&browser, &url, &hash).await;
@@ -111,10 +111,21 @@ async fn a_collector_buys_in_the_demo_drop_and_follows_it_onto_the_chain() {
     app.stop().await;
 }
 
-/// Register (the form logs the new account in) and give the real name.
-async fn register_and_give_the_real_name(browser: &Session, base: &str) {
+/// Register (the number, then the SMS code the demo shows on the page and
+/// a password; the form logs the new account in) and give the real name.
+async fn register_and_give_the_real_name(app: &TestApp, browser: &Session, base: &str) {
     browser.click_on("a[href='/register']").await;
     browser.fill("input[name=phone]", "13712345678").await;
+    browser.click_on("form.form button").await;
+    browser.find("input[name=code]").await;
+    let code = crate::support::sms_code(&app.last_sms("13712345678").await).unwrap();
+    assert!(
+        browser.source().await.contains(&code),
+        "the demo shows the SMS"
+    );
+    shoot(browser, "register-code", 375).await;
+    browser.viewport(1280, 900).await;
+    browser.fill("input[name=code]", &code).await;
     browser.fill("input[name=password]", "Journey#2026pw").await;
     browser.click_on("form.form button").await;
     browser.find("nav .user").await;

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub drops: Arc<shucang_platform::DropsService>,
     pub payments: Arc<shucang_platform::PaymentsService>,
     pub sandbox: Arc<shucang_platform::SandboxProvider>,
+    /// The outbox, where the sandbox SMS sender leaves registration codes.
+    pub notifier: Arc<shucang_notify::Notifier>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -83,19 +85,23 @@ impl TestApp {
         // Every test's users register from loopback; the per-address limit
         // has its own test (`races`) at the default.
         config.accounts.registrations_per_ip_per_hour = 10_000;
+        config.accounts.codes_per_ip_per_hour = 10_000;
         change(&mut config);
         let secrets = Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
         let clock = Arc::new(ManualClock::new(T0));
-        let app = Application::build(&config, &secrets, clock.clone())
+        let mut app = Application::build(&config, &secrets, clock.clone())
             .await
             .unwrap();
         if demo {
+            // As `serve --demo` does.
+            app.show_sandbox_sms_on_pages();
             shucang::demo::seed(&app).await.unwrap();
         }
         let addr = app.local_addr();
         let chain = app.chain().clone();
         let accounts = app.services().accounts.clone();
         let store = app.services().store.clone();
+        let notifier = app.services().notifier.clone();
         let drops = app.drops().clone();
         let payments = app.payments().clone();
         let sandbox = app
@@ -122,6 +128,7 @@ impl TestApp {
             drops,
             payments,
             sandbox,
+            notifier,
             secrets,
             stop: Some(stop),
             task: Some(task),
@@ -161,12 +168,40 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Registers as a stranger does: asks for the SMS code, reads it from
+    /// the outbox, and registers with it (with no code when the SMS was the
+    /// notice to a registered number); the answer of the last step.
     pub async fn register(&self, phone: &str, password: &str) -> Response {
+        let code = self.registration_code(phone).await.unwrap_or_default();
         self.post_json(
             "/api/v1/accounts",
-            &json!({ "phone": phone, "password": password }),
+            &json!({ "phone": phone, "code": code, "password": password }),
         )
         .await
+    }
+
+    /// Asks for a registration code for `phone` and returns what the SMS
+    /// carries: the code, or `None` when it is the notice to a registered
+    /// number.
+    pub async fn registration_code(&self, phone: &str) -> Option<String> {
+        let res = self
+            .post_json("/api/v1/accounts/codes", &json!({ "phone": phone }))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        crate::support::sms_code(&self.last_sms(phone).await)
+    }
+
+    /// The text of the newest SMS to `phone` (normalised as the outbox
+    /// holds it).
+    pub async fn last_sms(&self, phone: &str) -> String {
+        let phone = shucang_types::Phone::parse(phone).unwrap();
+        let newest = self.notifier.recent(Some(phone.as_str()), 1).await.unwrap();
+        newest
+            .into_iter()
+            .next()
+            .expect("an SMS to this number")
+            .message
+            .body
     }
 
     pub async fn login(&self, phone: &str, password: &str) -> Response {
@@ -237,7 +272,7 @@ impl TestApp {
 
     /// The SQLite file, opened as an outsider would: what the tests read
     /// here is what is on disk (personal data encrypted, jobs recorded).
-    async fn sqlite(&self) -> sqlx::SqlitePool {
+    pub async fn sqlite(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&self.config.database_url())
             .await
             .unwrap()

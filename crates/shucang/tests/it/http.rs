@@ -81,6 +81,7 @@ async fn openapi_documents_every_route() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let expected = [
         ("/healthz", "get"),
+        ("/api/v1/accounts/codes", "post"),
         ("/api/v1/accounts", "post"),
         ("/api/v1/sessions", "post"),
         ("/api/v1/sessions/current", "delete"),

@@ -53,7 +53,8 @@ pub async fn start_server(data_dir: &Path, extra: &[&str]) -> Server {
         .arg(data_dir)
         .args(extra)
         // The tests' buyers all register from loopback.
-        .env("SHUCANG_ACCOUNTS__REGISTRATIONS_PER_IP_PER_HOUR", "10000");
+        .env("SHUCANG_ACCOUNTS__REGISTRATIONS_PER_IP_PER_HOUR", "10000")
+        .env("SHUCANG_ACCOUNTS__CODES_PER_IP_PER_HOUR", "10000");
     let (child, mut lines) = spawn_piped(cmd);
     let mut stdout = Vec::new();
     let base = tokio::time::timeout(Duration::from_millis(PROCESS_WAIT_MS), async {
@@ -113,6 +114,32 @@ impl Remote {
         self.get(path, token).await.json().await.unwrap()
     }
 
+    /// Registers as a stranger does: asks for the SMS code, reads it with
+    /// `shucang outbox` from the server's data directory, registers with
+    /// it; the answer of the last step.
+    pub async fn register(
+        &self,
+        data_dir: &Path,
+        phone: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let res = self
+            .post("/api/v1/accounts/codes", None, &json!({"phone": phone}))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let out = shucang()
+            .args(["outbox", "--limit", "1", "--to", phone, "--data-dir"])
+            .arg(data_dir)
+            .output()
+            .await
+            .unwrap();
+        assert_success(&out);
+        let printed = String::from_utf8(out.stdout).unwrap();
+        let code = crate::support::sms_code(&printed).expect("the SMS carries a code");
+        let body = json!({"phone": phone, "code": code, "password": password});
+        self.post("/api/v1/accounts", None, &body).await
+    }
+
     /// The token of a login with `phone` and `password` (answer unchecked).
     pub async fn token(&self, phone: &str, password: &str) -> String {
         let login: Value = self
@@ -135,7 +162,7 @@ async fn an_acknowledged_account_survives_kill_9() {
     let credentials = json!({ "phone": "13700137000", "password": "Durable#2026" });
     let mut server = start_server(dir.path(), &[]).await;
     let res = Remote::new(&server.base)
-        .post("/api/v1/accounts", None, &credentials)
+        .register(dir.path(), "13700137000", "Durable#2026")
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // SIGKILL right after the 201: no chance to flush anything.
@@ -304,10 +331,9 @@ async fn bad_configuration_stops_start_up_with_a_message() {
 }
 
 /// Registers, logs in and real-name-verifies a buyer on a running server.
-async fn remote_buyer(remote: &Remote, n: u32) -> String {
+async fn remote_buyer(remote: &Remote, data_dir: &Path, n: u32) -> String {
     let phone = format!("135{n:08}");
-    let credentials = json!({"phone": phone, "password": "Crash#2026x"});
-    let res = remote.post("/api/v1/accounts", None, &credentials).await;
+    let res = remote.register(data_dir, &phone, "Crash#2026x").await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let token = remote.token(&phone, "Crash#2026x").await;
     let id = crate::identity::id_number(&format!(
@@ -340,7 +366,7 @@ async fn kill_9_during_purchases_and_payments_loses_nothing_and_mints_once() {
     let remote = Remote::new(&server.base);
     let mut tokens = Vec::new();
     for n in 0..24 {
-        tokens.push(remote_buyer(&remote, n).await);
+        tokens.push(remote_buyer(&remote, dir.path(), n).await);
     }
     let (orders, paid) = buy_and_pay_until_killed(&remote, &tokens, &mut server).await;
     assert!(

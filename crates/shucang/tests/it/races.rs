@@ -165,6 +165,42 @@ async fn parallel_sms_code_guesses_get_no_more_than_five_tries() {
     on_each_store("SMS-code race", sms_code_limit_holds).await;
 }
 
+/// The platform's registration code under the same burst: 30 attempts at
+/// once, the right code tenth. Each attempt is spent before the code is
+/// compared, so the account is made only if the right code was among the
+/// first five; otherwise even the right code is refused afterwards.
+async fn registration_code_limit_holds(url: Option<String>) {
+    let owned = TestApp::spawn_with(url).await;
+    let app = &owned;
+    for phone in ["13900000001", "13900000002", "13900000003"] {
+        let code = app.registration_code(phone).await.unwrap();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let guesses = (0..30).map(|i| {
+            let guess = if i == 9 { code.as_str() } else { wrong };
+            let body = json!({"phone": phone, "code": guess, "password": PASSWORD});
+            async move { app.post_json("/api/v1/accounts", &body).await.status() }
+        });
+        let t = tally(&join_all(guesses).await);
+        let created = t.get(&201).copied().unwrap_or(0);
+        assert!(created <= 1, "{t:?}");
+        assert_eq!(t.get(&422).copied().unwrap_or(0) + created, 30, "{t:?}");
+        let phone = Phone::parse(phone).unwrap();
+        let account = app.accounts.account_by_phone(&phone).await.unwrap();
+        assert_eq!(account.is_some(), created == 1, "{t:?}");
+        if created == 0 {
+            let late = json!({"phone": phone.as_str(), "code": code, "password": PASSWORD});
+            let res = app.post_json("/api/v1/accounts", &late).await;
+            assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
+        }
+    }
+    owned.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_registration_code_guesses_get_no_more_than_five_tries() {
+    on_each_store("registration-code race", registration_code_limit_holds).await;
+}
+
 /// A verified buyer holding one minted collectible: its gift path and the
 /// buyer's token (phone 13700000900, password `Shucang#2026`).
 async fn holder(app: &TestApp) -> (String, String) {

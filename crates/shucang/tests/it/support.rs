@@ -260,3 +260,11 @@ pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F:
     .await;
     done.into_iter().flatten().collect()
 }
+
+/// The one-time code an SMS carries (the first run of six digits after
+/// "验证码是"), or `None` for a text without one (a notice).
+pub fn sms_code(text: &str) -> Option<String> {
+    let after = text.split("验证码是").nth(1)?.trim_start();
+    let code: String = after.chars().take_while(char::is_ascii_digit).collect();
+    (code.len() == 6).then_some(code)
+}

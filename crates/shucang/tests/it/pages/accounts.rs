@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use super::Visitor;
 use crate::harness::TestApp;
-use crate::support::{header, set_cookie, set_cookie_value};
+use crate::support::{header, set_cookie, set_cookie_value, sms_code};
 
 /// A form's fields: the token, the phone and the password.
 fn credentials(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, String)> {
@@ -16,31 +16,48 @@ fn credentials(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, St
     ]
 }
 
+/// Registration's second form: the token, the phone, the SMS code and the
+/// password.
+fn with_code(csrf: &str, phone: &str, code: &str, password: &str) -> Vec<(&'static str, String)> {
+    let mut fields = credentials(csrf, phone, password);
+    fields.push(("code", code.to_owned()));
+    fields
+}
+
+/// Both steps of registration on the web: the number, then the code from
+/// the SMS with the password; the last answer.
+async fn register_on_web(
+    visitor: &Visitor<'_>,
+    csrf: &str,
+    phone: &str,
+    password: &str,
+) -> reqwest::Response {
+    let fields = [("csrf", csrf.to_owned()), ("phone", phone.to_owned())];
+    let res = visitor.post("/register/code", &fields).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let code = sms_code(&visitor.app.last_sms(phone).await).unwrap();
+    visitor
+        .post("/register", &with_code(csrf, phone, &code, password))
+        .await
+}
+
 #[tokio::test]
 async fn register_log_in_and_out_on_the_web() {
     let app = TestApp::spawn().await;
     let page = Visitor::new(&app, "").get("/register").await;
     let csrf = set_cookie_value(&page);
-    assert!(page.text().await.unwrap().contains("注册并登录"));
+    assert!(page.text().await.unwrap().contains("获取短信验证码"));
     let jar = format!("shucang_csrf={csrf}");
     let visitor = Visitor::new(&app, jar.clone());
+    let number = |phone: &str| vec![("csrf", csrf.clone()), ("phone", phone.to_owned())];
 
-    // Errors in the page, in Chinese, nothing created.
-    let res = visitor
-        .post("/register", &credentials(&csrf, "12345", "Shucang#2026"))
-        .await;
+    // Errors in the page, in Chinese, nothing sent or created.
+    let res = visitor.post("/register/code", &number("12345")).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("请输入中国大陆手机号"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("请输入中国大陆手机号") && page.contains("value=\"12345\""));
     let res = visitor
-        .post("/register", &credentials(&csrf, "13812345678", "abcdefgh"))
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("至少三类"));
-    let res = visitor
-        .post(
-            "/register",
-            &credentials(&csrf, "13812345678", "Shucang#2026")[1..],
-        )
+        .post("/register/code", &number("13812345678")[1..])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token in the form");
     let page = res.text().await.unwrap();
@@ -48,13 +65,47 @@ async fn register_log_in_and_out_on_the_web() {
         page.contains("表单已过期") && page.contains("value=\"13812345678\""),
         "the form again with what was typed: {page}"
     );
+    assert!(app.notifier.recent(None, 10).await.unwrap().is_empty());
+
+    // The number: the code is sent, the second step asks for it.
+    let res = visitor
+        .post("/register/code", &number("138 1234 5678"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("138****5678") && page.contains("短信验证码"),
+        "{page}"
+    );
+    let code = sms_code(&app.last_sms("13812345678").await).unwrap();
+    assert!(!page.contains(&code), "a real site never shows the code");
+
+    // The second step's errors keep the code typed.
+    let res = visitor
+        .post(
+            "/register",
+            &with_code(&csrf, "138 1234 5678", &code, "abcdefgh"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("至少三类") && page.contains(&format!("value=\"{code}\"")));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = visitor
+        .post(
+            "/register",
+            &with_code(&csrf, "138 1234 5678", wrong, "Shucang#2026"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("验证码错误或已过期"));
     assert_eq!(app.account_rows().await, 0);
 
     // Register: logged in at once.
     let res = visitor
         .post(
             "/register",
-            &credentials(&csrf, "138 1234 5678", "Shucang#2026"),
+            &with_code(&csrf, "138 1234 5678", &code, "Shucang#2026"),
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -63,14 +114,30 @@ async fn register_log_in_and_out_on_the_web() {
     let logged_in = Visitor::new(&app, format!("{jar}; {session}"));
     let home = logged_in.text("/").await;
     assert!(home.contains("138****5678") && home.contains("退出"));
-    let res = visitor
-        .post(
-            "/register",
-            &credentials(&csrf, "13812345678", "Shucang#2026"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // Asking again for the registered number looks the same; the SMS
+    // tells the owner.
+    let res = visitor.post("/register/code", &number("13812345678")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("短信验证码"));
+    assert!(app.last_sms("13812345678").await.contains("该号码已注册"));
     log_out_then_in_again(&visitor, &logged_in, &csrf).await;
+    app.stop().await;
+}
+
+/// In demo mode (`serve --demo`) no SMS is sent, so the second step shows
+/// the sandbox SMS.
+#[tokio::test]
+async fn the_demo_shows_the_sandbox_sms_on_the_page() {
+    let app = TestApp::spawn_demo().await;
+    let page = Visitor::new(&app, "").get("/register").await;
+    let csrf = set_cookie_value(&page);
+    let visitor = Visitor::new(&app, format!("shucang_csrf={csrf}"));
+    let fields = [("csrf", csrf.clone()), ("phone", "13912345678".to_owned())];
+    let res = visitor.post("/register/code", &fields).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let code = sms_code(&app.last_sms("13912345678").await).unwrap();
+    assert!(page.contains("演示模式") && page.contains(&code), "{page}");
     app.stop().await;
 }
 
@@ -204,12 +271,7 @@ async fn over_https_cookies_are_host_prefixed_and_secure() {
     );
     let csrf = set_cookie_value(&page);
     let visitor = Visitor::new(&app, format!("__Host-shucang_csrf={csrf}"));
-    let res = visitor
-        .post(
-            "/register",
-            &credentials(&csrf, "13812345678", "Shucang#2026"),
-        )
-        .await;
+    let res = register_on_web(&visitor, &csrf, "13812345678", "Shucang#2026").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let session = header(&res, "set-cookie");
     assert!(

@@ -192,7 +192,7 @@ impl Reg {
     /// The code of the first SMS to `phone` (the registration's).
     pub(crate) async fn sms_code(&self, phone: &str) -> String {
         let sms = self.outbox(phone).await;
-        sms[0].message.body.split("验证码是 ").nth(1).unwrap()[..6].to_owned()
+        crate::support::sms_code(&sms[0].message.body).expect("the SMS carries a code")
     }
 
     /// The confirmation link of the first e-mail to `email`.
