@@ -440,22 +440,13 @@ async fn registration_codes_expire_and_are_kept_only_as_keyed_hashes() {
     let app = TestApp::spawn().await;
     let code = app.registration_code(PHONE).await.unwrap();
     // At rest: the code is a keyed hash, the SMS body sealed.
-    let pool = app.sqlite().await;
-    let (hash, attempts): (String, i64) =
-        sqlx::query_as("SELECT code_hash, attempts FROM phone_codes")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (hash, attempts) = app.phone_code_row().await;
     assert_eq!(attempts, 0);
     assert_eq!(hash.len(), 64);
     assert!(!hash.contains(&code));
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let bodies = app.outbox_bodies_at_rest().await;
     assert_eq!(bodies.len(), 1);
     assert!(!bodies[0].contains(&code) && !bodies[0].contains("验证码"));
-    pool.close().await;
     // Ten minutes later it is refused; a new one works.
     app.clock.advance_ms(10 * MINUTE_MS);
     let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });

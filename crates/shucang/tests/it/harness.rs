@@ -272,7 +272,30 @@ impl TestApp {
 
     /// The SQLite file, opened as an outsider would: what the tests read
     /// here is what is on disk (personal data encrypted, jobs recorded).
-    pub async fn sqlite(&self) -> sqlx::SqlitePool {
+    /// The one row of `phone_codes` as stored: the code's keyed hash and
+    /// the attempts spent.
+    pub async fn phone_code_row(&self) -> (String, i64) {
+        let pool = self.sqlite().await;
+        let row = sqlx::query_as("SELECT code_hash, attempts FROM phone_codes")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        row
+    }
+
+    /// The bodies of the outbox's messages as stored.
+    pub async fn outbox_bodies_at_rest(&self) -> Vec<String> {
+        let pool = self.sqlite().await;
+        let bodies = sqlx::query_scalar("SELECT body FROM outbox ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        bodies
+    }
+
+    async fn sqlite(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&self.config.database_url())
             .await
             .unwrap()
