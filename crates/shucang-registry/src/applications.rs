@@ -3,9 +3,12 @@
 
 use crate::{
     ATTACHMENTS_MAX, AppState, Application, ApplicationForm, ApplicationRecord, AttachmentRecord,
-    AuditEntry, PendingUpdate, Registry, RegistryError, Transition, User, UserRole, sniff,
-    validate,
+    AuditEntry, PendingUpdate, PersonalDataView, PersonalDataViewRecord, Registry, RegistryError,
+    Transition, User, UserRole, sniff, validate,
 };
+
+/// Records of unmasked views an auditor reads at once, at most.
+pub const PERSONAL_DATA_VIEWS_PAGE_MAX: usize = 200;
 
 impl Registry {
     /// Starts a draft, for a confirmed filer within the drafts quota.
@@ -70,6 +73,56 @@ impl Registry {
             crate::sealed::mask_personal(&mut app.record);
         }
         Ok(app)
+    }
+
+    /// An application shown to `user` (a page or an API answer): as
+    /// [`Registry::application`], and when a reviewer sees its personal
+    /// data unmasked, that view is recorded for the auditors.
+    pub async fn view_application(
+        &self,
+        user: &User,
+        id: i64,
+    ) -> Result<Application, RegistryError> {
+        let app = self.application(user, id).await?;
+        self.record_unmasked_view(user, id, "application".to_owned())
+            .await?;
+        Ok(app)
+    }
+
+    /// Records a view of personal data by staff who see it unmasked
+    /// (reviewers; filers see only their own, the other staff masked).
+    async fn record_unmasked_view(
+        &self,
+        user: &User,
+        application_id: i64,
+        item: String,
+    ) -> Result<(), RegistryError> {
+        if user.role != UserRole::Reviewer {
+            return Ok(());
+        }
+        let view = PersonalDataView {
+            user_id: user.id,
+            application_id,
+            item,
+            at: self.clock.now(),
+        };
+        Ok(self.store.record_personal_data_view(&view).await?)
+    }
+
+    /// The recorded unmasked views, newest first (auditors only): at most
+    /// `limit` (up to [`PERSONAL_DATA_VIEWS_PAGE_MAX`]), older than the
+    /// record `before` when given.
+    pub async fn personal_data_views(
+        &self,
+        user: &User,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PersonalDataViewRecord>, RegistryError> {
+        if user.role != UserRole::Auditor {
+            return Err(RegistryError::Forbidden("auditor"));
+        }
+        let limit = limit.clamp(1, PERSONAL_DATA_VIEWS_PAGE_MAX);
+        Ok(self.store.personal_data_views(before, limit).await?)
     }
 
     /// An application with its attachments and numbers.
@@ -249,6 +302,8 @@ impl Registry {
             .files
             .get(&a.sha256)
             .map_err(|e| RegistryError::Internal(format!("reading an upload: {e}")))?;
+        self.record_unmasked_view(user, id, format!("attachment {attachment_id}"))
+            .await?;
         Ok((bytes, a.mime.clone()))
     }
 

@@ -24,6 +24,7 @@
 
 mod accounts;
 mod applications;
+pub use applications::PERSONAL_DATA_VIEWS_PAGE_MAX;
 mod checkins;
 pub mod codec;
 mod files;
@@ -60,8 +61,8 @@ pub use shucang_types::WindowedEvent;
 pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,
     BatchStep, CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, NewUser,
-    NumberRecord, ObjectionRecord, PublicationStore, RegistryStore, StoreError, User, UserRole,
-    UserStore,
+    NumberRecord, ObjectionRecord, PersonalDataView, PersonalDataViewRecord, PublicationStore,
+    RegistryStore, StoreError, User, UserRole, UserStore,
 };
 pub use workflow::{
     Action, Actor, AppState, Decision, DecisionKind, PendingUpdate, Reason, STEPS, Step,

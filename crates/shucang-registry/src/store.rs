@@ -405,6 +405,41 @@ pub trait UserStore: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Deletes the sessions that expired before `now`; how many.
     async fn delete_expired_sessions(&self, now: UnixMillis) -> Result<u64, StoreError>;
+    /// Records that a member of staff saw personal data unmasked.
+    async fn record_personal_data_view(&self, view: &PersonalDataView) -> Result<(), StoreError>;
+    /// The records of unmasked views, newest first: at most `limit`, with
+    /// ids below `before` when given.
+    async fn personal_data_views(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PersonalDataViewRecord>, StoreError>;
+}
+
+/// A member of staff saw an application's personal data unmasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalDataView {
+    /// Who.
+    pub user_id: i64,
+    /// Which application.
+    pub application_id: i64,
+    /// What: `application`, or `attachment <id>`.
+    pub item: String,
+    /// When.
+    pub at: UnixMillis,
+}
+
+/// A recorded [`PersonalDataView`] with the viewer's name and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalDataViewRecord {
+    /// The record's id (increasing).
+    pub id: i64,
+    /// What was seen.
+    pub view: PersonalDataView,
+    /// The viewer's name.
+    pub user_name: String,
+    /// The viewer's role.
+    pub user_role: UserRole,
 }
 
 /// Applications, their workflow transitions (with numbers, audit and outbox in one transaction), attachments and issued numbers.

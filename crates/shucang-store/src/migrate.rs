@@ -53,6 +53,11 @@ pub(crate) const REGISTRY: &[Migration] = &[
         "limits",
         include_str!("../migrations/registry/0002_limits.sql"),
     ),
+    migration(
+        3,
+        "personal data views",
+        include_str!("../migrations/registry/0003_personal_data_views.sql"),
+    ),
 ];
 
 /// Which database a store holds.

@@ -4,12 +4,15 @@ use shucang_notify::NewMessage;
 
 use shucang_types::{FailedLogin, UnixMillis};
 
-use shucang_registry::{NewUser, StoreError, User, UserStore, WindowedEvent};
+use shucang_registry::{
+    NewUser, PersonalDataView, PersonalDataViewRecord, StoreError, User, UserRole, UserStore,
+    WindowedEvent,
+};
 
 use super::{USER_COLUMNS, reg_error, user};
 use crate::engine::Writer;
 use crate::lockout::Logins;
-use crate::query::{decode_one, unique_or};
+use crate::query::{decode_all, decode_one, unique_or};
 use crate::windows::Windows;
 
 #[async_trait::async_trait]
@@ -170,5 +173,51 @@ impl UserStore for crate::SqlStore {
             .await
             .map_err(reg_error)?;
         Ok(done.rows_affected())
+    }
+
+    async fn record_personal_data_view(&self, v: &PersonalDataView) -> Result<(), StoreError> {
+        let insert = sqlx::query(
+            "INSERT INTO reg_personal_data_views (user_id, application_id, item, viewed_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(v.user_id)
+        .bind(v.application_id)
+        .bind(&v.item)
+        .bind(v.at.0);
+        self.run(insert).await
+    }
+
+    async fn personal_data_views(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PersonalDataViewRecord>, StoreError> {
+        type Row = (i64, i64, i64, String, i64, String, String);
+        let rows: Result<Vec<Row>, sqlx::Error> = sqlx::query_as(
+            "SELECT v.id, v.user_id, v.application_id, v.item, v.viewed_at, u.name, u.role \
+             FROM reg_personal_data_views v JOIN reg_users u ON u.id = v.user_id \
+             WHERE ($1 IS NULL OR v.id < $1) ORDER BY v.id DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await;
+        decode_all(
+            rows,
+            |(id, user_id, application_id, item, at, name, role): Row| {
+                Ok(PersonalDataViewRecord {
+                    id,
+                    view: PersonalDataView {
+                        user_id,
+                        application_id,
+                        item,
+                        at: UnixMillis(at),
+                    },
+                    user_name: name,
+                    user_role: UserRole::from_code(&role)
+                        .ok_or_else(|| StoreError::Backend(format!("unknown role {role}")))?,
+                })
+            },
+        )
     }
 }

@@ -46,6 +46,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "registry/review.html",
     "registry/review_app.html",
     "registry/publish.html",
+    "registry/audit.html",
 ];
 
 /// One page for both applications: it extends the `layout` it is given.

@@ -1,7 +1,7 @@
 //! Applications: drafts, uploads, submission, the audit trail, and the
 //! changes and cancellations of approved filings.
 
-use axum::extract::{Multipart, Path};
+use axum::extract::{Multipart, Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -48,7 +48,7 @@ pub(super) async fn application(
     RegUser { state, user }: RegUser,
     AppId(id): AppId,
 ) -> Result<axum::Json<ApplicationView>, ApiError> {
-    let app = state.registry.application(&user, id).await?;
+    let app = state.registry.view_application(&user, id).await?;
     Ok(axum::Json(ApplicationView::from(app)))
 }
 
@@ -149,6 +149,45 @@ pub(super) async fn audit(
                     "at": e.at.to_rfc3339_utc(), "actor_id": e.actor_id, "action": e.action,
                     "from": e.from_state, "to": e.to_state,
                     "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Paging of the personal-data views.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ViewsQuery {
+    /// Only records older than this one.
+    before: Option<i64>,
+    /// How many, at most 200.
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/personal-data-views", tag = "audit",
+    params(("before" = Option<i64>, Query, description = "only records with a smaller id"),
+        ("limit" = Option<usize>, Query, description = "1–200, default 50")),
+    responses((status = 200, description = "who saw personal data unmasked, newest first: `id`, `at`, `user_id`, `user_name`, `user_role`, `application_id`, `item` (`application` or `attachment <id>`)", body = [Object]),
+        (status = 401, body = ErrorBody), (status = 403, description = "`forbidden`: auditors only", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn personal_data_views(
+    RegUser { state, user }: RegUser,
+    Query(q): Query<ViewsQuery>,
+) -> Result<axum::Json<Vec<Value>>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    let views = state
+        .registry
+        .personal_data_views(&user, q.before, limit)
+        .await?;
+    Ok(axum::Json(
+        views
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "id": r.id, "at": r.view.at.to_rfc3339_utc(), "user_id": r.view.user_id,
+                    "user_name": r.user_name, "user_role": r.user_role.code(),
+                    "application_id": r.view.application_id, "item": r.view.item,
                 })
             })
             .collect(),

@@ -70,6 +70,10 @@ pub(super) fn routes() -> Router<RegistryState> {
         )
         .route("/api/v1/applications/{id}/audit", get(applications::audit))
         .route(
+            "/api/v1/audit/personal-data-views",
+            get(applications::personal_data_views),
+        )
+        .route(
             "/api/v1/filings/{number}/changes",
             post(applications::change),
         )

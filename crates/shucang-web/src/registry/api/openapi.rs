@@ -12,6 +12,7 @@ use super::{applications, checkins, filers, publication, review};
     paths(filers::register, filers::verify_phone, filers::verify_email, filers::login, filers::logout,
         applications::create_draft, applications::mine, applications::application, applications::update_draft,
         applications::upload, applications::download, applications::submit, applications::audit,
+        applications::personal_data_views,
         review::queue, review::calendar, review::decide,
         publication::gather, publication::batches, publication::batch, publication::publish, publication::object,
         publication::finalise, publication::batch_csv, publication::batch_page, publication::search,

@@ -74,7 +74,7 @@ pub(super) async fn submit(
                     UserRole::Filer => "/filer",
                     UserRole::Reviewer => "/review",
                     UserRole::Publisher => "/publish",
-                    UserRole::Auditor => "/",
+                    UserRole::Auditor => "/audit",
                 };
                 let mut res = c.redirect(home);
                 SESSION.set_on(&mut res, &s.token);

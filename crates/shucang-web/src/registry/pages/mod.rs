@@ -96,6 +96,13 @@ impl OneRole for Publisher {
     const ROLE: UserRole = UserRole::Publisher;
 }
 
+/// Auditors.
+struct Auditor;
+
+impl OneRole for Auditor {
+    const ROLE: UserRole = UserRole::Auditor;
+}
+
 /// A page request by a signed-in user of role `R`.
 type Signed<R> = SignedIn<RegistryState, R>;
 
@@ -129,7 +136,7 @@ impl<R: Admits<RegistryState>> FromRequestParts<RegistryState> for Visible<R> {
         let Some(id) = id else {
             return Err(page.not_found());
         };
-        match state.registry.application(&user, id).await {
+        match state.registry.view_application(&user, id).await {
             Ok(app) => Ok(Visible {
                 page,
                 user,
@@ -178,6 +185,7 @@ pub(super) fn routes() -> Router<RegistryState> {
             "/review/applications/{id}/attachments/{a}",
             get(review::attachment),
         )
+        .route("/audit", get(publication::audit))
         .route("/publish", get(publication::home))
         .route("/publish/gather", post(publication::gather))
         .route("/publish/checkins", post(publication::open_checkin))

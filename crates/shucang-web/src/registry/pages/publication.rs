@@ -10,12 +10,42 @@ use serde::de::IgnoredAny;
 use shucang_registry::{RegistryError, User};
 
 use super::form::Fields;
-use super::{Publisher, RegistryPage, Signed};
+use super::{Auditor, Publisher, RegistryPage, Signed};
 use crate::kit::Posted;
 use crate::registry::RegistryState;
 
 /// A publisher's form: the page, the user and the fields.
 type PublisherForm<F> = (Signed<Publisher>, Posted<RegistryState, F>);
+
+/// `GET /audit`: for auditors, who saw personal data unmasked (newest
+/// first): reviewers opening applications and their documents.
+pub(super) async fn audit(
+    State(state): State<RegistryState>,
+    Signed { page: c, user, .. }: Signed<Auditor>,
+) -> Response {
+    let limit = shucang_registry::PERSONAL_DATA_VIEWS_PAGE_MAX;
+    let views = match state.registry.personal_data_views(&user, None, limit).await {
+        Ok(views) => views,
+        Err(e) => return c.failed(&e),
+    };
+    let rows: Vec<Value> = views
+        .iter()
+        .map(|r| {
+            let document = r.view.item.strip_prefix("attachment ");
+            context! {
+                at => china_minute(r.view.at), name => r.user_name, role => r.user_role.code(),
+                application => r.view.application_id, document,
+            }
+        })
+        .collect();
+    c.render("audit.html", context! { rows }, StatusCode::OK)
+}
+
+/// A time as Beijing time to the minute: `2026-12-02 18:05`.
+fn china_minute(at: shucang_types::UnixMillis) -> String {
+    let shifted = shucang_types::UnixMillis(at.0 + 8 * 3_600_000).to_rfc3339_utc();
+    shifted.get(..16).unwrap_or_default().replace('T', " ")
+}
 
 /// `GET /publish`.
 pub(super) async fn home(

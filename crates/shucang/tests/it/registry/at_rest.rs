@@ -140,5 +140,68 @@ async fn publishers_and_auditors_see_identities_masked() {
         reg.get(&path, Some(&reviewer)).await.status(),
         StatusCode::OK
     );
+
+    // Each unmasked view is recorded for the auditors (the reviewer's
+    // two; the masked ones and the filer's own are not), newest first.
+    let views_path = "/api/v1/audit/personal-data-views";
+    let views = json_of(reg.get(views_path, Some(&auditor)).await, StatusCode::OK).await;
+    let items: Vec<(&str, &str, i64)> = views
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let item = v["item"].as_str().unwrap();
+            (
+                v["user_role"].as_str().unwrap(),
+                item,
+                v["application_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let attachment = format!("attachment {}", ids[0]);
+    assert_eq!(
+        items,
+        [
+            ("reviewer", attachment.as_str(), id),
+            ("reviewer", "application", id)
+        ]
+    );
+    // Paged: one older than the newest.
+    let newest = views[0]["id"].as_i64().unwrap();
+    let older = json_of(
+        reg.get(
+            &format!("{views_path}?before={newest}&limit=1"),
+            Some(&auditor),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(older.as_array().unwrap().len(), 1);
+    assert_eq!(older[0]["item"], "application");
+    // Only auditors read the record.
+    for who in [&reviewer, &publisher, &token] {
+        let res = reg.get(views_path, Some(who)).await;
+        crate::harness::assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    // The auditor's page shows it, in Chinese.
+    let cookie = format!(
+        "{}={auditor}",
+        shucang_web::registry::REGISTRY_SESSION_COOKIE
+    );
+    let res = reg
+        .http
+        .get(format!("{}/audit", reg.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let page = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("个人信息查看记录") && page.contains("证件材料"),
+        "{page}"
+    );
     reg.stop().await;
 }
