@@ -167,8 +167,11 @@ impl Registry {
         let Some(user) = self.store.user_by_phone(phone.as_str()).await? else {
             return Err(RegistryError::VerificationFailed);
         };
+        // A confirmed number has no code left: any code is refused, as for
+        // a number nobody registered, so the answer says nothing about who
+        // holds an account.
         if user.phone_verified {
-            return Ok(());
+            return Err(RegistryError::VerificationFailed);
         }
         // The attempt is spent before the code is compared, in one
         // statement, so parallel guesses get no more than the limit.

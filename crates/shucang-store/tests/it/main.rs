@@ -7,15 +7,17 @@ mod schema;
 
 use std::sync::Arc;
 
+use shucang_notify::{Channel, NewMessage};
 use shucang_platform::{
     AccountRecord, ComplaintRecord, DropKind, DropRecord, IdentityRecord, MintJob, Minted,
     NewAccount, NewDrop, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
     PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError,
     WorkStatus,
 };
+use shucang_platform::{CodePurpose, NewPhoneCode};
 use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
 use shucang_store::{Backend, Store};
-use shucang_types::{FailedLogin, Fen, Phone, Role, UnixMillis};
+use shucang_types::{FailedLogin, Fen, Phone, Role, UnixMillis, WindowedEvent};
 
 fn account(phone: &str, role: Role) -> NewAccount {
     NewAccount {
@@ -35,6 +37,7 @@ async fn with_phone(store: &Arc<dyn Store>, phone: &str) -> Option<AccountRecord
 /// Runs every operation of the storage traits and checks each result.
 async fn story(store: Arc<dyn Store>) {
     let (alice, bob) = accounts_and_sessions(&store).await;
+    windows_and_phone_codes(&store).await;
     identities(&store, alice, bob).await;
     let w1 = works(&store, alice, bob).await;
     let (d1, first, second) = purchases(&store, alice, bob, w1).await;
@@ -150,6 +153,92 @@ async fn accounts_and_sessions(store: &Arc<dyn Store>) -> (i64, i64) {
     assert_eq!(store.session_by_token_hash("h1").await.unwrap(), None);
 
     (alice, bob)
+}
+
+/// Counting windows (count to the maximum, a new window, old windows
+/// purged) and one-time codes (attempts spent in the row, a new code
+/// resets them, expiry, used up once with the account made).
+async fn windows_and_phone_codes(store: &Arc<dyn Store>) {
+    const HOUR: i64 = 3_600_000;
+    let counted = async |at: i64| {
+        let event = WindowedEvent::hourly("test", "x".into(), UnixMillis(at), 2);
+        store.count_in_window(&event).await.unwrap()
+    };
+    assert!(counted(0).await && counted(1).await);
+    assert!(!counted(2).await, "the window is full");
+    assert!(counted(HOUR).await, "a new window");
+    assert_eq!(store.purge_windows(UnixMillis(HOUR)).await.unwrap(), 1);
+    assert!(counted(3).await, "the old window was purged with its count");
+    assert_eq!(store.purge_windows(UnixMillis(HOUR)).await.unwrap(), 1);
+
+    let phone = Phone::parse("13700000001").unwrap();
+    let issue = async |hash: &str, at: i64| {
+        let code = NewPhoneCode {
+            phone: phone.clone(),
+            purpose: CodePurpose::Registration,
+            code_hash: hash.into(),
+            expires_at: UnixMillis(at + 100),
+            created_at: UnixMillis(at),
+        };
+        let sms = NewMessage {
+            channel: Channel::Sms,
+            recipient: phone.as_str().into(),
+            subject: String::new(),
+            body: format!("sealed {hash}"),
+        };
+        store.issue_phone_code(&code, &sms).await.unwrap();
+    };
+    let spend = async |at: i64| {
+        let purpose = CodePurpose::Registration;
+        let spent = store.spend_phone_code_attempt(&phone, purpose, 2, UnixMillis(at));
+        spent.await.unwrap()
+    };
+    issue("h1", 0).await;
+    let queued = store
+        .recent_messages(Some(phone.as_str()), 5)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "the SMS is queued with the code");
+    assert_eq!(queued[0].message.body, "sealed h1");
+    assert_eq!(spend(1).await.as_deref(), Some("h1"));
+    assert_eq!(spend(2).await.as_deref(), Some("h1"));
+    assert_eq!(spend(3).await, None, "two attempts, then none");
+    issue("h2", 10).await;
+    assert_eq!(
+        spend(11).await.as_deref(),
+        Some("h2"),
+        "a new code, new attempts"
+    );
+    assert_eq!(spend(110).await, None, "expired");
+    issue("h3", 20).await;
+    let new = account("13700000001", Role::Collector);
+    assert_eq!(
+        store.insert_account_with_code(&new, "h2").await.unwrap(),
+        None
+    );
+    assert!(with_phone(store, "13700000001").await.is_none());
+    let made = store.insert_account_with_code(&new, "h3").await.unwrap();
+    assert!(made.is_some());
+    assert_eq!(
+        store.insert_account_with_code(&new, "h3").await.unwrap(),
+        None,
+        "used up"
+    );
+    issue("h4", 30).await;
+    assert_eq!(
+        store
+            .delete_expired_phone_codes(UnixMillis(129))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_expired_phone_codes(UnixMillis(130))
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 async fn identities(store: &Arc<dyn Store>, alice: i64, bob: i64) {
