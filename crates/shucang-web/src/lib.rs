@@ -73,6 +73,8 @@ pub struct AppState {
     /// is really sent). `None` on a real site, where the page never shows
     /// what the SMS says.
     pub demo_outbox: Option<Arc<shucang_notify::Notifier>>,
+    /// The application's clock (the explorer's 24-hour chart ends now).
+    pub clock: Arc<dyn shucang_types::Clock>,
 }
 
 /// The whole platform application: API, pages, health check, OpenAPI

@@ -290,6 +290,7 @@ impl Application {
             site: site_info(config, addr),
             certificate_font: certificate_font(config)?,
             demo_outbox: None,
+            clock: clock.clone(),
         };
         Ok(Application {
             listener,

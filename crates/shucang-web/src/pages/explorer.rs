@@ -133,9 +133,8 @@ pub(crate) async fn explorer(State(state): State<AppState>, c: PlatformPage) -> 
         Ok(t) => t.iter().map(tx_row).collect::<Vec<_>>(),
         Err(e) => return failure_page(&e),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    let now = u64::try_from(state.clock.now().0)
+        .unwrap_or(0)
         .max(blocks.first().map_or(0, |b| b.header.timestamp_ms));
     let block_rows: Vec<Value> = blocks
         .iter()
