@@ -72,6 +72,23 @@ impl WebClient {
 
     /// Posts a form with the page token; returns the status and Location.
     async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let res = self.send_form(path, fields).await;
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status(), location)
+    }
+
+    /// Posts a form (with the form token); the page answered.
+    async fn post_page(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let res = self.send_form(path, fields).await;
+        (res.status(), res.text().await.unwrap())
+    }
+
+    /// Posts a form with the form token, keeping the cookies set.
+    async fn send_form(&mut self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         if !self.cookies.contains_key("shucang_csrf") {
             self.get("/").await;
         }
@@ -87,12 +104,7 @@ impl WebClient {
             .await
             .unwrap();
         self.keep(&res);
-        let location = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (res.status(), location)
+        res
     }
 }
 
@@ -350,5 +362,34 @@ async fn changes_and_cancellation_through_the_pages() {
         ),
         (Some("cancellation_pending"), Some("李四"))
     );
+    reg.stop().await;
+}
+
+/// A filer who has not confirmed mobile and e-mail gets no draft from the
+/// page's "新建备案申请": a page that says what to do, and nothing stored.
+#[tokio::test]
+async fn an_unconfirmed_filer_is_told_to_confirm_before_a_draft() {
+    let reg = Reg::spawn(None).await;
+    let body = serde_json::json!({"name": "王五", "phone": "13712345670",
+        "email": "wang@example.cn", "password": PASSWORD});
+    let res = reg.post("/api/v1/filers", None, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut web = WebClient::new(&reg.base);
+    let (status, _) = web.login("13712345670").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, page) = web.post_page("/filer/applications", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        page.contains("请先确认手机号和电子邮箱") && !page.contains("{\"error\""),
+        "{page}"
+    );
+    let user = reg
+        .store
+        .user_by_phone("13712345670")
+        .await
+        .unwrap()
+        .unwrap();
+    let drafts = reg.store.applications_of(user.id).await.unwrap();
+    assert!(drafts.is_empty(), "{drafts:?}");
     reg.stop().await;
 }
