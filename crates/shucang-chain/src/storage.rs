@@ -7,10 +7,13 @@
 //! one would pass [`SEGMENT_BYTES_MAX`].
 //!
 //! On open, an incomplete record at the very end of the last segment (a
-//! write cut short by a crash) is a *torn tail*: it was never acknowledged,
-//! so it is cut off and reported. Anything else that does not check out — a
-//! bad checksum, a record in an earlier segment that runs past its end — is
-//! corruption, reported with its file and offset and never skipped.
+//! write cut short by a crash), or a run of zero bytes there (the trace of
+//! a power loss after the file was extended but before the data reached
+//! the disk), is a *torn tail*: it was never acknowledged, so it is cut off
+//! and reported. A record is never empty, so zeros are never a record.
+//! Anything else that does not check out — a bad checksum, an empty record,
+//! a record in an earlier segment that runs past its end — is corruption,
+//! reported with its file and offset and never skipped.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -44,6 +47,8 @@ pub struct TornTail {
     pub offset: u64,
     /// How many bytes it had.
     pub bytes: u64,
+    /// Whether they were all zero (a power loss after the file grew).
+    pub zero_filled: bool,
 }
 
 /// Why the segments could not be read or written.
@@ -261,22 +266,33 @@ pub fn scan<E>(
                 offset: pos,
                 reason: reason.to_owned(),
             };
-            let incomplete = rest.len() < RECORD_HEADER_LEN as usize || {
+            let zero_filled = rest.iter().all(|&b| b == 0);
+            let incomplete = zero_filled || rest.len() < RECORD_HEADER_LEN as usize || {
                 let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as u64;
                 len > RECORD_BYTES_MAX as u64 || rest.len() as u64 - RECORD_HEADER_LEN < len
             };
             if incomplete {
+                if let Some(whole) = whole_record_under_damaged_length(rest) {
+                    let reason = format!(
+                        "the record's length field is damaged: a whole record of {whole} bytes is there"
+                    );
+                    return Err(corrupt(&reason).into());
+                }
                 if last {
                     torn = Some(TornTail {
                         path: path.clone(),
                         offset: pos,
                         bytes: rest.len() as u64,
+                        zero_filled,
                     });
                     break;
                 }
                 return Err(corrupt("record runs past the end of a closed segment").into());
             }
             let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes"));
+            if len == 0 {
+                return Err(corrupt("empty record").into());
+            }
             let crc = u32::from_be_bytes(rest[4..8].try_into().expect("4 bytes"));
             let payload = &rest[8..8 + len as usize];
             if crc32fast::hash(payload) != crc {
@@ -299,6 +315,37 @@ pub fn scan<E>(
         }
     }
     Ok((segments, end, torn))
+}
+
+/// Whether `rest` — a record that claims to run past the end of the data —
+/// is in fact a whole record whose length field was damaged: a prefix of
+/// its payload has the stored CRC-32 and is followed by the end of the data
+/// or by a plausible record header. Its payload length if so. A write cut
+/// short holds only a prefix of its record, whose checksum cannot match, so
+/// this tells a torn tail (cut) from damage (reported, never cut).
+fn whole_record_under_damaged_length(rest: &[u8]) -> Option<usize> {
+    if rest.len() <= RECORD_HEADER_LEN as usize {
+        return None;
+    }
+    let stored = u32::from_be_bytes(rest[4..8].try_into().expect("4 bytes"));
+    let payload = &rest[RECORD_HEADER_LEN as usize..];
+    let plausible_header = |after: &[u8]| {
+        after.len() >= RECORD_HEADER_LEN as usize && {
+            let len = u32::from_be_bytes(after[..4].try_into().expect("4 bytes")) as usize;
+            (1..=RECORD_BYTES_MAX).contains(&len) && len <= after.len() - RECORD_HEADER_LEN as usize
+        }
+    };
+    let mut crc = crc32fast::Hasher::new();
+    for (i, byte) in payload.iter().take(RECORD_BYTES_MAX).enumerate() {
+        crc.update(std::slice::from_ref(byte));
+        if crc.clone().finalize() == stored {
+            let after = &payload[i + 1..];
+            if after.is_empty() || plausible_header(after) {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
 }
 
 /// Opens (creating if needed) the segments in `dir`: scans them with
@@ -422,7 +469,8 @@ mod tests {
             Some(TornTail {
                 path: path.clone(),
                 offset: good_len,
-                bytes: 11
+                bytes: 11,
+                zero_filled: false,
             })
         );
         assert_eq!(seen, vec![b"whole".to_vec()]);
@@ -439,6 +487,87 @@ mod tests {
         drop(f);
         let (_, torn, _) = reopen(dir.path());
         assert_eq!(torn.unwrap().bytes, 2);
+    }
+
+    #[test]
+    fn a_zero_filled_tail_of_any_length_is_cut_and_reported() {
+        for zeros in [1usize, 7, 8, 9, 16, 4096, 100_000] {
+            let dir = tempfile::tempdir().unwrap();
+            let (mut w, _, _) = reopen(dir.path());
+            w.append(b"one").unwrap();
+            w.append(b"two").unwrap();
+            drop(w);
+            let path = segment_path(dir.path(), 0);
+            let good_len = fs::metadata(&path).unwrap().len();
+            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(&vec![0; zeros]).unwrap();
+            drop(f);
+            let (_, torn, seen) = reopen(dir.path());
+            let torn = torn.expect("a torn tail");
+            assert_eq!(
+                (torn.offset, torn.bytes, torn.zero_filled),
+                (good_len, zeros as u64, true)
+            );
+            assert_eq!(
+                seen,
+                vec![b"one".to_vec(), b"two".to_vec()],
+                "{zeros} zeros"
+            );
+            assert_eq!(fs::metadata(&path).unwrap().len(), good_len);
+        }
+    }
+
+    #[test]
+    fn a_damaged_length_is_corruption_never_a_torn_tail() {
+        for (victim, records) in [(0usize, 3usize), (2, 3), (0, 1)] {
+            let dir = tempfile::tempdir().unwrap();
+            let (mut w, _, _) = reopen(dir.path());
+            let mut locations = Vec::new();
+            for n in 0..records {
+                locations.push(w.append(format!("record {n}").as_bytes()).unwrap());
+            }
+            drop(w);
+            let path = segment_path(dir.path(), 0);
+            let mut bytes = fs::read(&path).unwrap();
+            let at = locations[victim].offset as usize;
+            // Claims more than is left: a torn tail by its length alone.
+            bytes[at] ^= 0x01;
+            fs::write(&path, &bytes).unwrap();
+            match open(dir.path(), |_, _| Ok::<(), String>(())) {
+                Err(ScanError::Storage(StorageError::Corrupt { offset, reason, .. })) => {
+                    assert_eq!(offset, at as u64);
+                    assert!(reason.contains("length field is damaged"), "{reason}");
+                }
+                Err(other) => panic!("{other:?}"),
+                Ok(_) => panic!("record {victim} of {records}: cut as a torn tail"),
+            }
+            assert_eq!(fs::read(&path).unwrap(), bytes, "nothing cut");
+        }
+    }
+
+    #[test]
+    fn zeros_followed_by_data_are_corruption_never_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _, _) = reopen(dir.path());
+        w.append(b"one").unwrap();
+        drop(w);
+        let path = segment_path(dir.path(), 0);
+        let good_len = fs::metadata(&path).unwrap().len();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[0, 0, 0, 0, 0, 0, 0, 0, 7]).unwrap();
+        drop(f);
+        match open(dir.path(), |_, _| Ok::<(), String>(())) {
+            Err(ScanError::Storage(StorageError::Corrupt { offset, reason, .. })) => {
+                assert_eq!((offset, reason.as_str()), (good_len, "empty record"));
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("opened over corruption"),
+        }
+        assert_eq!(
+            fs::metadata(&path).unwrap().len(),
+            good_len + 9,
+            "nothing cut"
+        );
     }
 
     #[test]

@@ -133,7 +133,8 @@ pub fn open_chain(chain_config: ChainConfig) -> anyhow::Result<Chain> {
             file = %torn.path.display(),
             offset = torn.offset,
             bytes = torn.bytes,
-            "cut an incomplete last block left by a crash (it was never acknowledged)"
+            zero_filled = torn.zero_filled,
+            "cut an incomplete or zero-filled last block left by a crash or power loss (it was never acknowledged)"
         );
     }
     tracing::info!(blocks = report.blocks, txs = report.txs, "chain ready");

@@ -29,7 +29,7 @@ use crate::block::{Block, BlockHeader, Genesis, ORIGIN_LEN_MAX, TX_BYTES_MAX, Tx
 use crate::keys::SigningKey;
 use crate::ledger::{Ledger, Rejection};
 use crate::merkle_log::MerkleLog;
-use crate::storage::{self, RecordLocation, ScanError, SegmentReader, StorageError, TornTail};
+use crate::storage::{self, RecordLocation, SegmentReader, StorageError, TornTail};
 use crate::tx::SignedTransaction;
 use commit::commit_loop;
 use replay::Replayer;
@@ -312,21 +312,6 @@ fn sign_checkpoint(genesis: &Genesis, key: &SigningKey, log: &MerkleLog) -> Stri
     )
 }
 
-fn invalid<E: std::fmt::Display>(e: ScanError<E>) -> ChainError {
-    match e {
-        ScanError::Storage(e) => ChainError::Storage(e),
-        ScanError::Visit {
-            path,
-            offset,
-            error,
-        } => ChainError::Invalid {
-            path,
-            offset,
-            reason: error.to_string(),
-        },
-    }
-}
-
 impl Chain {
     /// Opens the chain in `config.dir`, creating its genesis if the directory
     /// holds none, replaying every block, and cutting a torn tail.
@@ -352,7 +337,7 @@ impl Chain {
         let mut replayer = Replayer::new(false, config.verify_threads);
         let (mut writer, torn_tail) =
             storage::open(&config.dir, |loc, payload| replayer.record(loc, payload))
-                .map_err(invalid)?;
+                .map_err(|e| replayer.scan_error(e))?;
         let created = replayer.genesis.is_none();
         if created {
             let mut operators = vec![config.node_key.public_key()];

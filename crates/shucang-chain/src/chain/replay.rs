@@ -8,7 +8,7 @@ use std::path::Path;
 use shucang_verify::{Hash, Suite};
 
 use super::commit::verify_parallel;
-use super::{BlockMeta, ChainError, LeafInfo, RECORD_BLOCK, RECORD_GENESIS, invalid, leaf_info};
+use super::{BlockMeta, ChainError, LeafInfo, RECORD_BLOCK, RECORD_GENESIS, leaf_info};
 use crate::block::{Block, Genesis};
 use crate::ledger::Ledger;
 use crate::merkle_log::MerkleLog;
@@ -30,6 +30,33 @@ pub(super) struct Replayer {
 }
 
 impl Replayer {
+    /// A scan's failure as a chain error naming both the place (file and
+    /// offset) and the record: the genesis or the block after the last one
+    /// replayed.
+    pub(crate) fn scan_error(&self, e: ScanError<String>) -> ChainError {
+        let what = match self.genesis {
+            None => "genesis".to_owned(),
+            Some(_) => format!("block {}", self.blocks.len() + 1),
+        };
+        match e {
+            ScanError::Storage(StorageError::Corrupt {
+                path,
+                offset,
+                reason,
+            })
+            | ScanError::Visit {
+                path,
+                offset,
+                error: reason,
+            } => ChainError::Invalid {
+                path,
+                offset,
+                reason: format!("{what}: {reason}"),
+            },
+            ScanError::Storage(e) => ChainError::Storage(e),
+        }
+    }
+
     pub(super) fn new(verify_tx_signatures: bool, verify_threads: usize) -> Replayer {
         Replayer {
             genesis: None,
@@ -161,26 +188,7 @@ pub fn check(dir: &Path, verify_threads: usize) -> Result<CheckReport, ChainErro
     }
     let mut replayer = Replayer::new(true, verify_threads);
     let scanned = storage::scan(dir, |loc, payload| replayer.record(loc, payload));
-    let (_, _, torn) = match scanned {
-        Ok(found) => found,
-        // Name the block whose record is damaged.
-        Err(ScanError::Storage(StorageError::Corrupt {
-            path,
-            offset,
-            reason,
-        })) => {
-            let what = match replayer.genesis {
-                None => "genesis".to_owned(),
-                Some(_) => format!("block {}", replayer.blocks.len() + 1),
-            };
-            return Err(ChainError::Invalid {
-                path,
-                offset,
-                reason: format!("{what}: {reason}"),
-            });
-        }
-        Err(e) => return Err(invalid(e)),
-    };
+    let (_, _, torn) = scanned.map_err(|e| replayer.scan_error(e))?;
     if let Some(t) = torn {
         return Err(ChainError::Invalid {
             path: t.path,

@@ -319,6 +319,16 @@ fn a_changed_byte_fails_the_check_naming_the_block() {
         std::fs::write(&path, &bytes).unwrap();
         let err = shucang_chain::check(dir.path(), 1).unwrap_err().to_string();
         assert!(err.contains("block 2"), "byte {i}: {err}");
+        // Opening the node names the same: the file, the offset, the block.
+        let Err(err) = Chain::open(config(dir.path(), &k.node)) else {
+            panic!("byte {i}: opened a damaged chain");
+        };
+        let err = err.to_string();
+        let place = format!("segment-00000000.log at offset {start}");
+        assert!(
+            err.contains(&place) && err.contains("block 2"),
+            "byte {i}: {err}"
+        );
     }
     // A forger who also fixes the checksum is caught by hashes and signatures.
     let mut bytes = original.clone();
@@ -381,6 +391,45 @@ fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
         .unwrap();
     drop(chain);
     assert_eq!(shucang_chain::check(dir.path(), 1).unwrap().blocks, 2);
+}
+
+/// A power loss after the file grew but before its data reached the disk
+/// leaves a run of zeros at the end: cut like any torn tail, however long,
+/// and never a whole block.
+#[test]
+fn a_zero_filled_tail_is_cut_on_open() {
+    use std::io::Write;
+    for zeros in [3usize, 8, 64, 65_536] {
+        let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
+        let r = chain
+            .submit_blocking(signed(&k.node, 1, create(10)))
+            .unwrap();
+        drop(chain);
+        let path = dir.path().join("segment-00000000.log");
+        let good = std::fs::metadata(&path).unwrap().len();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&vec![0; zeros]).unwrap();
+        drop(f);
+        let err = shucang_chain::check(dir.path(), 1).unwrap_err().to_string();
+        assert!(
+            err.contains("block 2") && err.contains("torn tail"),
+            "{err}"
+        );
+        let (chain, report) = Chain::open(config(dir.path(), &k.node)).unwrap();
+        let torn = report.torn_tail.unwrap();
+        assert_eq!((torn.bytes, torn.zero_filled), (zeros as u64, true));
+        assert_eq!(
+            report.blocks, 1,
+            "the block is whole: nothing whole was cut"
+        );
+        assert!(chain.tx(&r.tx_hash).unwrap().is_some());
+        drop(chain);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+        assert_eq!(shucang_chain::check(dir.path(), 1).unwrap().blocks, 1);
+    }
 }
 
 #[test]
