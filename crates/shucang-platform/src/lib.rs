@@ -22,6 +22,7 @@ pub mod drops;
 pub mod identity;
 pub mod media;
 pub mod payments;
+pub mod reconcile;
 pub mod store;
 pub mod works;
 
@@ -49,10 +50,10 @@ pub use payments::{
 };
 pub use shucang_auth::PiiCipher;
 pub use store::{
-    AccountRecord, AccountStore, CodePurpose, ComplaintRecord, ComplaintStore, DropRecord,
-    DropStore, GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted, NewAccount,
-    NewDrop, NewPhoneCode, NewWork, OrderRecord, OrderStatus, PaidOutcome, PaymentRecord,
-    PaymentStore, PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord, SessionRecord,
-    StoreError, TermsRule, WorkRecord, WorkStatus, WorkStore,
+    AccountRecord, AccountStore, ChainRecordKind, CodePurpose, ComplaintRecord, ComplaintStore,
+    DropRecord, DropStore, GiftRecord, GiftStore, IdentityRecord, IdentityStore, MintJob, Minted,
+    NewAccount, NewDrop, NewPhoneCode, NewWork, OrderRecord, OrderStatus, PaidOutcome,
+    PaymentRecord, PaymentStore, PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord,
+    SessionRecord, StoreError, TermsRule, WorkRecord, WorkStatus, WorkStore,
 };
 pub use works::{Decision, WorkDraft, WorkError, WorksDeps, WorksService};

@@ -621,9 +621,30 @@ pub struct MintJob {
     pub attempts: u32,
 }
 
+/// What the database says was written to the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainRecordKind {
+    /// A finished mint: the order's id, its mint transaction.
+    Mint,
+    /// An approved work: the work's id, its collection-creating transaction.
+    Collection,
+    /// A finished gift: the gift's id, its transfer transaction.
+    Gift,
+}
+
 /// What payments and minting need from storage.
 #[async_trait]
 pub trait PaymentStore: Send + Sync + 'static {
+    /// Transactions the database records as on the chain, of one kind:
+    /// `(id, transaction hash in hex)` with ids above `after`, in id order,
+    /// at most `limit` (to compare the database with the chain at start).
+    async fn recorded_chain_txs(
+        &self,
+        kind: ChainRecordKind,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
+
     /// Stores a new payment for an order.
     async fn insert_payment(&self, payment: &PaymentRecord) -> Result<(), StoreError>;
 

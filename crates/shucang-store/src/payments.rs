@@ -1,6 +1,8 @@
 //! [`shucang_platform::PaymentStore`] for both back ends.
 
-use shucang_platform::{MintJob, Minted, PaidOutcome, PaymentRecord, PaymentStore, StoreError};
+use shucang_platform::{
+    ChainRecordKind, MintJob, Minted, PaidOutcome, PaymentRecord, PaymentStore, StoreError,
+};
 use shucang_types::{Fen, UnixMillis};
 
 use crate::engine::Writer;
@@ -152,6 +154,33 @@ impl PaymentStore for crate::SqlStore {
         .bind(error)
         .bind(next_attempt_at.0);
         self.run(update).await
+    }
+
+    async fn recorded_chain_txs(
+        &self,
+        kind: ChainRecordKind,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let sql = match kind {
+            ChainRecordKind::Mint => {
+                "SELECT order_id, tx_hash FROM mint_jobs WHERE status = 'done' AND order_id > $1 \
+                 AND tx_hash IS NOT NULL ORDER BY order_id LIMIT $2"
+            }
+            ChainRecordKind::Collection => {
+                "SELECT id, chain_tx FROM works WHERE chain_tx IS NOT NULL AND id > $1 \
+                 ORDER BY id LIMIT $2"
+            }
+            ChainRecordKind::Gift => {
+                "SELECT id, tx_hash FROM gifts WHERE status = 'done' AND id > $1 ORDER BY id LIMIT $2"
+            }
+        };
+        sqlx::query_as(sql)
+            .bind(after)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::backend_error)
     }
 
     async fn mint_of_order(&self, order_id: i64) -> Result<Option<(String, u64)>, StoreError> {

@@ -217,6 +217,7 @@ impl Application {
         let operator = chain_config.node_key.clone();
         let chain = Arc::new(open_chain(chain_config)?);
         let store = &services.store;
+        refuse_a_chain_behind_the_database(store.as_ref(), &chain).await?;
         let drops = Arc::new(DropsService::new(DropsDeps {
             store: store.clone(),
             works: store.clone(),
@@ -384,6 +385,36 @@ impl Application {
         services.store.close().await;
         served.context("serving HTTP")
     }
+}
+
+/// Refuses to start when the database records mints, collections or gifts
+/// whose transactions the chain does not hold (see
+/// `shucang_platform::reconcile` for why this refuses rather than re-mints).
+async fn refuse_a_chain_behind_the_database(
+    store: &dyn Store,
+    chain: &Chain,
+) -> anyhow::Result<()> {
+    let missing = shucang_platform::reconcile::missing_from_chain(store, chain)
+        .await
+        .context("comparing the database with the chain")?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = missing.iter().take(20).map(|m| m.to_string()).collect();
+    let more = missing.len().saturating_sub(named.len());
+    anyhow::bail!(
+        "the database records {} transaction(s) that the chain does not hold: {}{}. \
+         The chain directory is older than the database (restored from an old backup, or \
+         damaged and cut). Restore the chain directory that belongs with this database \
+         (or the database that belongs with this chain); refusing to start",
+        missing.len(),
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// A server's bounds, from its `[server]` settings.

@@ -136,6 +136,12 @@ impl Chain {
         }
     }
 
+    /// Whether a transaction is committed (from the in-memory index; no
+    /// disk read).
+    pub fn contains_tx(&self, hash: &Hash) -> Result<bool, ChainError> {
+        Ok(self.state()?.ledger.tx_leaf(hash).is_some())
+    }
+
     /// Transactions by leaf index (for histories).
     pub fn txs_at(&self, leaves: &[u64]) -> Result<Vec<TxRecord>, ChainError> {
         let s = self.state()?;

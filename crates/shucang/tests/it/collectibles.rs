@@ -351,3 +351,46 @@ async fn three_gifts_a_day(app: &TestApp, work: i64, bob: &str) {
         StatusCode::CREATED
     );
 }
+
+/// Copies the chain's files (not its lock) from one directory to another.
+fn copy_chain(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "LOCK" {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// A chain directory older than the database (an old backup put back):
+/// the server refuses to start and names the order minted since, rather
+/// than serving collectibles whose tokens do not exist; with the right
+/// chain back it starts.
+#[tokio::test]
+async fn a_chain_older_than_the_database_stops_the_start_naming_the_orders() {
+    let app = TestApp::spawn().await;
+    let (d, _, alice) = market(&app).await;
+    let dir = app.stop().await;
+    let chain = dir.path().join("chain");
+    let old = tempfile::tempdir().unwrap();
+    copy_chain(&chain, old.path());
+    let app = TestApp::spawn_in(dir, None).await;
+    buy_and_mint(&app, &alice, d, "k1", 1).await;
+    let dir = app.stop().await;
+    let current = tempfile::tempdir().unwrap();
+    copy_chain(&chain, current.path());
+
+    copy_chain(old.path(), &chain);
+    let Err(refused) = TestApp::build_in(dir.path()).await else {
+        panic!("started on a chain that lacks a mint");
+    };
+    let said = format!("{refused:#}");
+    assert!(
+        said.contains("order 1 (transaction ") && said.contains("refusing to start"),
+        "{said}"
+    );
+    copy_chain(current.path(), &chain);
+    let app = TestApp::spawn_in(dir, None).await;
+    app.stop().await;
+}

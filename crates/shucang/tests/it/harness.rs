@@ -72,6 +72,16 @@ impl TestApp {
         TestApp::start(dir, database_url, |_| {}, false).await
     }
 
+    /// Builds the application on an existing data directory as `start`
+    /// does, without serving: the start-up's own answer.
+    pub async fn build_in(dir: &std::path::Path) -> anyhow::Result<Application> {
+        let mut config = Config::load(None, std::iter::empty()).unwrap();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.to_owned();
+        let secrets = Secrets::load_or_create(dir, std::iter::empty()).unwrap();
+        Application::build(&config, &secrets, Arc::new(ManualClock::new(T0))).await
+    }
+
     async fn start(
         dir: tempfile::TempDir,
         database_url: Option<String>,
