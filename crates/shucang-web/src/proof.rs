@@ -8,22 +8,22 @@ use shucang_verify::{Hash, Suite};
 use utoipa::ToSchema;
 
 /// The format tag of proof bundles.
-pub const PROOF_FORMAT: &str = "shucang-proof/v1";
+pub const PROOF_FORMAT: &str = "shucang-proof/v2";
 
 /// A transaction's inclusion proof against a signed checkpoint, verifiable
-/// offline with the node's public key.
+/// offline with the node's public key. Every field is covered by a check
+/// (v1 also carried the block height, which no check covered; the block is
+/// found from the transaction hash through the API or the explorer).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofBundleJson {
-    /// Always `shucang-proof/v1`.
-    #[schema(example = "shucang-proof/v1")]
+    /// Always `shucang-proof/v2`.
+    #[schema(example = "shucang-proof/v2")]
     pub format: String,
     /// `ed25519-sha256` or `sm2-sm3`.
     pub suite: String,
     /// The transaction hash, hex.
     pub tx_hash: String,
-    /// The block the transaction is in.
-    pub block_height: u64,
     /// The canonical encoding of the signed transaction (the leaf data), hex.
     pub tx: String,
     /// The leaf index in the log.
@@ -42,7 +42,6 @@ impl From<&ProofBundle> for ProofBundleJson {
             format: PROOF_FORMAT.to_owned(),
             suite: b.suite.name().to_owned(),
             tx_hash: hex::encode(b.tx_hash),
-            block_height: b.height,
             tx: hex::encode(&b.tx),
             leaf_index: b.leaf_index,
             tree_size: b.tree_size,
@@ -62,6 +61,16 @@ fn hash_hex(s: &str, what: &str) -> Result<Hash, String> {
 /// Parses a bundle's JSON text and verifies it under `public_key` (hex).
 /// The error says what is wrong, for people.
 pub fn verify_bundle_json(text: &str, public_key_hex: &str) -> Result<(Suite, Verified), String> {
+    let format = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
+    if format.as_deref() == Some("shucang-proof/v1") {
+        return Err(
+            "a shucang-proof/v1 bundle carries a block height that no check covers; \
+             download the proof again (shucang-proof/v2)"
+                .to_owned(),
+        );
+    }
     let json: ProofBundleJson =
         serde_json::from_str(text).map_err(|e| format!("not a proof bundle: {e}"))?;
     if json.format != PROOF_FORMAT {

@@ -388,11 +388,36 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
         ("leaf_index", Value::from(2)),
         ("tree_size", Value::from(4)),
         ("tx_hash", Value::String(hashes[0].clone())),
+        ("suite", Value::from("sm2-sm3")),
+        ("format", Value::from("shucang-proof/v3")),
     ] {
         let mut b = bundle.clone();
         b[field] = value;
         assert!(verify(&b).is_err(), "{field}");
     }
+    // Every field is covered by one of the checks above: nothing else may
+    // ride along (a field no check covers could be changed unnoticed), and
+    // v1's unchecked block height is refused.
+    let fields: Vec<&String> = bundle.as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        [
+            "checkpoint",
+            "format",
+            "inclusion_path",
+            "leaf_index",
+            "suite",
+            "tree_size",
+            "tx",
+            "tx_hash"
+        ]
+    );
+    let mut b = bundle.clone();
+    b["block_height"] = Value::from(99);
+    assert!(verify(&b).is_err(), "an added block height");
+    b["format"] = Value::from("shucang-proof/v1");
+    let err = verify(&b).unwrap_err();
+    assert!(err.contains("download the proof again"), "{err}");
     app.stop().await;
 }
 
