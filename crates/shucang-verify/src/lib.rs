@@ -22,5 +22,6 @@ pub mod bundle;
 pub mod merkle;
 pub mod note;
 mod suite;
+pub mod vkey;
 
 pub use suite::{ADDRESS_LEN, Hash, SM2_DEFAULT_USER_ID, SignatureError, Suite};

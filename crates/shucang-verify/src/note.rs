@@ -15,6 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::Digest as _;
 
+use crate::vkey::{VerifierKey, open_note, split_note};
 use crate::{Hash, Suite};
 
 /// Largest note accepted, in bytes.
@@ -89,57 +90,16 @@ pub fn verify_checkpoint(
     public_key: &[u8],
     text: &str,
 ) -> Result<Checkpoint, NoteError> {
-    if text.len() > NOTE_LEN_MAX {
-        return Err(NoteError::Malformed("longer than 16 KiB"));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(NoteError::Malformed("control characters"));
-    }
-    let split = text
-        .rfind("\n\n")
-        .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
-    let (body, sigs) = (&text[..split + 1], &text[split + 2..]);
-    let checkpoint = parse_body(body)?;
-    let expected_id = key_id(suite, &checkpoint.origin, public_key);
-    let mut lines = 0;
-    let mut verdict = Err(NoteError::NoSignatureByKey);
-    for line in sigs.split_inclusive('\n') {
-        lines += 1;
-        if lines > NOTE_SIGNATURES_MAX {
-            return Err(NoteError::Malformed("too many signatures"));
-        }
-        let line = line
-            .strip_suffix('\n')
-            .ok_or(NoteError::Malformed("signature line without newline"))?;
-        let rest = line.strip_prefix("\u{2014} ").ok_or(NoteError::Malformed(
-            "signature line must start with an em dash",
-        ))?;
-        let (name, b64) = rest
-            .split_once(' ')
-            .ok_or(NoteError::Malformed("signature line without signature"))?;
-        if name.is_empty() || b64.contains(' ') {
-            return Err(NoteError::Malformed("bad signature line"));
-        }
-        let blob = STANDARD
-            .decode(b64)
-            .map_err(|_| NoteError::Malformed("signature is not base64"))?;
-        if blob.len() < 5 {
-            return Err(NoteError::Malformed("signature too short"));
-        }
-        if name != checkpoint.origin || blob[..4] != expected_id {
-            continue;
-        }
-        verdict = suite
-            .verify(public_key, body.as_bytes(), &blob[4..])
-            .map_err(|_| NoteError::BadSignature);
-        if verdict.is_err() {
-            return verdict.map(|()| checkpoint);
-        }
-    }
-    if lines == 0 {
-        return Err(NoteError::Malformed("no signature lines"));
-    }
-    verdict.map(|()| checkpoint)
+    let (body, _) = split_note(text)?;
+    let origin = parse_body(body)?.origin;
+    verify_checkpoint_by(&VerifierKey::new(suite, &origin, public_key), text)
+}
+
+/// Parses a signed checkpoint and checks it carries a valid signature by
+/// the key `vkey` names.
+pub fn verify_checkpoint_by(vkey: &VerifierKey, text: &str) -> Result<Checkpoint, NoteError> {
+    let (body, _) = open_note(text, std::slice::from_ref(vkey))?;
+    parse_body(&body)
 }
 
 fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {

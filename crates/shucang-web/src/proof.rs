@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use shucang_chain::ProofBundle;
 use shucang_verify::bundle::{Bundle, Verified, verify_bundle};
+use shucang_verify::note::verify_checkpoint_by;
+use shucang_verify::vkey::VerifierKey;
 use shucang_verify::{Hash, Suite};
 use utoipa::ToSchema;
 
@@ -58,9 +60,18 @@ fn hash_hex(s: &str, what: &str) -> Result<Hash, String> {
         .ok_or_else(|| format!("{what} is not 64 hexadecimal digits"))
 }
 
-/// Parses a bundle's JSON text and verifies it under `public_key` (hex).
+/// How the node's key is given to the verifier.
+#[derive(Debug, Clone)]
+pub enum NodeKey {
+    /// The public key, hex (the suite is the bundle's).
+    Hex(String),
+    /// The C2SP verifier key, `name+id+base64(type ‖ key)`.
+    Vkey(String),
+}
+
+/// Parses a bundle's JSON text and verifies it under the node's key.
 /// The error says what is wrong, for people.
-pub fn verify_bundle_json(text: &str, public_key_hex: &str) -> Result<(Suite, Verified), String> {
+pub fn verify_bundle_json(text: &str, key: &NodeKey) -> Result<(Suite, Verified), String> {
     let format = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
@@ -78,8 +89,25 @@ pub fn verify_bundle_json(text: &str, public_key_hex: &str) -> Result<(Suite, Ve
     }
     let suite =
         Suite::parse(&json.suite).ok_or_else(|| format!("unknown suite {:?}", json.suite))?;
-    let public_key = hex::decode(public_key_hex.trim())
-        .map_err(|_| "the public key is not hexadecimal".to_owned())?;
+    let public_key = match key {
+        NodeKey::Hex(hex) => {
+            hex::decode(hex.trim()).map_err(|_| "the public key is not hexadecimal".to_owned())?
+        }
+        NodeKey::Vkey(text) => {
+            let vkey = VerifierKey::parse(text).map_err(|e| e.to_string())?;
+            if vkey.suite != suite {
+                return Err(format!(
+                    "the verifier key is a {} key, the bundle {}",
+                    vkey.suite.name(),
+                    suite.name()
+                ));
+            }
+            // The checkpoint must be signed under the key's name and id.
+            verify_checkpoint_by(&vkey, &json.checkpoint)
+                .map_err(|e| format!("checkpoint: {e}"))?;
+            vkey.public_key
+        }
+    };
     if public_key.len() != suite.public_key_len() {
         return Err(format!(
             "a {} public key has {} bytes, not {}",

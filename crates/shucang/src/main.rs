@@ -141,8 +141,25 @@ enum ChainCommand {
         /// The JSON bundle from GET /api/v1/chain/txs/{hash}/proof.
         file: PathBuf,
         /// The node's public key, hex (GET /api/v1/chain/stats, node_public_key).
-        #[arg(long, value_name = "HEX")]
-        public_key: String,
+        #[arg(
+            long,
+            value_name = "HEX",
+            required_unless_present = "vkey",
+            conflicts_with = "vkey"
+        )]
+        public_key: Option<String>,
+        /// The node's C2SP verifier key, name+id+key (GET /api/v1/chain/stats, node_vkey).
+        #[arg(long, value_name = "VKEY")]
+        vkey: Option<String>,
+    },
+    /// Verify a C2SP signed note offline (a checkpoint, or any note): prints
+    /// its text once a signature by one of the given keys verifies.
+    VerifyNote {
+        /// The note's file.
+        file: PathBuf,
+        /// A verifier key, name+id+key; repeat for several.
+        #[arg(long = "vkey", value_name = "VKEY", required = true)]
+        vkeys: Vec<String>,
     },
     /// Re-verify the whole stored chain under --data-dir (every hash,
     /// signature, Merkle root and rule); names the first bad block.
@@ -276,9 +293,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing("warn");
             create_user(&config, &phone, password, &role).await
         }
-        Command::Chain(ChainCommand::VerifyProof { file, public_key }) => {
-            verify_proof(&file, &public_key)
+        Command::Chain(ChainCommand::VerifyProof {
+            file,
+            public_key,
+            vkey,
+        }) => {
+            let key = match (public_key, vkey) {
+                (_, Some(vkey)) => shucang_web::proof::NodeKey::Vkey(vkey),
+                (Some(hex), None) => shucang_web::proof::NodeKey::Hex(hex),
+                (None, None) => anyhow::bail!("give --public-key or --vkey"),
+            };
+            verify_proof(&file, &key)
         }
+        Command::Chain(ChainCommand::VerifyNote { file, vkeys }) => verify_note(&file, &vkeys),
         Command::Chain(ChainCommand::Check) => check_chain(&config),
         Command::Outbox { to, limit } => {
             init_tracing("warn");
@@ -394,10 +421,27 @@ async fn create_user(
     }
 }
 
-fn verify_proof(file: &std::path::Path, public_key: &str) -> anyhow::Result<()> {
+/// `chain verify-note`: the note's text and who signed it, or why not.
+fn verify_note(file: &std::path::Path, vkeys: &[String]) -> anyhow::Result<()> {
+    use shucang_verify::vkey::{VerifierKey, open_note};
+    let keys = vkeys
+        .iter()
+        .map(|k| VerifierKey::parse(k).map_err(|e| anyhow::anyhow!("--vkey {k:?}: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let (suite, v) = shucang_web::proof::verify_bundle_json(&text, public_key)
+    let (body, signed_by) =
+        open_note(&text, &keys).map_err(|e| anyhow::anyhow!("invalid note: {e}"))?;
+    let names: Vec<&str> = signed_by.iter().map(|k| k.name.as_str()).collect();
+    println!("valid: signed by {}", names.join(", "));
+    print!("{body}");
+    Ok(())
+}
+
+fn verify_proof(file: &std::path::Path, key: &shucang_web::proof::NodeKey) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (suite, v) = shucang_web::proof::verify_bundle_json(&text, key)
         .map_err(|reason| anyhow::anyhow!("invalid proof: {reason}"))?;
     println!(
         "valid: transaction {} (signer 0x{}) is leaf {} of {} at size {} (root {}), signed by the node key ({})",

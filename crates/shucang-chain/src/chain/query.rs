@@ -32,6 +32,13 @@ impl Chain {
         &self.shared.genesis
     }
 
+    /// The node's C2SP verifier key (`origin+id+key`): checkpoints and
+    /// proofs verify with it, here or with any signed-note implementation.
+    pub fn vkey(&self) -> shucang_verify::vkey::VerifierKey {
+        let g = &self.shared.genesis;
+        shucang_verify::vkey::VerifierKey::new(g.suite, &g.origin, &g.node_key)
+    }
+
     /// The chain directory.
     pub fn dir(&self) -> &Path {
         &self.shared.dir

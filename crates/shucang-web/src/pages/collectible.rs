@@ -155,6 +155,7 @@ pub(crate) async fn certificate(
         },
         qr_svg => Value::from_safe_string(qr),
         png_available => state.certificate_font.is_some(),
+        vkey => state.chain.vkey().to_string(),
     };
     c.render("certificate.html", extra, StatusCode::OK)
 }

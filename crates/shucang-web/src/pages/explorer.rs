@@ -147,6 +147,7 @@ pub(crate) async fn explorer(State(state): State<AppState>, c: PlatformPage) -> 
             height => stats.height, tx_count => stats.tx_count, token_count => stats.token_count,
             tps => format!("{:.1}", stats.recent_tps), suite => stats.suite.name(),
             node_key => hex::encode(&stats.node_key), genesis => hex::encode(stats.genesis_hash),
+            vkey => state.chain.vkey().to_string(),
         },
         blocks => block_rows,
         txs => txs,

@@ -112,6 +112,13 @@ pub(crate) struct StatsView {
     genesis_hash: String,
     /// The node's public key, hex: verify checkpoints and proofs with it.
     node_public_key: String,
+    /// The node's C2SP verifier key, `origin+key id+base64(type ‖ key)`:
+    /// the same key for any signed-note verifier (`shucang chain verify-proof
+    /// --vkey`, `verify-note`).
+    #[schema(
+        example = "shucang.local/chain+4a1e9b2c+AYo2ixSnJHbJ2Gbg7HoXqVdHlvRt1vZ5GUwoP7Nh9oZk"
+    )]
+    node_vkey: String,
 }
 
 /// A block header.
@@ -381,6 +388,7 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<StatsVie
         origin: s.origin,
         genesis_hash: hex::encode(s.genesis_hash),
         node_public_key: hex::encode(s.node_key),
+        node_vkey: state.chain.vkey().to_string(),
     }))
 }
 

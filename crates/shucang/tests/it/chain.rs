@@ -94,6 +94,12 @@ async fn the_chain_api_answers_what_an_explorer_needs() {
     assert_eq!(stats["suite"], "ed25519-sha256");
     let node_key = app.node_key().public_key();
     assert_eq!(stats["node_public_key"], hex::encode(&node_key));
+    let vkey =
+        shucang_verify::vkey::VerifierKey::parse(stats["node_vkey"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (vkey.name.as_str(), vkey.public_key.as_slice()),
+        ("shucang.local/chain", node_key.as_slice())
+    );
     assert_eq!(stats["genesis_hash"].as_str().unwrap().len(), 64);
 
     let page = json(&app, "/api/v1/chain/blocks?limit=2").await;
@@ -329,6 +335,48 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
         line.starts_with("valid:") && line.contains(&hashes[1]) && line.contains("leaf 1"),
         "{line}"
     );
+    // The same with the C2SP verifier key; a key of another name is refused.
+    let stats = json(&app, "/api/v1/chain/stats").await;
+    let vkey = stats["node_vkey"].as_str().unwrap().to_owned();
+    let with_vkey = |vkey: String| {
+        let file = file.clone();
+        async move {
+            let args = ["chain", "verify-proof", "--vkey", vkey.as_str()];
+            shucang().args(args).arg(file).output().await.unwrap()
+        }
+    };
+    assert_success(&with_vkey(vkey.clone()).await);
+    let renamed = shucang_verify::vkey::VerifierKey::new(
+        SUITE,
+        "someone.else/chain",
+        &app.node_key().public_key(),
+    );
+    let out = with_vkey(renamed.to_string()).await;
+    assert_eq!(out.status.code(), Some(1));
+    // The checkpoint alone is a C2SP signed note: `verify-note` opens it.
+    let bundle: Value = serde_json::from_str(&text).unwrap();
+    let note = dir.path().join("checkpoint.note");
+    std::fs::write(&note, bundle["checkpoint"].as_str().unwrap()).unwrap();
+    let out = shucang()
+        .args(["chain", "verify-note", "--vkey", &vkey])
+        .arg(&note)
+        .output()
+        .await
+        .unwrap();
+    assert_success(&out);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.starts_with("valid: signed by shucang.local/chain\nshucang.local/chain\n"),
+        "{printed}"
+    );
+    let out = shucang()
+        .args(["chain", "verify-note", "--vkey", &renamed.to_string()])
+        .arg(&note)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signature by the expected key"));
     let other = hex::encode(
         SigningKey::from_secret(SUITE, &[9; 32])
             .unwrap()
@@ -352,7 +400,8 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
     // Every byte of the transaction, the path and the checkpoint matters
     // (checked through the same function the CLI calls).
     let bundle: Value = serde_json::from_str(&text).unwrap();
-    let verify = |b: &Value| shucang_web::proof::verify_bundle_json(&b.to_string(), &node_key);
+    let node = shucang_web::proof::NodeKey::Hex(node_key.clone());
+    let verify = |b: &Value| shucang_web::proof::verify_bundle_json(&b.to_string(), &node);
     verify(&bundle).unwrap();
     let flip_hex = |s: &str, i: usize| -> String {
         let mut bytes = hex::decode(s).unwrap();
@@ -605,4 +654,40 @@ async fn a_large_collection_pages_through_its_tokens() {
         assert_eq!(html(bad).await.0, StatusCode::NOT_FOUND, "{bad}");
     }
     app.stop().await;
+}
+
+/// `chain verify-note` is a plain C2SP signed-note verifier: the test note
+/// of Go's golang.org/x/mod/sumdb/note verifies with its published key.
+#[tokio::test]
+async fn verify_note_checks_a_note_signed_elsewhere() {
+    const VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    const NOTE: &str = "If you think cryptography is the answer to your problem,\n\
+        then you don't know what your problem is.\n\n\
+        \u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    let dir = tempfile::tempdir().unwrap();
+    let run = |note: &str, vkey: &str| {
+        let file = dir.path().join("note.txt");
+        std::fs::write(&file, note).unwrap();
+        let mut cmd = shucang();
+        cmd.args(["chain", "verify-note", "--vkey", vkey]).arg(file);
+        async move { cmd.output().await.unwrap() }
+    };
+    let out = run(NOTE, VKEY).await;
+    assert_success(&out);
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        printed.contains("signed by PeterNeumann")
+            && printed.contains("the answer to your problem")
+    );
+    let forged = NOTE.replacen("answer", "Answer", 1);
+    let out = run(&forged, VKEY).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    let out = run(
+        NOTE,
+        "PeterNeumann+00000000+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--vkey"));
 }

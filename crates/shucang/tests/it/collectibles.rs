@@ -89,9 +89,9 @@ async fn story(url: Option<String>) {
         .await
         .unwrap();
     let stats = app.get_json("/api/v1/chain/stats", None).await;
-    let (_, verified) =
-        shucang_web::proof::verify_bundle_json(&proof, stats["node_public_key"].as_str().unwrap())
-            .unwrap();
+    // With the verifier key the node publishes (C2SP), as with the hex key.
+    let vkey = shucang_web::proof::NodeKey::Vkey(stats["node_vkey"].as_str().unwrap().to_owned());
+    let (_, verified) = shucang_web::proof::verify_bundle_json(&proof, &vkey).unwrap();
     assert_eq!(hex::encode(verified.tx_hash), mint_hash);
 
     // A gift inside the 180-day holding period is refused.
