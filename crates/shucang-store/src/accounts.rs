@@ -143,12 +143,8 @@ impl AccountStore for crate::SqlStore {
     }
 
     async fn delete_idle_sessions(&self, idle_before: UnixMillis) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
-            .bind(idle_before.0)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(done.rows_affected())
+        let delete = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1");
+        self.changed(delete.bind(idle_before.0)).await
     }
 
     async fn issue_phone_code(
@@ -178,9 +174,7 @@ impl AccountStore for crate::SqlStore {
         messages: &[NewMessage],
         now: UnixMillis,
     ) -> Result<(), StoreError> {
-        let mut tx: Writer<StoreError> = self.write_tx().await?;
-        crate::outbox::enqueue(&mut tx, messages, now).await?;
-        tx.commit().await
+        self.queue(messages, now).await
     }
 
     async fn spend_phone_code_attempt(
@@ -227,12 +221,8 @@ impl AccountStore for crate::SqlStore {
     }
 
     async fn delete_expired_phone_codes(&self, now: UnixMillis) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM phone_codes WHERE expires_at <= $1")
-            .bind(now.0)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::backend_error)?;
-        Ok(done.rows_affected())
+        let delete = sqlx::query("DELETE FROM phone_codes WHERE expires_at <= $1");
+        self.changed(delete.bind(now.0)).await
     }
 }
 

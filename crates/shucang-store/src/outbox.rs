@@ -70,6 +70,20 @@ pub(crate) async fn enqueue<E: FromSqlx>(
     Ok(())
 }
 
+impl crate::SqlStore {
+    /// Queues messages in a transaction of their own (a notice that
+    /// reports no decision).
+    pub(crate) async fn queue<E: FromSqlx>(
+        &self,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<(), E> {
+        let mut tx: Writer<E> = self.write_tx().await?;
+        enqueue(&mut tx, messages, now).await?;
+        tx.commit().await
+    }
+}
+
 #[async_trait::async_trait]
 impl OutboxStore for crate::SqlStore {
     async fn due_messages(

@@ -64,6 +64,12 @@ impl SqlStore {
         select(sql, p).fetch_all(&self.pool).await
     }
 
+    /// Runs a statement on the pool; the number of rows it changed.
+    pub(crate) async fn changed<E: FromSqlx>(&self, statement: Statement<'_>) -> Result<u64, E> {
+        let done = statement.execute(&self.pool).await.map_err(E::from_sqlx)?;
+        Ok(done.rows_affected())
+    }
+
     /// Runs a statement on the pool, as the last step of a storage
     /// operation that answers only whether it worked.
     pub(crate) async fn run<E: FromSqlx>(&self, statement: Statement<'_>) -> Result<(), E> {

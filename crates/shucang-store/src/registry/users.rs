@@ -9,7 +9,7 @@ use shucang_registry::{
     WindowedEvent,
 };
 
-use super::{USER_COLUMNS, reg_error, user};
+use super::{USER_COLUMNS, user};
 use crate::engine::Writer;
 use crate::lockout::Logins;
 use crate::query::{decode_all, decode_one, unique_or};
@@ -56,9 +56,7 @@ impl UserStore for crate::SqlStore {
         messages: &[NewMessage],
         now: UnixMillis,
     ) -> Result<(), StoreError> {
-        let mut tx: Writer<StoreError> = self.write_tx().await?;
-        crate::registry::enqueue(&mut tx, messages, now).await?;
-        tx.commit().await
+        self.queue(messages, now).await
     }
 
     async fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError> {
@@ -167,12 +165,8 @@ impl UserStore for crate::SqlStore {
     }
 
     async fn delete_expired_sessions(&self, now: UnixMillis) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM reg_sessions WHERE expires_at < $1")
-            .bind(now.0)
-            .execute(&self.pool)
-            .await
-            .map_err(reg_error)?;
-        Ok(done.rows_affected())
+        let delete = sqlx::query("DELETE FROM reg_sessions WHERE expires_at < $1");
+        self.changed(delete.bind(now.0)).await
     }
 
     async fn record_personal_data_view(&self, v: &PersonalDataView) -> Result<(), StoreError> {

@@ -243,68 +243,56 @@ impl TestApp {
 
     /// Rows in `accounts`, read straight from the SQLite file.
     pub async fn account_rows(&self) -> i64 {
-        let pool = self.sqlite().await;
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&pool)
+        let sql = "SELECT COUNT(*) FROM accounts";
+        self.read_file(async |pool| sqlx::query_scalar(sql).fetch_one(pool).await)
             .await
-            .unwrap();
-        pool.close().await;
-        n
     }
 
     /// The one row of `identities` as stored: the encrypted ID number and
     /// name, the consent version and address.
     pub async fn identity_row(&self) -> (Vec<u8>, Vec<u8>, String, String) {
-        let pool = self.sqlite().await;
-        let row = sqlx::query_as(
-            "SELECT id_number_enc, name_enc, consent_version, consent_ip FROM identities",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        row
+        let sql = "SELECT id_number_enc, name_enc, consent_version, consent_ip FROM identities";
+        self.read_file(async |pool| sqlx::query_as(sql).fetch_one(pool).await)
+            .await
     }
 
     /// An order's mint job as stored: attempts, next attempt (ms), last error.
     pub async fn mint_job(&self, order_id: i64) -> (i64, i64, Option<String>) {
-        let pool = self.sqlite().await;
-        let row = sqlx::query_as(
-            "SELECT attempts, next_attempt_at, last_error FROM mint_jobs WHERE order_id = $1",
-        )
-        .bind(order_id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        row
+        let sql = "SELECT attempts, next_attempt_at, last_error FROM mint_jobs WHERE order_id = $1";
+        let query = async |pool: &sqlx::SqlitePool| {
+            sqlx::query_as(sql).bind(order_id).fetch_one(pool).await
+        };
+        self.read_file(query).await
     }
 
-    /// The SQLite file, opened as an outsider would: what the tests read
-    /// here is what is on disk (personal data encrypted, jobs recorded).
     /// The one row of `phone_codes` as stored: the code's keyed hash and
     /// the attempts spent.
     pub async fn phone_code_row(&self) -> (String, i64) {
-        let pool = self.sqlite().await;
-        let row = sqlx::query_as("SELECT code_hash, attempts FROM phone_codes")
-            .fetch_one(&pool)
+        let sql = "SELECT code_hash, attempts FROM phone_codes";
+        self.read_file(async |pool| sqlx::query_as(sql).fetch_one(pool).await)
             .await
-            .unwrap();
-        pool.close().await;
-        row
     }
 
     /// The bodies of the outbox's messages as stored.
     pub async fn outbox_bodies_at_rest(&self) -> Vec<String> {
-        let pool = self.sqlite().await;
-        let bodies = sqlx::query_scalar("SELECT body FROM outbox ORDER BY id")
-            .fetch_all(&pool)
+        let sql = "SELECT body FROM outbox ORDER BY id";
+        self.read_file(async |pool| sqlx::query_scalar(sql).fetch_all(pool).await)
             .await
-            .unwrap();
-        pool.close().await;
-        bodies
     }
 
+    /// Runs `read` on the SQLite file, opened for it and closed after.
+    async fn read_file<T>(
+        &self,
+        read: impl AsyncFnOnce(&sqlx::SqlitePool) -> Result<T, sqlx::Error>,
+    ) -> T {
+        let pool = self.sqlite().await;
+        let out = read(&pool).await.unwrap();
+        pool.close().await;
+        out
+    }
+
+    /// The SQLite file, opened as an outsider would: what the tests read
+    /// here is what is on disk (personal data encrypted, jobs recorded).
     async fn sqlite(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&self.config.database_url())
             .await
