@@ -578,6 +578,19 @@ mod tests {
             .collect()
     }
 
+    /// The configuration from a file holding `toml` and the variables
+    /// `pairs`.
+    fn load_file(toml: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "{toml}").unwrap();
+        Config::load(Some(f.path()), env(pairs))
+    }
+
+    /// The error the variables `pairs` give, as text.
+    fn bad(pairs: &[(&str, &str)]) -> String {
+        Config::load(None, env(pairs)).unwrap_err().to_string()
+    }
+
     #[test]
     fn defaults() {
         let c = Config::load(None, env(&[])).unwrap();
@@ -588,21 +601,15 @@ mod tests {
 
     #[test]
     fn file_overrides_defaults_and_env_overrides_file() {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(
-            f,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sc\"\n[accounts]\nsession_idle_minutes = 10\nlockout_minutes = 5"
-        )
-        .unwrap();
-        let c = Config::load(
-            Some(f.path()),
-            env(&[
+        let c = load_file(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sc\"\n[accounts]\nsession_idle_minutes = 10\nlockout_minutes = 5",
+            &[
                 ("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "15"),
                 ("SHUCANG_DATABASE_URL", "postgres://u@h/db"),
                 ("SHUCANG_TEST_POSTGRES_URL", "ignored"),
                 ("SHUCANG_SESSION_KEY", "ignored here"),
                 ("OTHER", "ignored"),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
@@ -622,18 +629,12 @@ mod tests {
             c.registry.database_url(),
             "sqlite://./registry-data/registry.db"
         );
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(
-            f,
-            "data_dir = \"/srv/platform\"\n[registry]\nlisten = \"0.0.0.0:9090\"\ndata_dir = \"/srv/registry\""
-        )
-        .unwrap();
-        let c = Config::load(
-            Some(f.path()),
-            env(&[
+        let c = load_file(
+            "data_dir = \"/srv/platform\"\n[registry]\nlisten = \"0.0.0.0:9090\"\ndata_dir = \"/srv/registry\"",
+            &[
                 ("SHUCANG_REGISTRY__PUBLIC_URL", "https://beian.example.cn"),
                 ("SHUCANG_REGISTRY__DATABASE_URL", "postgres://u@h/registry"),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/platform"));
@@ -644,7 +645,6 @@ mod tests {
             Some("https://beian.example.cn")
         );
         assert_eq!(c.registry.database_url(), "postgres://u@h/registry");
-        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
         assert!(bad(&[("SHUCANG_REGISTRY__LISTN", "x")]).contains("unknown field"));
         assert!(bad(&[("SHUCANG_REGISTRY__LISTEN", "8090")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_REGISTRY__DATA_DIR", "")]).contains("registry.data_dir"));
@@ -658,7 +658,6 @@ mod tests {
 
     #[test]
     fn mistakes_are_errors() {
-        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
         assert!(bad(&[("SHUCANG_LISTN", "x")]).contains("unknown field"));
         assert!(bad(&[("SHUCANG_LISTEN", "not-an-address")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "0")]).contains("between"));
@@ -737,9 +736,7 @@ mod tests {
             Some("https://nft.example.cn")
         );
 
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "listen = ").unwrap();
-        let e = Config::load(Some(f.path()), env(&[])).unwrap_err();
+        let e = load_file("listen = ", &[]).unwrap_err();
         assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
         let e = Config::load(Some(Path::new("/nonexistent/shucang.toml")), env(&[])).unwrap_err();
         assert!(matches!(e, ConfigError::Read { .. }), "{e}");
