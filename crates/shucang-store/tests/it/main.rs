@@ -13,7 +13,7 @@ use shucang_platform::{
     PurchaseTerms, Reservation, ReserveOutcome, ReviewRecord, SessionRecord, StoreError,
     WorkStatus,
 };
-use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+use shucang_store::test_support::TempPgDatabase;
 use shucang_store::{Backend, Store};
 use shucang_types::{FailedLogin, Fen, Phone, Role, UnixMillis};
 
@@ -576,10 +576,9 @@ async fn story_on_sqlite() {
 
 #[tokio::test]
 async fn story_on_postgres() {
-    let Some(admin_url) = postgres_url_or_skip("story_on_postgres") else {
+    let Some(db) = TempPgDatabase::for_test("story_on_postgres").await else {
         return;
     };
-    let db = TempPgDatabase::create(&admin_url).await.unwrap();
     let store = shucang_store::open(&db.url).await.unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
     story(store.clone()).await;
