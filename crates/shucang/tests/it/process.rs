@@ -133,20 +133,19 @@ impl Remote {
 async fn an_acknowledged_account_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = json!({ "phone": "13700137000", "password": "Durable#2026" });
-    let mut server = start_server(dir.path(), &[]).await;
-    let res = Remote::new(&server.base)
-        .post("/api/v1/accounts", None, &credentials)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    // SIGKILL right after the 201: no chance to flush anything.
-    server.child.kill().await.unwrap();
-
-    let mut server = start_server(dir.path(), &[]).await;
-    let res = Remote::new(&server.base)
-        .post("/api/v1/sessions", None, &credentials)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    server.child.kill().await.unwrap();
+    // Registered, then SIGKILL right after the 201: no chance to flush
+    // anything; a new process logs the account in.
+    for (path, status) in [
+        ("/api/v1/accounts", StatusCode::CREATED),
+        ("/api/v1/sessions", StatusCode::OK),
+    ] {
+        let mut server = start_server(dir.path(), &[]).await;
+        let res = Remote::new(&server.base)
+            .post(path, None, &credentials)
+            .await;
+        assert_eq!(res.status(), status);
+        server.child.kill().await.unwrap();
+    }
 }
 
 #[tokio::test]
