@@ -458,7 +458,6 @@ impl Config {
 
     /// Checks ranges that types alone do not.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let a = &self.accounts;
         let check = |ok: bool, what: &str| {
             if ok {
                 Ok(())
@@ -466,21 +465,19 @@ impl Config {
                 Err(ConfigError::Invalid(what.to_owned()))
             }
         };
-        check(
-            (1..=1440).contains(&a.session_idle_minutes),
-            "accounts.session_idle_minutes must be between 1 and 1440",
-        )?;
-        check(
-            (1..=100).contains(&a.login_failures_max),
-            "accounts.login_failures_max must be between 1 and 100",
-        )?;
-        check(
-            (1..=10080).contains(&a.lockout_minutes),
-            "accounts.lockout_minutes must be between 1 and 10080",
-        )?;
-        check(
-            (1..=10_000).contains(&a.registrations_per_ip_per_hour),
-            "accounts.registrations_per_ip_per_hour must be between 1 and 10000",
+        let a = &self.accounts;
+        check_ranges(
+            "accounts",
+            &[
+                ("session_idle_minutes", a.session_idle_minutes, 1440),
+                ("login_failures_max", a.login_failures_max, 100),
+                ("lockout_minutes", a.lockout_minutes, 10080),
+                (
+                    "registrations_per_ip_per_hour",
+                    a.registrations_per_ip_per_hour,
+                    10_000,
+                ),
+            ],
         )?;
         check(
             matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),
@@ -510,18 +507,13 @@ impl Config {
                 .is_none_or(|n| shucang_types::FilingNumber::parse(n).is_ok()),
             "site.blockchain_filing_number must be a valid filing number such as 京网信备1101081963896882001X号 (province, 网信备, 19 digits and a check character, 号)",
         )?;
-        check(
-            (1..=120).contains(&self.orders.payment_window_minutes),
-            "orders.payment_window_minutes must be between 1 and 120",
-        )?;
+        let window = self.orders.payment_window_minutes;
+        check_ranges("orders", &[("payment_window_minutes", window, 120)])?;
         check(
             self.gifts.after_purchase_days <= 3650 && self.gifts.after_gift_days <= 3650,
             "gifts.after_purchase_days and gifts.after_gift_days must be between 0 and 3650",
         )?;
-        check(
-            (1..=100).contains(&self.gifts.daily_limit),
-            "gifts.daily_limit must be between 1 and 100",
-        )?;
+        check_ranges("gifts", &[("daily_limit", self.gifts.daily_limit, 100)])?;
         check(
             self.chain.verify_threads <= 64,
             "chain.verify_threads must be between 0 (one per CPU) and 64",
