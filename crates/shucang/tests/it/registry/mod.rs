@@ -180,13 +180,21 @@ impl Reg {
         m
     }
 
-    /// The bodies of the messages to `recipient`, oldest first.
-    async fn texts(&self, recipient: &str) -> Vec<String> {
-        self.outbox(recipient)
+    /// Checks that, for each of `needles`, some message to `recipient`
+    /// contains it.
+    async fn assert_notified(&self, recipient: &str, needles: &[&str]) {
+        let texts: Vec<String> = self
+            .outbox(recipient)
             .await
             .into_iter()
             .map(|m| m.message.body)
-            .collect()
+            .collect();
+        for needle in needles {
+            assert!(
+                texts.iter().any(|t| t.contains(needle)),
+                "no message to {recipient} with {needle}: {texts:#?}"
+            );
+        }
     }
 
     /// The code of the first SMS to `phone` (the registration's).
