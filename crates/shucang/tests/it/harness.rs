@@ -161,6 +161,12 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A `GET` of `path` with one request header set.
+    pub async fn get_with_header(&self, path: &str, name: &str, value: &str) -> Response {
+        let req = self.client.get(self.url(path)).header(name, value);
+        req.send().await.unwrap()
+    }
+
     pub async fn register(&self, phone: &str, password: &str) -> Response {
         self.post_json(
             "/api/v1/accounts",
