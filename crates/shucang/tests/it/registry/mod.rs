@@ -172,6 +172,18 @@ impl Reg {
             .unwrap()
     }
 
+    /// The download of attachment `attachment` of application `app`, as
+    /// `token`.
+    pub(crate) async fn attachment(
+        &self,
+        token: &str,
+        app: i64,
+        attachment: i64,
+    ) -> reqwest::Response {
+        let path = format!("/api/v1/applications/{app}/attachments/{attachment}");
+        self.get(&path, Some(token)).await
+    }
+
     /// The messages to `recipient`, oldest first (delivered by the worker
     /// or not: the outbox keeps them either way).
     pub(crate) async fn outbox(&self, recipient: &str) -> Vec<shucang_notify::Message> {

@@ -95,12 +95,7 @@ async fn draft_uploads_and_problems(reg: &Reg, filer: &str, other: &str) -> (i64
     }
     let res = reg.save(other, id, &individual_form(&ids)).await;
     assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
-    let file = reg
-        .get(
-            &format!("/api/v1/applications/{id}/attachments/{}", ids[0]),
-            Some(filer),
-        )
-        .await;
+    let file = reg.attachment(filer, id, ids[0]).await;
     assert_eq!(file.headers()["content-type"], "image/png");
     assert_eq!(file.bytes().await.unwrap().to_vec(), png());
     near_misses_are_problems(reg, filer, id, &ids).await;
