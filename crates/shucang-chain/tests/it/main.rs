@@ -80,12 +80,7 @@ fn mint_to(owner: Address, ids: std::ops::Range<u64>) -> Operation {
     Operation::Mint {
         collection: coll(),
         items: ids
-            .map(|i| MintItem {
-                token_id: i,
-                edition: i,
-                owner,
-                content_hash: [i as u8; 32],
-            })
+            .map(|i| MintItem::edition(i, owner, [i as u8; 32]))
             .collect(),
     }
 }

@@ -278,12 +278,7 @@ impl PaymentsService {
         let items = order
             .editions
             .iter()
-            .map(|&e| MintItem {
-                token_id: e,
-                edition: e,
-                owner,
-                content_hash,
-            })
+            .map(|&e| MintItem::edition(e, owner, content_hash))
             .collect();
         let tx = Transaction {
             suite: self.deps.operator.suite(),
