@@ -251,18 +251,20 @@ impl Ledger {
                 collection,
                 token_id,
                 ..
-            } => {
-                if self.live_token(collection, *token_id)?.frozen.is_some() {
-                    return Err(Rejection::AlreadyFrozen);
-                }
             }
-            Operation::Unfreeze {
+            | Operation::Unfreeze {
                 collection,
                 token_id,
                 ..
             } => {
-                if self.live_token(collection, *token_id)?.frozen.is_none() {
-                    return Err(Rejection::NotFrozen);
+                // A freeze needs a token that is not frozen, an unfreeze
+                // one that is.
+                let freezing = matches!(tx.tx.operation, Operation::Freeze { .. });
+                let frozen = self.live_token(collection, *token_id)?.frozen.is_some();
+                match (freezing, frozen) {
+                    (true, true) => return Err(Rejection::AlreadyFrozen),
+                    (false, false) => return Err(Rejection::NotFrozen),
+                    _ => {}
                 }
             }
             Operation::Burn {
@@ -317,6 +319,24 @@ impl Ledger {
         self.tokens
             .get_mut(&(collection.clone(), token_id))
             .expect("checked before commit")
+    }
+
+    /// Applies `change` to a token the transaction at `leaf` touches
+    /// without moving it, and records the transaction in the token's and
+    /// its owner's history; the owner.
+    fn record(
+        &mut self,
+        collection: &CollectionId,
+        token_id: u64,
+        leaf: u64,
+        change: impl FnOnce(&mut TokenState),
+    ) -> Address {
+        let token = self.token_mut(collection, token_id);
+        change(token);
+        token.history.push(leaf);
+        let owner = token.owner;
+        self.touch(owner, leaf);
+        owner
     }
 
     fn commit(&mut self, tx: &SignedTransaction, tx_hash: Hash, leaf: u64) {
@@ -385,36 +405,26 @@ impl Ledger {
                 token_id,
                 reason,
             } => {
-                let token = self.token_mut(collection, *token_id);
-                token.frozen = Some(*reason);
-                token.history.push(leaf);
-                let owner = token.owner;
-                self.touch(owner, leaf);
+                self.record(collection, *token_id, leaf, |t| t.frozen = Some(*reason));
             }
             Operation::Unfreeze {
                 collection,
                 token_id,
                 ..
             } => {
-                let token = self.token_mut(collection, *token_id);
-                token.frozen = None;
-                token.history.push(leaf);
-                let owner = token.owner;
-                self.touch(owner, leaf);
+                self.record(collection, *token_id, leaf, |t| t.frozen = None);
             }
             Operation::Burn {
                 collection,
                 token_id,
             } => {
-                let token = self.token_mut(collection, *token_id);
-                token.burned = true;
-                token.frozen = None;
-                token.history.push(leaf);
-                let owner = token.owner;
+                let owner = self.record(collection, *token_id, leaf, |t| {
+                    t.burned = true;
+                    t.frozen = None;
+                });
                 if let Some(h) = self.holdings.get_mut(&owner) {
                     h.remove(&(collection.clone(), *token_id));
                 }
-                self.touch(owner, leaf);
                 self.collections
                     .get_mut(collection)
                     .expect("checked before commit")

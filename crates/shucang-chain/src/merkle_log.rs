@@ -204,6 +204,22 @@ mod tests {
         );
     }
 
+    /// Checks the log's inclusion proof of `index` in its tree of `size`
+    /// leaves, whose root is `root`.
+    fn check_inclusion(suite: Suite, log: &MerkleLog, index: u64, size: u64, root: &Hash) {
+        let path = log.inclusion_proof(index, size).unwrap();
+        let leaf = log.leaf(index).unwrap();
+        verify_inclusion(suite, index, size, &leaf, &path, root).unwrap();
+    }
+
+    /// Checks the log's consistency proof from its tree of `from` leaves to
+    /// that of `to`.
+    fn check_consistency(suite: Suite, log: &MerkleLog, from: u64, to: u64) {
+        let proof = log.consistency_proof(from, to).unwrap();
+        let (old, new) = (log.root_at(from).unwrap(), log.root_at(to).unwrap());
+        verify_consistency(suite, from, to, &proof, &old, &new).unwrap();
+    }
+
     #[test]
     fn every_inclusion_proof_verifies_for_both_suites() {
         for suite in Suite::ALL {
@@ -211,9 +227,7 @@ mod tests {
             for size in 1..=log.size() {
                 let root = log.root_at(size).unwrap();
                 for index in 0..size {
-                    let path = log.inclusion_proof(index, size).unwrap();
-                    let leaf = log.leaf(index).unwrap();
-                    verify_inclusion(suite, index, size, &leaf, &path, &root).unwrap();
+                    check_inclusion(suite, &log, index, size, &root);
                 }
             }
         }
@@ -226,14 +240,10 @@ mod tests {
         for size in [1000, 2047, 2048, 2049, 3001, 4096, 4097] {
             let root = log.root_at(size).unwrap();
             for index in 0..size {
-                let path = log.inclusion_proof(index, size).unwrap();
-                let leaf = log.leaf(index).unwrap();
-                verify_inclusion(suite, index, size, &leaf, &path, &root).unwrap();
+                check_inclusion(suite, &log, index, size, &root);
             }
             for from in (1..=size).step_by(97) {
-                let proof = log.consistency_proof(from, size).unwrap();
-                let old = log.root_at(from).unwrap();
-                verify_consistency(suite, from, size, &proof, &old, &root).unwrap();
+                check_consistency(suite, &log, from, size);
             }
         }
     }
@@ -244,9 +254,7 @@ mod tests {
         let log = log_of(suite, 90);
         for to in 1..=log.size() {
             for from in 1..=to {
-                let proof = log.consistency_proof(from, to).unwrap();
-                let (a, b) = (log.root_at(from).unwrap(), log.root_at(to).unwrap());
-                verify_consistency(suite, from, to, &proof, &a, &b).unwrap();
+                check_consistency(suite, &log, from, to);
             }
         }
     }

@@ -110,6 +110,19 @@ pub struct MintItem {
     pub content_hash: Hash,
 }
 
+impl MintItem {
+    /// Edition `edition` as its own token id, the way the platform numbers
+    /// its tokens.
+    pub fn edition(edition: u64, owner: Address, content_hash: Hash) -> MintItem {
+        MintItem {
+            token_id: edition,
+            edition,
+            owner,
+            content_hash,
+        }
+    }
+}
+
 /// A collection as its creating transaction describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCollection {
@@ -443,12 +456,7 @@ mod tests {
             Operation::Mint {
                 collection: coll(),
                 items: (1..=3)
-                    .map(|i| MintItem {
-                        token_id: i,
-                        edition: i,
-                        owner,
-                        content_hash: [i as u8; 32],
-                    })
+                    .map(|i| MintItem::edition(i, owner, [i as u8; 32]))
                     .collect(),
             },
             Operation::Transfer {

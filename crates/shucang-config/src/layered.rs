@@ -464,7 +464,6 @@ impl Config {
 
     /// Checks ranges that types alone do not.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let a = &self.accounts;
         let check = |ok: bool, what: &str| {
             if ok {
                 Ok(())
@@ -472,29 +471,21 @@ impl Config {
                 Err(ConfigError::Invalid(what.to_owned()))
             }
         };
-        check(
-            (1..=1440).contains(&a.session_idle_minutes),
-            "accounts.session_idle_minutes must be between 1 and 1440",
-        )?;
-        check(
-            (1..=100).contains(&a.login_failures_max),
-            "accounts.login_failures_max must be between 1 and 100",
-        )?;
-        check(
-            (1..=10080).contains(&a.lockout_minutes),
-            "accounts.lockout_minutes must be between 1 and 10080",
-        )?;
-        check(
-            (1..=10_000).contains(&a.registrations_per_ip_per_hour),
-            "accounts.registrations_per_ip_per_hour must be between 1 and 10000",
-        )?;
-        check(
-            (1..=100).contains(&a.codes_per_phone_per_hour),
-            "accounts.codes_per_phone_per_hour must be between 1 and 100",
-        )?;
-        check(
-            (1..=10_000).contains(&a.codes_per_ip_per_hour),
-            "accounts.codes_per_ip_per_hour must be between 1 and 10000",
+        let a = &self.accounts;
+        check_ranges(
+            "accounts",
+            &[
+                ("session_idle_minutes", a.session_idle_minutes, 1440),
+                ("login_failures_max", a.login_failures_max, 100),
+                ("lockout_minutes", a.lockout_minutes, 10080),
+                (
+                    "registrations_per_ip_per_hour",
+                    a.registrations_per_ip_per_hour,
+                    10_000,
+                ),
+                ("codes_per_phone_per_hour", a.codes_per_phone_per_hour, 100),
+                ("codes_per_ip_per_hour", a.codes_per_ip_per_hour, 10_000),
+            ],
         )?;
         check(
             matches!(self.chain.suite.as_str(), "ed25519-sha256" | "sm2-sm3"),
@@ -524,18 +515,13 @@ impl Config {
                 .is_none_or(|n| shucang_types::FilingNumber::parse(n).is_ok()),
             "site.blockchain_filing_number must be a valid filing number such as 京网信备1101081963896882001X号 (province, 网信备, 19 digits and a check character, 号)",
         )?;
-        check(
-            (1..=120).contains(&self.orders.payment_window_minutes),
-            "orders.payment_window_minutes must be between 1 and 120",
-        )?;
+        let window = self.orders.payment_window_minutes;
+        check_ranges("orders", &[("payment_window_minutes", window, 120)])?;
         check(
             self.gifts.after_purchase_days <= 3650 && self.gifts.after_gift_days <= 3650,
             "gifts.after_purchase_days and gifts.after_gift_days must be between 0 and 3650",
         )?;
-        check(
-            (1..=100).contains(&self.gifts.daily_limit),
-            "gifts.daily_limit must be between 1 and 100",
-        )?;
+        check_ranges("gifts", &[("daily_limit", self.gifts.daily_limit, 100)])?;
         check(
             self.chain.verify_threads <= 64,
             "chain.verify_threads must be between 0 (one per CPU) and 64",
@@ -592,6 +578,19 @@ mod tests {
             .collect()
     }
 
+    /// The configuration from a file holding `toml` and the variables
+    /// `pairs`.
+    fn load_file(toml: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "{toml}").unwrap();
+        Config::load(Some(f.path()), env(pairs))
+    }
+
+    /// The error the variables `pairs` give, as text.
+    fn bad(pairs: &[(&str, &str)]) -> String {
+        Config::load(None, env(pairs)).unwrap_err().to_string()
+    }
+
     #[test]
     fn defaults() {
         let c = Config::load(None, env(&[])).unwrap();
@@ -602,21 +601,15 @@ mod tests {
 
     #[test]
     fn file_overrides_defaults_and_env_overrides_file() {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(
-            f,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sc\"\n[accounts]\nsession_idle_minutes = 10\nlockout_minutes = 5"
-        )
-        .unwrap();
-        let c = Config::load(
-            Some(f.path()),
-            env(&[
+        let c = load_file(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sc\"\n[accounts]\nsession_idle_minutes = 10\nlockout_minutes = 5",
+            &[
                 ("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "15"),
                 ("SHUCANG_DATABASE_URL", "postgres://u@h/db"),
                 ("SHUCANG_TEST_POSTGRES_URL", "ignored"),
                 ("SHUCANG_SESSION_KEY", "ignored here"),
                 ("OTHER", "ignored"),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
@@ -636,18 +629,12 @@ mod tests {
             c.registry.database_url(),
             "sqlite://./registry-data/registry.db"
         );
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(
-            f,
-            "data_dir = \"/srv/platform\"\n[registry]\nlisten = \"0.0.0.0:9090\"\ndata_dir = \"/srv/registry\""
-        )
-        .unwrap();
-        let c = Config::load(
-            Some(f.path()),
-            env(&[
+        let c = load_file(
+            "data_dir = \"/srv/platform\"\n[registry]\nlisten = \"0.0.0.0:9090\"\ndata_dir = \"/srv/registry\"",
+            &[
                 ("SHUCANG_REGISTRY__PUBLIC_URL", "https://beian.example.cn"),
                 ("SHUCANG_REGISTRY__DATABASE_URL", "postgres://u@h/registry"),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/platform"));
@@ -658,7 +645,6 @@ mod tests {
             Some("https://beian.example.cn")
         );
         assert_eq!(c.registry.database_url(), "postgres://u@h/registry");
-        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
         assert!(bad(&[("SHUCANG_REGISTRY__LISTN", "x")]).contains("unknown field"));
         assert!(bad(&[("SHUCANG_REGISTRY__LISTEN", "8090")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_REGISTRY__DATA_DIR", "")]).contains("registry.data_dir"));
@@ -672,7 +658,6 @@ mod tests {
 
     #[test]
     fn mistakes_are_errors() {
-        let bad = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().to_string();
         assert!(bad(&[("SHUCANG_LISTN", "x")]).contains("unknown field"));
         assert!(bad(&[("SHUCANG_LISTEN", "not-an-address")]).contains("invalid"));
         assert!(bad(&[("SHUCANG_ACCOUNTS__SESSION_IDLE_MINUTES", "0")]).contains("between"));
@@ -751,9 +736,7 @@ mod tests {
             Some("https://nft.example.cn")
         );
 
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "listen = ").unwrap();
-        let e = Config::load(Some(f.path()), env(&[])).unwrap_err();
+        let e = load_file("listen = ", &[]).unwrap_err();
         assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
         let e = Config::load(Some(Path::new("/nonexistent/shucang.toml")), env(&[])).unwrap_err();
         assert!(matches!(e, ConfigError::Read { .. }), "{e}");

@@ -336,9 +336,8 @@ impl CollectiblesService {
         recipient: Recipient,
         password: &str,
     ) -> Result<GiftReceipt, CollectibleError> {
-        let giver = self
-            .deps
-            .identity
+        let (identity, accounts) = (&self.deps.identity, &self.deps.accounts);
+        let giver = identity
             .identity(account_id)
             .await?
             .ok_or(CollectibleError::NotFound)?;
@@ -351,19 +350,13 @@ impl CollectiblesService {
         // per account, so gifting cannot be used to probe who is
         // registered.
         let subject = account_id.to_string();
-        let accounts = &self.deps.accounts;
         if !accounts
             .admit_hourly("gift_attempt", subject, GIFT_ATTEMPTS_PER_HOUR)
             .await?
         {
             return Err(CollectibleError::RateLimited);
         }
-        match self
-            .deps
-            .accounts
-            .confirm_password(account_id, password)
-            .await
-        {
+        match accounts.confirm_password(account_id, password).await {
             Ok(Ok(())) => {}
             Ok(Err(Refusal::InvalidCredentials)) => return Err(CollectibleError::WrongPassword),
             Ok(Err(Refusal::Locked { until })) => {
@@ -384,9 +377,7 @@ impl CollectiblesService {
         if now < from {
             return Err(CollectibleError::HoldingPeriod(from));
         }
-        let key = self
-            .deps
-            .identity
+        let key = identity
             .wallet_key(account_id)
             .await?
             .ok_or(CollectibleError::IdentityRequired)?;

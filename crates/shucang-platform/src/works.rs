@@ -136,11 +136,10 @@ pub struct WorksService {
     deps: WorksDeps,
 }
 
-fn check_text(name: &str, value: &str, max: usize, required: bool) -> Result<String, WorkError> {
+/// A text field, trimmed: at most `max` characters and no control
+/// characters but line breaks; the error names the field.
+fn check_text(name: &str, value: &str, max: usize) -> Result<String, WorkError> {
     let v = value.trim();
-    if required && v.is_empty() {
-        return Err(WorkError::InvalidField(format!("{name} is required")));
-    }
     if v.chars().count() > max {
         return Err(WorkError::InvalidField(format!(
             "{name} is longer than {max} characters"
@@ -152,6 +151,15 @@ fn check_text(name: &str, value: &str, max: usize, required: bool) -> Result<Str
         )));
     }
     Ok(v.to_owned())
+}
+
+/// Like [`check_text`], and not empty.
+fn required_text(name: &str, value: &str, max: usize) -> Result<String, WorkError> {
+    let v = check_text(name, value, max)?;
+    if v.is_empty() {
+        return Err(WorkError::InvalidField(format!("{name} is required")));
+    }
+    Ok(v)
 }
 
 /// The chain collection id of a work.
@@ -175,19 +183,13 @@ impl WorksService {
         if !matches!(role, Role::Reviewer | Role::SystemAdmin) {
             return Err(WorkError::Forbidden);
         }
-        let title = check_text("title", &draft.title, TITLE_CHARS_MAX, true)?;
-        let description = check_text(
-            "description",
-            &draft.description,
-            DESCRIPTION_CHARS_MAX,
-            false,
-        )?;
-        let issuer = check_text("issuer", &draft.issuer, FIELD_CHARS_MAX, true)?;
-        let copyright_evidence = check_text(
+        let title = required_text("title", &draft.title, TITLE_CHARS_MAX)?;
+        let description = check_text("description", &draft.description, DESCRIPTION_CHARS_MAX)?;
+        let issuer = required_text("issuer", &draft.issuer, FIELD_CHARS_MAX)?;
+        let copyright_evidence = required_text(
             "copyright_evidence",
             &draft.copyright_evidence,
             FIELD_CHARS_MAX,
-            true,
         )?;
         if !(1..=EDITION_SIZE_MAX).contains(&draft.edition_size) {
             return Err(WorkError::InvalidField(format!(
@@ -330,7 +332,7 @@ impl WorksService {
         let now = self.deps.clock.now();
         let review = match decision {
             Decision::Reject { reason } => {
-                let reason = check_text("reason", &reason, REASON_CHARS_MAX, true)?;
+                let reason = required_text("reason", &reason, REASON_CHARS_MAX)?;
                 ReviewRecord {
                     status: WorkStatus::Rejected,
                     reason: Some(reason),

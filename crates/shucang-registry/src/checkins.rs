@@ -84,14 +84,16 @@ impl Registry {
         self.checkin(user, record.id).await
     }
 
+    /// Window `id` as stored.
+    async fn checkin_record(&self, id: i64) -> Result<CheckinRecord, RegistryError> {
+        let record = self.store.checkin(id).await?;
+        record.ok_or(RegistryError::CheckinNotFound)
+    }
+
     /// A window with its confirmed and missing filings (publishers).
     pub async fn checkin(&self, user: &User, id: i64) -> Result<Checkin, RegistryError> {
         Self::staff(user, UserRole::Publisher)?;
-        let record = self
-            .store
-            .checkin(id)
-            .await?
-            .ok_or(RegistryError::CheckinNotFound)?;
+        let record = self.checkin_record(id).await?;
         let confirmations = self.store.confirmations(id).await?;
         let (mut confirmed, mut missing) = (Vec::new(), Vec::new());
         for app in self.store.applications_in(&VALID).await? {
@@ -165,11 +167,7 @@ impl Registry {
         note: &str,
     ) -> Result<ConfirmationRecord, RegistryError> {
         Self::filer_only(user)?;
-        let record = self
-            .store
-            .checkin(id)
-            .await?
-            .ok_or(RegistryError::CheckinNotFound)?;
+        let record = self.checkin_record(id).await?;
         let today = self.today();
         if today < record.opens_on || today > record.closes_on {
             return Err(RegistryError::CheckinClosed(

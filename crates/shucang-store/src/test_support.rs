@@ -52,6 +52,13 @@ impl TempPgDatabase {
         Ok(TempPgDatabase { admin, name, url })
     }
 
+    /// A database for `test` on the server [`POSTGRES_URL_ENV`] names, or
+    /// `None` after printing why the test is skipped.
+    pub async fn for_test(test: &str) -> Option<TempPgDatabase> {
+        let admin_url = postgres_url_or_skip(test)?;
+        Some(TempPgDatabase::create(&admin_url).await.unwrap())
+    }
+
     /// Drops the database, disconnecting anyone still connected.
     pub async fn drop_database(self) -> Result<(), sqlx::Error> {
         let mut conn = self.admin.connect().await?;

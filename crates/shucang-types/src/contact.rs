@@ -1,7 +1,5 @@
 //! E-mail addresses and web addresses as filers and operators give them.
 
-use std::fmt;
-
 /// Longest e-mail address accepted (RFC 5321's path limit).
 pub const EMAIL_LEN_MAX: usize = 254;
 /// Longest web address accepted.
@@ -50,18 +48,9 @@ impl Email {
         }
         Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Email, "The address.");
 
 /// An absolute `http` or `https` address with a host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -98,18 +87,9 @@ impl WebUrl {
         }
         Ok(WebUrl(s.to_owned()))
     }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for WebUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(WebUrl, "The address.");
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 //! Unified social credit codes (统一社会信用代码, GB 32100-2015).
 
-use std::fmt;
-
 /// The code's alphabet: digits and upper-case letters without I, O, S, V
 /// and Z; a character's value is its position.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -55,18 +53,9 @@ impl CreditCode {
         }
         Ok(CreditCode(s.to_owned()))
     }
-
-    /// The code.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for CreditCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(CreditCode, "The code.");
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,6 @@
 //! two digits. The registry issues numbers with [`FilingNumber::compose`];
 //! the platform checks its configured number with [`FilingNumber::parse`].
 
-use std::fmt;
-
 /// Province-level regions: the first two digits of a district code
 /// (GB/T 2260) and the abbreviation filing numbers begin with.
 const PROVINCES: [(&str, &str); 31] = [
@@ -155,11 +153,6 @@ impl FilingNumber {
         Some(FilingNumber(format!("{abbr}网信备{digits}{check}号")))
     }
 
-    /// The number.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The 20 characters between `网信备` and `号`.
     pub fn body(&self) -> &str {
         let start = self.0.find("网信备").map_or(0, |i| i + "网信备".len());
@@ -167,11 +160,7 @@ impl FilingNumber {
     }
 }
 
-impl fmt::Display for FilingNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(FilingNumber, "The number.");
 
 #[cfg(test)]
 mod tests {

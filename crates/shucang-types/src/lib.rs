@@ -14,6 +14,25 @@
 //! assert_eq!(phone.as_str(), "13800138000");
 //! ```
 
+/// Gives a validated value that is held as its text an `as_str` (with the
+/// given doc) and a `Display` that writes the text.
+macro_rules! text_value {
+    ($name:ident, $doc:literal) => {
+        impl $name {
+            #[doc = $doc]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 mod clock;
 mod contact;
 mod credit_code;

@@ -59,22 +59,13 @@ impl Phone {
         Ok(Phone(national.to_owned()))
     }
 
-    /// The eleven digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The number with its middle four digits hidden: `138****8000`.
     pub fn masked(&self) -> String {
         format!("{}****{}", &self.0[..3], &self.0[7..])
     }
 }
 
-impl fmt::Display for Phone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Phone, "The eleven digits.");
 
 impl fmt::Debug for Phone {
     // Phone numbers are personal data: debug output (and so logs) masks them.

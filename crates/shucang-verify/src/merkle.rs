@@ -53,6 +53,47 @@ pub fn empty_root(suite: Suite) -> Hash {
     suite.hash(&[])
 }
 
+/// The two counters both RFC 9162 verifications climb the tree with:
+/// `fn` (the node's index at the current level) and `sn` (the last node's).
+struct Walk {
+    fn_: u64,
+    sn: u64,
+}
+
+impl Walk {
+    /// Up one level.
+    fn up(&mut self) {
+        self.fn_ >>= 1;
+        self.sn >>= 1;
+    }
+
+    /// Takes the next path node and climbs past it: `true` when that node
+    /// is the left sibling (hashed before the running value). A path
+    /// longer than the tree is tall fails.
+    fn next(&mut self) -> Result<bool, ProofError> {
+        if self.sn == 0 {
+            return Err(ProofError::WrongLength);
+        }
+        let left = self.fn_ & 1 == 1 || self.fn_ == self.sn;
+        if left {
+            // The right edge: climb until `fn` is a right child or the root.
+            while self.fn_ & 1 == 0 && self.fn_ != 0 {
+                self.up();
+            }
+        }
+        self.up();
+        Ok(left)
+    }
+
+    /// A path shorter than the tree is tall fails.
+    fn finish(self) -> Result<(), ProofError> {
+        if self.sn != 0 {
+            return Err(ProofError::WrongLength);
+        }
+        Ok(())
+    }
+}
+
 /// Checks that `leaf` is leaf number `index` of the tree of `size` leaves
 /// whose root is `root` (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(
@@ -69,29 +110,19 @@ pub fn verify_inclusion(
     if path.len() > PROOF_LEN_MAX {
         return Err(ProofError::WrongLength);
     }
-    let (mut fn_, mut sn) = (index, size - 1);
+    let mut walk = Walk {
+        fn_: index,
+        sn: size - 1,
+    };
     let mut r = *leaf;
     for p in path {
-        if sn == 0 {
-            return Err(ProofError::WrongLength);
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(suite, p, &r);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
+        r = if walk.next()? {
+            node_hash(suite, p, &r)
         } else {
-            r = node_hash(suite, &r, p);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
+            node_hash(suite, &r, p)
+        };
     }
-    if sn != 0 {
-        return Err(ProofError::WrongLength);
-    }
+    walk.finish()?;
     if r != *root {
         return Err(ProofError::RootMismatch);
     }
@@ -135,34 +166,23 @@ pub fn verify_consistency(
     let Some((first, rest)) = path.split_first() else {
         return Err(ProofError::WrongLength);
     };
-    let (mut fn_, mut sn) = (from - 1, to - 1);
-    while fn_ & 1 == 1 {
-        fn_ >>= 1;
-        sn >>= 1;
+    let mut walk = Walk {
+        fn_: from - 1,
+        sn: to - 1,
+    };
+    while walk.fn_ & 1 == 1 {
+        walk.up();
     }
     let (mut fr, mut sr) = (*first, *first);
     for c in rest {
-        if sn == 0 {
-            return Err(ProofError::WrongLength);
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
+        if walk.next()? {
             fr = node_hash(suite, c, &fr);
             sr = node_hash(suite, c, &sr);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
         } else {
             sr = node_hash(suite, &sr, c);
         }
-        fn_ >>= 1;
-        sn >>= 1;
     }
-    if sn != 0 {
-        return Err(ProofError::WrongLength);
-    }
+    walk.finish()?;
     if fr != *from_root || sr != *to_root {
         return Err(ProofError::RootMismatch);
     }

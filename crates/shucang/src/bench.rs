@@ -167,12 +167,7 @@ pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<Chai
     let mut work = Vec::with_capacity(options.txs);
     for i in 0..mints {
         let owner = addr(&users[i % users.len()]);
-        let item = MintItem {
-            token_id: i as u64 + 1,
-            edition: i as u64 + 1,
-            owner,
-            content_hash: suite.hash(&(i as u64).to_be_bytes()),
-        };
+        let item = MintItem::edition(i as u64 + 1, owner, suite.hash(&(i as u64).to_be_bytes()));
         let op = Operation::Mint {
             collection: collection.clone(),
             items: vec![item],
@@ -336,12 +331,7 @@ pub async fn run_load(
                 i,
                 Operation::Mint {
                     collection: collection.clone(),
-                    items: vec![MintItem {
-                        token_id: i,
-                        edition: i,
-                        owner,
-                        content_hash: [0; 32],
-                    }],
+                    items: vec![MintItem::edition(i, owner, [0; 32])],
                 },
             )
         })

@@ -98,7 +98,7 @@ pub async fn seed(app: &Application) -> anyhow::Result<Seeded> {
         ("九色鹿", "《鹿王本生图》中的九色鹿，限量珍藏。", 20, 35.0),
         ("千里江山", "青绿山水长卷意象，明日开售。", 500, 150.0),
     ];
-    let mut work_ids = Vec::new();
+    let mut approved = Vec::new();
     for (title, description, edition_size, hue) in works {
         let draft = WorkDraft {
             title: title.into(),
@@ -117,46 +117,28 @@ pub async fn seed(app: &Application) -> anyhow::Result<Seeded> {
         app.works()
             .review(Role::Reviewer, reviewer, work.id, Decision::Approve)
             .await?;
-        work_ids.push(work.id);
+        approved.push(work);
     }
     let admin = ids["system_admin"];
     let now = app.clock_now();
     let tomorrow_evening = china_day_start(now).plus_ms(DAY_MS + 20 * 3_600_000);
+    // One drop of all its editions per work: two on sale now for a month,
+    // one opening tomorrow evening.
+    let on_sale_now = (now.plus_ms(-60_000), now.plus_ms(30 * DAY_MS));
+    let from_tomorrow = (tomorrow_evening, tomorrow_evening.plus_ms(7 * DAY_MS));
     let drops = [
-        (
-            work_ids[0],
-            "飞天 · 首发（先到先得，每人限购5）",
-            990,
-            1000,
-            now.plus_ms(-60_000),
-            now.plus_ms(30 * DAY_MS),
-            5,
-        ),
-        (
-            work_ids[1],
-            "九色鹿 · 小批量（共20份，每人限购1）",
-            1990,
-            20,
-            now.plus_ms(-60_000),
-            now.plus_ms(30 * DAY_MS),
-            1,
-        ),
-        (
-            work_ids[2],
-            "千里江山 · 明晚20:00开售",
-            2990,
-            500,
-            tomorrow_evening,
-            tomorrow_evening.plus_ms(7 * DAY_MS),
-            2,
-        ),
+        ("飞天 · 首发（先到先得，每人限购5）", 990, on_sale_now, 5),
+        ("九色鹿 · 小批量（共20份，每人限购1）", 1990, on_sale_now, 1),
+        ("千里江山 · 明晚20:00开售", 2990, from_tomorrow, 2),
     ];
-    for (work_id, title, price_fen, supply, starts_at, ends_at, per_user_limit) in drops {
+    for (work, (title, price_fen, (starts_at, ends_at), per_user_limit)) in
+        approved.iter().zip(drops)
+    {
         let draft = DropDraft {
-            work_id,
+            work_id: work.id,
             title: title.into(),
             price_fen,
-            supply,
+            supply: work.work.edition_size,
             starts_at,
             ends_at,
             per_user_limit,

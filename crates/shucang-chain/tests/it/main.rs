@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shucang_chain::{
     Address, Chain, ChainConfig, ChainError, CollectionId, MintItem, NewCollection, Operation,
-    Rejection, SignedTransaction, SigningKey, SubmitError, Transaction,
+    Receipt, Rejection, SignedTransaction, SigningKey, SubmitError, Transaction,
 };
 use shucang_verify::{Suite, merkle};
 
@@ -53,6 +53,13 @@ fn signed(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransacti
     .sign(key)
 }
 
+/// Submits `operation`, signed by the node with `nonce`; the receipt.
+fn by_node(chain: &Chain, k: &Keys, nonce: u64, operation: Operation) -> Receipt {
+    chain
+        .submit_blocking(signed(&k.node, nonce, operation))
+        .unwrap()
+}
+
 fn coll() -> CollectionId {
     CollectionId::parse("feitian").unwrap()
 }
@@ -73,12 +80,7 @@ fn mint_to(owner: Address, ids: std::ops::Range<u64>) -> Operation {
     Operation::Mint {
         collection: coll(),
         items: ids
-            .map(|i| MintItem {
-                token_id: i,
-                edition: i,
-                owner,
-                content_hash: [i as u8; 32],
-            })
+            .map(|i| MintItem::edition(i, owner, [i as u8; 32]))
             .collect(),
     }
 }
@@ -109,13 +111,9 @@ fn commit_query_prove_reopen_in_both_suites() {
         let k = keys(suite);
         let (chain, report) = Chain::open(config(dir.path(), &k.node)).unwrap();
         assert!(report.created);
-        let r1 = chain
-            .submit_blocking(signed(&k.node, 1, create(100)))
-            .unwrap();
+        let r1 = by_node(&chain, &k, 1, create(100));
         assert_eq!((r1.height, r1.index, r1.leaf), (1, 0, 0));
-        let r2 = chain
-            .submit_blocking(signed(&k.node, 2, mint_to(addr(&k.alice), 1..4)))
-            .unwrap();
+        let r2 = by_node(&chain, &k, 2, mint_to(addr(&k.alice), 1..4));
         let r3 = chain
             .submit_blocking(signed(
                 &k.alice,
@@ -253,9 +251,7 @@ fn commit_query_prove_reopen_in_both_suites() {
 #[test]
 fn concurrent_submissions_share_blocks() {
     let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
-    chain
-        .submit_blocking(signed(&k.node, 0, create(10_000)))
-        .unwrap();
+    by_node(&chain, &k, 0, create(10_000));
     let chain = Arc::new(chain);
     let owner = addr(&k.alice);
     let threads: Vec<_> = (0..8u64)
@@ -297,15 +293,9 @@ fn concurrent_submissions_share_blocks() {
 #[test]
 fn a_changed_byte_fails_the_check_naming_the_block() {
     let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
-    chain
-        .submit_blocking(signed(&k.node, 1, create(10)))
-        .unwrap();
-    chain
-        .submit_blocking(signed(&k.node, 2, mint_to(addr(&k.alice), 1..3)))
-        .unwrap();
-    chain
-        .submit_blocking(signed(&k.node, 3, mint_to(addr(&k.alice), 3..4)))
-        .unwrap();
+    by_node(&chain, &k, 1, create(10));
+    by_node(&chain, &k, 2, mint_to(addr(&k.alice), 1..3));
+    by_node(&chain, &k, 3, mint_to(addr(&k.alice), 3..4));
     let block2 = chain.block(2).unwrap().unwrap().0.location;
     drop(chain);
     let path = dir.path().join("segment-00000000.log");
@@ -367,9 +357,7 @@ fn crc32(data: &[u8]) -> u32 {
 fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
     use std::io::Write;
     let (dir, k, chain) = new_chain(Suite::Sm2Sm3);
-    let r = chain
-        .submit_blocking(signed(&k.node, 1, create(10)))
-        .unwrap();
+    let r = by_node(&chain, &k, 1, create(10));
     drop(chain);
     let path = dir.path().join("segment-00000000.log");
     let mut f = std::fs::OpenOptions::new()
@@ -386,9 +374,7 @@ fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
     let (chain, report) = Chain::open(config(dir.path(), &k.node)).unwrap();
     assert_eq!(report.torn_tail.unwrap().bytes, 10);
     assert!(chain.tx(&r.tx_hash).unwrap().is_some());
-    chain
-        .submit_blocking(signed(&k.node, 2, mint_to(addr(&k.bob), 1..2)))
-        .unwrap();
+    by_node(&chain, &k, 2, mint_to(addr(&k.bob), 1..2));
     drop(chain);
     assert_eq!(shucang_chain::check(dir.path(), 1).unwrap().blocks, 2);
 }

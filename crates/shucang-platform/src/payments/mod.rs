@@ -255,20 +255,14 @@ impl PaymentsService {
     /// same transaction, so a repeat is recognised by the chain.
     async fn mint(&self, job: &MintJob) -> Result<(String, u64), String> {
         let order = self.order(job.order_id).await?;
-        let drop = self
-            .deps
-            .drops
-            .drop_by_id(order.drop_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the order's drop is missing")?;
-        let work = self
-            .deps
-            .works
-            .work_by_id(drop.drop.work_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the drop's work is missing")?;
+        let drop = needed(
+            self.deps.drops.drop_by_id(order.drop_id).await,
+            "the order's drop is missing",
+        )?;
+        let work = needed(
+            self.deps.works.work_by_id(drop.drop.work_id).await,
+            "the drop's work is missing",
+        )?;
         let collection = crate::works::collection_of(work.id);
         let content_hash: [u8; 32] = work
             .metadata_hash
@@ -276,23 +270,15 @@ impl PaymentsService {
             .and_then(|h| hex::decode(h).ok())
             .and_then(|b| b.try_into().ok())
             .ok_or("the work has no metadata hash")?;
-        let identity = self
-            .deps
-            .identity
-            .identity(order.account_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the buyer has no wallet")?;
+        let identity = needed(
+            self.deps.identity.identity(order.account_id).await,
+            "the buyer has no wallet",
+        )?;
         let owner: Address = identity.address;
         let items = order
             .editions
             .iter()
-            .map(|&e| MintItem {
-                token_id: e,
-                edition: e,
-                owner,
-                content_hash,
-            })
+            .map(|&e| MintItem::edition(e, owner, content_hash))
             .collect();
         let tx = Transaction {
             suite: self.deps.operator.suite(),
@@ -306,13 +292,12 @@ impl PaymentsService {
             Ok(receipt) => receipt.height,
             Err(SubmitError::Rejected(Rejection::Replayed)) => {
                 // Minted before a crash or a lost answer: find it.
-                self.deps
-                    .chain
-                    .tx(&hash)
-                    .map_err(|e| e.to_string())?
-                    .ok_or("the chain says replayed but has no such transaction")?
-                    .info
-                    .height
+                needed(
+                    self.deps.chain.tx(&hash),
+                    "the chain says replayed but has no such transaction",
+                )?
+                .info
+                .height
             }
             Err(e) => return Err(e.to_string()),
         };
@@ -320,12 +305,10 @@ impl PaymentsService {
     }
 
     async fn order(&self, id: i64) -> Result<OrderRecord, String> {
-        self.deps
-            .drops
-            .order_by_id(id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| "the order is missing".to_owned())
+        needed(
+            self.deps.drops.order_by_id(id).await,
+            "the order is missing",
+        )
     }
 
     /// The mint transaction of an order (hash hex, height), once minted.
@@ -337,4 +320,15 @@ impl PaymentsService {
     pub fn now(&self) -> UnixMillis {
         self.deps.clock.now()
     }
+}
+
+/// A lookup's value, or why the mint cannot go on (kept as its retry
+/// reason): the lookup failed, or found nothing (`missing`).
+fn needed<T, E: std::fmt::Display>(
+    lookup: Result<Option<T>, E>,
+    missing: &str,
+) -> Result<T, String> {
+    lookup
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| missing.to_owned())
 }

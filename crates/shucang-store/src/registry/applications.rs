@@ -15,19 +15,36 @@ use crate::query::{decode_all, decode_one, unique_or};
 const FILER_BYTES: &str = "SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM reg_attachments f \
      JOIN reg_applications a ON a.id = f.application_id WHERE a.filer_id = $1";
 
+/// A query answering one number: a count, a sum, a new row's id.
+type NumberQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
+
 impl crate::SqlStore {
-    /// A write transaction holding the filer's row, so that a filer's
-    /// quota checks and the insert they admit happen one at a time (on
-    /// SQLite the writer queue does this already; on PostgreSQL the row
-    /// lock does).
-    async fn filer_locked(&self, filer_id: i64) -> Result<Writer<StoreError>, StoreError> {
+    /// Runs `insert` (which returns the new row's id) when `fits` says what
+    /// the filer holds, as `held` measures it, leaves room for it; `None`
+    /// when it does not. The check and the insert it admits run in one
+    /// write transaction holding the filer's row, so that a filer's quota
+    /// checks happen one at a time (on SQLite the writer queue does this
+    /// already; on PostgreSQL the row lock does).
+    async fn insert_within_quota(
+        &self,
+        filer_id: i64,
+        held: NumberQuery<'_>,
+        fits: impl FnOnce(i64) -> bool,
+        insert: NumberQuery<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        use crate::registry::reg_error;
         let mut tx: Writer<StoreError> = self.write_tx().await?;
         sqlx::query("UPDATE reg_users SET id = id WHERE id = $1")
             .bind(filer_id)
             .execute(&mut *tx)
             .await
-            .map_err(crate::registry::reg_error)?;
-        Ok(tx)
+            .map_err(reg_error)?;
+        if !fits(held.fetch_one(&mut *tx).await.map_err(reg_error)?) {
+            return Ok(None);
+        }
+        let id = insert.fetch_one(&mut *tx).await.map_err(reg_error)?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 }
 
@@ -47,29 +64,19 @@ impl ApplicationStore for crate::SqlStore {
         drafts_max: u32,
     ) -> Result<Option<i64>, StoreError> {
         let form = codec::encode_form(form);
-        let mut tx = self.filer_locked(filer_id).await?;
-        let drafts: i64 = sqlx::query_scalar(
+        let held = sqlx::query_scalar(
             "SELECT COUNT(*) FROM reg_applications WHERE filer_id = $1 AND state = 'draft'",
         )
-        .bind(filer_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        if drafts >= i64::from(drafts_max) {
-            return Ok(None);
-        }
-        let id = sqlx::query_scalar(
+        .bind(filer_id);
+        let insert = sqlx::query_scalar(
             "INSERT INTO reg_applications (filer_id, state, form, version, created_at, updated_at) \
              VALUES ($1, 'draft', $2, 1, $3, $3) RETURNING id",
         )
         .bind(filer_id)
         .bind(&form)
-        .bind(now.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        tx.commit().await?;
-        Ok(Some(id))
+        .bind(now.0);
+        let fits = |drafts: i64| drafts < i64::from(drafts_max);
+        self.insert_within_quota(filer_id, held, fits, insert).await
     }
 
     async fn application(&self, id: i64) -> Result<Option<ApplicationRecord>, StoreError> {
@@ -216,16 +223,8 @@ impl ApplicationStore for crate::SqlStore {
         filer_id: i64,
         bytes_max: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.filer_locked(filer_id).await?;
-        let held: i64 = sqlx::query_scalar(FILER_BYTES)
-            .bind(filer_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(crate::registry::reg_error)?;
-        if held.saturating_add(a.size) > bytes_max {
-            return Ok(None);
-        }
-        let id = sqlx::query_scalar(
+        let held = sqlx::query_scalar(FILER_BYTES).bind(filer_id);
+        let insert = sqlx::query_scalar(
             "INSERT INTO reg_attachments (application_id, file_name, mime, sha256, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -234,12 +233,9 @@ impl ApplicationStore for crate::SqlStore {
         .bind(&a.mime)
         .bind(&a.sha256)
         .bind(a.size)
-        .bind(a.created_at.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(crate::registry::reg_error)?;
-        tx.commit().await?;
-        Ok(Some(id))
+        .bind(a.created_at.0);
+        let fits = |held: i64| held.saturating_add(a.size) <= bytes_max;
+        self.insert_within_quota(filer_id, held, fits, insert).await
     }
 
     async fn attachments(&self, application_id: i64) -> Result<Vec<AttachmentRecord>, StoreError> {

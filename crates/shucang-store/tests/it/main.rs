@@ -15,7 +15,7 @@ use shucang_platform::{
     WorkStatus,
 };
 use shucang_platform::{CodePurpose, NewPhoneCode};
-use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+use shucang_store::test_support::TempPgDatabase;
 use shucang_store::{Backend, Store};
 use shucang_types::{FailedLogin, Fen, Phone, Role, UnixMillis, WindowedEvent};
 
@@ -665,10 +665,9 @@ async fn story_on_sqlite() {
 
 #[tokio::test]
 async fn story_on_postgres() {
-    let Some(admin_url) = postgres_url_or_skip("story_on_postgres") else {
+    let Some(db) = TempPgDatabase::for_test("story_on_postgres").await else {
         return;
     };
-    let db = TempPgDatabase::create(&admin_url).await.unwrap();
     let store = shucang_store::open(&db.url).await.unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
     story(store.clone()).await;

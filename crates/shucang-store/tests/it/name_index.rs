@@ -3,7 +3,7 @@
 //! finds them by part of a name through the index.
 
 use shucang_store::RegistryBackend;
-use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+use shucang_store::test_support::TempPgDatabase;
 
 /// The backfill statement of the migration that made the index.
 fn backfill() -> &'static str {
@@ -70,10 +70,9 @@ async fn numbers_from_before_the_index_are_found_by_name_on_sqlite() {
 
 #[tokio::test]
 async fn numbers_from_before_the_index_are_found_by_name_on_postgres() {
-    let Some(admin) = postgres_url_or_skip("the name index backfill") else {
+    let Some(db) = TempPgDatabase::for_test("the name index backfill").await else {
         return;
     };
-    let db = TempPgDatabase::create(&admin).await.unwrap();
     let store = shucang_store::open_registry(&db.url).await.unwrap();
     backfilled(store, &db.url).await;
     db.drop_database().await.unwrap();

@@ -13,7 +13,7 @@ use shucang_notify::{
 };
 use shucang_registry::{NewUser, UserRole};
 use shucang_store::RegistryBackend;
-use shucang_store::test_support::{TempPgDatabase, postgres_url_or_skip};
+use shucang_store::test_support::TempPgDatabase;
 use shucang_types::{ManualClock, UnixMillis};
 
 /// An SMS gateway that is down for its first `failures` calls (the
@@ -149,10 +149,9 @@ async fn the_outbox_retries_with_back_off_on_sqlite() {
 
 #[tokio::test]
 async fn the_outbox_retries_with_back_off_on_postgres() {
-    let Some(admin) = postgres_url_or_skip("the outbox retries") else {
+    let Some(db) = TempPgDatabase::for_test("the outbox retries").await else {
         return;
     };
-    let db = TempPgDatabase::create(&admin).await.unwrap();
     retries(shucang_store::open_registry(&db.url).await.unwrap()).await;
     db.drop_database().await.unwrap();
 }

@@ -99,11 +99,21 @@ async fn after<E: DomainError>(
     }
 }
 
-/// The console again after a form without the browser's token: nothing
-/// done, the message, 403, and a fresh token for the next try.
-async fn expired(state: &AppState, c: &PlatformPage, account: &Account) -> Response {
-    let (status, text) = c.expired();
-    console(state, c, account, Said::Error(text), status).await
+/// The submitted form, or — when it came without the browser's token —
+/// the console again: nothing done, the message, 403, and a fresh token
+/// for the next try.
+async fn fresh<F>(
+    state: &AppState,
+    account: &Account,
+    submission: Submission<AppState, F>,
+) -> Result<Posted<AppState, F>, Response> {
+    match submission {
+        Submission::Fresh(posted) => Ok(posted),
+        Submission::Expired(Posted { page: c, .. }) => {
+            let (status, text) = c.expired();
+            Err(console(state, &c, account, Said::Error(text), status).await)
+        }
+    }
 }
 
 /// `GET /staff`.
@@ -232,12 +242,9 @@ pub(crate) async fn review(
     Path(id): Path<String>,
     staff: StaffPage,
     submission: Submission<AppState, ReviewForm>,
-) -> Response {
+) -> Result<Response, Response> {
     let account = &staff.user;
-    let Posted { page: c, form: f } = match submission {
-        Submission::Fresh(posted) => posted,
-        Submission::Expired(Posted { page: c, .. }) => return expired(&state, &c, account).await,
-    };
+    let Posted { page: c, form: f } = fresh(&state, account, submission).await?;
     let decision = match f.decision.as_deref() {
         Some("approve") => Decision::Approve,
         _ => Decision::Reject {
@@ -252,7 +259,7 @@ pub(crate) async fn review(
             .map(|_| "reviewed"),
         Err(_) => Err(WorkError::NotFound),
     };
-    after(&state, &c, account, done, StatusCode::OK).await
+    Ok(after(&state, &c, account, done, StatusCode::OK).await)
 }
 
 /// The drop form's fields.
@@ -300,12 +307,9 @@ pub(crate) async fn create_drop(
     State(state): State<AppState>,
     staff: StaffPage,
     submission: Submission<AppState, DropForm>,
-) -> Response {
+) -> Result<Response, Response> {
     let account = &staff.user;
-    let Posted { page: c, form: f } = match submission {
-        Submission::Fresh(posted) => posted,
-        Submission::Expired(Posted { page: c, .. }) => return expired(&state, &c, account).await,
-    };
+    let Posted { page: c, form: f } = fresh(&state, account, submission).await?;
     let parsed = (|| {
         Some(DropDraft {
             work_id: f.work_id.as_deref()?.parse().ok()?,
@@ -327,7 +331,7 @@ pub(crate) async fn create_drop(
             "price, supply, limit or times".into(),
         )),
     };
-    after(&state, &c, account, done, StatusCode::CREATED).await
+    Ok(after(&state, &c, account, done, StatusCode::CREATED).await)
 }
 
 #[cfg(test)]

@@ -482,19 +482,8 @@ async fn the_four_steps(browser: &Session) {
             ("ex_location", "北京市"),
         ])
         .await;
-    browser
-        .fill(
-            "textarea[name=description]",
-            "为公众提供区块、交易与地址查询。",
-        )
-        .await;
-    browser.click_on("input[name=mechanism][value=yes]").await;
-    browser
-        .click_on("select[name=main_chain] option:nth-child(2)")
-        .await;
-    browser
-        .click_on("select[name=service_type] option[value='application/explorer']")
-        .await;
+    let description = "为公众提供区块、交易与地址查询。";
+    describe_service(browser, description, 2, "application/explorer").await;
     shoot(browser, "registry-step3", 1280).await;
     // Saved as a draft, then a second service (a wallet: no extra fields).
     browser.click_on("button[value=draft]").await;
@@ -508,18 +497,23 @@ async fn the_four_steps(browser: &Session) {
             ("url_or_client", "链上钱包 App"),
         ])
         .await;
-    browser
-        .fill("textarea[name=description]", "数字藏品的托管钱包。")
-        .await;
-    browser.click_on("input[name=mechanism][value=yes]").await;
-    browser
-        .click_on("select[name=main_chain] option:nth-child(3)")
-        .await;
-    browser
-        .click_on("select[name=service_type] option[value='application/wallet']")
-        .await;
+    describe_service(browser, "数字藏品的托管钱包。", 3, "application/wallet").await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/4").await;
+}
+
+/// Answers the rest of a service's questions in step 3: its description,
+/// a management mechanism, the `chain`-th main chain of the list and the
+/// service type.
+async fn describe_service(browser: &Session, description: &str, chain: usize, service_type: &str) {
+    browser
+        .fill("textarea[name=description]", description)
+        .await;
+    browser.click_on("input[name=mechanism][value=yes]").await;
+    let chain = format!("select[name=main_chain] option:nth-child({chain})");
+    browser.click_on(&chain).await;
+    let service_type = format!("select[name=service_type] option[value='{service_type}']");
+    browser.click_on(&service_type).await;
 }
 
 /// Documents: one upload form per slot; then the declaration agreed and

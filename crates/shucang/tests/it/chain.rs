@@ -49,12 +49,7 @@ pub async fn populate(app: &TestApp) -> (SigningKey, Address, Vec<String>) {
             Operation::Mint {
                 collection: coll(),
                 items: (1..=3)
-                    .map(|i| MintItem {
-                        token_id: i,
-                        edition: i,
-                        owner: alice_addr,
-                        content_hash: [i as u8; 32],
-                    })
+                    .map(|i| MintItem::edition(i, alice_addr, [i as u8; 32]))
                     .collect(),
             },
         ),
@@ -583,12 +578,7 @@ async fn a_large_collection_pages_through_its_tokens() {
         Operation::Mint {
             collection: big.clone(),
             items: (1..=450)
-                .map(|i| MintItem {
-                    token_id: i,
-                    edition: i,
-                    owner,
-                    content_hash: [1; 32],
-                })
+                .map(|i| MintItem::edition(i, owner, [1; 32]))
                 .collect(),
         },
     ];

@@ -178,6 +178,12 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A `GET` of `path` with one request header set.
+    pub async fn get_with_header(&self, path: &str, name: &str, value: &str) -> Response {
+        let req = self.client.get(self.url(path)).header(name, value);
+        req.send().await.unwrap()
+    }
+
     /// Registers as a stranger does: asks for the SMS code, reads it from
     /// the outbox, and registers with it (with no code when the SMS was the
     /// notice to a registered number); the answer of the last step.

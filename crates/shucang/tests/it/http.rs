@@ -61,12 +61,8 @@ async fn healthz_and_request_ids() {
     assert_ne!(id1, id2);
     // A caller's own request id is kept.
     let res = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "caller-7")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/healthz", "x-request-id", "caller-7")
+        .await;
     assert_eq!(res.headers().get("x-request-id").unwrap(), "caller-7");
     app.stop().await;
 }

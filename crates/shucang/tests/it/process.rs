@@ -449,33 +449,23 @@ async fn try_to_buy(remote: &Remote, token: &str, n: usize) -> Option<(i64, Vec<
 /// Pays for an order in the sandbox; whether the server acknowledged the
 /// payment.
 async fn try_to_pay(remote: &Remote, token: &str, order_id: i64) -> bool {
-    let Ok(res) = remote
-        .client
-        .post(format!("{}/api/v1/orders/{order_id}/payments", remote.base))
-        .bearer_auth(token)
-        .send()
-        .await
-    else {
-        return false;
-    };
-    let Ok(payment) = res.json::<Value>().await else {
+    let start = format!("{}/api/v1/orders/{order_id}/payments", remote.base);
+    let Some(payment) = json_answer(remote.client.post(start).bearer_auth(token)).await else {
         return false;
     };
     let Some(pay_url) = payment["pay_url"].as_str() else {
         return false;
     };
-    let Ok(res) = remote
-        .client
-        .post(format!("{}{pay_url}/complete", remote.base))
-        .send()
+    let complete = format!("{}{pay_url}/complete", remote.base);
+    json_answer(remote.client.post(complete))
         .await
-    else {
-        return false;
-    };
-    let Ok(delivery) = res.json::<Value>().await else {
-        return false;
-    };
-    delivery["notify_response"]["result"] == "paid"
+        .is_some_and(|delivery| delivery["notify_response"]["result"] == "paid")
+}
+
+/// The JSON a request is answered with; `None` when there is none (the
+/// server may be killed at any moment).
+async fn json_answer(request: reqwest::RequestBuilder) -> Option<Value> {
+    request.send().await.ok()?.json().await.ok()
 }
 
 /// Every acknowledged order is there with its editions; nothing is

@@ -122,16 +122,7 @@ impl Driver {
                 "prefs": {"intl.accept_languages": "zh-CN,zh"},
             },
         }}});
-        let res: Value = self
-            .http
-            .post(format!("{}/session", self.base))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let res = post_json(&self.http, format!("{}/session", self.base), &caps).await;
         let id = res["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no WebDriver session: {res}"));
@@ -140,6 +131,18 @@ impl Driver {
             url: format!("{}/session/{id}", self.base),
         }
     }
+}
+
+/// POSTs `body` to `url` and returns the JSON answer, whatever its status.
+async fn post_json(http: &reqwest::Client, url: String, body: &Value) -> Value {
+    http.post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 impl Drop for Driver {
@@ -209,15 +212,7 @@ impl Session {
     /// POSTs `body` to the session's `path` and returns the whole answer,
     /// errors included (for the calls that retry).
     async fn post_raw(&self, path: &str, body: Value) -> Value {
-        self.http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        post_json(&self.http, format!("{}{path}", self.url), &body).await
     }
 
     async fn try_find_by(&self, using: &str, value: &str) -> Option<Element> {

@@ -229,13 +229,7 @@ pub(super) async fn upload(
 pub(super) async fn change_get(part: Part, FilerApp { page: c, app, .. }: FilerApp) -> Response {
     match part.of_filing(&app.record.form) {
         Some((step, service)) if app.record.state == AppState::Approved => {
-            let page = Step {
-                app: &app,
-                step,
-                service,
-                change_mode: true,
-            };
-            page.render(&c, vec![], None, StatusCode::OK)
+            Step::change(&app, step, service).render(&c, vec![], None, StatusCode::OK)
         }
         Some(_) => c.redirect(&format!("/filer/applications/{}/step/4", app.record.id)),
         None => c.not_found(),
@@ -263,15 +257,7 @@ pub(super) async fn change_post(
         .await
     {
         Ok(_) => c.redirect(&format!("/filer/applications/{}/step/4", app.record.id)),
-        Err(e) => {
-            let page = Step {
-                app: &app,
-                step,
-                service,
-                change_mode: true,
-            };
-            refused(&c, page, "changed_on", &e)
-        }
+        Err(e) => refused(&c, Step::change(&app, step, service), "changed_on", &e),
     }
 }
 

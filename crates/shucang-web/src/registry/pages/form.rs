@@ -111,6 +111,14 @@ impl<'a> Step<'a> {
         }
     }
 
+    /// Part `step` of the approved filing `app`, to record a change of it.
+    pub(super) fn change(app: &'a Application, step: u32, service: usize) -> Step<'a> {
+        Step {
+            change_mode: true,
+            ..Step::draft(app, step, service)
+        }
+    }
+
     /// The last step, with the documents, numbers and decision.
     pub(super) fn documents(app: &'a Application) -> Step<'a> {
         Step::draft(app, STEPS, 0)

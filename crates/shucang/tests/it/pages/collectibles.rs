@@ -48,12 +48,8 @@ async fn the_certificate_shows_the_record_and_a_qr_code_for_the_explorer_page() 
     // A request naming another host gets the same code: the address comes
     // from the configuration or the bound socket, never from `Host`.
     let forged = app
-        .client
-        .get(app.url(&path))
-        .header("host", "evil.example")
-        .send()
+        .get_with_header(&path, "host", "evil.example")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -88,28 +88,32 @@ async fn complaints_api_and_form_with_csrf_and_a_rate_limit() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no cookie: refused");
     let with_token = Visitor::new(&app, format!("shucang_csrf={token}"));
-    let res = with_token
-        .post(
-            "/complaints",
-            &fields(&"0".repeat(32), "有人冒充平台客服诈骗钱财。"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN, "mismatch: refused");
-    let page = res.text().await.unwrap();
-    assert!(page.contains("表单已过期"));
-    assert!(
-        page.contains("有人冒充平台客服诈骗钱财。") && page.contains("某账号"),
-        "the form again with what was typed"
-    );
-    let res = with_token
-        .post("/complaints", &fields(&token, "太短"))
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let page = res.text().await.unwrap();
-    assert!(
-        page.contains("投诉内容需为 10 至 2000 字") && page.contains("某账号"),
-        "inline error, fields kept"
-    );
+    // A token mismatch and a too-short text: the form again, with the
+    // problem and what was typed.
+    let mismatch = "0".repeat(32);
+    for (csrf, text, status, problem) in [
+        (
+            &mismatch,
+            "有人冒充平台客服诈骗钱财。",
+            StatusCode::FORBIDDEN,
+            "表单已过期",
+        ),
+        (
+            &token,
+            "太短",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "投诉内容需为 10 至 2000 字",
+        ),
+    ] {
+        let res = with_token.post("/complaints", &fields(csrf, text)).await;
+        assert_eq!(res.status(), status, "{problem}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(problem), "{problem}");
+        assert!(
+            page.contains(text) && page.contains("某账号"),
+            "{problem}: fields kept"
+        );
+    }
     let res = with_token
         .post("/complaints", &fields(&token, "有人冒充平台客服诈骗钱财。"))
         .await;

@@ -38,12 +38,8 @@ async fn explorer_pages_show_the_chain_in_both_languages() {
         "no mixed-language page"
     );
     let res = app
-        .client
-        .get(app.url("/explorer"))
-        .header("accept-language", "en-GB,en;q=0.9")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/explorer", "accept-language", "en-GB,en;q=0.9")
+        .await;
     assert!(res.text().await.unwrap().contains("Latest blocks"));
 
     let (s, block) = html(&app, "/explorer/blocks/3").await;

@@ -66,12 +66,7 @@ async fn personal_data_is_encrypted_at_rest_and_private_on_disk() {
     );
     assert_eq!(app["form"]["responsible"]["id_number"], id_number.as_str());
     let scan = app["attachments"][0]["id"].as_i64().unwrap();
-    let file = reg
-        .get(
-            &format!("/api/v1/applications/{id}/attachments/{scan}"),
-            Some(&token),
-        )
-        .await;
+    let file = reg.attachment(&token, id, scan).await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().to_vec(), crate::works::png());
     let dir = reg.stop().await;

@@ -50,6 +50,12 @@ impl Filing<'_> {
         self.post("changes", token, body).await
     }
 
+    /// Files the filer's cancellation, terminating on `day`.
+    async fn cancel(&self, day: &str) -> reqwest::Response {
+        let body = json!({"termination_date": day});
+        self.post("cancellation", &self.filer, body).await
+    }
+
     /// The reviewer's decision (answered 200).
     async fn decided(&self, decision: Value) -> Value {
         json_of(
@@ -168,14 +174,7 @@ async fn changes_keep_the_number(
 /// 17 November; earlier dates are refused naming it; approved, the filing
 /// stays 审核通过 until then.
 async fn a_cancellation_needs_notice(filing: &Filing<'_>) {
-    let filer = filing.filer.as_str();
-    let res = filing
-        .post(
-            "cancellation",
-            filer,
-            json!({"termination_date": "2026-11-16"}),
-        )
-        .await;
+    let res = filing.cancel("2026-11-16").await;
     let body = assert_error(
         res,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -183,25 +182,9 @@ async fn a_cancellation_needs_notice(filing: &Filing<'_>) {
     )
     .await;
     assert_eq!(body["error"]["earliest_termination_date"], "2026-11-17");
-    let res = filing
-        .post(
-            "cancellation",
-            filer,
-            json!({"termination_date": "tomorrow"}),
-        )
-        .await;
+    let res = filing.cancel("tomorrow").await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
-    let c = json_of(
-        filing
-            .post(
-                "cancellation",
-                filer,
-                json!({"termination_date": "2026-11-17"}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let c = json_of(filing.cancel("2026-11-17").await, StatusCode::CREATED).await;
     assert_eq!(c["state"], "cancellation_pending");
     let ok = filing.decided(json!({"decision": "approve"})).await;
     assert_eq!(
@@ -233,21 +216,19 @@ async fn cancelled_on_its_date(filing: &Filing<'_>, renamed: &Value) {
     );
     let res = filing.change(&filer, "2026-11-16", renamed).await;
     assert_error(res, StatusCode::CONFLICT, "wrong_state").await;
-    let texts = reg.texts("13912345678").await;
-    for needle in [
-        "变更已报备",
-        "逾期",
-        "变更审核未通过",
-        "变更审核通过",
-        "注销申请已提交",
-        "将于 2026-11-17 注销",
-        "已注销",
-    ] {
-        assert!(
-            texts.iter().any(|t| t.contains(needle)),
-            "no SMS with {needle}"
-        );
-    }
+    reg.assert_notified(
+        "13912345678",
+        &[
+            "变更已报备",
+            "逾期",
+            "变更审核未通过",
+            "变更审核通过",
+            "注销申请已提交",
+            "将于 2026-11-17 注销",
+            "已注销",
+        ],
+    )
+    .await;
     let reviewer = reg.login("13600000001").await;
     let actions = reg.audit(&reviewer, filing.id).await;
     assert_eq!(

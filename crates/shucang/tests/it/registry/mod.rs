@@ -172,6 +172,18 @@ impl Reg {
             .unwrap()
     }
 
+    /// The download of attachment `attachment` of application `app`, as
+    /// `token`.
+    pub(crate) async fn attachment(
+        &self,
+        token: &str,
+        app: i64,
+        attachment: i64,
+    ) -> reqwest::Response {
+        let path = format!("/api/v1/applications/{app}/attachments/{attachment}");
+        self.get(&path, Some(token)).await
+    }
+
     /// The messages to `recipient`, oldest first (delivered by the worker
     /// or not: the outbox keeps them either way).
     pub(crate) async fn outbox(&self, recipient: &str) -> Vec<shucang_notify::Message> {
@@ -180,13 +192,21 @@ impl Reg {
         m
     }
 
-    /// The bodies of the messages to `recipient`, oldest first.
-    async fn texts(&self, recipient: &str) -> Vec<String> {
-        self.outbox(recipient)
+    /// Checks that, for each of `needles`, some message to `recipient`
+    /// contains it.
+    async fn assert_notified(&self, recipient: &str, needles: &[&str]) {
+        let texts: Vec<String> = self
+            .outbox(recipient)
             .await
             .into_iter()
             .map(|m| m.message.body)
-            .collect()
+            .collect();
+        for needle in needles {
+            assert!(
+                texts.iter().any(|t| t.contains(needle)),
+                "no message to {recipient} with {needle}: {texts:#?}"
+            );
+        }
     }
 
     /// The code of the first SMS to `phone` (the registration's).

@@ -95,12 +95,7 @@ async fn draft_uploads_and_problems(reg: &Reg, filer: &str, other: &str) -> (i64
     }
     let res = reg.save(other, id, &individual_form(&ids)).await;
     assert_error(res, StatusCode::NOT_FOUND, "application_not_found").await;
-    let file = reg
-        .get(
-            &format!("/api/v1/applications/{id}/attachments/{}", ids[0]),
-            Some(filer),
-        )
-        .await;
+    let file = reg.attachment(filer, id, ids[0]).await;
     assert_eq!(file.headers()["content-type"], "image/png");
     assert_eq!(file.bytes().await.unwrap().to_vec(), png());
     near_misses_are_problems(reg, filer, id, &ids).await;
@@ -242,20 +237,18 @@ async fn submit_return_and_approve(
 /// who did what, in order.
 async fn notified_and_audited(reg: &Reg, reviewer: &str, id: i64, number: &str) {
     // Every step notified the filer by SMS and by e-mail.
-    let texts = reg.texts("13912345678").await;
-    for needle in [
-        "验证码",
-        "未审核",
-        "审核中",
-        "材料不全",
-        "承诺书未签字",
-        number,
-    ] {
-        assert!(
-            texts.iter().any(|t| t.contains(needle)),
-            "no SMS with {needle}: {texts:#?}"
-        );
-    }
+    reg.assert_notified(
+        "13912345678",
+        &[
+            "验证码",
+            "未审核",
+            "审核中",
+            "材料不全",
+            "承诺书未签字",
+            number,
+        ],
+    )
+    .await;
     let mails = reg.outbox("zhang@example.cn").await;
     assert!(mails.iter().any(|m| m.message.body.contains(number)));
     // And the trail names who did what, in order.
