@@ -330,48 +330,7 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
         line.starts_with("valid:") && line.contains(&hashes[1]) && line.contains("leaf 1"),
         "{line}"
     );
-    // The same with the C2SP verifier key; a key of another name is refused.
-    let stats = json(&app, "/api/v1/chain/stats").await;
-    let vkey = stats["node_vkey"].as_str().unwrap().to_owned();
-    let with_vkey = |vkey: String| {
-        let file = file.clone();
-        async move {
-            let args = ["chain", "verify-proof", "--vkey", vkey.as_str()];
-            shucang().args(args).arg(file).output().await.unwrap()
-        }
-    };
-    assert_success(&with_vkey(vkey.clone()).await);
-    let renamed = shucang_verify::vkey::VerifierKey::new(
-        SUITE,
-        "someone.else/chain",
-        &app.node_key().public_key(),
-    );
-    let out = with_vkey(renamed.to_string()).await;
-    assert_eq!(out.status.code(), Some(1));
-    // The checkpoint alone is a C2SP signed note: `verify-note` opens it.
-    let bundle: Value = serde_json::from_str(&text).unwrap();
-    let note = dir.path().join("checkpoint.note");
-    std::fs::write(&note, bundle["checkpoint"].as_str().unwrap()).unwrap();
-    let out = shucang()
-        .args(["chain", "verify-note", "--vkey", &vkey])
-        .arg(&note)
-        .output()
-        .await
-        .unwrap();
-    assert_success(&out);
-    let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        printed.starts_with("valid: signed by shucang.local/chain\nshucang.local/chain\n"),
-        "{printed}"
-    );
-    let out = shucang()
-        .args(["chain", "verify-note", "--vkey", &renamed.to_string()])
-        .arg(&note)
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no signature by the expected key"));
+    verify_with_the_vkey(&app, &file, &text).await;
     let other = hex::encode(
         SigningKey::from_secret(SUITE, &[9; 32])
             .unwrap()
@@ -463,6 +422,53 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
     let err = verify(&b).unwrap_err();
     assert!(err.contains("download the proof again"), "{err}");
     app.stop().await;
+}
+
+/// `verify-proof --vkey` with the node's published verifier key, refused
+/// for a key of another name; `verify-note` opens the bundle's checkpoint.
+async fn verify_with_the_vkey(app: &TestApp, file: &std::path::Path, text: &str) {
+    // The same with the C2SP verifier key; a key of another name is refused.
+    let stats = json(&app, "/api/v1/chain/stats").await;
+    let vkey = stats["node_vkey"].as_str().unwrap().to_owned();
+    let with_vkey = |vkey: String| {
+        let file = file.to_owned();
+        async move {
+            let args = ["chain", "verify-proof", "--vkey", vkey.as_str()];
+            shucang().args(args).arg(file).output().await.unwrap()
+        }
+    };
+    assert_success(&with_vkey(vkey.clone()).await);
+    let renamed = shucang_verify::vkey::VerifierKey::new(
+        SUITE,
+        "someone.else/chain",
+        &app.node_key().public_key(),
+    );
+    let out = with_vkey(renamed.to_string()).await;
+    assert_eq!(out.status.code(), Some(1));
+    // The checkpoint alone is a C2SP signed note: `verify-note` opens it.
+    let bundle: Value = serde_json::from_str(text).unwrap();
+    let note = file.with_file_name("checkpoint.note");
+    std::fs::write(&note, bundle["checkpoint"].as_str().unwrap()).unwrap();
+    let out = shucang()
+        .args(["chain", "verify-note", "--vkey", &vkey])
+        .arg(&note)
+        .output()
+        .await
+        .unwrap();
+    assert_success(&out);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.starts_with("valid: signed by shucang.local/chain\nshucang.local/chain\n"),
+        "{printed}"
+    );
+    let out = shucang()
+        .args(["chain", "verify-note", "--vkey", &renamed.to_string()])
+        .arg(&note)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signature by the expected key"));
 }
 
 #[tokio::test]
