@@ -428,7 +428,7 @@ async fn proof_bundles_verify_offline_and_any_change_is_caught() {
 /// for a key of another name; `verify-note` opens the bundle's checkpoint.
 async fn verify_with_the_vkey(app: &TestApp, file: &std::path::Path, text: &str) {
     // The same with the C2SP verifier key; a key of another name is refused.
-    let stats = json(&app, "/api/v1/chain/stats").await;
+    let stats = json(app, "/api/v1/chain/stats").await;
     let vkey = stats["node_vkey"].as_str().unwrap().to_owned();
     let with_vkey = |vkey: String| {
         let file = file.to_owned();
