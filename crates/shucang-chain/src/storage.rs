@@ -450,19 +450,39 @@ mod tests {
         assert_eq!(seen, vec![b"first".to_vec(), b"second".to_vec()]);
     }
 
-    #[test]
-    fn a_torn_tail_is_cut_and_reported() {
+    /// A segment holding `records`, then the bytes `tail`: the directory,
+    /// the segment and its length before the tail.
+    fn segment_with(records: &[&[u8]], tail: &[u8]) -> (tempfile::TempDir, PathBuf, u64) {
         let dir = tempfile::tempdir().unwrap();
         let (mut w, _, _) = reopen(dir.path());
-        w.append(b"whole").unwrap();
+        for r in records {
+            w.append(r).unwrap();
+        }
         drop(w);
         let path = segment_path(dir.path(), 0);
         let good_len = fs::metadata(&path).unwrap().len();
-        // A record header promising 100 bytes, followed by only 3.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0, 0, 0, 100, 1, 2, 3, 4, b'a', b'b', b'c'])
-            .unwrap();
+        f.write_all(tail).unwrap();
         drop(f);
+        (dir, path, good_len)
+    }
+
+    /// Opening `dir` refuses corruption: its offset and reason.
+    fn refused_as_corrupt(dir: &Path) -> (u64, String) {
+        match open(dir, |_, _| Ok::<(), String>(())) {
+            Err(ScanError::Storage(StorageError::Corrupt { offset, reason, .. })) => {
+                (offset, reason)
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("opened over corruption"),
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_and_reported() {
+        // A record header promising 100 bytes, followed by only 3.
+        let tail = [0, 0, 0, 100, 1, 2, 3, 4, b'a', b'b', b'c'];
+        let (dir, path, good_len) = segment_with(&[b"whole"], &tail);
         let (mut w, torn, seen) = reopen(dir.path());
         assert_eq!(
             torn,
@@ -492,16 +512,7 @@ mod tests {
     #[test]
     fn a_zero_filled_tail_of_any_length_is_cut_and_reported() {
         for zeros in [1usize, 7, 8, 9, 16, 4096, 100_000] {
-            let dir = tempfile::tempdir().unwrap();
-            let (mut w, _, _) = reopen(dir.path());
-            w.append(b"one").unwrap();
-            w.append(b"two").unwrap();
-            drop(w);
-            let path = segment_path(dir.path(), 0);
-            let good_len = fs::metadata(&path).unwrap().len();
-            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-            f.write_all(&vec![0; zeros]).unwrap();
-            drop(f);
+            let (dir, path, good_len) = segment_with(&[b"one", b"two"], &vec![0; zeros]);
             let (_, torn, seen) = reopen(dir.path());
             let torn = torn.expect("a torn tail");
             assert_eq!(
@@ -533,36 +544,18 @@ mod tests {
             // Claims more than is left: a torn tail by its length alone.
             bytes[at] ^= 0x01;
             fs::write(&path, &bytes).unwrap();
-            match open(dir.path(), |_, _| Ok::<(), String>(())) {
-                Err(ScanError::Storage(StorageError::Corrupt { offset, reason, .. })) => {
-                    assert_eq!(offset, at as u64);
-                    assert!(reason.contains("length field is damaged"), "{reason}");
-                }
-                Err(other) => panic!("{other:?}"),
-                Ok(_) => panic!("record {victim} of {records}: cut as a torn tail"),
-            }
+            let (offset, reason) = refused_as_corrupt(dir.path());
+            assert_eq!(offset, at as u64, "record {victim} of {records}");
+            assert!(reason.contains("length field is damaged"), "{reason}");
             assert_eq!(fs::read(&path).unwrap(), bytes, "nothing cut");
         }
     }
 
     #[test]
     fn zeros_followed_by_data_are_corruption_never_cut() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut w, _, _) = reopen(dir.path());
-        w.append(b"one").unwrap();
-        drop(w);
-        let path = segment_path(dir.path(), 0);
-        let good_len = fs::metadata(&path).unwrap().len();
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0, 0, 0, 0, 0, 0, 0, 0, 7]).unwrap();
-        drop(f);
-        match open(dir.path(), |_, _| Ok::<(), String>(())) {
-            Err(ScanError::Storage(StorageError::Corrupt { offset, reason, .. })) => {
-                assert_eq!((offset, reason.as_str()), (good_len, "empty record"));
-            }
-            Err(other) => panic!("{other:?}"),
-            Ok(_) => panic!("opened over corruption"),
-        }
+        let (dir, path, good_len) = segment_with(&[b"one"], &[0, 0, 0, 0, 0, 0, 0, 0, 7]);
+        let (offset, reason) = refused_as_corrupt(dir.path());
+        assert_eq!((offset, reason.as_str()), (good_len, "empty record"));
         assert_eq!(
             fs::metadata(&path).unwrap().len(),
             good_len + 9,

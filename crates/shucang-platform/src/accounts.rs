@@ -54,12 +54,8 @@ pub struct AccountPolicy {
     pub lockout: LockoutPolicy,
     /// Argon2id's costs.
     pub hashing: HashingParams,
-    /// Self-registrations from one address per hour.
-    pub registrations_per_ip_per_hour: u32,
-    /// Registration codes sent to one number per hour.
-    pub codes_per_phone_per_hour: u32,
-    /// Registration codes asked for from one address per hour.
-    pub codes_per_ip_per_hour: u32,
+    /// What a stranger may ask for in an hour.
+    pub hourly: HourlyLimits,
     /// The name that signs SMS texts (【…】).
     pub sms_signature: String,
 }
@@ -72,12 +68,25 @@ impl Default for AccountPolicy {
             session_idle_ms: 30 * 60_000,
             lockout: LockoutPolicy::default(),
             hashing: HashingParams::default(),
-            registrations_per_ip_per_hour: 10,
-            codes_per_phone_per_hour: 5,
-            codes_per_ip_per_hour: 20,
+            hourly: HourlyLimits {
+                registrations_per_ip: 10,
+                codes_per_phone: 5,
+                codes_per_ip: 20,
+            },
             sms_signature: "数藏".to_owned(),
         }
     }
+}
+
+/// What a stranger may ask for in an hour (more: [`AccountError::RateLimited`]).
+#[derive(Debug, Clone, Copy)]
+pub struct HourlyLimits {
+    /// Self-registrations from one address.
+    pub registrations_per_ip: u32,
+    /// Registration codes sent to one number.
+    pub codes_per_phone: u32,
+    /// Registration codes asked for from one address.
+    pub codes_per_ip: u32,
 }
 
 /// An account as the rest of the platform sees it (no secrets).
@@ -262,20 +271,10 @@ impl AccountService {
         ip: &str,
     ) -> Result<(), AccountError> {
         let now = self.clock.now();
-        let limits = [
-            ("code_ip", ip.to_owned(), self.policy.codes_per_ip_per_hour),
-            (
-                "code_phone",
-                phone.as_str().to_owned(),
-                self.policy.codes_per_phone_per_hour,
-            ),
-        ];
-        for (scope, subject, max) in limits {
-            let event = WindowedEvent::hourly(scope, subject, now, max);
-            if !self.store.count_in_window(&event).await? {
-                return Err(AccountError::RateLimited);
-            }
-        }
+        let limits = &self.policy.hourly;
+        self.within_hour("code_ip", ip, limits.codes_per_ip).await?;
+        self.within_hour("code_phone", phone.as_str(), limits.codes_per_phone)
+            .await?;
         let sign = &self.policy.sms_signature;
         if self.store.account_by_phone(phone).await?.is_some() {
             let notice = self.sms(
@@ -316,16 +315,9 @@ impl AccountService {
     ) -> Result<i64, AccountError> {
         check_password(&registration.password, registration.phone.as_str())
             .map_err(AccountError::WeakPassword)?;
+        let limit = self.policy.hourly.registrations_per_ip;
+        self.within_hour("register_ip", ip, limit).await?;
         let now = self.clock.now();
-        let event = WindowedEvent::hourly(
-            "register_ip",
-            ip.to_owned(),
-            now,
-            self.policy.registrations_per_ip_per_hour,
-        );
-        if !self.store.count_in_window(&event).await? {
-            return Err(AccountError::RateLimited);
-        }
         let phone = &registration.phone;
         let purpose = CodePurpose::Registration;
         let Some(stored) = self
@@ -350,6 +342,20 @@ impl AccountService {
             Ok(None) => Err(AccountError::InvalidCode),
             Err(StoreError::Conflict(_)) => Err(AccountError::PhoneTaken),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Counts one request of `scope` by `subject` in the current hour, or
+    /// [`AccountError::RateLimited`] once `max` were made.
+    async fn within_hour(
+        &self,
+        scope: &'static str,
+        subject: &str,
+        max: u32,
+    ) -> Result<(), AccountError> {
+        match self.admit_hourly(scope, subject.to_owned(), max).await? {
+            true => Ok(()),
+            false => Err(AccountError::RateLimited),
         }
     }
 

@@ -62,9 +62,11 @@ pub fn account_policy(config: &Config) -> AccountPolicy {
             failures_max: config.accounts.login_failures_max,
             lockout_ms: minutes(config.accounts.lockout_minutes),
         },
-        registrations_per_ip_per_hour: config.accounts.registrations_per_ip_per_hour,
-        codes_per_phone_per_hour: config.accounts.codes_per_phone_per_hour,
-        codes_per_ip_per_hour: config.accounts.codes_per_ip_per_hour,
+        hourly: shucang_platform::accounts::HourlyLimits {
+            registrations_per_ip: config.accounts.registrations_per_ip_per_hour,
+            codes_per_phone: config.accounts.codes_per_phone_per_hour,
+            codes_per_ip: config.accounts.codes_per_ip_per_hour,
+        },
         sms_signature: config
             .site
             .name

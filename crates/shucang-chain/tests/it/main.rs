@@ -355,22 +355,10 @@ fn crc32(data: &[u8]) -> u32 {
 
 #[test]
 fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
-    use std::io::Write;
     let (dir, k, chain) = new_chain(Suite::Sm2Sm3);
     let r = by_node(&chain, &k, 1, create(10));
     drop(chain);
-    let path = dir.path().join("segment-00000000.log");
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .unwrap();
-    f.write_all(&[0, 0, 1, 0, 9, 9, 9, 9, 1, 1]).unwrap();
-    drop(f);
-    let err = shucang_chain::check(dir.path(), 1).unwrap_err().to_string();
-    assert!(
-        err.contains("block 2") && err.contains("torn tail"),
-        "{err}"
-    );
+    append_torn_tail(dir.path(), &[0, 0, 1, 0, 9, 9, 9, 9, 1, 1]);
     let (chain, report) = Chain::open(config(dir.path(), &k.node)).unwrap();
     assert_eq!(report.torn_tail.unwrap().bytes, 10);
     assert!(chain.tx(&r.tx_hash).unwrap().is_some());
@@ -379,31 +367,37 @@ fn a_torn_tail_is_cut_on_open_and_fails_the_check_until_then() {
     assert_eq!(shucang_chain::check(dir.path(), 1).unwrap().blocks, 2);
 }
 
+/// Appends `tail` to the chain's one segment, as a crash would leave it,
+/// and checks `chain check` calls it block 2's torn tail; the segment and
+/// its length before.
+fn append_torn_tail(dir: &std::path::Path, tail: &[u8]) -> (std::path::PathBuf, u64) {
+    use std::io::Write;
+    let path = dir.join("segment-00000000.log");
+    let good = std::fs::metadata(&path).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(tail).unwrap();
+    drop(f);
+    let err = shucang_chain::check(dir, 1).unwrap_err().to_string();
+    assert!(
+        err.contains("block 2") && err.contains("torn tail"),
+        "{err}"
+    );
+    (path, good)
+}
+
 /// A power loss after the file grew but before its data reached the disk
 /// leaves a run of zeros at the end: cut like any torn tail, however long,
 /// and never a whole block.
 #[test]
 fn a_zero_filled_tail_is_cut_on_open() {
-    use std::io::Write;
     for zeros in [3usize, 8, 64, 65_536] {
         let (dir, k, chain) = new_chain(Suite::Ed25519Sha256);
-        let r = chain
-            .submit_blocking(signed(&k.node, 1, create(10)))
-            .unwrap();
+        let r = by_node(&chain, &k, 1, create(10));
         drop(chain);
-        let path = dir.path().join("segment-00000000.log");
-        let good = std::fs::metadata(&path).unwrap().len();
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
-        f.write_all(&vec![0; zeros]).unwrap();
-        drop(f);
-        let err = shucang_chain::check(dir.path(), 1).unwrap_err().to_string();
-        assert!(
-            err.contains("block 2") && err.contains("torn tail"),
-            "{err}"
-        );
+        let (path, good) = append_torn_tail(dir.path(), &vec![0; zeros]);
         let (chain, report) = Chain::open(config(dir.path(), &k.node)).unwrap();
         let torn = report.torn_tail.unwrap();
         assert_eq!((torn.bytes, torn.zero_filled), (zeros as u64, true));

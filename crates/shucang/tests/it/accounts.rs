@@ -123,17 +123,11 @@ async fn weak_passwords_are_refused_and_change_nothing() {
         "Ab13800138000",
         "x13800138000Y",
     ] {
-        let body = json!({ "phone": PHONE, "code": code, "password": password });
-        assert_error(
-            app.post_json("/api/v1/accounts", &body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "weak_password",
-        )
-        .await;
+        let res = app.register_with(PHONE, &code, password).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "weak_password").await;
     }
     assert_eq!(app.account_rows().await, 0);
-    let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });
-    let res = app.post_json("/api/v1/accounts", &body).await;
+    let res = app.register_with(PHONE, &code, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     app.stop().await;
 }
@@ -145,13 +139,10 @@ async fn duplicate_phone_is_refused_and_keeps_the_first_password() {
     // A registered number gets no code (the SMS says it is registered), so
     // registering it again fails as a wrong code does.
     assert_eq!(app.registration_code("+86 13800138000").await, None);
-    let body = json!({ "phone": "+86 13800138000", "code": "123456", "password": "Other#Pass99" });
-    assert_error(
-        app.post_json("/api/v1/accounts", &body).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_code",
-    )
-    .await;
+    let res = app
+        .register_with("+86 13800138000", "123456", "Other#Pass99")
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
     assert_eq!(app.account_rows().await, 1);
     refused_login(&app, PHONE, "Other#Pass99", "invalid_credentials").await;
     app.token(PHONE, PASSWORD).await;
@@ -417,19 +408,13 @@ async fn registration_answers_do_not_say_who_is_registered() {
     // Registering either with a code not sent to it: the same refusal.
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for phone in [PHONE, STRANGER] {
-        let body = json!({ "phone": phone, "code": wrong, "password": "Other#Pass99" });
-        assert_error(
-            app.post_json("/api/v1/accounts", &body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_code",
-        )
-        .await;
+        let res = app.register_with(phone, wrong, "Other#Pass99").await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
     }
-    let body = json!({ "phone": STRANGER, "code": code, "password": PASSWORD });
-    let res = app.post_json("/api/v1/accounts", &body).await;
+    let res = app.register_with(STRANGER, &code, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // A code works once.
-    let res = app.post_json("/api/v1/accounts", &body).await;
+    let res = app.register_with(STRANGER, &code, PASSWORD).await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
     assert_eq!(app.account_rows().await, 2);
     app.stop().await;
@@ -449,8 +434,7 @@ async fn registration_codes_expire_and_are_kept_only_as_keyed_hashes() {
     assert!(!bodies[0].contains(&code) && !bodies[0].contains("验证码"));
     // Ten minutes later it is refused; a new one works.
     app.clock.advance_ms(10 * MINUTE_MS);
-    let body = json!({ "phone": PHONE, "code": code, "password": PASSWORD });
-    let res = app.post_json("/api/v1/accounts", &body).await;
+    let res = app.register_with(PHONE, &code, PASSWORD).await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
     assert_eq!(app.account_rows().await, 0);
     register(&app).await;

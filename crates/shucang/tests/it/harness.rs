@@ -189,11 +189,13 @@ impl TestApp {
     /// notice to a registered number); the answer of the last step.
     pub async fn register(&self, phone: &str, password: &str) -> Response {
         let code = self.registration_code(phone).await.unwrap_or_default();
-        self.post_json(
-            "/api/v1/accounts",
-            &json!({ "phone": phone, "code": code, "password": password }),
-        )
-        .await
+        self.register_with(phone, &code, password).await
+    }
+
+    /// Registration's second step: `POST /api/v1/accounts` with `code`.
+    pub async fn register_with(&self, phone: &str, code: &str, password: &str) -> Response {
+        let body = json!({ "phone": phone, "code": code, "password": password });
+        self.post_json("/api/v1/accounts", &body).await
     }
 
     /// Asks for a registration code for `phone` and returns what the SMS

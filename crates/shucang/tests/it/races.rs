@@ -114,6 +114,24 @@ async fn parallel_guesses_cannot_log_in_past_the_registry_lockout() {
     on_each_store("registry lockout race", registry_lockout_holds).await;
 }
 
+/// 30 code guesses sent at once through `send`, the right `code` tenth:
+/// every answer is either `accepted` or `refused`, and at most one is
+/// `accepted`. How many were, and the tally.
+async fn code_burst(
+    code: &str,
+    (accepted, refused): (u16, u16),
+    send: impl AsyncFn(&str) -> StatusCode,
+) -> (usize, BTreeMap<u16, usize>) {
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let send = &send;
+    let guesses = (0..30).map(|i| async move { send(if i == 9 { code } else { wrong }).await });
+    let t = tally(&join_all(guesses).await);
+    let ok = t.get(&accepted).copied().unwrap_or(0);
+    assert!(ok <= 1, "{t:?}");
+    assert_eq!(t.get(&refused).copied().unwrap_or(0) + ok, 30, "{t:?}");
+    (ok, t)
+}
+
 /// 30 guesses at once, the right code tenth: no more than five are ever
 /// compared, so the attempts stop at five and the number is confirmed
 /// only if the right code was among them; otherwise even the right code is
@@ -130,23 +148,15 @@ async fn sms_code_limit_holds(url: Option<String>) {
         let res = reg.post("/api/v1/filers", None, &body).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let code = reg.sms_code(phone).await;
-        let wrong = if code == "000000" { "111111" } else { "000000" };
-        let guesses = (0..30).map(|i| {
-            let guess = if i == 9 { code.as_str() } else { wrong };
+        let (ok, t) = code_burst(&code, (200, 400), async |guess| {
             let body = json!({"phone": phone, "code": guess});
-            async move {
-                let res = reg.post("/api/v1/filers/verify-phone", None, &body).await;
-                res.status()
-            }
-        });
-        let statuses = join_all(guesses).await;
-        let t = tally(&statuses);
-        let ok = t.get(&200).copied().unwrap_or(0);
-        assert_eq!(t.get(&400).copied().unwrap_or(0) + ok, 30, "{t:?}");
+            let res = reg.post("/api/v1/filers/verify-phone", None, &body).await;
+            res.status()
+        })
+        .await;
         let user = reg.store.user_by_phone(phone).await.unwrap().unwrap();
         // Only the five counted attempts were compared; once the right code
         // has confirmed the number, no code is accepted any more.
-        assert!(ok <= 1, "{t:?}");
         assert_eq!(user.phone_verified, ok == 1, "{t:?}");
         if !user.phone_verified {
             assert_eq!(user.phone_code_attempts, 5, "{t:?}");
@@ -174,22 +184,15 @@ async fn registration_code_limit_holds(url: Option<String>) {
     let app = &owned;
     for phone in ["13900000001", "13900000002", "13900000003"] {
         let code = app.registration_code(phone).await.unwrap();
-        let wrong = if code == "000000" { "111111" } else { "000000" };
-        let guesses = (0..30).map(|i| {
-            let guess = if i == 9 { code.as_str() } else { wrong };
-            let body = json!({"phone": phone, "code": guess, "password": PASSWORD});
-            async move { app.post_json("/api/v1/accounts", &body).await.status() }
-        });
-        let t = tally(&join_all(guesses).await);
-        let created = t.get(&201).copied().unwrap_or(0);
-        assert!(created <= 1, "{t:?}");
-        assert_eq!(t.get(&422).copied().unwrap_or(0) + created, 30, "{t:?}");
+        let (created, t) = code_burst(&code, (201, 422), async |guess| {
+            app.register_with(phone, guess, PASSWORD).await.status()
+        })
+        .await;
         let phone = Phone::parse(phone).unwrap();
         let account = app.accounts.account_by_phone(&phone).await.unwrap();
         assert_eq!(account.is_some(), created == 1, "{t:?}");
         if created == 0 {
-            let late = json!({"phone": phone.as_str(), "code": code, "password": PASSWORD});
-            let res = app.post_json("/api/v1/accounts", &late).await;
+            let res = app.register_with(phone.as_str(), &code, PASSWORD).await;
             assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").await;
         }
     }
