@@ -216,6 +216,23 @@ impl<E: DomainError> From<E> for ApiError {
     }
 }
 
+/// A query string a page cannot read (a repeated or malformed parameter):
+/// the page's 400 in its language.
+#[derive(Debug)]
+pub(crate) struct InvalidQuery;
+
+impl std::fmt::Display for InvalidQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the query string is malformed or repeats a parameter")
+    }
+}
+
+impl DomainError for InvalidQuery {
+    fn meaning(&self) -> Option<Meaning> {
+        Some(row!(StatusCode::BAD_REQUEST, "invalid_query"))
+    }
+}
+
 /// The fallback for unknown routes: 404 `not_found`.
 pub(crate) async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(

@@ -1,7 +1,9 @@
 //! The public complaint form (投诉举报), its answer with the ticket number,
 //! and a ticket's status page. (The JSON API is `routes::complaints`.)
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::kit::api::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
@@ -78,7 +80,13 @@ pub(crate) struct LookupQuery {
 }
 
 /// `GET /complaints/lookup?ticket=`: redirects to the ticket's page.
-pub(crate) async fn lookup_form(Query(q): Query<LookupQuery>, c: PlatformPage) -> Response {
+pub(crate) async fn lookup_form(
+    query: Result<ApiQuery<LookupQuery>, crate::ApiError>,
+    c: PlatformPage,
+) -> Response {
+    let Ok(ApiQuery(q)) = query else {
+        return c.failed(&crate::error::InvalidQuery);
+    };
     let ticket: String = q
         .ticket
         .unwrap_or_default()

@@ -2,7 +2,9 @@
 //! transactions with a chart of the last day, a block, a transaction, an
 //! address, a token, a collection, and the search box.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::kit::api::ApiQuery;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
@@ -357,9 +359,12 @@ pub(crate) struct SearchQuery {
 /// matched (404, in the page).
 pub(crate) async fn search(
     State(state): State<AppState>,
-    Query(sq): Query<SearchQuery>,
+    query: Result<ApiQuery<SearchQuery>, crate::ApiError>,
     c: PlatformPage,
 ) -> Response {
+    let Ok(ApiQuery(sq)) = query else {
+        return c.failed(&crate::error::InvalidQuery);
+    };
     let suffix = if sq.lang.as_deref() == Some("en") {
         "?lang=en"
     } else {

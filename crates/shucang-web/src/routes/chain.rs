@@ -1,9 +1,10 @@
 //! The public, read-only chain API under `/api/v1/chain`: what the block
 //! explorer and offline verifiers need.
 
+use crate::kit::api::ApiQuery;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -315,6 +316,7 @@ pub(crate) struct CollectionView {
 /// `offset` and `limit` for a collection's token ids or an address's
 /// holdings.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TokensQuery {
     /// Tokens to skip (default 0).
     offset: Option<String>,
@@ -357,6 +359,7 @@ pub(crate) struct ConsistencyView {
 
 /// `before` and `limit` for block pages.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct BlocksQuery {
     /// Only blocks below this height.
     before: Option<String>,
@@ -366,6 +369,7 @@ pub(crate) struct BlocksQuery {
 
 /// `from` and `to` log sizes.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ConsistencyQuery {
     /// The older size (≥ 1).
     from: Option<String>,
@@ -397,7 +401,7 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<StatsVie
     responses((status = 200, body = BlocksPage), (status = 400, body = ErrorBody)))]
 pub(crate) async fn blocks(
     State(state): State<AppState>,
-    Query(q): Query<BlocksQuery>,
+    ApiQuery(q): ApiQuery<BlocksQuery>,
 ) -> Result<Json<BlocksPage>, ApiError> {
     let before = q
         .before
@@ -477,7 +481,7 @@ pub(crate) async fn proof(
 pub(crate) async fn address(
     State(state): State<AppState>,
     Path(address): Path<String>,
-    Query(q): Query<TokensQuery>,
+    ApiQuery(q): ApiQuery<TokensQuery>,
 ) -> Result<Json<AddressView>, ApiError> {
     let address = parse_address(&address)?;
     let (offset, limit) = q.window()?;
@@ -543,7 +547,7 @@ pub(crate) async fn token(
 pub(crate) async fn collection(
     State(state): State<AppState>,
     Path(collection): Path<String>,
-    Query(q): Query<TokensQuery>,
+    ApiQuery(q): ApiQuery<TokensQuery>,
 ) -> Result<Json<CollectionView>, ApiError> {
     let id = parse_collection(&collection)?;
     let (offset, limit) = q.window()?;
@@ -591,7 +595,7 @@ pub(crate) async fn checkpoint(
     responses((status = 200, body = ConsistencyView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn consistency(
     State(state): State<AppState>,
-    Query(q): Query<ConsistencyQuery>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyView>, ApiError> {
     let (Some(from), Some(to)) = (q.from.as_deref(), q.to.as_deref()) else {
         return Err(bad("invalid_number", "give both from and to"));

@@ -1,8 +1,9 @@
 //! Works: submission and review under `/api/v1/admin/works` (staff), the
 //! public work, its image and its metadata document.
 
+use crate::kit::api::ApiQuery;
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -102,19 +103,10 @@ fn field_error(message: String) -> ApiError {
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the upload is larger than 11 MiB",
-        )
-    } else {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            e.body_text(),
-        )
-    }
+    crate::kit::api::multipart_failure(e, || {
+        let message = "the upload is larger than 11 MiB";
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    })
 }
 
 async fn parse_form(mut form: Multipart) -> Result<WorkDraft, ApiError> {
@@ -183,13 +175,7 @@ pub(crate) async fn submit(
     ) {
         return Err(WorkError::Forbidden.into());
     }
-    let form = form.map_err(|_| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the work as multipart/form-data",
-        )
-    })?;
+    let form = form.map_err(crate::kit::api::multipart_rejection)?;
     let draft = parse_form(form).await?;
     let work = state
         .works
@@ -200,6 +186,7 @@ pub(crate) async fn submit(
 
 /// Filters for the staff listing.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct WorksQuery {
     /// `pending_review` (the review queue), `approved` or `rejected`; all when absent.
     status: Option<String>,
@@ -214,7 +201,7 @@ pub(crate) struct WorksQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
-    Query(q): Query<WorksQuery>,
+    ApiQuery(q): ApiQuery<WorksQuery>,
 ) -> Result<Json<Vec<WorkView>>, ApiError> {
     let status = match q.status.as_deref() {
         None => None,
@@ -226,10 +213,16 @@ pub(crate) async fn list(
             )
         })?),
     };
-    let works = state
-        .works
-        .list(auth.account.role, status, q.limit.unwrap_or(50))
-        .await?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        let message = "limit must be between 1 and 200";
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+            message,
+        ));
+    }
+    let works = state.works.list(auth.account.role, status, limit).await?;
     Ok(Json(works.iter().map(WorkView::from).collect()))
 }
 

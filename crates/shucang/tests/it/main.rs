@@ -8,6 +8,7 @@ mod browser;
 mod chain;
 mod cli;
 mod collectibles;
+mod contract;
 mod drops;
 mod harness;
 mod house;

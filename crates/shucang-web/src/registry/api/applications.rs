@@ -1,7 +1,10 @@
 //! Applications: drafts, uploads, submission, the audit trail, and the
 //! changes and cancellations of approved filings.
 
-use axum::extract::{Multipart, Path, Query};
+use axum::extract::multipart::MultipartRejection;
+
+use crate::kit::api::{ApiQuery, multipart_failure, multipart_rejection};
+use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -74,22 +77,17 @@ pub(super) async fn update_draft(
 pub(super) async fn upload(
     RegUser { state, user }: RegUser,
     AppId(id): AppId,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    let mut multipart = multipart.map_err(multipart_rejection)?;
     let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_upload", m.to_owned());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| bad("the body is not valid multipart/form-data"))?
-    {
+    let failed = |e| multipart_failure(e, || RegistryError::File(FileError::Size).into());
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| ApiError::from(RegistryError::File(FileError::Size)))?;
+        let bytes = field.bytes().await.map_err(failed)?;
         let a = state
             .registry
             .add_attachment(&user, id, &name, &bytes)
@@ -173,7 +171,7 @@ pub(super) struct ViewsQuery {
     security(("bearer" = [])))]
 pub(super) async fn personal_data_views(
     RegUser { state, user }: RegUser,
-    Query(q): Query<ViewsQuery>,
+    ApiQuery(q): ApiQuery<ViewsQuery>,
 ) -> Result<axum::Json<Vec<Value>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     let views = state

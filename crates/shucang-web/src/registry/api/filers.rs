@@ -1,7 +1,9 @@
 //! Filers: registration, the SMS code, the e-mail link (a small page),
 //! and the sessions of every registry user.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::kit::api::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -78,7 +80,7 @@ pub(super) struct TokenQuery {
     responses((status = 200, description = "a page: confirmed", content_type = "text/html"), (status = 400, description = "a page: wrong, used or expired", content_type = "text/html")))]
 pub(super) async fn verify_email(
     State(state): State<RegistryState>,
-    Query(q): Query<TokenQuery>,
+    query: Result<ApiQuery<TokenQuery>, ApiError>,
 ) -> Response {
     let page = |status: StatusCode, zh: &str, en: &str| {
         (
@@ -91,7 +93,13 @@ pub(super) async fn verify_email(
     };
     match state
         .registry
-        .verify_email(q.token.as_deref().unwrap_or(""))
+        .verify_email(
+            query
+                .ok()
+                .and_then(|ApiQuery(q)| q.token)
+                .as_deref()
+                .unwrap_or(""),
+        )
         .await
     {
         Ok(_) => page(

@@ -2,7 +2,8 @@
 //! window, objections, finalisation, the printable notice and its CSV,
 //! and the public search.
 
-use axum::extract::{Path, Query, State};
+use crate::kit::api::ApiQuery;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -277,7 +278,7 @@ pub(super) struct SearchQuery {
     responses((status = 200, description = "`{results: [{entity_name, service_name, number, batch, state}]}`", body = Object), (status = 422, body = ErrorBody)))]
 pub(super) async fn search(
     State(state): State<RegistryState>,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     state.registry.settle_cancellations_daily().await?;
     let found = state

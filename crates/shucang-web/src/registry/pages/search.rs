@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::kit::api::ApiQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};
@@ -15,9 +17,12 @@ use crate::registry::RegistryState;
 /// `GET /`: the public search and the published batches.
 pub(super) async fn home(
     State(state): State<RegistryState>,
-    Query(q): Query<HashMap<String, String>>,
+    query: Result<ApiQuery<HashMap<String, String>>, crate::ApiError>,
     c: RegistryPage,
 ) -> Response {
+    let Ok(ApiQuery(q)) = query else {
+        return c.failed(&crate::error::InvalidQuery);
+    };
     let query = q
         .get("q")
         .map(|s| s.trim().to_owned())

@@ -39,7 +39,7 @@ pub(crate) const PASSWORD: &str = "Filer#2026pass";
 
 pub(crate) struct Reg {
     pub(crate) base: String,
-    http: Client,
+    pub(crate) http: Client,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) registry: Arc<Registry>,
     /// The store the server runs on, to read what a request left behind.

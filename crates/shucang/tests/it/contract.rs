@@ -1,0 +1,195 @@
+//! The API contract: every rejection is the JSON error body with a stable
+//! code, bodies are objects, documented ranges are enforced, and the
+//! OpenAPI documents are valid where tools rely on it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shucang_types::Role;
+
+use crate::harness::{TestApp, assert_error};
+use crate::registry::Reg;
+
+#[tokio::test]
+async fn bad_or_repeated_query_parameters_get_the_json_error_body() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("13900000001", Role::Reviewer).await;
+    for (path, code) in [
+        ("/api/v1/admin/works?limit=-1", "invalid_query"),
+        ("/api/v1/admin/works?limit=1&limit=2", "invalid_query"),
+        ("/api/v1/admin/works?limit=0", "invalid_number"),
+        ("/api/v1/admin/works?limit=201", "invalid_number"),
+        ("/api/v1/admin/works?limit=2147483648", "invalid_number"),
+        ("/api/v1/chain/blocks?limit=1&limit=2", "invalid_query"),
+        (
+            "/api/v1/chain/consistency?from=1&from=2&to=3",
+            "invalid_query",
+        ),
+        ("/api/v1/chain/blocks?limit=%zz", "invalid_number"),
+    ] {
+        let body = assert_error(
+            app.get(path, Some(&staff)).await,
+            StatusCode::BAD_REQUEST,
+            code,
+        )
+        .await;
+        assert!(
+            !body["error"]["message"].as_str().unwrap().is_empty(),
+            "{path}"
+        );
+    }
+    let res = app.get("/api/v1/admin/works?limit=200", Some(&staff)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A page answers with a page, in its language.
+    let res = app.get("/explorer/search?q=1&q=2", None).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<html lang=\"zh-CN\"") && page.contains("参数有误"),
+        "{page}"
+    );
+    app.stop().await;
+
+    let reg = Reg::spawn(None).await;
+    let res = reg.get("/api/v1/public/filings?q=a&q=b", None).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let res = reg
+        .http
+        .get(format!("{}/?q=a&q=b", reg.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("参数有误"));
+    reg.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_must_be_an_object_not_an_array_filled_by_position() {
+    let app = TestApp::spawn().await;
+    app.register("13800138000", "Shucang#2026").await;
+    for body in [
+        json!(["13800138000", "Shucang#2026"]),
+        json!("x"),
+        json!(7),
+        json!(null),
+    ] {
+        let res = app.post_json("/api/v1/sessions", &body).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    }
+    // Still malformed JSON is a 400, and an object works.
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body("[1,")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+    let res = app.login("13800138000", "Shucang#2026").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+
+    let reg = Reg::spawn(None).await;
+    let token = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let res = reg
+        .post("/api/v1/applications", Some(&token), &json!([]))
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    let mine = reg.get("/api/v1/applications", Some(&token)).await;
+    let mine: Value = mine.json().await.unwrap();
+    assert_eq!(
+        mine.as_array().map(Vec::len),
+        Some(0),
+        "no draft made: {mine}"
+    );
+    reg.stop().await;
+}
+
+#[tokio::test]
+async fn path_parameters_are_in_the_path_and_query_parameters_in_the_query() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                let declared = p["in"].as_str().unwrap();
+                assert_eq!(
+                    declared == "path",
+                    in_path,
+                    "{method} {path}: parameter {name} is declared in {declared}"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// Each way an upload to the registry can fail has its own code; a
+/// truncated body is malformed input (400), not a file too large.
+#[tokio::test]
+async fn every_way_an_upload_fails_has_its_own_code() {
+    let reg = Reg::spawn(None).await;
+    let token = reg.filer("张三", "13912345678", "zhang@example.cn").await;
+    let res = reg
+        .post("/api/v1/applications", Some(&token), &json!({}))
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let url = format!("{}/api/v1/applications/{id}/attachments", reg.base);
+    let send = |content_type: &'static str, body: &'static str| {
+        reg.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let truncated = "--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\u{89}PNG";
+    for (content_type, body, status, code) in [
+        (
+            "multipart/form-data",
+            "",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "application/json",
+            "{}",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "multipart/form-data; boundary=XYZ",
+            truncated,
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+        ),
+        (
+            "multipart/form-data; boundary=XYZ",
+            "not multipart",
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+        ),
+        (
+            "multipart/form-data; boundary=XYZ",
+            "--XYZ--\r\n",
+            StatusCode::BAD_REQUEST,
+            "invalid_upload",
+        ),
+    ] {
+        assert_error(send(content_type, body).await.unwrap(), status, code).await;
+    }
+    let app = reg
+        .get(&format!("/api/v1/applications/{id}"), Some(&token))
+        .await;
+    let app: Value = app.json().await.unwrap();
+    assert_eq!(app["attachments"], json!([]), "nothing stored");
+    reg.stop().await;
+}
