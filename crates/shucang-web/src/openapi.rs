@@ -2,10 +2,11 @@
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::kit::openapi::StandardAnswers;
 use crate::routes::{
     self, AccountView, CodeRequest, CodeSent, CreatedId, Health, LoginRequest, LoginResponse,
     RegisterRequest,
@@ -54,7 +55,7 @@ use crate::routes::{
         routes::chain::consistency,
     ),
     components(schemas(crate::proof::ProofBundleJson, ErrorBody, ErrorDetail, Health, CodeRequest, CodeSent, RegisterRequest, CreatedId, AccountView, LoginRequest, LoginResponse)),
-    modifiers(&SessionAuth),
+    modifiers(&SessionAuth, &StandardAnswers),
 )]
 struct ApiDoc;
 
@@ -66,10 +67,6 @@ impl Modify for SessionAuth {
         components.add_security_scheme(
             "session",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        components.add_security_scheme(
-            "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))),
         );
     }
 }

@@ -23,6 +23,7 @@ pub(crate) mod cookies;
 pub(crate) mod csrf;
 pub(crate) mod i18n;
 pub(crate) mod layers;
+pub(crate) mod openapi;
 pub(crate) mod page;
 pub(crate) mod respond;
 pub mod serve;

@@ -193,3 +193,84 @@ async fn every_way_an_upload_fails_has_its_own_code() {
     assert_eq!(app["attachments"], json!([]), "nothing stored");
     reg.stop().await;
 }
+
+/// What both documents must say of every operation: 401 where a session
+/// is required, the body's failures, a malformed query; every security
+/// scheme is used; the registry's document has its health check.
+fn assert_standard_answers(doc: &Value, what: &str) {
+    let mut used_schemes = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let answers = op["responses"].as_object().unwrap();
+            let has = |status: &str| answers.contains_key(status);
+            let secured = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
+            for requirement in op["security"].as_array().into_iter().flatten() {
+                used_schemes.extend(requirement.as_object().unwrap().keys().cloned());
+            }
+            let body = op["requestBody"]["content"].as_object();
+            let json_body = body.is_some_and(|c| c.keys().any(|k| k.contains("json")));
+            let query = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["in"] == "query");
+            let needs: Vec<&str> = [
+                (secured, vec!["401"]),
+                (json_body, vec!["400", "413", "415", "422"]),
+                (query, vec!["400"]),
+            ]
+            .into_iter()
+            .filter(|(applies, _)| *applies)
+            .flat_map(|(_, statuses)| statuses)
+            .collect();
+            for status in needs {
+                assert!(
+                    has(status),
+                    "{what}: {method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    let schemes: std::collections::BTreeSet<String> = doc["components"]["securitySchemes"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        schemes, used_schemes,
+        "{what}: every security scheme is used"
+    );
+}
+
+#[tokio::test]
+async fn both_documents_list_every_standard_answer() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_standard_answers(&doc, "platform");
+    let text = doc.to_string();
+    assert!(
+        text.contains("no valid session or token"),
+        "added where missing"
+    );
+    app.stop().await;
+    let reg = Reg::spawn(None).await;
+    let doc: Value = reg
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_standard_answers(&doc, "registry");
+    assert!(
+        doc["paths"]["/healthz"]["get"].is_object(),
+        "the registry's /healthz"
+    );
+    reg.stop().await;
+}

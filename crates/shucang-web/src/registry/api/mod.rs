@@ -38,10 +38,7 @@ pub(super) const UPLOAD_REQUEST_BYTES_MAX: usize = shucang_registry::UPLOAD_BYTE
 pub(super) fn routes() -> Router<RegistryState> {
     let upload_limit = DefaultBodyLimit::max(UPLOAD_REQUEST_BYTES_MAX);
     Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/filers", post(filers::register))
         .route("/api/v1/filers/verify-phone", post(filers::verify_phone))
@@ -258,4 +255,11 @@ impl From<Application> for ApplicationView {
             form: a.record.form,
         }
     }
+}
+
+/// Liveness: the server answers.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`", body = Object)))]
+pub(super) async fn healthz() -> axum::Json<Value> {
+    axum::Json(json!({"status": "ok"}))
 }

@@ -5,11 +5,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::{applications, checkins, filers, publication, review};
+use crate::kit::openapi::StandardAnswers;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "shucang filing registry API", description = "区块链信息服务备案管理系统 — filers, applications, review, numbers, publication."),
-    paths(filers::register, filers::verify_phone, filers::verify_email, filers::login, filers::logout,
+    paths(super::healthz, filers::register, filers::verify_phone, filers::verify_email, filers::login, filers::logout,
         applications::create_draft, applications::mine, applications::application, applications::update_draft,
         applications::upload, applications::download, applications::submit, applications::audit,
         applications::personal_data_views,
@@ -18,7 +19,7 @@ use super::{applications, checkins, filers, publication, review};
         publication::finalise, publication::batch_csv, publication::batch_page, publication::search,
         applications::change, applications::cancel, checkins::open, checkins::checkin, checkins::confirm),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardAnswers),
 )]
 struct RegistryApiDoc;
 
