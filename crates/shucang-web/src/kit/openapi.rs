@@ -4,16 +4,88 @@
 //! 400/408/413/415/422, 400 for a malformed query and 400/404 for a path
 //! parameter. Each is the JSON error body; an operation that documents a
 //! status itself keeps its own description.
+//!
+//! Parameters keep one name for one thing across the API (`hash`,
+//! `address`, `collection`, `limit`…); [`PARAMETERS`] gives each name the
+//! exact schema the server enforces, so that a generated request that
+//! fits the document is one the server accepts.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{Content, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{Content, OpenApi, Ref, Required, ResponseBuilder};
+
+/// What a parameter may be.
+enum Shape {
+    /// A string matching this pattern.
+    Pattern(&'static str),
+    /// An integer in this range.
+    Range(i64, i64),
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+}
+
+/// The schema of each parameter the server parses itself: (name, where,
+/// the operations' path prefix it applies to, shape, required). The first
+/// matching row wins.
+const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
+    use ParameterIn::{Path, Query};
+    use Shape::{OneOf, Pattern, Range};
+    const HASH: &str = "^(0x)?[0-9a-fA-F]{64}$";
+    &[
+        (
+            "id",
+            Path,
+            "/api/v1/chain/blocks/",
+            Pattern("^([0-9]{1,18}|[0-9a-fA-F]{64})$"),
+            true,
+        ),
+        ("id", Path, "/", Range(1, i64::MAX), true),
+        ("hash", Path, "/", Pattern(HASH), true),
+        ("address", Path, "/", Pattern("^0x[0-9a-fA-F]{40}$"), true),
+        ("collection", Path, "/", Pattern("^[a-z0-9_-]{1,64}$"), true),
+        ("token_id", Path, "/", Range(0, i64::MAX), true),
+        ("limit", Query, "/api/v1/admin/works", Range(1, 200), false),
+        ("limit", Query, "/api/v1/chain/blocks", Range(1, 100), false),
+        ("limit", Query, "/api/v1/chain/", Range(1, 10_000), false),
+        ("limit", Query, "/api/v1/audit/", Range(1, 200), false),
+        ("offset", Query, "/", Range(0, i64::MAX), false),
+        ("before", Query, "/", Range(0, i64::MAX), false),
+        ("from", Query, "/", Range(1, i64::MAX), true),
+        ("to", Query, "/", Range(1, i64::MAX), true),
+        (
+            "status",
+            Query,
+            "/api/v1/admin/works",
+            OneOf(&["pending_review", "approved", "rejected"]),
+            false,
+        ),
+    ]
+};
+
+/// The schema of a [`Shape`].
+fn schema_of(shape: &Shape) -> utoipa::openapi::Schema {
+    let object = match shape {
+        Shape::Pattern(p) => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(*p)),
+        Shape::Range(min, max) => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(*min))
+            .maximum(Some(*max)),
+        Shape::OneOf(words) => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(words.iter().copied())),
+    };
+    object.build().into()
+}
 
 /// The modifier both documents list.
 pub(crate) struct StandardAnswers;
 
 impl utoipa::Modify for StandardAnswers {
     fn modify(&self, openapi: &mut OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
                 &mut item.get,
                 &mut item.put,
@@ -23,6 +95,23 @@ impl utoipa::Modify for StandardAnswers {
             ];
             for op in ops.into_iter().flatten() {
                 add_standard_answers(op);
+                exact_parameters(path, op);
+            }
+        }
+    }
+}
+
+/// Gives each parameter of `op` (on `path`) the schema [`PARAMETERS`] has
+/// for it.
+fn exact_parameters(path: &str, op: &mut Operation) {
+    for p in op.parameters.iter_mut().flatten() {
+        let row = PARAMETERS.iter().find(|(name, at, prefix, _, _)| {
+            *name == p.name && *at == p.parameter_in && path.starts_with(prefix)
+        });
+        if let Some((_, _, _, shape, required)) = row {
+            p.schema = Some(schema_of(shape).into());
+            if *required {
+                p.required = Required::True;
             }
         }
     }

@@ -79,13 +79,15 @@ fn parse_collection(s: &str) -> Result<CollectionId, ApiError> {
     CollectionId::parse(s).map_err(|e| bad("invalid_collection", &e.to_string()))
 }
 
+/// A count or height as the API documents it: 0 to 2^63 − 1 (int64).
 fn parse_u64(s: &str, what: &'static str) -> Result<u64, ApiError> {
-    s.parse().map_err(|_| {
-        bad(
-            "invalid_number",
-            &format!("{what} must be a non-negative integer"),
-        )
-    })
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            let message = format!("{what} must be an integer from 0 to 9223372036854775807");
+            bad("invalid_number", &message)
+        })
 }
 
 fn ms_to_rfc3339(ms: u64) -> String {

@@ -25,6 +25,11 @@ async fn bad_or_repeated_query_parameters_get_the_json_error_body() {
             "invalid_query",
         ),
         ("/api/v1/chain/blocks?limit=%zz", "invalid_number"),
+        // Past int64, as the document says.
+        (
+            "/api/v1/chain/blocks?before=9223372036854775808",
+            "invalid_number",
+        ),
     ] {
         let body = assert_error(
             app.get(path, Some(&staff)).await,
@@ -187,6 +192,13 @@ fn assert_standard_answers(doc: &Value, what: &str) {
             }
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let (name, declared) = (p["name"].as_str().unwrap(), &p["in"]);
+                // What the server parses itself is described exactly.
+                if ["hash", "address", "collection"].contains(&name) {
+                    assert!(p["schema"]["pattern"].is_string(), "{what}: {path} {name}");
+                }
+                if ["limit", "offset", "before", "from", "to", "token_id"].contains(&name) {
+                    assert!(p["schema"]["maximum"].is_number(), "{what}: {path} {name}");
+                }
                 let in_path = path.contains(&format!("{{{name}}}"));
                 assert_eq!(
                     declared == "path",

@@ -159,7 +159,7 @@ pub(super) async fn audit(
 pub(super) struct ViewsQuery {
     /// Only records older than this one.
     before: Option<i64>,
-    /// How many, at most 200.
+    /// How many, 1 to 200 (default 50).
     limit: Option<usize>,
 }
 
@@ -174,6 +174,15 @@ pub(super) async fn personal_data_views(
     ApiQuery(q): ApiQuery<ViewsQuery>,
 ) -> Result<axum::Json<Vec<Value>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
+    let max = shucang_registry::PERSONAL_DATA_VIEWS_PAGE_MAX;
+    if !(1..=max).contains(&limit) || q.before.is_some_and(|b| b < 0) {
+        let message = format!("limit is 1 to {max}; before is a record id");
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_number",
+            message,
+        ));
+    }
     let views = state
         .registry
         .personal_data_views(&user, q.before, limit)
