@@ -106,7 +106,7 @@ pub(super) struct ObjectionBody {
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/objections", tag = "publication",
     params(("n" = i64, Path)), request_body(content = Object, description = "`{\"number\",\"text\",\"contact\"}`"),
-    responses((status = 201, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn object(
     RegUser { state, user }: RegUser,
@@ -123,7 +123,7 @@ pub(super) async fn object(
 }
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/finalise", tag = "publication",
-    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
+    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn finalise(
     RegUser { state, user }: RegUser,
