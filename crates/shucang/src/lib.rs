@@ -8,6 +8,7 @@
 //! **Architecture invariant:** no business rule lives here; only
 //! construction, background tasks and shutdown.
 
+pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod registry;

@@ -161,6 +161,25 @@ enum ChainCommand {
         #[arg(long = "vkey", value_name = "VKEY", required = true)]
         vkeys: Vec<String>,
     },
+    /// Check that a node's log only grew since a checkpoint you kept: its
+    /// current checkpoint and consistency proof, verified under its key.
+    /// Exit 0 grown, 1 unreachable, 2 kept checkpoint invalid, 3 current
+    /// checkpoint invalid, 4 not grown, 5 inconsistent (rewritten or split).
+    Audit {
+        /// The checkpoint kept from before (GET /api/v1/chain/checkpoint).
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        since: PathBuf,
+        /// The node's base URL.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The node's C2SP verifier key (GET /api/v1/chain/stats, node_vkey).
+        #[arg(long, value_name = "VKEY")]
+        vkey: String,
+        /// Write the node's current checkpoint here once it checks out (the
+        /// next audit's --since).
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
     /// Re-verify the whole stored chain under --data-dir (every hash,
     /// signature, Merkle root and rule); names the first bad block.
     Check,
@@ -306,6 +325,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             verify_proof(&file, &key)
         }
         Command::Chain(ChainCommand::VerifyNote { file, vkeys }) => verify_note(&file, &vkeys),
+        Command::Chain(ChainCommand::Audit {
+            since,
+            url,
+            vkey,
+            save,
+        }) => audit(&since, &url, &vkey, save.as_deref()).await,
         Command::Chain(ChainCommand::Check) => check_chain(&config),
         Command::Outbox { to, limit } => {
             init_tracing("warn");
@@ -418,6 +443,39 @@ async fn create_user(
             "--phone: an account with this phone number already exists"
         )),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `chain audit`: exits with the failed step's code.
+async fn audit(
+    since: &std::path::Path,
+    url: &str,
+    vkey: &str,
+    save: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let vkey = shucang_verify::vkey::VerifierKey::parse(vkey)
+        .map_err(|e| anyhow::anyhow!("--vkey {vkey:?}: {e}"))?;
+    let kept =
+        std::fs::read_to_string(since).with_context(|| format!("reading {}", since.display()))?;
+    match shucang::audit::audit(&kept, url, &vkey).await {
+        Ok(a) => {
+            println!(
+                "consistent: {} grew from {} to {} entries (root {})",
+                a.now.origin,
+                a.since.size,
+                a.now.size,
+                hex::encode(a.now.root)
+            );
+            if let Some(file) = save {
+                std::fs::write(file, &a.now_text)
+                    .with_context(|| format!("writing {}", file.display()))?;
+            }
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("audit failed: {failure}");
+            std::process::exit(failure.exit_code());
+        }
     }
 }
 

@@ -687,3 +687,104 @@ async fn verify_note_checks_a_note_signed_elsewhere() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--vkey"));
 }
+
+/// A checkpoint for the node's log signed with its key (as only the node
+/// could): what a rewritten or lying node would serve.
+fn signed_by_node(app: &TestApp, size: u64, root: [u8; 32]) -> String {
+    let key = app.node_key();
+    let checkpoint = shucang_verify::note::Checkpoint {
+        origin: "shucang.local/chain".into(),
+        size,
+        root,
+    };
+    let body = checkpoint.body();
+    let signature = key.sign(body.as_bytes());
+    let line = shucang_verify::note::signature_line(
+        SUITE,
+        &checkpoint.origin,
+        &key.public_key(),
+        &signature,
+    );
+    format!("{body}\n{line}")
+}
+
+/// `chain audit`: the log grew from a kept checkpoint (exit 0, and the new
+/// checkpoint saved); each way it can fail has its own exit code.
+#[tokio::test]
+async fn chain_audit_proves_the_log_only_grew() {
+    let app = TestApp::spawn().await;
+    populate(&app).await;
+    let kept = app
+        .get("/api/v1/chain/checkpoint", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let later = Operation::CreateCollection(NewCollection {
+        collection: CollectionId::parse("later").unwrap(),
+        name: "九色鹿".into(),
+        symbol: "JSL".into(),
+        supply_cap: 5,
+        issuer: "敦煌文创".into(),
+        metadata_uri: "https://example.cn/jsl.json".into(),
+        metadata_hash: [2; 32],
+    });
+    app.commit(&app.node_key(), 10, later).await;
+    let vkey = json(&app, "/api/v1/chain/stats").await["node_vkey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |checkpoint: String, url: String, vkey: String| {
+        let file = dir.path().join("kept.note");
+        std::fs::write(&file, checkpoint).unwrap();
+        let saved = dir.path().join("now.note");
+        let mut cmd = shucang();
+        cmd.args(["chain", "audit", "--url", &url, "--vkey", &vkey, "--since"])
+            .arg(file)
+            .arg("--save")
+            .arg(saved);
+        async move { cmd.output().await.unwrap() }
+    };
+    let base = app.url("");
+    let out = audit(kept.clone(), base.clone(), vkey.clone()).await;
+    assert_success(&out);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("grew from 3 to 4 entries"), "{said}");
+    let now = std::fs::read_to_string(dir.path().join("now.note")).unwrap();
+    // The saved checkpoint is the next audit's start: same size, same root.
+    assert_success(&audit(now.clone(), base.clone(), vkey.clone()).await);
+
+    let code = |out: std::process::Output| out.status.code();
+    // A changed kept checkpoint, or another key: the kept one fails (2).
+    let changed = kept.replacen("\n3\n", "\n2\n", 1);
+    assert_eq!(
+        code(audit(changed, base.clone(), vkey.clone()).await),
+        Some(2)
+    );
+    let other = shucang_verify::vkey::VerifierKey::new(SUITE, "shucang.local/chain", &[7; 32]);
+    assert_eq!(
+        code(audit(kept.clone(), base.clone(), other.to_string()).await),
+        Some(2)
+    );
+    // A kept checkpoint past the node's log: it shrank (4).
+    let ahead = signed_by_node(&app, 99, [5; 32]);
+    assert_eq!(
+        code(audit(ahead, base.clone(), vkey.clone()).await),
+        Some(4)
+    );
+    // A different root at a size the log had: rewritten (5), whether the
+    // size is the current one or an earlier one.
+    let split_now = signed_by_node(&app, 4, [6; 32]);
+    assert_eq!(
+        code(audit(split_now, base.clone(), vkey.clone()).await),
+        Some(5)
+    );
+    let split_before = signed_by_node(&app, 2, [6; 32]);
+    let out = audit(split_before, base.clone(), vkey.clone()).await;
+    assert_eq!(code(out), Some(5));
+    // Nobody answering: 1.
+    let nobody = "http://127.0.0.1:9".to_owned();
+    assert_eq!(code(audit(kept, nobody, vkey).await), Some(1));
+    app.stop().await;
+}
