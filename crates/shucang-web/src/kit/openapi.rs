@@ -62,6 +62,31 @@ const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
     ]
 };
 
+/// Request-body fields whose shape the schema derived from the type does
+/// not say: (schema, property, shape). Never stricter than the server (a
+/// value the schema forbids must be one the server refuses).
+const PROPERTIES: &[(&str, &str, Shape)] = {
+    use Shape::{OneOf, Pattern};
+    const PHONE: Shape = Pattern(r"^\s*\+?[0-9 -]+\s*$");
+    &[
+        ("CodeRequest", "phone", PHONE),
+        ("RegisterRequest", "phone", PHONE),
+        ("LoginRequest", "phone", PHONE),
+        ("ReviewRequest", "decision", OneOf(&["approve", "reject"])),
+        (
+            "ComplaintRequest",
+            "category",
+            OneOf(&[
+                "infringement",
+                "illegal_content",
+                "fraud",
+                "personal_information",
+                "other",
+            ]),
+        ),
+    ]
+};
+
 /// The schema of a [`Shape`].
 fn schema_of(shape: &Shape) -> utoipa::openapi::Schema {
     let object = match shape {
@@ -85,6 +110,7 @@ pub(crate) struct StandardAnswers;
 
 impl utoipa::Modify for StandardAnswers {
     fn modify(&self, openapi: &mut OpenApi) {
+        exact_properties(openapi);
         for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
                 &mut item.get,
@@ -97,6 +123,21 @@ impl utoipa::Modify for StandardAnswers {
                 add_standard_answers(op);
                 exact_parameters(path, op);
             }
+        }
+    }
+}
+
+/// Gives the request-body fields of [`PROPERTIES`] their shapes.
+fn exact_properties(openapi: &mut OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for (schema, property, shape) in PROPERTIES {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) {
+            object
+                .properties
+                .insert((*property).to_owned(), schema_of(shape).into());
         }
     }
 }

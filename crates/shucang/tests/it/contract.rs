@@ -250,6 +250,11 @@ async fn both_documents_list_every_standard_answer() {
         .await
         .unwrap();
     assert_standard_answers(&doc, "platform");
+    let schemas = &doc["components"]["schemas"];
+    let category = &schemas["ComplaintRequest"]["properties"]["category"]["enum"];
+    assert_eq!(category.as_array().map(Vec::len), Some(5), "{category}");
+    let phone = &schemas["RegisterRequest"]["properties"]["phone"]["pattern"];
+    assert!(phone.is_string(), "{phone}");
     let text = doc.to_string();
     assert!(
         text.contains("no valid session or token"),
