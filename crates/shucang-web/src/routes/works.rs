@@ -325,7 +325,7 @@ pub(crate) async fn image(
 /// An approved work's ERC-721 metadata document: exactly the bytes whose
 /// hash the collection commits to on chain.
 #[utoipa::path(get, path = "/api/v1/works/{id}/metadata", tag = "works", params(("id" = i64, Path)),
-    responses((status = 200, description = "ERC-721 metadata JSON"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "ERC-721 metadata JSON: name, description, image, attributes", body = Object, content_type = "application/json"), (status = 404, body = ErrorBody)))]
 pub(crate) async fn metadata(
     State(state): State<AppState>,
     Path(id): Path<String>,

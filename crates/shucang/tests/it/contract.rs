@@ -182,6 +182,15 @@ fn assert_standard_answers(doc: &Value, what: &str) {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let answers = op["responses"].as_object().unwrap();
+            for (status, answer) in answers {
+                if status.starts_with('2') && status != "204" {
+                    let typed = answer["content"].as_object().is_some_and(|c| !c.is_empty());
+                    assert!(
+                        typed,
+                        "{what}: {method} {path} {status} has no content type"
+                    );
+                }
+            }
             let has = |status: &str| answers.contains_key(status);
             let secured = op["security"].as_array().is_some_and(|s| {
                 s.iter()

@@ -101,7 +101,7 @@ pub(super) async fn upload(
 
 #[utoipa::path(get, path = "/api/v1/applications/{id}/attachments/{attachment}", tag = "applications",
     params(("id" = i64, Path), ("attachment" = i64, Path)),
-    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "the file: PNG, JPEG or PDF, as a download", content(("image/png"), ("image/jpeg"), ("application/pdf"))), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn download(
     RegUser { state, user }: RegUser,
