@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{ApplicationForm, FileError, RegistryError};
+use utoipa::ToSchema;
 
 use super::{AppId, ApplicationView, RegUser, app_id, created};
 use crate::ApiError;
@@ -201,16 +202,21 @@ pub(super) async fn personal_data_views(
     ))
 }
 
-#[derive(Deserialize)]
+/// A change of an approved filing.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ChangeBody {
+    /// When the information changed, `YYYY-MM-DD`.
+    #[schema(example = "2026-12-01")]
     changed_on: String,
+    /// The whole form as it is now.
+    #[schema(value_type = Object)]
     form: ApplicationForm,
 }
 
 #[utoipa::path(post, path = "/api/v1/filings/{number}/changes", tag = "filings",
-    params(("number" = String, Path)), request_body(content = Object, description = "`{\"changed_on\":\"YYYY-MM-DD\",\"form\":{…}}`"),
-    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    params(("number" = String, Path)), request_body = ChangeBody,
+    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn change(
     RegUser { state, user }: RegUser,
@@ -224,15 +230,18 @@ pub(super) async fn change(
     Ok(created(ApplicationView::from(app)))
 }
 
-#[derive(Deserialize)]
+/// A cancellation of an approved filing.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CancellationBody {
+    /// The last day of service, `YYYY-MM-DD` (at least 20 working days on).
+    #[schema(example = "2027-02-01")]
     termination_date: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/filings/{number}/cancellation", tag = "filings",
-    params(("number" = String, Path)), request_body(content = Object, description = "`{\"termination_date\":\"YYYY-MM-DD\"}`"),
-    responses((status = 201, body = Object), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    params(("number" = String, Path)), request_body = CancellationBody,
+    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
     RegUser { state, user }: RegUser,

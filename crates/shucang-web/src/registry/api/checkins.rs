@@ -6,6 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::RegistryError;
+use utoipa::ToSchema;
 
 use super::{RegUser, created, path_number};
 use crate::ApiError;
@@ -31,15 +32,20 @@ fn checkin_json(c: &shucang_registry::Checkin) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+/// A check-in window (dates inclusive).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CheckinBody {
+    /// First day, `YYYY-MM-DD`.
+    #[schema(example = "2026-12-01")]
     opens_on: String,
+    /// Last day, `YYYY-MM-DD`.
+    #[schema(example = "2026-12-31")]
     closes_on: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
-    request_body(content = Object, description = "`{\"opens_on\",\"closes_on\"}` (YYYY-MM-DD, inclusive)"),
+    request_body = CheckinBody,
     responses((status = 201, body = Object), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn open(
@@ -67,17 +73,20 @@ pub(super) async fn checkin(
     Ok(axum::Json(checkin_json(&c)))
 }
 
-#[derive(Deserialize)]
+/// A filer's confirmation of a filing's information.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConfirmBody {
+    /// The filing number.
     number: String,
+    /// An optional note, at most 500 characters.
     #[serde(default)]
     note: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/confirmations", tag = "checkins",
     params(("id" = i64, Path)),
-    request_body(content = Object, description = "`{\"number\",\"note\"}`: the filer confirms a filing's information"),
+    request_body = ConfirmBody,
     responses((status = 201, body = Object), (status = 409, description = "`checkin_closed`, `already_confirmed`, `wrong_state`", body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

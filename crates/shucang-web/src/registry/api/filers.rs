@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{Person, RegistryError};
+use utoipa::ToSchema;
 
 use super::{RegUser, bearer, created};
 use crate::ApiError;
@@ -16,17 +17,25 @@ use crate::error::ErrorBody;
 use crate::kit::api::{ApiJson, ClientIp};
 use crate::registry::RegistryState;
 
-#[derive(Deserialize)]
+/// A filer's registration.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Registration {
+    /// The real name, 2 to 50 characters.
+    #[schema(example = "张三")]
     name: String,
+    /// Mainland mobile number.
+    #[schema(example = "13912345678")]
     phone: String,
+    /// E-mail address.
+    #[schema(example = "zhang@example.cn")]
     email: String,
+    /// At least 8 characters, 3 of 4 classes, not containing the phone number.
     password: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/filers", tag = "filers",
-    request_body(content = Object, description = "`{\"name\",\"phone\",\"email\",\"password\"}`"),
+    request_body = Registration,
     responses((status = 201, description = "registered: an SMS code and an e-mail link are queued; the same answer for a number registered already, whose owner is told by SMS", body = Object),
         (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: 5 registrations an hour from one address, 3 naming one e-mail address", body = ErrorBody)))]
@@ -51,15 +60,19 @@ pub(super) async fn register(
     })))
 }
 
-#[derive(Deserialize)]
+/// The SMS code for a number.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PhoneCode {
+    /// The mobile number registered.
     phone: String,
+    /// The 6-digit code from the SMS.
+    #[schema(example = "123456")]
     code: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/filers/verify-phone", tag = "filers",
-    request_body(content = Object, description = "`{\"phone\",\"code\"}`"),
+    request_body = PhoneCode,
     responses((status = 200, body = Object), (status = 400, description = "`verification_failed`", body = ErrorBody)))]
 pub(super) async fn verify_phone(
     State(state): State<RegistryState>,
@@ -116,15 +129,18 @@ pub(super) async fn verify_email(
     }
 }
 
-#[derive(Deserialize)]
+/// A login.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Login {
+    /// The mobile number.
     phone: String,
+    /// The password.
     password: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "filers",
-    request_body(content = Object, description = "`{\"phone\",\"password\"}`"),
+    request_body = Login,
     responses((status = 201, description = "`{token, role, name, phone_verified, email_verified}`", body = Object),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody), (status = 423, description = "`account_locked`", body = ErrorBody)))]
 pub(super) async fn login(

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{Batch, NumberRecord, RegistryError};
+use utoipa::ToSchema;
 
 use super::{RegUser, batch_no, created, is_publisher, optional_user};
 use crate::ApiError;
@@ -96,16 +97,20 @@ pub(super) async fn publish(
     Ok(axum::Json(batch_json(&b)))
 }
 
-#[derive(Deserialize)]
+/// An objection raised in a batch's window.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ObjectionBody {
+    /// The filing number objected to.
     number: String,
+    /// The objection.
     text: String,
+    /// How to reach who raised it.
     contact: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/objections", tag = "publication",
-    params(("n" = i64, Path)), request_body(content = Object, description = "`{\"number\",\"text\",\"contact\"}`"),
+    params(("n" = i64, Path)), request_body = ObjectionBody,
     responses((status = 201, body = Object), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn object(

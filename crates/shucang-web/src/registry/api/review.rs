@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shucang_registry::{DecisionKind, Reason};
+use utoipa::ToSchema;
 
 use super::{AppId, ApplicationView, RegUser};
 use crate::ApiError;
@@ -38,16 +39,20 @@ pub(super) async fn queue(
     ))
 }
 
-#[derive(Deserialize)]
+/// A reviewer's decision.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DecisionBody {
+    /// `approve`, `reject` or `incomplete`.
+    #[schema(value_type = String, pattern = "^(approve|reject|incomplete)$")]
     decision: DecisionKind,
+    /// Why (needed to reject or return): text, or `{"field", "reason"}`.
     #[serde(default)]
     reasons: Vec<ReasonBody>,
 }
 
 /// A reason: a plain string, or `{"field", "reason"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 pub(super) enum ReasonBody {
     Text(String),
@@ -59,7 +64,7 @@ pub(super) enum ReasonBody {
 
 #[utoipa::path(post, path = "/api/v1/review/applications/{id}/decision", tag = "review",
     params(("id" = i64, Path)),
-    request_body(content = Object, description = "`{\"decision\": \"approve\"|\"reject\"|\"incomplete\", \"reasons\": [\"…\" or {\"field\",\"reason\"}]}`"),
+    request_body = DecisionBody,
     responses((status = 200, body = Object), (status = 409, description = "`wrong_state`", body = ErrorBody),
         (status = 422, description = "`invalid_decision`", body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
