@@ -50,6 +50,14 @@ pub enum NoteError {
     /// The expected key's signature does not verify.
     #[error("the checkpoint signature does not verify")]
     BadSignature,
+    /// Fewer witnesses cosigned than the policy needs.
+    #[error("{found} witness cosignature(s) verify, {needed} needed")]
+    TooFewCosignatures {
+        /// Valid cosignatures by distinct configured witnesses.
+        found: usize,
+        /// The quorum.
+        needed: usize,
+    },
 }
 
 impl Checkpoint {

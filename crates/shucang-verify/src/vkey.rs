@@ -5,7 +5,9 @@
 //! the key id being `SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4]`
 //! (c2sp.org/signed-note). Ed25519 keys have type `0x01`; this chain's SM2
 //! keys use the format's private-use type `0xFF` followed by
-//! `shucang/sm2-sm3`.
+//! `shucang/sm2-sm3`; witnesses' Ed25519 cosigning keys have type `0x04`
+//! (c2sp.org/tlog-cosignature, `cosignature/v1`: the signature covers
+//! `cosignature/v1\ntime <t>\n` and the note text, and carries the time).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,8 +24,28 @@ pub struct VerifierKey {
     pub key_id: [u8; 4],
     /// The signature algorithm.
     pub suite: Suite,
+    /// A plain note signature, or a witness's cosignature.
+    pub kind: KeyKind,
     /// The public key.
     pub public_key: Vec<u8>,
+}
+
+/// What a key's signatures are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A signature over the note text (the log's own).
+    Note,
+    /// A timestamped Ed25519 witness cosignature (`cosignature/v1`, type
+    /// `0x04`).
+    CosignatureV1,
+}
+
+/// The type byte of `cosignature/v1` keys.
+const COSIGNATURE_V1: u8 = 0x04;
+
+/// The message a `cosignature/v1` signature covers.
+pub fn cosigned_message(timestamp: u64, text: &str) -> Vec<u8> {
+    format!("cosignature/v1\ntime {timestamp}\n{text}").into_bytes()
 }
 
 /// Why a verifier key is refused.
@@ -47,7 +69,27 @@ impl VerifierKey {
             name: name.to_owned(),
             key_id: key_id(suite, name, public_key),
             suite,
+            kind: KeyKind::Note,
             public_key: public_key.to_vec(),
+        }
+    }
+
+    /// The `cosignature/v1` verifier key of a witness's Ed25519 key.
+    pub fn cosigner(name: &str, public_key: &[u8]) -> VerifierKey {
+        VerifierKey {
+            name: name.to_owned(),
+            key_id: typed_key_id(name, &[COSIGNATURE_V1], public_key),
+            suite: Suite::Ed25519Sha256,
+            kind: KeyKind::CosignatureV1,
+            public_key: public_key.to_vec(),
+        }
+    }
+
+    /// The type bytes this key is printed with.
+    fn type_bytes(&self) -> &'static [u8] {
+        match self.kind {
+            KeyKind::Note => self.suite.note_signature_type(),
+            KeyKind::CosignatureV1 => &[COSIGNATURE_V1],
         }
     }
 
@@ -71,15 +113,27 @@ impl VerifierKey {
         let typed = STANDARD
             .decode(b64)
             .map_err(|_| VkeyError::Malformed("the key is not base64"))?;
-        let suite = [Suite::Ed25519Sha256, Suite::Sm2Sm3]
-            .into_iter()
-            .find(|s| typed.starts_with(s.note_signature_type()))
-            .ok_or(VkeyError::UnsupportedType)?;
-        let public_key = &typed[suite.note_signature_type().len()..];
+        let (suite, kind) = if typed.first() == Some(&COSIGNATURE_V1) {
+            (Suite::Ed25519Sha256, KeyKind::CosignatureV1)
+        } else {
+            let suite = [Suite::Ed25519Sha256, Suite::Sm2Sm3]
+                .into_iter()
+                .find(|s| typed.starts_with(s.note_signature_type()))
+                .ok_or(VkeyError::UnsupportedType)?;
+            (suite, KeyKind::Note)
+        };
+        let type_len = match kind {
+            KeyKind::Note => suite.note_signature_type().len(),
+            KeyKind::CosignatureV1 => 1,
+        };
+        let public_key = &typed[type_len..];
         if public_key.len() != suite.public_key_len() {
             return Err(VkeyError::Malformed("the public key has the wrong length"));
         }
-        let key = VerifierKey::new(suite, name, public_key);
+        let key = match kind {
+            KeyKind::Note => VerifierKey::new(suite, name, public_key),
+            KeyKind::CosignatureV1 => VerifierKey::cosigner(name, public_key),
+        };
         if key.key_id != key_id {
             return Err(VkeyError::WrongKeyId);
         }
@@ -89,7 +143,7 @@ impl VerifierKey {
 
 impl std::fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut typed = self.suite.note_signature_type().to_vec();
+        let mut typed = self.type_bytes().to_vec();
         typed.extend_from_slice(&self.public_key);
         write!(
             f,
@@ -151,6 +205,41 @@ pub(crate) fn split_note(text: &str) -> Result<(&str, Vec<SignatureLine<'_>>), N
     Ok((body, lines))
 }
 
+/// `SHA-256(name ‖ 0x0A ‖ type ‖ key)[:4]`.
+fn typed_key_id(name: &str, typ: &[u8], public_key: &[u8]) -> [u8; 4] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0a]);
+    h.update(typ);
+    h.update(public_key);
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// Checks one signature line's `signature` (after the key id) by `key`
+/// over the note text `body`.
+fn check_line(key: &VerifierKey, body: &str, signature: &[u8]) -> Result<(), NoteError> {
+    match key.kind {
+        KeyKind::Note => key
+            .suite
+            .verify(&key.public_key, body.as_bytes(), signature)
+            .map_err(|_| NoteError::BadSignature),
+        KeyKind::CosignatureV1 => {
+            if signature.len() != 8 + 64 {
+                return Err(NoteError::BadSignature);
+            }
+            let time = u64::from_be_bytes(signature[..8].try_into().expect("8 bytes"));
+            if time > i64::MAX as u64 {
+                return Err(NoteError::BadSignature);
+            }
+            key.suite
+                .verify(&key.public_key, &cosigned_message(time, body), &signature[8..])
+                .map_err(|_| NoteError::BadSignature)
+        }
+    }
+}
+
 /// Opens a signed note: its text, once a signature by one of `keys`
 /// verifies. Signatures by other keys are ignored; a signature by a known
 /// key that fails rejects the note.
@@ -167,9 +256,7 @@ pub fn open_note<'k>(
         else {
             continue;
         };
-        key.suite
-            .verify(&key.public_key, body.as_bytes(), &line.blob[4..])
-            .map_err(|_| NoteError::BadSignature)?;
+        check_line(key, body, &line.blob[4..])?;
         if !signed_by.contains(&key) {
             signed_by.push(key);
         }
@@ -178,6 +265,30 @@ pub fn open_note<'k>(
         return Err(NoteError::NoSignatureByKey);
     }
     Ok((body.to_owned(), signed_by))
+}
+
+/// Opens a note signed by `log` and cosigned by at least `quorum` of
+/// `witnesses` (distinct keys): the text, or why not.
+pub fn open_witnessed(
+    text: &str,
+    log: &VerifierKey,
+    witnesses: &[VerifierKey],
+    quorum: usize,
+) -> Result<String, NoteError> {
+    let mut keys = vec![log.clone()];
+    keys.extend(witnesses.iter().cloned());
+    let (body, signed_by) = open_note(text, &keys)?;
+    if !signed_by.iter().any(|k| *k == log) {
+        return Err(NoteError::NoSignatureByKey);
+    }
+    let cosigned = signed_by.iter().filter(|k| **k != log).count();
+    if cosigned < quorum {
+        return Err(NoteError::TooFewCosignatures {
+            found: cosigned,
+            needed: quorum,
+        });
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -239,6 +350,72 @@ mod tests {
         ] {
             assert!(VerifierKey::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A cosignature line by `key` (named `name`) at `time` over `text`.
+    fn cosign(name: &str, key: &ed25519_dalek::SigningKey, time: u64, text: &str) -> String {
+        use ed25519_dalek::Signer as _;
+        let vkey = VerifierKey::cosigner(name, &key.verifying_key().to_bytes());
+        let mut blob = vkey.key_id.to_vec();
+        blob.extend_from_slice(&time.to_be_bytes());
+        blob.extend_from_slice(&key.sign(&cosigned_message(time, text)).to_bytes());
+        format!("\u{2014} {name} {}\n", STANDARD.encode(blob))
+    }
+
+    #[test]
+    fn witness_cosignatures_count_towards_a_quorum() {
+        use ed25519_dalek::Signer as _;
+        let log_key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let log = VerifierKey::new(
+            Suite::Ed25519Sha256,
+            "log.example/a",
+            &log_key.verifying_key().to_bytes(),
+        );
+        let text = "log.example/a\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        let signature = {
+            let mut blob = log.key_id.to_vec();
+            blob.extend_from_slice(&log_key.sign(text.as_bytes()).to_bytes());
+            format!("\u{2014} log.example/a {}\n", STANDARD.encode(blob))
+        };
+        let w: Vec<ed25519_dalek::SigningKey> =
+            (2..5).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32])).collect();
+        let witnesses: Vec<VerifierKey> = w
+            .iter()
+            .enumerate()
+            .map(|(i, k)| VerifierKey::cosigner(&format!("w{i}.example"), &k.verifying_key().to_bytes()))
+            .collect();
+        let note = format!(
+            "{text}\n{signature}{}{}",
+            cosign("w0.example", &w[0], 1_700_000_000, text),
+            cosign("w1.example", &w[1], 1_700_000_001, text)
+        );
+        assert_eq!(open_witnessed(&note, &log, &witnesses, 2).as_deref(), Ok(text));
+        assert_eq!(
+            open_witnessed(&note, &log, &witnesses, 3),
+            Err(NoteError::TooFewCosignatures { found: 2, needed: 3 })
+        );
+        // A cosignature over other text, or at another time than it says:
+        // refused.
+        let forged = format!("{text}\n{signature}{}", cosign("w0.example", &w[0], 5, "x\n"));
+        assert_eq!(open_witnessed(&forged, &log, &witnesses, 1), Err(NoteError::BadSignature));
+        // Without the log's own signature nothing counts.
+        let unsigned = format!("{text}\n{}", cosign("w0.example", &w[0], 5, text));
+        assert_eq!(open_witnessed(&unsigned, &log, &witnesses, 0), Err(NoteError::NoSignatureByKey));
+        // The witness keys print and parse as type 0x04.
+        for k in &witnesses {
+            assert_eq!(VerifierKey::parse(&k.to_string()).as_ref(), Ok(k));
+            assert!(k.to_string().split('+').nth(2).unwrap().starts_with('B'), "0x04");
+        }
+    }
+
+    #[test]
+    fn a_published_cosigner_key_parses_with_its_key_id() {
+        // A type-0x04 verifier key of transparency-dev/formats' tests: its
+        // key id is derived as c2sp.org/tlog-cosignature says.
+        let key = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2";
+        let vkey = VerifierKey::parse(key).unwrap();
+        assert_eq!(vkey.kind, KeyKind::CosignatureV1);
+        assert_eq!(vkey.to_string(), key);
     }
 
     #[test]
