@@ -28,4 +28,4 @@ pub use layered::{
     AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX, GiftSettings,
     OrdersSettings, RegistryConfig, RegistryLimits, ServerSettings, SiteSettings, is_public_url,
 };
-pub use secrets::{SecretError, SecretKey, Secrets};
+pub use secrets::{SecretError, SecretKey, Secrets, load_or_create_key};

@@ -114,6 +114,12 @@ impl Secrets {
     }
 }
 
+/// One key under `dir/<name>.key`, created as [`Secrets::load_or_create`]
+/// creates its keys (a witness's signing key, which belongs to no site).
+pub fn load_or_create_key(dir: &Path, name: &str) -> Result<SecretKey, SecretError> {
+    load_or_create_file(dir, &dir.join(format!("{name}.key")))
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretError + '_ {
     move |source| SecretError::Io {
         path: path.to_owned(),

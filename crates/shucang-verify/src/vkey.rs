@@ -234,7 +234,11 @@ fn check_line(key: &VerifierKey, body: &str, signature: &[u8]) -> Result<(), Not
                 return Err(NoteError::BadSignature);
             }
             key.suite
-                .verify(&key.public_key, &cosigned_message(time, body), &signature[8..])
+                .verify(
+                    &key.public_key,
+                    &cosigned_message(time, body),
+                    &signature[8..],
+                )
                 .map_err(|_| NoteError::BadSignature)
         }
     }
@@ -278,7 +282,7 @@ pub fn open_witnessed(
     let mut keys = vec![log.clone()];
     keys.extend(witnesses.iter().cloned());
     let (body, signed_by) = open_note(text, &keys)?;
-    if !signed_by.iter().any(|k| *k == log) {
+    if !signed_by.contains(&log) {
         return Err(NoteError::NoSignatureByKey);
     }
     let cosigned = signed_by.iter().filter(|k| **k != log).count();
@@ -377,34 +381,55 @@ mod tests {
             blob.extend_from_slice(&log_key.sign(text.as_bytes()).to_bytes());
             format!("\u{2014} log.example/a {}\n", STANDARD.encode(blob))
         };
-        let w: Vec<ed25519_dalek::SigningKey> =
-            (2..5).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32])).collect();
+        let w: Vec<ed25519_dalek::SigningKey> = (2..5)
+            .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
+            .collect();
         let witnesses: Vec<VerifierKey> = w
             .iter()
             .enumerate()
-            .map(|(i, k)| VerifierKey::cosigner(&format!("w{i}.example"), &k.verifying_key().to_bytes()))
+            .map(|(i, k)| {
+                VerifierKey::cosigner(&format!("w{i}.example"), &k.verifying_key().to_bytes())
+            })
             .collect();
         let note = format!(
             "{text}\n{signature}{}{}",
             cosign("w0.example", &w[0], 1_700_000_000, text),
             cosign("w1.example", &w[1], 1_700_000_001, text)
         );
-        assert_eq!(open_witnessed(&note, &log, &witnesses, 2).as_deref(), Ok(text));
+        assert_eq!(
+            open_witnessed(&note, &log, &witnesses, 2).as_deref(),
+            Ok(text)
+        );
         assert_eq!(
             open_witnessed(&note, &log, &witnesses, 3),
-            Err(NoteError::TooFewCosignatures { found: 2, needed: 3 })
+            Err(NoteError::TooFewCosignatures {
+                found: 2,
+                needed: 3
+            })
         );
         // A cosignature over other text, or at another time than it says:
         // refused.
-        let forged = format!("{text}\n{signature}{}", cosign("w0.example", &w[0], 5, "x\n"));
-        assert_eq!(open_witnessed(&forged, &log, &witnesses, 1), Err(NoteError::BadSignature));
+        let forged = format!(
+            "{text}\n{signature}{}",
+            cosign("w0.example", &w[0], 5, "x\n")
+        );
+        assert_eq!(
+            open_witnessed(&forged, &log, &witnesses, 1),
+            Err(NoteError::BadSignature)
+        );
         // Without the log's own signature nothing counts.
         let unsigned = format!("{text}\n{}", cosign("w0.example", &w[0], 5, text));
-        assert_eq!(open_witnessed(&unsigned, &log, &witnesses, 0), Err(NoteError::NoSignatureByKey));
+        assert_eq!(
+            open_witnessed(&unsigned, &log, &witnesses, 0),
+            Err(NoteError::NoSignatureByKey)
+        );
         // The witness keys print and parse as type 0x04.
         for k in &witnesses {
             assert_eq!(VerifierKey::parse(&k.to_string()).as_ref(), Ok(k));
-            assert!(k.to_string().split('+').nth(2).unwrap().starts_with('B'), "0x04");
+            assert!(
+                k.to_string().split('+').nth(2).unwrap().starts_with('B'),
+                "0x04"
+            );
         }
     }
 

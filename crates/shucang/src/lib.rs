@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod registry;
+pub mod witness;
 
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 

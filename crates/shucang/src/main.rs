@@ -57,6 +57,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// An independent witness of other nodes' logs (C2SP tlog-witness).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Print the newest SMS in the platform's outbox (the sandbox sender
     /// delivers nowhere; this is where registration codes are read).
     Outbox {
@@ -72,6 +75,26 @@ enum Command {
     /// and database [default: sqlite://<data-dir>/registry.db].
     #[command(subcommand)]
     Registry(RegistryCommand),
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Cosign the checkpoints of the given logs once each is proved
+    /// consistent with the last one cosigned (POST /add-checkpoint).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8070")]
+        listen: std::net::SocketAddr,
+        /// The witness's own directory (its key, the logs' state, evidence).
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The witness's name (its cosignatures' key name), e.g. witness.example.cn/w1.
+        #[arg(long)]
+        name: String,
+        /// A log to witness: its verifier key (the node's node_vkey); repeat for several.
+        #[arg(long = "log", value_name = "VKEY", required = true)]
+        logs: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +183,13 @@ enum ChainCommand {
         /// A verifier key, name+id+key; repeat for several.
         #[arg(long = "vkey", value_name = "VKEY", required = true)]
         vkeys: Vec<String>,
+        /// A witness's cosigner key (type 0x04); repeat for several. With
+        /// witnesses, --vkey names the log, whose signature is required.
+        #[arg(long = "witness", value_name = "VKEY")]
+        witnesses: Vec<String>,
+        /// How many of the witnesses must have cosigned [default: all].
+        #[arg(long, requires = "witnesses")]
+        quorum: Option<usize>,
     },
     /// Check that a node's log only grew since a checkpoint you kept: its
     /// current checkpoint and consistency proof, verified under its key.
@@ -324,7 +354,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             verify_proof(&file, &key)
         }
-        Command::Chain(ChainCommand::VerifyNote { file, vkeys }) => verify_note(&file, &vkeys),
+        Command::Chain(ChainCommand::VerifyNote {
+            file,
+            vkeys,
+            witnesses,
+            quorum,
+        }) => verify_note(&file, &vkeys, &witnesses, quorum),
         Command::Chain(ChainCommand::Audit {
             since,
             url,
@@ -332,6 +367,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             save,
         }) => audit(&since, &url, &vkey, save.as_deref()).await,
         Command::Chain(ChainCommand::Check) => check_chain(&config),
+        Command::Witness(WitnessCommand::Serve {
+            listen,
+            dir,
+            name,
+            logs,
+        }) => {
+            init_tracing(&config.log);
+            let logs = logs
+                .iter()
+                .map(|k| {
+                    shucang_verify::vkey::VerifierKey::parse(k)
+                        .map_err(|e| anyhow::anyhow!("--log {k:?}: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let witness = Arc::new(shucang::witness::Witness::open(&dir, &name, logs)?);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let shutdown = shucang::shutdown_signal();
+            println!("witness vkey: {}", witness.vkey());
+            println!("witness listening on http://{}", listener.local_addr()?);
+            shucang::witness::serve(listener, witness, shutdown).await
+        }
         Command::Outbox { to, limit } => {
             init_tracing("warn");
             check_outbox_limit(limit)?;
@@ -479,15 +537,38 @@ async fn audit(
     }
 }
 
-/// `chain verify-note`: the note's text and who signed it, or why not.
-fn verify_note(file: &std::path::Path, vkeys: &[String]) -> anyhow::Result<()> {
-    use shucang_verify::vkey::{VerifierKey, open_note};
-    let keys = vkeys
-        .iter()
-        .map(|k| VerifierKey::parse(k).map_err(|e| anyhow::anyhow!("--vkey {k:?}: {e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+/// `chain verify-note`: the note's text and who signed it, or why not;
+/// with witnesses, the log's signature and a quorum of cosignatures.
+fn verify_note(
+    file: &std::path::Path,
+    vkeys: &[String],
+    witnesses: &[String],
+    quorum: Option<usize>,
+) -> anyhow::Result<()> {
+    use shucang_verify::vkey::{VerifierKey, open_note, open_witnessed};
+    let parse = |flag: &str, keys: &[String]| {
+        keys.iter()
+            .map(|k| VerifierKey::parse(k).map_err(|e| anyhow::anyhow!("--{flag} {k:?}: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()
+    };
+    let keys = parse("vkey", vkeys)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if !witnesses.is_empty() {
+        let [log] = keys.as_slice() else {
+            anyhow::bail!("with --witness, give the log's one --vkey");
+        };
+        let witnesses = parse("witness", witnesses)?;
+        let quorum = quorum.unwrap_or(witnesses.len());
+        let body = open_witnessed(&text, log, &witnesses, quorum)
+            .map_err(|e| anyhow::anyhow!("invalid note: {e}"))?;
+        println!(
+            "valid: signed by {} and cosigned by at least {quorum} witness(es)",
+            log.name
+        );
+        print!("{body}");
+        return Ok(());
+    }
     let (body, signed_by) =
         open_note(&text, &keys).map_err(|e| anyhow::anyhow!("invalid note: {e}"))?;
     let names: Vec<&str> = signed_by.iter().map(|k| k.name.as_str()).collect();

@@ -690,7 +690,7 @@ async fn verify_note_checks_a_note_signed_elsewhere() {
 
 /// A checkpoint for the node's log signed with its key (as only the node
 /// could): what a rewritten or lying node would serve.
-fn signed_by_node(app: &TestApp, size: u64, root: [u8; 32]) -> String {
+pub fn signed_by_node(app: &TestApp, size: u64, root: [u8; 32]) -> String {
     let key = app.node_key();
     let checkpoint = shucang_verify::note::Checkpoint {
         origin: "shucang.local/chain".into(),

@@ -22,4 +22,5 @@ mod races;
 mod registry;
 mod support;
 mod webdriver;
+mod witness;
 mod works;
