@@ -88,6 +88,19 @@ pub struct ChainSettings {
     pub verify_threads: usize,
     /// Extra operator public keys (hex) for a new genesis.
     pub operators: Vec<String>,
+    /// Witnesses the node sends each new checkpoint to; their cosignatures
+    /// are published with the checkpoint.
+    pub witnesses: Vec<WitnessSetting>,
+}
+
+/// One witness of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSetting {
+    /// Its base URL (`POST <url>/add-checkpoint`).
+    pub url: String,
+    /// Its cosigner verifier key (type 0x04).
+    pub vkey: String,
 }
 
 impl Default for ChainSettings {
@@ -97,6 +110,7 @@ impl Default for ChainSettings {
             origin: "shucang.local/chain".to_owned(),
             verify_threads: 0,
             operators: Vec::new(),
+            witnesses: Vec::new(),
         }
     }
 }

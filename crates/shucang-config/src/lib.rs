@@ -26,6 +26,7 @@ mod secrets;
 
 pub use layered::{
     AccountsConfig, ChainSettings, Config, ConfigError, ContentSettings, ENV_PREFIX, GiftSettings,
-    OrdersSettings, RegistryConfig, RegistryLimits, ServerSettings, SiteSettings, is_public_url,
+    OrdersSettings, RegistryConfig, RegistryLimits, ServerSettings, SiteSettings, WitnessSetting,
+    is_public_url,
 };
 pub use secrets::{SecretError, SecretKey, Secrets, load_or_create_key};

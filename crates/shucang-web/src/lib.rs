@@ -75,6 +75,35 @@ pub struct AppState {
     pub demo_outbox: Option<Arc<shucang_notify::Notifier>>,
     /// The application's clock (the explorer's 24-hour chart ends now).
     pub clock: Arc<dyn shucang_types::Clock>,
+    /// The witnesses' cosignatures of the latest checkpoint they cosigned.
+    pub cosigned: Arc<Cosigned>,
+}
+
+/// The latest checkpoint the witnesses cosigned, with their cosignature
+/// lines; `GET /api/v1/chain/checkpoint` appends them while the checkpoint
+/// is still the chain's latest.
+#[derive(Debug, Default)]
+pub struct Cosigned {
+    latest: std::sync::RwLock<(String, Vec<String>)>,
+}
+
+impl Cosigned {
+    /// Records the cosignature `lines` of `checkpoint`.
+    pub fn set(&self, checkpoint: String, lines: Vec<String>) {
+        *self.latest.write().unwrap_or_else(|e| e.into_inner()) = (checkpoint, lines);
+    }
+
+    /// `checkpoint` with the cosignatures recorded for it, if any.
+    pub fn render(&self, checkpoint: String) -> String {
+        let latest = self.latest.read().unwrap_or_else(|e| e.into_inner());
+        if latest.0 == checkpoint {
+            let mut text = checkpoint;
+            latest.1.iter().for_each(|l| text.push_str(l));
+            text
+        } else {
+            checkpoint
+        }
+    }
 }
 
 /// The whole platform application: API, pages, health check, OpenAPI

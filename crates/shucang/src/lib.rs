@@ -13,6 +13,7 @@ pub mod bench;
 pub mod demo;
 pub mod registry;
 pub mod witness;
+pub mod witnessing;
 
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 
@@ -54,6 +55,8 @@ const ORDER_EXPIRY_INTERVAL_MS: u64 = 5_000;
 const SESSION_PURGE_INTERVAL_MS: u64 = 5 * 60_000;
 /// How often the outbox workers (platform and registry) look for due messages.
 pub(crate) const OUTBOX_POLL_MS: u64 = 1_000;
+/// How often the witnessing worker looks for a new checkpoint.
+const WITNESS_POLL_MS: u64 = 1_000;
 
 /// The account rules a configuration asks for.
 pub fn account_policy(config: &Config) -> AccountPolicy {
@@ -204,6 +207,8 @@ pub struct Application {
     /// Everything the router serves from, built with the listener so that
     /// tests and the demo seeding see the same services.
     state: shucang_web::AppState,
+    /// Sends checkpoints to the configured witnesses, if any.
+    witnessing: Option<Arc<witnessing::Witnessing>>,
     clock: Arc<dyn Clock>,
     limits: shucang_web::ServeLimits,
 }
@@ -270,6 +275,8 @@ impl Application {
             operator,
             four_eyes: config.content.four_eyes,
         }));
+        let cosigned = Arc::new(shucang_web::Cosigned::default());
+        let witnessing = witnessing(config, &chain, &cosigned)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -297,11 +304,13 @@ impl Application {
             certificate_font: certificate_font(config)?,
             demo_outbox: None,
             clock: clock.clone(),
+            cosigned,
         };
         Ok(Application {
             listener,
             services,
             state,
+            witnessing,
             clock,
             limits: serve_limits(&config.server),
         })
@@ -319,6 +328,11 @@ impl Application {
     /// who is registered.
     pub fn show_sandbox_sms_on_pages(&mut self) {
         self.state.demo_outbox = Some(self.services.notifier.clone());
+    }
+
+    /// The witnessing of checkpoints, when witnesses are configured.
+    pub fn witnessing(&self) -> Option<&Arc<witnessing::Witnessing>> {
+        self.witnessing.as_ref()
     }
 
     /// The services, e.g. to seed demo data before serving.
@@ -372,16 +386,21 @@ impl Application {
             services,
             state,
             limits,
+            witnessing: self_witnessing,
             ..
         } = self;
         let minting = tokio::spawn(mint_worker(state.payments.clone()));
         let expiry = tokio::spawn(expire_orders(state.drops.clone()));
         let purge = tokio::spawn(purge_sessions(services.accounts.clone()));
         let outbox = tokio::spawn(deliver_messages(services.notifier.clone()));
+        let witnessed = self_witnessing.map(|w| tokio::spawn(witness_checkpoints(w)));
         let chain = state.chain.clone();
         let router = shucang_web::router(state);
         let served = shucang_web::serve(listener, router, limits, shutdown).await;
         outbox.abort();
+        if let Some(w) = witnessed {
+            w.abort();
+        }
         purge.abort();
         expiry.abort();
         minting.abort();
@@ -511,6 +530,45 @@ async fn purge_sessions(accounts: Arc<AccountService>) {
             Err(e) => tracing::warn!(error = %e, "purging idle sessions failed"),
         }
     }
+}
+
+/// Sends each new checkpoint to the witnesses, looking every
+/// [`WITNESS_POLL_MS`].
+async fn witness_checkpoints(witnessing: Arc<witnessing::Witnessing>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(WITNESS_POLL_MS));
+    loop {
+        tick.tick().await;
+        if let Err(e) = witnessing.pass_if_new().await {
+            tracing::warn!(error = %e, "witnessing pass failed");
+        }
+    }
+}
+
+/// The witnessing of the configured witnesses (`[chain] witnesses`), if any.
+fn witnessing(
+    config: &Config,
+    chain: &Arc<Chain>,
+    cosigned: &Arc<shucang_web::Cosigned>,
+) -> anyhow::Result<Option<Arc<witnessing::Witnessing>>> {
+    use shucang_verify::vkey::{KeyKind, VerifierKey};
+    if config.chain.witnesses.is_empty() {
+        return Ok(None);
+    }
+    let mut witnesses = Vec::new();
+    for w in &config.chain.witnesses {
+        let vkey = VerifierKey::parse(&w.vkey)
+            .ok()
+            .filter(|k| k.kind == KeyKind::CosignatureV1)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "chain.witnesses: {:?} is not a cosigner verifier key (type 0x04)",
+                    w.vkey
+                )
+            })?;
+        witnesses.push((w.url.clone(), vkey));
+    }
+    let w = witnessing::Witnessing::new(chain.clone(), witnesses, cosigned.clone())?;
+    Ok(Some(Arc::new(w)))
 }
 
 /// Hands due messages to their senders every [`OUTBOX_POLL_MS`].

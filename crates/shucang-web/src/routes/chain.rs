@@ -582,13 +582,14 @@ pub(crate) async fn collection(
     }))
 }
 
-/// The latest signed checkpoint (C2SP signed-note text).
+/// The latest signed checkpoint (C2SP signed-note text), with the
+/// configured witnesses' cosignatures once they have cosigned it.
 #[utoipa::path(get, path = "/api/v1/chain/checkpoint", tag = "chain",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub(crate) async fn checkpoint(
     State(state): State<AppState>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let text = state.chain.checkpoint()?;
+    let text = state.cosigned.render(state.chain.checkpoint()?);
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text))
 }
 

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub sandbox: Arc<shucang_platform::SandboxProvider>,
     /// The outbox, where the sandbox SMS sender leaves registration codes.
     pub notifier: Arc<shucang_notify::Notifier>,
+    /// The witnessing of checkpoints, when witnesses are configured.
+    pub witnessing: Option<Arc<shucang::witnessing::Witnessing>>,
     pub secrets: Secrets,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -65,6 +67,15 @@ impl TestApp {
     /// Starts the app with the demo data of `serve --demo` seeded.
     pub async fn spawn_demo() -> TestApp {
         TestApp::start(tempfile::tempdir().unwrap(), None, |_| {}, true).await
+    }
+
+    /// Starts the app on an existing data directory with a configuration
+    /// changed by `change`.
+    pub async fn spawn_in_configured(
+        dir: tempfile::TempDir,
+        change: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        TestApp::start(dir, None, change, false).await
     }
 
     /// Starts the app on an existing data directory.
@@ -112,6 +123,7 @@ impl TestApp {
         let accounts = app.services().accounts.clone();
         let store = app.services().store.clone();
         let notifier = app.services().notifier.clone();
+        let witnessing = app.witnessing().cloned();
         let drops = app.drops().clone();
         let payments = app.payments().clone();
         let sandbox = app
@@ -139,6 +151,7 @@ impl TestApp {
             payments,
             sandbox,
             notifier,
+            witnessing,
             secrets,
             stop: Some(stop),
             task: Some(task),

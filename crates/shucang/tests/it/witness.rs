@@ -212,3 +212,87 @@ async fn verify_note_cli(note: &str, log: &VerifierKey, witnesses: &[VerifierKey
         }
     }
 }
+
+/// The node sends its checkpoint to its configured witnesses (two up, one
+/// down) and publishes the two cosignatures with it.
+#[tokio::test]
+async fn the_node_publishes_its_witnesses_cosignatures() {
+    // The node's key exists before the node, so its witnesses can know it.
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = shucang_config::Secrets::load_or_create(dir.path(), std::iter::empty()).unwrap();
+    let node = shucang_chain::SigningKey::from_secret(
+        shucang_verify::Suite::Ed25519Sha256,
+        secrets.node.expose(),
+    )
+    .unwrap();
+    let log = VerifierKey::new(
+        shucang_verify::Suite::Ed25519Sha256,
+        "shucang.local/chain",
+        &node.public_key(),
+    );
+    let mut urls = Vec::new();
+    let mut keys = Vec::new();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for (i, d) in dirs.iter().enumerate() {
+        let w = Arc::new(
+            Witness::open(d.path(), &format!("w{i}.example.cn"), vec![log.clone()]).unwrap(),
+        );
+        keys.push(w.vkey());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}", listener.local_addr().unwrap()));
+        tokio::spawn(shucang::witness::serve(listener, w, std::future::pending()));
+    }
+    let down = VerifierKey::cosigner("w2.example.cn", &[9; 32]);
+    let settings: Vec<shucang_config::WitnessSetting> = urls
+        .iter()
+        .zip(&keys)
+        .map(|(url, k)| (url.clone(), k.to_string()))
+        .chain([("http://127.0.0.1:9".to_owned(), down.to_string())])
+        .map(|(url, vkey)| shucang_config::WitnessSetting { url, vkey })
+        .collect();
+    let app = TestApp::spawn_in_configured(dir, |c| c.chain.witnesses = settings).await;
+    populate(&app).await;
+    let witnessing = app.witnessing.clone().expect("witnesses are configured");
+    assert_eq!(witnessing.pass().await.unwrap(), 2, "two of three cosign");
+    let published = app
+        .get("/api/v1/chain/checkpoint", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let all = [keys[0].clone(), keys[1].clone(), down];
+    assert!(
+        shucang_verify::vkey::open_witnessed(&published, &log, &all, 2).is_ok(),
+        "{published}"
+    );
+    // The log grows; the next pass proves consistency from where each stands.
+    let (grown_count, _) = (witnessing.pass().await.unwrap(), ());
+    assert_eq!(
+        grown_count, 2,
+        "cosigning the same checkpoint again is harmless"
+    );
+    app.commit(
+        &app.node_key(),
+        30,
+        Operation::CreateCollection(NewCollection {
+            collection: CollectionId::parse("after").unwrap(),
+            name: "鸣沙山".into(),
+            symbol: "MSS".into(),
+            supply_cap: 2,
+            issuer: "敦煌文创".into(),
+            metadata_uri: "https://example.cn/mss.json".into(),
+            metadata_hash: [4; 32],
+        }),
+    )
+    .await;
+    assert_eq!(witnessing.pass().await.unwrap(), 2);
+    let published = app
+        .get("/api/v1/chain/checkpoint", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(published.contains("\n4\n"), "{published}");
+    assert!(shucang_verify::vkey::open_witnessed(&published, &log, &all, 2).is_ok());
+    app.stop().await;
+}
