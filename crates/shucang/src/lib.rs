@@ -13,6 +13,7 @@ pub mod bench;
 pub mod demo;
 pub mod registry;
 pub mod witness;
+pub mod witness_bench;
 pub mod witnessing;
 
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};

@@ -227,6 +227,13 @@ enum ChainCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// What witnessing costs: checkpoints per second committed one after
+    /// another, alone and each cosigned by two loopback witnesses first.
+    Witness {
+        /// Checkpoints (one-mint blocks) per measurement.
+        #[arg(long, default_value_t = 300)]
+        checkpoints: usize,
+    },
     /// Purchases over HTTP on loopback against the real server (fresh
     /// SQLite data directory), with /healthz from the same client as the
     /// reference; the last line is one JSON object with medians.
@@ -408,6 +415,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let chain = Arc::new(shucang::open_chain(chain_config)?);
             shucang::bench::run_load(chain.clone(), &node, txs, clients).await?;
             chain.close();
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Witness { checkpoints }) => {
+            init_tracing("warn");
+            let dir =
+                std::env::temp_dir().join(format!("shucang-bench-witness-{}", std::process::id()));
+            let b = shucang::witness_bench::run(&dir, checkpoints).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            let b = b?;
+            println!(
+                "{{\"checkpoints\":{checkpoints},\"alone_per_s\":{:.1},\"two_witnesses_per_s\":{:.1},\"ratio\":{:.3}}}",
+                b.alone_per_s,
+                b.witnessed_per_s,
+                b.witnessed_per_s / b.alone_per_s
+            );
             Ok(())
         }
         Command::Bench(BenchCommand::Purchases {
