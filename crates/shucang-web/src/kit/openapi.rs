@@ -28,7 +28,7 @@ enum Shape {
 /// the operations' path prefix it applies to, shape, required). The first
 /// matching row wins.
 const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
-    use ParameterIn::{Path, Query};
+    use ParameterIn::{Header, Path, Query};
     use Shape::{OneOf, Pattern, Range};
     const HASH: &str = "^(0x)?[0-9a-fA-F]{64}$";
     &[
@@ -59,6 +59,7 @@ const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
             OneOf(&["pending_review", "approved", "rejected"]),
             false,
         ),
+        ("Idempotency-Key", Header, "/", Pattern("^[!-~]{1,128}$"), true),
     ]
 };
 
