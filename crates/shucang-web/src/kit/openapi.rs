@@ -59,7 +59,13 @@ const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
             OneOf(&["pending_review", "approved", "rejected"]),
             false,
         ),
-        ("Idempotency-Key", Header, "/", Pattern("^[!-~]{1,128}$"), true),
+        (
+            "Idempotency-Key",
+            Header,
+            "/",
+            Pattern("^[!-~]{1,128}$"),
+            true,
+        ),
     ]
 };
 
