@@ -313,15 +313,7 @@ pub async fn run_load(
         .map_or(0, |d| d.as_nanos());
     let collection = CollectionId::parse(&format!("load-{nanos}")).expect("valid id");
     let owner = Address::of_public_key(suite, &node.public_key());
-    let tx = |nonce: u64, operation| {
-        Transaction {
-            suite,
-            nonce,
-            signer: node.public_key(),
-            operation,
-        }
-        .sign(node)
-    };
+    let tx = |nonce: u64, operation| signed_by(node, nonce, operation);
     chain
         .submit(tx(0, bench_collection(&collection, "load test", txs)))
         .await?;
@@ -620,7 +612,18 @@ impl Load {
 }
 
 /// The collection a benchmark mints into: room for `tokens` (at least one).
-fn bench_collection(collection: &CollectionId, name: &str, tokens: usize) -> Operation {
+/// `operation` signed by `key` as transaction `nonce`.
+pub(crate) fn signed_by(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransaction {
+    Transaction {
+        suite: key.suite(),
+        nonce,
+        signer: key.public_key(),
+        operation,
+    }
+    .sign(key)
+}
+
+pub(crate) fn bench_collection(collection: &CollectionId, name: &str, tokens: usize) -> Operation {
     Operation::CreateCollection(NewCollection {
         collection: collection.clone(),
         name: name.into(),

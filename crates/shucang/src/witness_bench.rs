@@ -8,10 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use shucang_chain::{
-    Address, Chain, ChainConfig, CollectionId, MintItem, NewCollection, Operation, SigningKey,
-    Transaction,
-};
+use shucang_chain::{Address, Chain, ChainConfig, CollectionId, MintItem, Operation, SigningKey};
 use shucang_verify::Suite;
 use shucang_verify::vkey::VerifierKey;
 
@@ -74,29 +71,9 @@ async fn rounds(
     let witnessing = crate::witnessing::Witnessing::new(chain.clone(), remotes, published)?;
     let collection = CollectionId::parse("witnessed").expect("valid id");
     let owner = Address::of_public_key(suite, &node.public_key());
-    let tx = |nonce: u64, operation| {
-        Transaction {
-            suite,
-            nonce,
-            signer: node.public_key(),
-            operation,
-        }
-        .sign(&node)
-    };
-    chain
-        .submit(tx(
-            0,
-            Operation::CreateCollection(NewCollection {
-                collection: collection.clone(),
-                name: "witness bench".into(),
-                symbol: "WB".into(),
-                supply_cap: checkpoints as u64 + 1,
-                issuer: "bench".into(),
-                metadata_uri: "bench://".into(),
-                metadata_hash: [0; 32],
-            }),
-        ))
-        .await?;
+    let tx = |nonce: u64, operation| crate::bench::signed_by(&node, nonce, operation);
+    let create = crate::bench::bench_collection(&collection, "witness bench", checkpoints + 1);
+    chain.submit(tx(0, create)).await?;
     let start = Instant::now();
     for i in 1..=checkpoints as u64 {
         let mint = Operation::Mint {

@@ -714,22 +714,8 @@ pub fn signed_by_node(app: &TestApp, size: u64, root: [u8; 32]) -> String {
 async fn chain_audit_proves_the_log_only_grew() {
     let app = TestApp::spawn().await;
     populate(&app).await;
-    let kept = app
-        .get("/api/v1/chain/checkpoint", None)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let later = Operation::CreateCollection(NewCollection {
-        collection: CollectionId::parse("later").unwrap(),
-        name: "九色鹿".into(),
-        symbol: "JSL".into(),
-        supply_cap: 5,
-        issuer: "敦煌文创".into(),
-        metadata_uri: "https://example.cn/jsl.json".into(),
-        metadata_hash: [2; 32],
-    });
-    app.commit(&app.node_key(), 10, later).await;
+    let kept = app.checkpoint_text().await;
+    app.grow_chain(10, "later").await;
     let vkey = json(&app, "/api/v1/chain/stats").await["node_vkey"]
         .as_str()
         .unwrap()

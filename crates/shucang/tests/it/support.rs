@@ -10,7 +10,7 @@ use std::future::Future;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
-use shucang_chain::{Operation, Receipt, SigningKey, Transaction};
+use shucang_chain::{CollectionId, NewCollection, Operation, Receipt, SigningKey, Transaction};
 use shucang_verify::Suite;
 
 use crate::harness::{TestApp, assert_error};
@@ -102,6 +102,28 @@ impl TestApp {
         }
         .sign(key);
         self.chain.submit(tx).await.unwrap()
+    }
+
+    /// Grows the chain by one node-signed transaction (nonce `nonce`)
+    /// creating the collection `id`.
+    pub async fn grow_chain(&self, nonce: u64, id: &str) -> Receipt {
+        let operation = Operation::CreateCollection(NewCollection {
+            collection: CollectionId::parse(id).unwrap(),
+            name: format!("集合 {id}"),
+            symbol: "GROW".into(),
+            supply_cap: 3,
+            issuer: "敦煌文创".into(),
+            metadata_uri: format!("https://example.cn/{id}.json"),
+            metadata_hash: [nonce as u8; 32],
+        });
+        self.commit(&self.node_key(), nonce, operation).await
+    }
+
+    /// The node's latest checkpoint as served (with any cosignatures).
+    pub async fn checkpoint_text(&self) -> String {
+        let res = self.get("/api/v1/chain/checkpoint", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
     }
 
     /// GETs `path` as a browser asking for a page would.

@@ -10,7 +10,6 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shucang::witness::Witness;
-use shucang_chain::{CollectionId, NewCollection, Operation};
 use shucang_verify::vkey::VerifierKey;
 
 use crate::chain::{populate, signed_by_node};
@@ -46,12 +45,7 @@ async fn node_vkey(app: &TestApp) -> VerifierKey {
 /// The node's current checkpoint and, from `old`, its consistency proof
 /// (base64 lines).
 async fn checkpoint_from(app: &TestApp, old: u64) -> (String, Vec<String>) {
-    let note = app
-        .get("/api/v1/chain/checkpoint", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let note = app.checkpoint_text().await;
     let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
     let mut proof = Vec::new();
     if old > 0 && old < size {
@@ -121,16 +115,7 @@ async fn witnesses_cosign_only_what_is_consistent_and_keep_split_views() {
 
     // The log grows: `old` must be what the witness holds (409 says it),
     // and the proof must lead there.
-    let later = Operation::CreateCollection(NewCollection {
-        collection: CollectionId::parse("witnessed").unwrap(),
-        name: "月牙泉".into(),
-        symbol: "YYQ".into(),
-        supply_cap: 3,
-        issuer: "敦煌文创".into(),
-        metadata_uri: "https://example.cn/yyq.json".into(),
-        metadata_hash: [3; 32],
-    });
-    app.commit(&app.node_key(), 20, later).await;
+    app.grow_chain(20, "witnessed").await;
     let (grown, proof) = checkpoint_from(&app, 3).await;
     assert_eq!(
         add(&w1, 0, &[], &grown).await,
@@ -254,44 +239,18 @@ async fn the_node_publishes_its_witnesses_cosignatures() {
     populate(&app).await;
     let witnessing = app.witnessing.clone().expect("witnesses are configured");
     assert_eq!(witnessing.pass().await.unwrap(), 2, "two of three cosign");
-    let published = app
-        .get("/api/v1/chain/checkpoint", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let published = app.checkpoint_text().await;
     let all = [keys[0].clone(), keys[1].clone(), down];
     assert!(
         shucang_verify::vkey::open_witnessed(&published, &log, &all, 2).is_ok(),
         "{published}"
     );
     // The log grows; the next pass proves consistency from where each stands.
-    let (grown_count, _) = (witnessing.pass().await.unwrap(), ());
-    assert_eq!(
-        grown_count, 2,
-        "cosigning the same checkpoint again is harmless"
-    );
-    app.commit(
-        &app.node_key(),
-        30,
-        Operation::CreateCollection(NewCollection {
-            collection: CollectionId::parse("after").unwrap(),
-            name: "鸣沙山".into(),
-            symbol: "MSS".into(),
-            supply_cap: 2,
-            issuer: "敦煌文创".into(),
-            metadata_uri: "https://example.cn/mss.json".into(),
-            metadata_hash: [4; 32],
-        }),
-    )
-    .await;
+    let again = witnessing.pass().await.unwrap();
+    assert_eq!(again, 2, "cosigning the same checkpoint again is harmless");
+    app.grow_chain(30, "after").await;
     assert_eq!(witnessing.pass().await.unwrap(), 2);
-    let published = app
-        .get("/api/v1/chain/checkpoint", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let published = app.checkpoint_text().await;
     assert!(published.contains("\n4\n"), "{published}");
     assert!(shucang_verify::vkey::open_witnessed(&published, &log, &all, 2).is_ok());
     app.stop().await;
