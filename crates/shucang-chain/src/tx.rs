@@ -294,6 +294,18 @@ impl Transaction {
         Address::of_public_key(self.suite, &self.signer)
     }
 
+    /// `operation` as transaction `nonce` of `key`'s holder, signed by it
+    /// (the suite and signer are the key's).
+    pub fn signed_by(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransaction {
+        Transaction {
+            suite: key.suite(),
+            nonce,
+            signer: key.public_key(),
+            operation,
+        }
+        .sign(key)
+    }
+
     /// Signs the transaction. The key must be the signer's.
     pub fn sign(self, key: &SigningKey) -> SignedTransaction {
         debug_assert_eq!(

@@ -6,6 +6,8 @@
 //! renamed to the hex SHA-256, and the directory is fsynced so the new name
 //! survives a crash. Writing the same bytes twice stores one file. Readers
 //! only ever see complete files: a name is either absent or final.
+//! [`replace_durably`] is the same write for a file that is replaced in
+//! place (a witness's state).
 //!
 //! ```
 //! let dir = tempfile::tempdir().unwrap();
@@ -83,18 +85,7 @@ impl ContentStore {
             .recursive(true)
             .mode(0o700)
             .create(&self.dir)?;
-        let tmp = self.dir.join(format!(
-            ".{hash}.{}-{}.tmp",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        fs::File::open(&self.dir)?.sync_all()?;
-        Ok(())
+        replace_durably(&path, bytes)
     }
 
     /// The bytes stored under `hash`; `None` when nothing is, or when
@@ -121,6 +112,25 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
         .mode(0o700)
         .create(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+/// Makes `path` hold `bytes` (mode 0600) so that after a crash it holds
+/// either its old content or all the new: a temporary file beside it,
+/// fsync, rename over it, fsync of the directory.
+pub fn replace_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(
+        ".{name}.{}-{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::File::open(dir)?.sync_all()
 }
 
 /// Creates `path` (which must not exist) with mode 0600, writes `bytes`

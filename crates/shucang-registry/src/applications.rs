@@ -84,9 +84,19 @@ impl Registry {
         id: i64,
     ) -> Result<Application, RegistryError> {
         let app = self.application(user, id).await?;
-        self.record_unmasked_view(user, id, "application".to_owned())
-            .await?;
+        self.record_application_shown(user, id).await?;
         Ok(app)
+    }
+
+    /// Records that the application `id`, loaded with
+    /// [`Registry::application`], was shown to `user` (a page showing it).
+    pub async fn record_application_shown(
+        &self,
+        user: &User,
+        id: i64,
+    ) -> Result<(), RegistryError> {
+        self.record_unmasked_view(user, id, "application".to_owned())
+            .await
     }
 
     /// Records a view of personal data by staff who see it unmasked

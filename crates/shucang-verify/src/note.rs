@@ -13,7 +13,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sha2::Digest as _;
 
 use crate::vkey::{VerifierKey, open_note, split_note};
 use crate::{Hash, Suite};
@@ -74,13 +73,7 @@ impl Checkpoint {
 
 /// The key id of a signing key under the signed-note rules.
 pub fn key_id(suite: Suite, key_name: &str, public_key: &[u8]) -> [u8; 4] {
-    let mut h = sha2::Sha256::new();
-    h.update(key_name.as_bytes());
-    h.update([0x0a]);
-    h.update(suite.note_signature_type());
-    h.update(public_key);
-    let d = h.finalize();
-    [d[0], d[1], d[2], d[3]]
+    crate::vkey::typed_key_id(key_name, suite.note_signature_type(), public_key)
 }
 
 /// The signature line for `signature` (over [`Checkpoint::body`]).

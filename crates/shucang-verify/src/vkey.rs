@@ -206,7 +206,7 @@ pub(crate) fn split_note(text: &str) -> Result<(&str, Vec<SignatureLine<'_>>), N
 }
 
 /// `SHA-256(name ‖ 0x0A ‖ type ‖ key)[:4]`.
-fn typed_key_id(name: &str, typ: &[u8], public_key: &[u8]) -> [u8; 4] {
+pub(crate) fn typed_key_id(name: &str, typ: &[u8], public_key: &[u8]) -> [u8; 4] {
     use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
     h.update(name.as_bytes());

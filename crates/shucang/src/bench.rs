@@ -238,13 +238,11 @@ pub async fn run_chain_bench(options: &ChainBenchOptions) -> anyhow::Result<Chai
     };
     let (chain, _) = Chain::open(config)?;
     let chain = Arc::new(chain);
-    let create = Transaction {
-        suite,
-        nonce: u64::MAX,
-        signer: node.public_key(),
-        operation: bench_collection(&collection, "bench", mints),
-    }
-    .sign(&node);
+    let create = Transaction::signed_by(
+        &node,
+        u64::MAX,
+        bench_collection(&collection, "bench", mints),
+    );
     chain.submit(create).await?;
 
     eprintln!("committing from {} clients…", options.clients);
@@ -313,7 +311,7 @@ pub async fn run_load(
         .map_or(0, |d| d.as_nanos());
     let collection = CollectionId::parse(&format!("load-{nanos}")).expect("valid id");
     let owner = Address::of_public_key(suite, &node.public_key());
-    let tx = |nonce: u64, operation| signed_by(node, nonce, operation);
+    let tx = |nonce: u64, operation| Transaction::signed_by(node, nonce, operation);
     chain
         .submit(tx(0, bench_collection(&collection, "load test", txs)))
         .await?;
@@ -612,17 +610,6 @@ impl Load {
 }
 
 /// The collection a benchmark mints into: room for `tokens` (at least one).
-/// `operation` signed by `key` as transaction `nonce`.
-pub(crate) fn signed_by(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransaction {
-    Transaction {
-        suite: key.suite(),
-        nonce,
-        signer: key.public_key(),
-        operation,
-    }
-    .sign(key)
-}
-
 pub(crate) fn bench_collection(collection: &CollectionId, name: &str, tokens: usize) -> Operation {
     Operation::CreateCollection(NewCollection {
         collection: collection.clone(),

@@ -11,9 +11,11 @@
 //! (`text/x.tlog.size`) when `old` is not it, or on a split view; 422 for
 //! a proof that fails; 404 for a log it does not witness; 403 for a
 //! checkpoint the log's key did not sign; 400 for a malformed request.
-//! The latest cosigned checkpoint of each log is written durably (temp
-//! file, fsync, rename, fsync of the directory) before the answer.
+//! The latest cosigned checkpoint of each log is written durably
+//! (`shucang_files::replace_durably`) before the answer, and kept in memory
+//! after it is first read.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -42,8 +44,15 @@ pub struct Witness {
     key: SigningKey,
     logs: Vec<VerifierKey>,
     dir: PathBuf,
-    /// One cosigning at a time: read the state, check, write, sign.
-    busy: Mutex<()>,
+    /// The latest checkpoint cosigned per log (by key id), read from disk
+    /// once; the lock makes one cosigning at a time: check, write, sign.
+    held: Mutex<HashMap<[u8; 4], Held>>,
+}
+
+/// A log's latest cosigned checkpoint and its signed note.
+struct Held {
+    checkpoint: Checkpoint,
+    note: String,
 }
 
 /// Why a checkpoint was not cosigned.
@@ -119,7 +128,7 @@ impl Witness {
             key,
             logs,
             dir: dir.to_owned(),
-            busy: Mutex::new(()),
+            held: Mutex::new(HashMap::new()),
         })
     }
 
@@ -139,19 +148,24 @@ impl Witness {
             .find(|l| l.name == origin)
             .ok_or_else(|| Refusal::UnknownLog(origin.to_owned()))?;
         let new = verify_checkpoint_by(log, note).map_err(|e| Refusal::NotSigned(e.to_string()))?;
-        let _one_at_a_time = self.busy.lock().await;
-        let held = self.held(log)?;
-        let held_size = held.as_ref().map_or(0, |h| h.size);
+        let mut all_held = self.held.lock().await;
+        if !all_held.contains_key(&log.key_id)
+            && let Some(stored) = self.read_held(log)?
+        {
+            all_held.insert(log.key_id, stored);
+        }
+        let held = all_held.get(&log.key_id);
+        let held_size = held.map_or(0, |h| h.checkpoint.size);
         if old != held_size {
             return Err(Refusal::WrongOld(held_size));
         }
-        match &held {
-            Some(h) if new.size == h.size && new.root != h.root => {
-                self.keep_evidence(log, note, now)?;
+        match held.map(|h| (&h.checkpoint, &h.note)) {
+            Some((h, kept)) if new.size == h.size && new.root != h.root => {
+                self.keep_evidence(log, kept, note, now)?;
                 return Err(Refusal::SplitView(h.size));
             }
-            Some(h) if new.size < h.size => return Err(Refusal::WrongOld(h.size)),
-            Some(h) if new.size > h.size => {
+            Some((h, _)) if new.size < h.size => return Err(Refusal::WrongOld(h.size)),
+            Some((h, _)) if new.size > h.size => {
                 verify_consistency(log.suite, h.size, new.size, &proof, &h.root, &new.root)
                     .map_err(|e| Refusal::BadProof(e.to_string()))?;
             }
@@ -160,8 +174,17 @@ impl Witness {
             }
             _ => {}
         }
-        self.store(log, note)?;
-        Ok(self.cosignature_line(&new, now))
+        shucang_files::replace_durably(&self.state_path(log), note.as_bytes())?;
+        let line = self.cosignature_line(&new, now);
+        let note = note.to_owned();
+        all_held.insert(
+            log.key_id,
+            Held {
+                checkpoint: new,
+                note,
+            },
+        );
+        Ok(line)
     }
 
     /// The cosignature line of `checkpoint` at `time`.
@@ -179,52 +202,33 @@ impl Witness {
         self.dir.join("logs").join(hex::encode(log.key_id))
     }
 
-    /// The latest checkpoint cosigned for `log`, if any.
-    fn held(&self, log: &VerifierKey) -> Result<Option<Checkpoint>, Refusal> {
+    /// The latest checkpoint cosigned for `log` as stored, if any.
+    fn read_held(&self, log: &VerifierKey) -> Result<Option<Held>, Refusal> {
         match std::fs::read_to_string(self.state_path(log)) {
-            Ok(text) => verify_checkpoint_by(log, &text)
-                .map(Some)
+            Ok(note) => verify_checkpoint_by(log, &note)
+                .map(|checkpoint| Some(Held { checkpoint, note }))
                 .map_err(|e| Refusal::Io(std::io::Error::other(format!("stored state: {e}")))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Writes `note` as the latest of `log`, durably.
-    fn store(&self, log: &VerifierKey, note: &str) -> std::io::Result<()> {
-        durable_write(&self.state_path(log), note)
-    }
-
-    /// Keeps the refused checkpoint beside the one held, as evidence.
-    fn keep_evidence(&self, log: &VerifierKey, note: &str, now: u64) -> std::io::Result<()> {
-        let held = std::fs::read_to_string(self.state_path(log))?;
+    /// Keeps the refused checkpoint `note` beside the one `held`, as evidence.
+    fn keep_evidence(
+        &self,
+        log: &VerifierKey,
+        held: &str,
+        note: &str,
+        now: u64,
+    ) -> std::io::Result<()> {
         let path = self
             .dir
             .join("evidence")
             .join(format!("{}-{now}.txt", hex::encode(log.key_id)));
         let text =
             format!("# cosigned before\n{held}\n# refused: the same size, another tree\n{note}");
-        durable_write(&path, &text)
+        shucang_files::replace_durably(&path, text.as_bytes())
     }
-}
-
-/// Writes `text` to `path` so that it is either the old or the new file
-/// after a crash: a temporary file, fsync, rename, fsync of the directory.
-fn durable_write(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::File::open(dir)?.sync_all()
 }
 
 /// `old <size>`, the proof lines, a blank line, the checkpoint.
@@ -283,5 +287,38 @@ async fn add_checkpoint(
     match witness.add_checkpoint(&body, now).await {
         Ok(line) => ([(CONTENT_TYPE, "text/plain; charset=utf-8")], line).into_response(),
         Err(refusal) => refusal.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_request;
+
+    /// Every cut and every changed byte of a request is parsed or refused,
+    /// never a panic.
+    #[test]
+    fn requests_are_parsed_or_refused_whatever_their_bytes() {
+        let good = "old 3\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\nlog.example/a\n4\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} log.example/a AAAA\n";
+        let (old, proof, note) = parse_request(good).unwrap();
+        assert_eq!((old, proof.len()), (3, 1));
+        assert!(note.starts_with("log.example/a\n4\n"));
+        let bytes = good.as_bytes();
+        for i in 0..bytes.len() {
+            if let Ok(cut) = std::str::from_utf8(&bytes[..i]) {
+                let _ = parse_request(cut);
+            }
+            for flip in [0x01u8, 0x20, 0x80] {
+                let mut changed = bytes.to_vec();
+                changed[i] ^= flip;
+                if let Ok(text) = std::str::from_utf8(&changed) {
+                    let _ = parse_request(text);
+                }
+            }
+        }
+        let many = format!(
+            "old 1\n{}\n",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n".repeat(200)
+        );
+        assert!(parse_request(&many).is_err(), "too many proof lines");
     }
 }

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use shucang_chain::{Address, Chain, ChainConfig, CollectionId, MintItem, Operation, SigningKey};
+use shucang_chain::{
+    Address, Chain, ChainConfig, CollectionId, MintItem, Operation, SigningKey, Transaction,
+};
 use shucang_verify::Suite;
 use shucang_verify::vkey::VerifierKey;
 
@@ -71,7 +73,7 @@ async fn rounds(
     let witnessing = crate::witnessing::Witnessing::new(chain.clone(), remotes, published)?;
     let collection = CollectionId::parse("witnessed").expect("valid id");
     let owner = Address::of_public_key(suite, &node.public_key());
-    let tx = |nonce: u64, operation| crate::bench::signed_by(&node, nonce, operation);
+    let tx = |nonce: u64, operation| Transaction::signed_by(&node, nonce, operation);
     let create = crate::bench::bench_collection(&collection, "witness bench", checkpoints + 1);
     chain.submit(tx(0, create)).await?;
     let start = Instant::now();

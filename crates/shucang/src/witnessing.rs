@@ -66,18 +66,23 @@ impl Witnessing {
     /// [`Witnessing::pass`] when the chain has a checkpoint not yet sent.
     pub async fn pass_if_new(&self) -> anyhow::Result<()> {
         let note = self.chain.checkpoint()?;
-        if *self.last_sent.lock().await == note {
-            return Ok(());
+        let mut last_sent = self.last_sent.lock().await;
+        if *last_sent != note {
+            self.send(note.clone()).await?;
+            *last_sent = note;
         }
-        self.pass().await?;
-        *self.last_sent.lock().await = note;
         Ok(())
     }
 
     /// Sends the chain's latest checkpoint to every witness at once and
     /// publishes the cosignatures that verify; how many.
     pub async fn pass(&self) -> anyhow::Result<usize> {
-        let note = self.chain.checkpoint()?;
+        self.send(self.chain.checkpoint()?).await
+    }
+
+    /// Sends the checkpoint `note` to every witness at once and publishes
+    /// the cosignatures that verify; how many.
+    async fn send(&self, note: String) -> anyhow::Result<usize> {
         let size: u64 = note
             .lines()
             .nth(1)

@@ -44,13 +44,7 @@ fn new_chain(suite: Suite) -> (tempfile::TempDir, Keys, Chain) {
 }
 
 fn signed(key: &SigningKey, nonce: u64, operation: Operation) -> SignedTransaction {
-    Transaction {
-        suite: key.suite(),
-        nonce,
-        signer: key.public_key(),
-        operation,
-    }
-    .sign(key)
+    Transaction::signed_by(key, nonce, operation)
 }
 
 /// Submits `operation`, signed by the node with `nonce`; the receipt.

@@ -368,10 +368,36 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
     publisher.click_on("form[action$='/publish'] button").await;
     publisher.find("form[action$='/finalise']").await;
 
+    // The auditor lands on the record of who saw personal data unmasked:
+    // the reviewer's view of the application is in it, in Chinese.
+    let (auditor, _auditor_profile) = staff_session(
+        &reg,
+        &driver,
+        (
+            UserRole::Auditor,
+            "审计员",
+            "13600000003",
+            "a@cac.example.cn",
+        ),
+        "/audit",
+    )
+    .await;
+    let record = auditor.source().await;
+    assert!(
+        record.contains("个人信息查看记录") && record.contains("审核员甲 · 审核员"),
+        "{record}"
+    );
+    let views = record.matches("审核员甲 · 审核员").count();
+    assert_eq!(
+        views, 1,
+        "one page view; the decision posted after it shows nothing new"
+    );
+    shoot(&auditor, "registry-audit", 375).await;
+
     let public_profile = tempfile::tempdir().unwrap();
     let public = driver.session(public_profile.path(), 1280).await;
     the_public_search_finds_the_number(&reg, &public).await;
-    for b in [browser, reviewer, publisher, public] {
+    for b in [browser, reviewer, publisher, auditor, public] {
         b.quit().await;
     }
     reg.stop().await;

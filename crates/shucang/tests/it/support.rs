@@ -94,13 +94,7 @@ impl TestApp {
 
     /// Signs `operation` with `key` as transaction `nonce` and commits it.
     pub async fn commit(&self, key: &SigningKey, nonce: u64, operation: Operation) -> Receipt {
-        let tx = Transaction {
-            suite: key.suite(),
-            nonce,
-            signer: key.public_key(),
-            operation,
-        }
-        .sign(key);
+        let tx = Transaction::signed_by(key, nonce, operation);
         self.chain.submit(tx).await.unwrap()
     }
 

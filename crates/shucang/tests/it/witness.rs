@@ -147,6 +147,7 @@ async fn witnesses_cosign_only_what_is_consistent_and_keep_split_views() {
     assert_eq!(add(&w1, 0, &[], stranger).await.0, StatusCode::NOT_FOUND);
     let unsigned = grown.replacen("\n4\n", "\n5\n", 1);
     assert_eq!(add(&w1, 4, &[], &unsigned).await.0, StatusCode::FORBIDDEN);
+    let huge = "x".repeat(70 * 1024);
     for bad in ["", "old x\n\n", "old 4\nnot base64\n\n"] {
         let res = reqwest::Client::new()
             .post(format!("{w1}/add-checkpoint"))
@@ -156,6 +157,17 @@ async fn witnesses_cosign_only_what_is_consistent_and_keep_split_views() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad:?}");
     }
+    let res = reqwest::Client::new()
+        .post(format!("{w1}/add-checkpoint"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the body is bounded"
+    );
 
     // What it holds survives a restart: a fresh witness on the same
     // directory knows the size.

@@ -136,7 +136,7 @@ impl<R: Admits<RegistryState>> FromRequestParts<RegistryState> for Visible<R> {
         let Some(id) = id else {
             return Err(page.not_found());
         };
-        match state.registry.view_application(&user, id).await {
+        match state.registry.application(&user, id).await {
             Ok(app) => Ok(Visible {
                 page,
                 user,

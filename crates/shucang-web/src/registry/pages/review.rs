@@ -74,8 +74,18 @@ fn page(
     c.render("review_app.html", context! { app => view, error }, status)
 }
 
-/// `GET /review/applications/{id}`.
-pub(super) async fn application(ReviewerApp { page: c, app, .. }: ReviewerApp) -> Response {
+/// `GET /review/applications/{id}`: the application, unmasked (the view
+/// is recorded for the auditors).
+pub(super) async fn application(
+    State(state): State<RegistryState>,
+    ReviewerApp {
+        page: c, user, app, ..
+    }: ReviewerApp,
+) -> Response {
+    let id = app.record.id;
+    if let Err(e) = state.registry.record_application_shown(&user, id).await {
+        return c.failed(&e);
+    }
     page(&c, &app, None, StatusCode::OK)
 }
 
