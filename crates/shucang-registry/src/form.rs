@@ -40,6 +40,7 @@ pub const MAIN_CHAINS: &[&str] = &[
 
 /// The whole form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ApplicationForm {
     /// Who files: an individual or an institution.
@@ -58,6 +59,7 @@ pub struct ApplicationForm {
 
 /// The applicant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Applicant {
     /// `individual` or `institution`.
@@ -70,6 +72,7 @@ pub struct Applicant {
 
 /// An individual applicant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Individual {
     /// Full name.
@@ -88,6 +91,7 @@ pub struct Individual {
 
 /// An institution applicant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Institution {
     /// The registered name.
@@ -104,6 +108,7 @@ pub struct Institution {
 
 /// The registered place.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisteredPlace {
     /// 6-digit district code (GB/T 2260).
@@ -114,6 +119,7 @@ pub struct RegisteredPlace {
 
 /// The responsible person.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Responsible {
     /// Full name.
@@ -134,6 +140,7 @@ pub struct Responsible {
 
 /// The authenticity declaration (真实性承诺).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Declaration {
     /// The box "the information is true" is ticked.
@@ -144,6 +151,7 @@ pub struct Declaration {
 
 /// One service.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Service {
     /// Service name.
@@ -170,6 +178,7 @@ pub struct Service {
 
 /// A pre-approval item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PreApproval {
     /// The item approved.
@@ -181,6 +190,7 @@ pub struct PreApproval {
 /// The service type tree: a category, a kind within it, and the fields
 /// that kind asks for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceType {
     /// `infrastructure`, `application` or `technology`.
@@ -199,6 +209,7 @@ pub struct ServiceType {
 
 /// A block explorer's fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ExplorerFields {
     /// The explorer's URL.
@@ -215,6 +226,7 @@ pub struct ExplorerFields {
 
 /// BaaS fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct BaasFields {
     /// Services offered.
@@ -231,6 +243,7 @@ pub struct BaasFields {
 
 /// Other technology provider fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct TechnologyOtherFields {
     /// The services offered.

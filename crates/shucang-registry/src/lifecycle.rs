@@ -19,6 +19,7 @@ pub const CANCELLATION_NOTICE_WORKING_DAYS: u32 = 30;
 
 /// A change or cancellation waiting for review (stored as JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Pending {
     /// A recorded change.

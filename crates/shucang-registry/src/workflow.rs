@@ -16,6 +16,7 @@ use crate::{ApplicationForm, NumberRecord, Pending, RegistryError, User, UserRol
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AppState {
     /// Being written by the filer (草稿).
@@ -115,6 +116,7 @@ impl AppState {
 
 /// A reviewer's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     /// Approve: numbers are issued.
@@ -126,6 +128,7 @@ pub enum DecisionKind {
 }
 
 /// One reason, optionally tied to a field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// The field's path, if the reason is about one.

@@ -22,6 +22,8 @@ enum Shape {
     Range(i64, i64),
     /// One of these words.
     OneOf(&'static [&'static str]),
+    /// A string in this format (RFC 3339 date-time and so on).
+    Format(KnownFormat),
 }
 
 /// The schema of each parameter the server parses itself: (name, where,
@@ -69,15 +71,21 @@ const PARAMETERS: &[(&str, ParameterIn, &str, Shape, bool)] = {
     ]
 };
 
-/// Request-body fields whose shape the schema derived from the type does
-/// not say: (schema, property, shape). Never stricter than the server (a
-/// value the schema forbids must be one the server refuses).
+/// Fields whose shape the schema derived from the type does not say:
+/// (schema, property, shape). In a request, never stricter than the
+/// server (a value the schema forbids must be one the server refuses); in
+/// an answer, every value the server sends.
 const PROPERTIES: &[(&str, &str, Shape)] = {
-    use Shape::{OneOf, Pattern};
+    use Shape::{Format, OneOf, Pattern, Range};
+    use shucang_platform::drops::{ORDER_QUANTITY_MAX, PER_USER_LIMIT_MAX};
+    use shucang_platform::works::EDITION_SIZE_MAX;
     const PHONE: Shape = Pattern(r"^\s*\+?[0-9 -]+\s*$");
+    const SUITE: Shape = OneOf(&["ed25519-sha256", "sm2-sm3"]);
+    const EDITIONS: Shape = Range(1, EDITION_SIZE_MAX as i64);
     &[
         ("CodeRequest", "phone", PHONE),
         ("RegisterRequest", "phone", PHONE),
+        ("RegisterRequest", "code", Pattern("^[0-9]{6}$")),
         ("LoginRequest", "phone", PHONE),
         ("ReviewRequest", "decision", OneOf(&["approve", "reject"])),
         (
@@ -90,6 +98,90 @@ const PROPERTIES: &[(&str, &str, Shape)] = {
                 "personal_information",
                 "other",
             ]),
+        ),
+        (
+            "DropRequest",
+            "price_fen",
+            Range(0, shucang_types::FEN_PRICE_MAX as i64),
+        ),
+        ("DropRequest", "supply", EDITIONS),
+        (
+            "DropRequest",
+            "per_user_limit",
+            Range(1, PER_USER_LIMIT_MAX as i64),
+        ),
+        ("DropRequest", "starts_at", Format(KnownFormat::DateTime)),
+        ("DropRequest", "ends_at", Format(KnownFormat::DateTime)),
+        (
+            "OrderRequest",
+            "quantity",
+            Range(1, ORDER_QUANTITY_MAX as i64),
+        ),
+        ("WorkForm", "edition_size", EDITIONS),
+        (
+            "WorkView",
+            "status",
+            OneOf(&["pending_review", "approved", "rejected"]),
+        ),
+        (
+            "DropView",
+            "status",
+            OneOf(&["upcoming", "on_sale", "sold_out", "ended"]),
+        ),
+        ("DropView", "mode", OneOf(&["first_come"])),
+        (
+            "OrderView",
+            "status",
+            OneOf(&["reserved", "paid", "minted", "expired"]),
+        ),
+        (
+            "CollectibleView",
+            "state",
+            OneOf(&["active", "frozen", "burned"]),
+        ),
+        (
+            "HistoryView",
+            "kind",
+            OneOf(&["mint", "gift", "freeze", "unfreeze", "burn"]),
+        ),
+        (
+            "NotifyResult",
+            "result",
+            OneOf(&["paid", "already_recorded", "refund_required", "ignored"]),
+        ),
+        ("ComplaintView", "status", OneOf(&["received"])),
+        ("ChainEvidence", "suite", SUITE),
+        ("ProofBundleJson", "suite", SUITE),
+        ("ProofBundleJson", "format", OneOf(&["shucang-proof/v2"])),
+        ("StatsView", "suite", SUITE),
+        ("Health", "status", OneOf(&["ok"])),
+        // The registry's.
+        ("Registration", "phone", PHONE),
+        ("Login", "phone", PHONE),
+        ("PhoneCode", "phone", PHONE),
+        ("PhoneCode", "code", Pattern("^[0-9]{6}$")),
+        ("ChangeBody", "changed_on", Format(KnownFormat::Date)),
+        (
+            "CancellationBody",
+            "termination_date",
+            Format(KnownFormat::Date),
+        ),
+        ("CheckinBody", "opens_on", Format(KnownFormat::Date)),
+        ("CheckinBody", "closes_on", Format(KnownFormat::Date)),
+        (
+            "BatchSummary",
+            "state",
+            OneOf(&["gathered", "objection", "final"]),
+        ),
+        (
+            "BatchView",
+            "state",
+            OneOf(&["gathered", "objection", "final"]),
+        ),
+        (
+            "SessionView",
+            "role",
+            OneOf(&["filer", "reviewer", "publisher", "auditor"]),
         ),
     ]
 };
@@ -108,6 +200,9 @@ fn schema_of(shape: &Shape) -> utoipa::openapi::Schema {
         Shape::OneOf(words) => ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(words.iter().copied())),
+        Shape::Format(format) => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format.clone()))),
     };
     object.build().into()
 }
@@ -134,17 +229,33 @@ impl utoipa::Modify for StandardAnswers {
     }
 }
 
-/// Gives the request-body fields of [`PROPERTIES`] their shapes.
+/// Gives the fields of [`PROPERTIES`] their shapes, on top of what the
+/// derived schema says of them (type, description, example).
 fn exact_properties(openapi: &mut OpenApi) {
     use utoipa::openapi::{RefOr, Schema};
     let Some(components) = openapi.components.as_mut() else {
         return;
     };
     for (schema, property, shape) in PROPERTIES {
-        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) {
-            object
-                .properties
-                .insert((*property).to_owned(), schema_of(shape).into());
+        // The table serves both documents; each has only its own schemas.
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) else {
+            continue;
+        };
+        let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(*property) else {
+            panic!("{schema} has no plain field {property}");
+        };
+        match shape {
+            Shape::Pattern(p) => field.pattern = Some((*p).to_owned()),
+            Shape::Range(min, max) => {
+                field.minimum = Some((*min).into());
+                field.maximum = Some((*max).into());
+            }
+            Shape::OneOf(words) => {
+                field.enum_values = Some(words.iter().map(|w| (*w).into()).collect());
+            }
+            Shape::Format(format) => {
+                field.format = Some(SchemaFormat::KnownFormat(format.clone()));
+            }
         }
     }
 }

@@ -189,8 +189,7 @@ pub(crate) struct TxView {
     signature: String,
     /// What it did: `type` is create_collection, mint, transfer, freeze,
     /// unfreeze or burn, with that operation's fields.
-    #[schema(value_type = Object)]
-    operation: serde_json::Value,
+    operation: OperationView,
 }
 
 impl From<&TxRecord> for TxView {
@@ -206,52 +205,126 @@ impl From<&TxRecord> for TxView {
             signer: hex::encode(&t.signer),
             signer_address: t.signer_address().to_string(),
             signature: hex::encode(r.tx.signature),
-            operation: operation_json(&t.operation, t.signer_address()),
+            operation: OperationView::of(&t.operation, t.signer_address()),
         }
     }
 }
 
-fn operation_json(op: &Operation, signer: Address) -> serde_json::Value {
-    use serde_json::json;
-    match op {
-        Operation::CreateCollection(c) => json!({
-            "type": "create_collection", "collection": c.collection.as_str(), "name": c.name,
-            "symbol": c.symbol, "supply_cap": c.supply_cap, "issuer": c.issuer,
-            "metadata_uri": c.metadata_uri, "metadata_hash": hex::encode(c.metadata_hash),
-        }),
-        Operation::Mint { collection, items } => json!({
-            "type": "mint", "collection": collection.as_str(),
-            "items": items.iter().map(|i| json!({
-                "token_id": i.token_id, "edition": i.edition,
-                "owner": i.owner.to_string(), "content_hash": hex::encode(i.content_hash),
-            })).collect::<Vec<_>>(),
-        }),
-        Operation::Transfer {
-            collection,
-            token_id,
-            to,
-        } => json!({
-            "type": "transfer", "collection": collection.as_str(), "token_id": token_id,
-            "from": signer.to_string(), "to": to.to_string(),
-        }),
-        Operation::Freeze {
-            collection,
-            token_id,
-            reason,
-        } => json!({
-            "type": "freeze", "collection": collection.as_str(), "token_id": token_id, "reason": reason,
-        }),
-        Operation::Unfreeze {
-            collection,
-            token_id,
-            reason,
-        } => json!({
-            "type": "unfreeze", "collection": collection.as_str(), "token_id": token_id, "reason": reason,
-        }),
-        Operation::Burn {
-            collection,
-            token_id,
-        } => json!({ "type": "burn", "collection": collection.as_str(), "token_id": token_id }),
+/// What a transaction did.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum OperationView {
+    /// A work's collection created (approval of the work).
+    CreateCollection {
+        collection: String,
+        name: String,
+        symbol: String,
+        supply_cap: u64,
+        issuer: String,
+        metadata_uri: String,
+        /// Hex SHA-256 (or SM3) of the metadata document.
+        metadata_hash: String,
+    },
+    /// Tokens minted.
+    Mint {
+        collection: String,
+        items: Vec<MintedView>,
+    },
+    /// A token given to another address.
+    Transfer {
+        collection: String,
+        token_id: u64,
+        from: String,
+        to: String,
+    },
+    /// A token frozen (it cannot move).
+    Freeze {
+        collection: String,
+        token_id: u64,
+        /// The platform's reason code.
+        reason: u16,
+    },
+    /// A token released.
+    Unfreeze {
+        collection: String,
+        token_id: u64,
+        /// The platform's reason code.
+        reason: u16,
+    },
+    /// A token destroyed.
+    Burn { collection: String, token_id: u64 },
+}
+
+/// One token of a mint.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MintedView {
+    token_id: u64,
+    edition: u64,
+    owner: String,
+    /// Hex hash of the token's content.
+    content_hash: String,
+}
+
+impl OperationView {
+    fn of(op: &Operation, signer: Address) -> OperationView {
+        match op {
+            Operation::CreateCollection(c) => OperationView::CreateCollection {
+                collection: c.collection.as_str().to_owned(),
+                name: c.name.clone(),
+                symbol: c.symbol.clone(),
+                supply_cap: c.supply_cap,
+                issuer: c.issuer.clone(),
+                metadata_uri: c.metadata_uri.clone(),
+                metadata_hash: hex::encode(c.metadata_hash),
+            },
+            Operation::Mint { collection, items } => OperationView::Mint {
+                collection: collection.as_str().to_owned(),
+                items: items
+                    .iter()
+                    .map(|i| MintedView {
+                        token_id: i.token_id,
+                        edition: i.edition,
+                        owner: i.owner.to_string(),
+                        content_hash: hex::encode(i.content_hash),
+                    })
+                    .collect(),
+            },
+            Operation::Transfer {
+                collection,
+                token_id,
+                to,
+            } => OperationView::Transfer {
+                collection: collection.as_str().to_owned(),
+                token_id: *token_id,
+                from: signer.to_string(),
+                to: to.to_string(),
+            },
+            Operation::Freeze {
+                collection,
+                token_id,
+                reason,
+            } => OperationView::Freeze {
+                collection: collection.as_str().to_owned(),
+                token_id: *token_id,
+                reason: *reason,
+            },
+            Operation::Unfreeze {
+                collection,
+                token_id,
+                reason,
+            } => OperationView::Unfreeze {
+                collection: collection.as_str().to_owned(),
+                token_id: *token_id,
+                reason: *reason,
+            },
+            Operation::Burn {
+                collection,
+                token_id,
+            } => OperationView::Burn {
+                collection: collection.as_str().to_owned(),
+                token_id: *token_id,
+            },
+        }
     }
 }
 

@@ -6,7 +6,7 @@ pub(crate) mod chain;
 pub(crate) mod collectibles;
 pub(crate) mod complaints;
 pub(crate) mod drops;
-mod health;
+pub(crate) mod health;
 pub(crate) mod identity;
 pub(crate) mod payments;
 mod sessions;

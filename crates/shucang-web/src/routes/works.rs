@@ -322,10 +322,42 @@ pub(crate) async fn image(
         .into_response())
 }
 
+/// The metadata document, as documented (the bytes come from the domain,
+/// which the chain's hash commits to).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) struct MetadataDoc {
+    /// The work's title.
+    name: String,
+    description: String,
+    /// The image's path on this server.
+    image: String,
+    /// `edition_size` (a number), `issuer`, `image_sha256` and
+    /// `copyright_evidence` (text).
+    attributes: Vec<MetadataAttributeDoc>,
+}
+
+/// One attribute of the metadata document.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) struct MetadataAttributeDoc {
+    trait_type: String,
+    value: AttributeValueDoc,
+}
+
+/// An attribute's value: a number or text.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) enum AttributeValueDoc {
+    Number(u64),
+    Text(String),
+}
+
 /// An approved work's ERC-721 metadata document: exactly the bytes whose
 /// hash the collection commits to on chain.
 #[utoipa::path(get, path = "/api/v1/works/{id}/metadata", tag = "works", params(("id" = i64, Path)),
-    responses((status = 200, description = "ERC-721 metadata JSON: name, description, image, attributes", body = Object, content_type = "application/json"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "ERC-721 metadata JSON: name, description, image, attributes", body = MetadataDoc, content_type = "application/json"), (status = 404, body = ErrorBody)))]
 pub(crate) async fn metadata(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -173,6 +173,60 @@ async fn every_way_an_upload_fails_has_its_own_code() {
     reg.stop().await;
 }
 
+/// Fields whose content is free-form JSON by design: an audit step's
+/// detail differs by action (reasons, numbers issued, a change's dates).
+const FREE_FORM: &[&str] = &["AuditStep.detail"];
+
+/// Asserts that `schema` names every field of every object in it (no bare
+/// `{"type":"object"}`) and, with `closed`, that each object refuses
+/// fields it does not name (`additionalProperties: false`), as the server
+/// does.
+fn assert_described(
+    doc: &Value,
+    schema: &Value,
+    closed: bool,
+    at: &str,
+    seen: &mut std::collections::BTreeSet<String>,
+) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        if seen.insert(name.to_owned()) {
+            let target = &doc["components"]["schemas"][name];
+            assert!(target.is_object(), "{at}: {r} is not in the document");
+            assert_described(doc, target, closed, name, seen);
+        }
+        return;
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        for s in schema[key].as_array().into_iter().flatten() {
+            assert_described(doc, s, closed, at, seen);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        assert_described(doc, items, closed, &format!("{at}[]"), seen);
+    }
+    let ty = &schema["type"];
+    let object = ty == "object" || ty.as_array().is_some_and(|t| t.contains(&json!("object")));
+    if !object || FREE_FORM.contains(&at) {
+        return;
+    }
+    let properties = schema["properties"].as_object();
+    assert!(
+        properties.is_some_and(|p| !p.is_empty()),
+        "{at}: an object whose fields the document does not name: {schema}"
+    );
+    if closed {
+        assert_eq!(
+            schema["additionalProperties"],
+            json!(false),
+            "{at}: the server refuses unknown fields; the document must say so"
+        );
+    }
+    for (name, p) in properties.into_iter().flatten() {
+        assert_described(doc, p, closed, &format!("{at}.{name}"), seen);
+    }
+}
+
 /// What both documents must say of every operation: 401 where a session
 /// is required, the body's failures, a malformed query; path parameters
 /// in the path and query parameters in the query; every security scheme
@@ -190,6 +244,14 @@ fn assert_standard_answers(doc: &Value, what: &str) {
                         "{what}: {method} {path} {status} has no content type"
                     );
                 }
+                if let Some(json) = answer["content"].get("application/json") {
+                    let at = format!("{what}: {method} {path} {status}");
+                    assert_described(doc, &json["schema"], false, &at, &mut Default::default());
+                }
+            }
+            if let Some(json) = op["requestBody"]["content"].get("application/json") {
+                let at = format!("{what}: {method} {path} request");
+                assert_described(doc, &json["schema"], true, &at, &mut Default::default());
             }
             let has = |status: &str| answers.contains_key(status);
             let secured = op["security"].as_array().is_some_and(|s| {
@@ -264,6 +326,17 @@ async fn both_documents_list_every_standard_answer() {
     assert_eq!(category.as_array().map(Vec::len), Some(5), "{category}");
     let phone = &schemas["RegisterRequest"]["properties"]["phone"]["pattern"];
     assert!(phone.is_string(), "{phone}");
+    // Ranges as enforced, enums as answered.
+    let field = |schema: &str, name: &str| schemas[schema]["properties"][name].clone();
+    assert_eq!(field("OrderRequest", "quantity")["maximum"], json!(100));
+    assert_eq!(field("DropRequest", "per_user_limit")["minimum"], json!(1));
+    assert_eq!(
+        field("DropRequest", "starts_at")["format"],
+        json!("date-time")
+    );
+    let status = field("DropView", "status");
+    assert_eq!(status["enum"].as_array().map(Vec::len), Some(4), "{status}");
+    assert!(status["description"].is_string(), "the description stays");
     let text = doc.to_string();
     assert!(
         text.contains("no valid session or token"),
@@ -278,6 +351,14 @@ async fn both_documents_list_every_standard_answer() {
         .await
         .unwrap();
     assert_standard_answers(&doc, "registry");
+    let schemas = &doc["components"]["schemas"];
+    let form = &schemas["ApplicationForm"];
+    assert_eq!(form["additionalProperties"], json!(false), "{form}");
+    assert!(form["properties"]["services"].is_object(), "{form}");
+    let state = &schemas["AppState"]["enum"];
+    assert_eq!(state.as_array().map(Vec::len), Some(10), "{state}");
+    let date = &schemas["CancellationBody"]["properties"]["termination_date"]["format"];
+    assert_eq!(date, &json!("date"));
     assert!(
         doc["paths"]["/healthz"]["get"].is_object(),
         "the registry's /healthz"

@@ -8,19 +8,19 @@ use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use shucang_registry::{ApplicationForm, FileError, RegistryError};
 use utoipa::ToSchema;
 
-use super::{AppId, ApplicationView, RegUser, app_id, created};
+use super::views::{ApplicationView, AttachmentView, AuditStep, PersonalDataViewEntry};
+use super::{AppId, RegUser, app_id, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
 use crate::kit::respond::{Disposition, private_file};
 
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
-    request_body(content = Object, description = "the application form (any part of it)"),
-    responses((status = 201, description = "the draft", body = Object), (status = 403, description = "`contact_unconfirmed` until mobile and e-mail are confirmed; `forbidden` for staff", body = ErrorBody),
+    request_body(content = ApplicationForm, description = "the application form (any part of it)"),
+    responses((status = 201, description = "the draft", body = ApplicationView), (status = 403, description = "`contact_unconfirmed` until mobile and e-mail are confirmed; `forbidden` for staff", body = ErrorBody),
         (status = 409, description = "`draft_quota`: the filer holds as many drafts as allowed (5 by default)", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn create_draft(
@@ -32,7 +32,7 @@ pub(super) async fn create_draft(
 }
 
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
-    responses((status = 200, description = "the filer's applications, newest first", body = [Object]), (status = 401, body = ErrorBody)),
+    responses((status = 200, description = "the filer's applications, newest first", body = [ApplicationView]), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn mine(
     RegUser { state, user }: RegUser,
@@ -45,7 +45,7 @@ pub(super) async fn mine(
 
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
     params(("id" = i64, Path)),
-    responses((status = 200, description = "state, public state, deadline, working days left, decision, numbers, attachments, warnings, pending request, form", body = Object),
+    responses((status = 200, description = "state, public state, deadline, working days left, decision, numbers, attachments, warnings, pending request, form", body = ApplicationView),
         (status = 404, description = "`application_not_found` (also someone else's)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn application(
@@ -57,8 +57,8 @@ pub(super) async fn application(
 }
 
 #[utoipa::path(put, path = "/api/v1/applications/{id}", tag = "applications",
-    params(("id" = i64, Path)), request_body(content = Object, description = "the whole form"),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
+    params(("id" = i64, Path)), request_body(content = ApplicationForm, description = "the whole form"),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody), (status = 422, description = "`invalid_body`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_draft(
     RegUser { state, user }: RegUser,
@@ -69,9 +69,19 @@ pub(super) async fn update_draft(
     Ok(axum::Json(ApplicationView::from(app)))
 }
 
+/// The upload's multipart form, as documented.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the form for OpenAPI; read field by field below
+pub(super) struct UploadForm {
+    /// PNG, JPEG or PDF, at most 10 MiB; the name's extension must match
+    /// the content.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[utoipa::path(post, path = "/api/v1/applications/{id}/attachments", tag = "applications",
-    params(("id" = i64, Path)), request_body(content = Object, content_type = "multipart/form-data", description = "field `file`: PNG, JPEG or PDF, ≤ 10 MiB"),
-    responses((status = 201, body = Object), (status = 413, description = "`file_too_large`", body = ErrorBody),
+    params(("id" = i64, Path)), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, description = "the document stored", body = AttachmentView), (status = 413, description = "`file_too_large`", body = ErrorBody),
         (status = 403, description = "`contact_unconfirmed`", body = ErrorBody), (status = 409, description = "`storage_quota`: the filer's uploads would exceed their quota (200 MiB by default); `too_many_attachments`", body = ErrorBody),
         (status = 415, description = "`file_type_refused`, `file_name_mismatch`", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -93,9 +103,7 @@ pub(super) async fn upload(
             .registry
             .add_attachment(&user, id, &name, &bytes)
             .await?;
-        return Ok(created(
-            json!({"id": a.id, "file_name": a.file_name, "mime": a.mime, "size": a.size, "sha256": a.sha256}),
-        ));
+        return Ok(created(AttachmentView::of(a, true)));
     }
     Err(bad("send the document in a multipart field named `file`"))
 }
@@ -119,7 +127,7 @@ pub(super) async fn download(
 
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications",
     params(("id" = i64, Path)),
-    responses((status = 200, description = "submitted: 未审核, due 20 working days later", body = Object),
+    responses((status = 200, description = "submitted: 未审核, due 20 working days later", body = ApplicationView),
         (status = 422, description = "`application_incomplete` with `problems: [{path, code, message}]`", body = ErrorBody),
         (status = 403, description = "`contact_unconfirmed`", body = ErrorBody), (status = 409, description = "`wrong_state`", body = ErrorBody),
         (status = 503, description = "`holiday_schedule_missing`", body = ErrorBody)),
@@ -133,25 +141,14 @@ pub(super) async fn submit(
 }
 
 #[utoipa::path(get, path = "/api/v1/applications/{id}/audit", tag = "applications",
-    params(("id" = i64, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)),
+    params(("id" = i64, Path)), responses((status = 200, description = "every step, oldest first", body = [AuditStep]), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn audit(
     RegUser { state, user }: RegUser,
     AppId(id): AppId,
-) -> Result<axum::Json<Vec<Value>>, ApiError> {
+) -> Result<axum::Json<Vec<AuditStep>>, ApiError> {
     let trail = state.registry.audit_trail(&user, id).await?;
-    Ok(axum::Json(
-        trail
-            .into_iter()
-            .map(|e| {
-                json!({
-                    "at": e.at.to_rfc3339_utc(), "actor_id": e.actor_id, "action": e.action,
-                    "from": e.from_state, "to": e.to_state,
-                    "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
-                })
-            })
-            .collect(),
-    ))
+    Ok(axum::Json(trail.into_iter().map(AuditStep::from).collect()))
 }
 
 /// Paging of the personal-data views.
@@ -167,13 +164,13 @@ pub(super) struct ViewsQuery {
 #[utoipa::path(get, path = "/api/v1/audit/personal-data-views", tag = "audit",
     params(("before" = Option<i64>, Query, description = "only records with a smaller id"),
         ("limit" = Option<usize>, Query, description = "1–200, default 50")),
-    responses((status = 200, description = "who saw personal data unmasked, newest first: `id`, `at`, `user_id`, `user_name`, `user_role`, `application_id`, `item` (`application` or `attachment <id>`)", body = [Object]),
+    responses((status = 200, description = "who saw personal data unmasked, newest first", body = [PersonalDataViewEntry]),
         (status = 401, body = ErrorBody), (status = 403, description = "`forbidden`: auditors only", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn personal_data_views(
     RegUser { state, user }: RegUser,
     ApiQuery(q): ApiQuery<ViewsQuery>,
-) -> Result<axum::Json<Vec<Value>>, ApiError> {
+) -> Result<axum::Json<Vec<PersonalDataViewEntry>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     let max = shucang_registry::PERSONAL_DATA_VIEWS_PAGE_MAX;
     if !(1..=max).contains(&limit) || q.before.is_some_and(|b| b < 0) {
@@ -189,16 +186,7 @@ pub(super) async fn personal_data_views(
         .personal_data_views(&user, q.before, limit)
         .await?;
     Ok(axum::Json(
-        views
-            .into_iter()
-            .map(|r| {
-                json!({
-                    "id": r.id, "at": r.view.at.to_rfc3339_utc(), "user_id": r.view.user_id,
-                    "user_name": r.user_name, "user_role": r.user_role.code(),
-                    "application_id": r.view.application_id, "item": r.view.item,
-                })
-            })
-            .collect(),
+        views.into_iter().map(PersonalDataViewEntry::from).collect(),
     ))
 }
 
@@ -210,13 +198,12 @@ pub(super) struct ChangeBody {
     #[schema(example = "2026-12-01")]
     changed_on: String,
     /// The whole form as it is now.
-    #[schema(value_type = Object)]
     form: ApplicationForm,
 }
 
 #[utoipa::path(post, path = "/api/v1/filings/{number}/changes", tag = "filings",
     params(("number" = String, Path)), request_body = ChangeBody,
-    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, description = "the change, under review", body = ApplicationView), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn change(
     RegUser { state, user }: RegUser,
@@ -241,7 +228,7 @@ pub(super) struct CancellationBody {
 
 #[utoipa::path(post, path = "/api/v1/filings/{number}/cancellation", tag = "filings",
     params(("number" = String, Path)), request_body = CancellationBody,
-    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, description = "the cancellation, under review", body = ApplicationView), (status = 403, description = "`forbidden`: filers only", body = ErrorBody), (status = 422, description = "`termination_too_soon` with `earliest_termination_date`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
     RegUser { state, user }: RegUser,

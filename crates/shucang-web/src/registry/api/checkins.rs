@@ -4,33 +4,14 @@
 use axum::extract::Path;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use shucang_registry::RegistryError;
 use utoipa::ToSchema;
 
+use super::views::{CheckinView, Confirmation};
 use super::{RegUser, created, path_number};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
-
-/// A check-in window as JSON.
-fn checkin_json(c: &shucang_registry::Checkin) -> Value {
-    let entry = |e: &shucang_registry::CheckinEntry| {
-        json!({
-            "application_id": e.application_id, "entity_name": e.entity_name, "numbers": e.numbers,
-            "confirmed_at": e.confirmed_at.map(|t| t.to_rfc3339_utc()),
-        })
-    };
-    json!({
-        "id": c.record.id,
-        "opens_on": c.record.opens_on.to_string(),
-        "closes_on": c.record.closes_on.to_string(),
-        "closed": c.closed,
-        "confirmed": c.confirmed.iter().map(entry).collect::<Vec<_>>(),
-        // Once closed, these are the filings that missed it.
-        "missing": c.missing.iter().map(entry).collect::<Vec<_>>(),
-    })
-}
 
 /// A check-in window (dates inclusive).
 #[derive(Deserialize, ToSchema)]
@@ -46,7 +27,7 @@ pub(super) struct CheckinBody {
 
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
     request_body = CheckinBody,
-    responses((status = 201, body = Object), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 201, description = "the window opened", body = CheckinView), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn open(
     RegUser { state, user }: RegUser,
@@ -56,21 +37,21 @@ pub(super) async fn open(
         .registry
         .open_checkin(&user, &body.opens_on, &body.closes_on)
         .await?;
-    Ok(created(checkin_json(&c)))
+    Ok(created(CheckinView::from(&c)))
 }
 
 #[utoipa::path(get, path = "/api/v1/checkins/{id}", tag = "checkins",
     params(("id" = i64, Path)),
-    responses((status = 200, description = "the window, confirmed filings, and the missing ones (missed, once closed)", body = Object),
+    responses((status = 200, description = "the window, confirmed filings, and the missing ones (missed, once closed)", body = CheckinView),
         (status = 404, description = "`checkin_not_found`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn checkin(
     RegUser { state, user }: RegUser,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<CheckinView>, ApiError> {
     let id = path_number(&id, RegistryError::CheckinNotFound)?;
     let c = state.registry.checkin(&user, id).await?;
-    Ok(axum::Json(checkin_json(&c)))
+    Ok(axum::Json(CheckinView::from(&c)))
 }
 
 /// A filer's confirmation of a filing's information.
@@ -87,7 +68,7 @@ pub(super) struct ConfirmBody {
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/confirmations", tag = "checkins",
     params(("id" = i64, Path)),
     request_body = ConfirmBody,
-    responses((status = 201, body = Object), (status = 409, description = "`checkin_closed`, `already_confirmed`, `wrong_state`", body = ErrorBody),
+    responses((status = 201, description = "confirmed", body = Confirmation), (status = 409, description = "`checkin_closed`, `already_confirmed`, `wrong_state`", body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn confirm(
@@ -100,7 +81,9 @@ pub(super) async fn confirm(
         .registry
         .confirm_checkin(&user, id, &body.number, &body.note)
         .await?;
-    Ok(created(
-        json!({"checkin": c.checkin_id, "application_id": c.application_id, "at": c.at.to_rfc3339_utc()}),
-    ))
+    Ok(created(Confirmation {
+        checkin: c.checkin_id,
+        application_id: c.application_id,
+        at: c.at.to_rfc3339_utc(),
+    }))
 }

@@ -7,10 +7,10 @@ use crate::kit::api::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use shucang_registry::{Person, RegistryError};
 use utoipa::ToSchema;
 
+use super::views::{PhoneVerified, Registered, SessionView};
 use super::{RegUser, bearer, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
@@ -36,7 +36,7 @@ pub(super) struct Registration {
 
 #[utoipa::path(post, path = "/api/v1/filers", tag = "filers",
     request_body = Registration,
-    responses((status = 201, description = "registered: an SMS code and an e-mail link are queued; the same answer for a number registered already, whose owner is told by SMS", body = Object),
+    responses((status = 201, description = "registered: an SMS code and an e-mail link are queued; the same answer for a number registered already, whose owner is told by SMS", body = Registered),
         (status = 422, description = "`invalid_name`, `invalid_phone`, `invalid_email`, `weak_password`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: 5 registrations an hour from one address, 3 naming one e-mail address", body = ErrorBody)))]
 pub(super) async fn register(
@@ -53,11 +53,11 @@ pub(super) async fn register(
     // The same answer whether or not the number was registered already
     // (its owner is told by SMS), so it tells a stranger nothing.
     state.registry.register_filer(&person, &ip).await?;
-    Ok(created(json!({
-        "phone_verified": false,
-        "email_verified": false,
-        "next": "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
-    })))
+    Ok(created(Registered {
+        phone_verified: false,
+        email_verified: false,
+        next: "confirm the mobile with the SMS code (POST /api/v1/filers/verify-phone) and open the e-mail link",
+    }))
 }
 
 /// The SMS code for a number.
@@ -73,13 +73,15 @@ pub(super) struct PhoneCode {
 
 #[utoipa::path(post, path = "/api/v1/filers/verify-phone", tag = "filers",
     request_body = PhoneCode,
-    responses((status = 200, body = Object), (status = 400, description = "`verification_failed`", body = ErrorBody)))]
+    responses((status = 200, body = PhoneVerified), (status = 400, description = "`verification_failed`", body = ErrorBody)))]
 pub(super) async fn verify_phone(
     State(state): State<RegistryState>,
     ApiJson(p): ApiJson<PhoneCode>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<PhoneVerified>, ApiError> {
     state.registry.verify_phone(&p.phone, &p.code).await?;
-    Ok(axum::Json(json!({"phone_verified": true})))
+    Ok(axum::Json(PhoneVerified {
+        phone_verified: true,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -141,20 +143,20 @@ pub(super) struct Login {
 
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "filers",
     request_body = Login,
-    responses((status = 201, description = "`{token, role, name, phone_verified, email_verified}`", body = Object),
+    responses((status = 201, description = "a session", body = SessionView),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody), (status = 423, description = "`account_locked`", body = ErrorBody)))]
 pub(super) async fn login(
     State(state): State<RegistryState>,
     ApiJson(l): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let session = state.registry.login(&l.phone, &l.password).await?;
-    Ok(created(json!({
-        "token": session.token,
-        "role": session.user.role.code(),
-        "name": session.user.name,
-        "phone_verified": session.user.phone_verified,
-        "email_verified": session.user.email_verified,
-    })))
+    Ok(created(SessionView {
+        token: session.token,
+        role: session.user.role.code(),
+        name: session.user.name,
+        phone_verified: session.user.phone_verified,
+        email_verified: session.user.email_verified,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "filers",

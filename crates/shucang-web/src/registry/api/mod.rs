@@ -9,6 +9,7 @@ mod filers;
 mod openapi;
 mod publication;
 mod review;
+mod views;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams};
@@ -17,8 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Serialize;
-use serde_json::{Value, json};
-use shucang_registry::{Application, ApplicationForm, RegistryError, User, UserRole};
+use shucang_registry::{RegistryError, User, UserRole};
 
 use super::RegistryState;
 use crate::ApiError;
@@ -38,7 +38,7 @@ pub(super) const UPLOAD_REQUEST_BYTES_MAX: usize = shucang_registry::UPLOAD_BYTE
 pub(super) fn routes() -> Router<RegistryState> {
     let upload_limit = DefaultBodyLimit::max(UPLOAD_REQUEST_BYTES_MAX);
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::routes::health::healthz))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/filers", post(filers::register))
         .route("/api/v1/filers/verify-phone", post(filers::verify_phone))
@@ -195,71 +195,4 @@ fn app_id(raw: &str) -> Result<i64, ApiError> {
 /// A batch's number in a path (404 `batch_not_found` when it is not one).
 fn batch_no(raw: &str) -> Result<i64, ApiError> {
     path_number(raw, RegistryError::BatchNotFound)
-}
-
-/// An application as JSON.
-#[derive(Serialize)]
-struct ApplicationView {
-    id: i64,
-    state: &'static str,
-    /// 未审核, 审核中, 审核通过 or 审核未通过 (absent for drafts).
-    public_state: Option<&'static str>,
-    version: i64,
-    submitted_at: Option<String>,
-    due_date: Option<String>,
-    working_days_left: Option<u32>,
-    overdue: bool,
-    decision: Option<Value>,
-    numbers: Vec<Value>,
-    attachments: Vec<Value>,
-    warnings: Vec<Value>,
-    /// A change or cancellation under review.
-    pending: Option<shucang_registry::Pending>,
-    form: ApplicationForm,
-}
-
-impl From<Application> for ApplicationView {
-    fn from(a: Application) -> ApplicationView {
-        ApplicationView {
-            id: a.record.id,
-            state: a.record.state.code(),
-            public_state: a.record.state.public_name(),
-            version: a.record.version,
-            submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
-            due_date: a.record.due_date.map(|d| d.to_string()),
-            working_days_left: a.working_days_left,
-            overdue: a.overdue,
-            decision: a.record.decision.map(|d| {
-                json!({
-                    "decision": d.decision,
-                    "reasons": d.reasons,
-                    "at": shucang_types::UnixMillis(d.at_ms).to_rfc3339_utc(),
-                })
-            }),
-            numbers: a
-                .numbers
-                .iter()
-                .map(|n| json!({"number": n.number, "service_index": n.service_index}))
-                .collect(),
-            attachments: a
-                .attachments
-                .iter()
-                .map(|f| json!({"id": f.id, "file_name": f.file_name, "mime": f.mime, "size": f.size}))
-                .collect(),
-            warnings: a
-                .warnings
-                .iter()
-                .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
-                .collect(),
-            pending: a.record.pending,
-            form: a.record.form,
-        }
-    }
-}
-
-/// Liveness: the server answers.
-#[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "`{\"status\":\"ok\"}`", body = Object)))]
-pub(super) async fn healthz() -> axum::Json<Value> {
-    axum::Json(json!({"status": "ok"}))
 }

@@ -7,94 +7,55 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use shucang_registry::{Batch, NumberRecord, RegistryError};
+use shucang_registry::{Batch, RegistryError};
 use utoipa::ToSchema;
 
+use super::views::{BatchSummary, BatchView, FilingView, ObjectionRecorded, SearchResults};
 use super::{RegUser, batch_no, created, is_publisher, optional_user};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
 use crate::registry::RegistryState;
-use crate::registry::pages::filing_state;
-
-/// A published filing as the public search shows it.
-fn filing_json(n: &NumberRecord) -> Value {
-    json!({
-        "entity_name": n.entity_name,
-        "service_name": n.service_name,
-        "number": n.number,
-        "batch": n.batch,
-        "state": filing_state(n),
-    })
-}
-
-/// A batch with its entries and objections as JSON.
-fn batch_json(b: &Batch) -> Value {
-    json!({
-        "batch": b.record.number,
-        "title": format!("第{}批", b.record.number),
-        "state": b.record.state.code(),
-        "published_at": b.record.published_at.map(|t| t.to_rfc3339_utc()),
-        "objection_window_ends": b.record.window_ends.map(|d| d.to_string()),
-        "finalised_at": b.record.finalised_at.map(|t| t.to_rfc3339_utc()),
-        "entries": b.entries.iter().enumerate().map(|(i, n)| json!({
-            "seq": i + 1, "entity_name": n.entity_name, "service_name": n.service_name, "number": n.number,
-        })).collect::<Vec<_>>(),
-        "objections": b.objections.iter().map(|o| json!({
-            "number": o.number, "text": o.text, "at": o.at.to_rfc3339_utc(),
-        })).collect::<Vec<_>>(),
-    })
-}
 
 #[utoipa::path(post, path = "/api/v1/publication/batches", tag = "publication",
-    responses((status = 201, body = Object), (status = 409, description = "`nothing_to_gather`", body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 201, description = "the batch gathered", body = BatchView), (status = 409, description = "`nothing_to_gather`", body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn gather(RegUser { state, user }: RegUser) -> Result<Response, ApiError> {
     let b = state.registry.gather_batch(&user).await?;
-    Ok(created(batch_json(&b)))
+    Ok(created(BatchView::from(&b)))
 }
 
 #[utoipa::path(get, path = "/api/v1/publication/batches", tag = "publication",
-    responses((status = 200, body = [Object])))]
+    responses((status = 200, description = "published batches (every batch for a publisher), newest first", body = [BatchSummary])))]
 pub(super) async fn batches(
     State(state): State<RegistryState>,
     headers: HeaderMap,
-) -> Result<axum::Json<Vec<Value>>, ApiError> {
+) -> Result<axum::Json<Vec<BatchSummary>>, ApiError> {
     let user = optional_user(&state, &headers).await?;
     let list = state.registry.batches(is_publisher(&user)).await?;
-    Ok(axum::Json(
-        list.iter()
-            .map(|b| {
-                json!({
-                    "batch": b.number, "title": format!("第{}批", b.number), "state": b.state.code(),
-                    "objection_window_ends": b.window_ends.map(|d| d.to_string()),
-                })
-            })
-            .collect(),
-    ))
+    Ok(axum::Json(list.iter().map(BatchSummary::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/publication/batches/{n}", tag = "publication",
-    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 404, description = "`batch_not_found`", body = ErrorBody)))]
+    params(("n" = i64, Path)), responses((status = 200, body = BatchView), (status = 404, description = "`batch_not_found`", body = ErrorBody)))]
 pub(super) async fn batch(
     State(state): State<RegistryState>,
     headers: HeaderMap,
     Path(n): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<BatchView>, ApiError> {
     let b = visible_batch(&state, &headers, &n).await?;
-    Ok(axum::Json(batch_json(&b)))
+    Ok(axum::Json(BatchView::from(&b)))
 }
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/publish", tag = "publication",
-    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)),
+    params(("n" = i64, Path)), responses((status = 200, description = "published: the objection window runs", body = BatchView), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn publish(
     RegUser { state, user }: RegUser,
     Path(n): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<BatchView>, ApiError> {
     let b = state.registry.publish_batch(&user, batch_no(&n)?).await?;
-    Ok(axum::Json(batch_json(&b)))
+    Ok(axum::Json(BatchView::from(&b)))
 }
 
 /// An objection raised in a batch's window.
@@ -111,7 +72,7 @@ pub(super) struct ObjectionBody {
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/objections", tag = "publication",
     params(("n" = i64, Path)), request_body = ObjectionBody,
-    responses((status = 201, body = Object), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, description = "recorded", body = ObjectionRecorded), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn object(
     RegUser { state, user }: RegUser,
@@ -122,20 +83,22 @@ pub(super) async fn object(
         .registry
         .record_objection(&user, batch_no(&n)?, &o.number, &o.text, &o.contact)
         .await?;
-    Ok(created(
-        json!({"id": rec.id, "batch": rec.batch, "number": rec.number}),
-    ))
+    Ok(created(ObjectionRecorded {
+        id: rec.id,
+        batch: rec.batch,
+        number: rec.number,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/publication/batches/{n}/finalise", tag = "publication",
-    params(("n" = i64, Path)), responses((status = 200, body = Object), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
+    params(("n" = i64, Path)), responses((status = 200, description = "final: the filings are in force", body = BatchView), (status = 403, description = "`forbidden`: publishers only", body = ErrorBody), (status = 409, description = "`objection_window_open`, `wrong_state`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn finalise(
     RegUser { state, user }: RegUser,
     Path(n): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<BatchView>, ApiError> {
     let b = state.registry.finalise_batch(&user, batch_no(&n)?).await?;
-    Ok(axum::Json(batch_json(&b)))
+    Ok(axum::Json(BatchView::from(&b)))
 }
 
 /// Batch `raw` as the caller may see it: any batch for a publisher, the
@@ -280,19 +243,19 @@ pub(super) struct SearchQuery {
 
 #[utoipa::path(get, path = "/api/v1/public/filings", tag = "public",
     params(("q" = String, Query, description = "a complete filing number or part of an entity name")),
-    responses((status = 200, description = "`{results: [{entity_name, service_name, number, batch, state}]}`", body = Object), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "the filings found", body = SearchResults), (status = 422, body = ErrorBody)))]
 pub(super) async fn search(
     State(state): State<RegistryState>,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SearchResults>, ApiError> {
     state.registry.settle_cancellations_daily().await?;
     let found = state
         .registry
         .search_public(q.q.as_deref().unwrap_or(""))
         .await?;
-    Ok(axum::Json(json!({
-        "results": found.iter().map(filing_json).collect::<Vec<_>>(),
-    })))
+    Ok(axum::Json(SearchResults {
+        results: found.iter().map(FilingView::from).collect(),
+    }))
 }
 
 #[cfg(test)]

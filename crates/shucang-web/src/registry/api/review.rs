@@ -2,41 +2,23 @@
 //! calendar's warning, and decisions.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use shucang_registry::{DecisionKind, Reason};
 use utoipa::ToSchema;
 
-use super::{AppId, ApplicationView, RegUser};
+use super::views::{ApplicationView, CalendarView, QueueEntry};
+use super::{AppId, RegUser};
 use crate::ApiError;
 use crate::error::ErrorBody;
 use crate::kit::api::ApiJson;
 
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
-    responses((status = 200, description = "nearest deadline first, with `working_days_left` and `overdue`", body = [Object]), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "nearest deadline first, with `working_days_left` and `overdue`", body = [QueueEntry]), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn queue(
     RegUser { state, user }: RegUser,
-) -> Result<axum::Json<Vec<Value>>, ApiError> {
+) -> Result<axum::Json<Vec<QueueEntry>>, ApiError> {
     let apps = state.registry.review_queue(&user).await?;
-    Ok(axum::Json(
-        apps.into_iter()
-            .map(|a| {
-                json!({
-                    "id": a.record.id,
-                    "applicant": a.record.form.applicant_name(),
-                    "kind": a.record.form.applicant.kind,
-                    "state": a.record.state.code(),
-                    "public_state": a.record.state.public_name(),
-                    "submitted_at": a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
-                    "due_date": a.record.due_date.map(|d| d.to_string()),
-                    "working_days_left": a.working_days_left,
-                    "overdue": a.overdue,
-                    "services": a.record.form.services.len(),
-                    "warnings": a.warnings.len(),
-                })
-            })
-            .collect(),
-    ))
+    Ok(axum::Json(apps.into_iter().map(QueueEntry::from).collect()))
 }
 
 /// A reviewer's decision.
@@ -56,16 +38,23 @@ pub(super) struct DecisionBody {
 #[serde(untagged)]
 pub(super) enum ReasonBody {
     Text(String),
-    Field {
-        field: Option<String>,
-        reason: String,
-    },
+    Field(FieldReason),
+}
+
+/// A reason about one field of the form.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FieldReason {
+    /// The field's path, e.g. `website`.
+    field: Option<String>,
+    /// What is wrong with it.
+    reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/review/applications/{id}/decision", tag = "review",
     params(("id" = i64, Path)),
     request_body = DecisionBody,
-    responses((status = 200, body = Object), (status = 409, description = "`wrong_state`", body = ErrorBody),
+    responses((status = 200, description = "the application decided", body = ApplicationView), (status = 409, description = "`wrong_state`", body = ErrorBody),
         (status = 422, description = "`invalid_decision`", body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn decide(
@@ -81,7 +70,7 @@ pub(super) async fn decide(
                 field: None,
                 reason,
             },
-            ReasonBody::Field { field, reason } => Reason { field, reason },
+            ReasonBody::Field(FieldReason { field, reason }) => Reason { field, reason },
         })
         .collect();
     let app = state
@@ -92,17 +81,17 @@ pub(super) async fn decide(
 }
 
 #[utoipa::path(get, path = "/api/v1/review/calendar", tag = "review",
-    responses((status = 200, description = "`{years, missing_next_year, warning}`", body = Object), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "the years loaded and what is missing", body = CalendarView), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn calendar(
     RegUser { state, user }: RegUser,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<CalendarView>, ApiError> {
     let missing = state.registry.calendar_warning(&user)?;
-    Ok(axum::Json(json!({
-        "years": state.registry.calendar().years().collect::<Vec<_>>(),
-        "missing_next_year": missing,
-        "warning": missing.map(|y| format!(
+    Ok(axum::Json(CalendarView {
+        years: state.registry.calendar().years().collect(),
+        missing_next_year: missing,
+        warning: missing.map(|y| format!(
             "{y} 年节假日安排尚未载入：到期日落在 {y} 年的审核期限无法计算。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
         )),
-    })))
+    }))
 }
