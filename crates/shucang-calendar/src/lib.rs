@@ -98,6 +98,27 @@ pub struct YearSchedule {
     pub notices: Vec<String>,
 }
 
+/// An answer of the calendar, and whether it is provisional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reckoned<T> {
+    /// The date or count.
+    pub value: T,
+    /// The first year the computation reached that has no schedule: its
+    /// weekdays were counted as working days, so the answer holds only
+    /// until that year's holidays are known. `None`: exact.
+    pub provisional: Option<i32>,
+}
+
+impl<T> Reckoned<T> {
+    /// The value if it is exact; otherwise the year that is missing.
+    pub fn exact(self) -> Result<T, CalendarError> {
+        match self.provisional {
+            None => Ok(self.value),
+            Some(year) => Err(CalendarError::YearUnknown(year)),
+        }
+    }
+}
+
 /// The calendar: known years and their schedules.
 #[derive(Debug, Clone)]
 pub struct Calendar {
@@ -237,9 +258,34 @@ impl Calendar {
         })
     }
 
+    /// Whether `date` is a working day, counting Monday to Friday in a
+    /// year with no schedule, and the first such year the answer relied on.
+    fn working_day_or_weekday(&self, date: Date, guessed: &mut Option<i32>) -> bool {
+        match self.is_working_day(date) {
+            Ok(working) => working,
+            Err(_) => {
+                guessed.get_or_insert(date.year);
+                weekday(date) < 5
+            }
+        }
+    }
+
     /// The `n`th working day after `start` (counting starts the day after;
     /// `n = 0` gives `start`).
     pub fn add_working_days(&self, start: Date, n: u32) -> Result<Date, CalendarError> {
+        self.add_working_days_provisionally(start, n)?.exact()
+    }
+
+    /// The `n`th working day after `start`, also when the walk reaches a
+    /// year with no schedule: that year's weekdays count as working days
+    /// and the answer says it is provisional (its holidays are unknown, so
+    /// the true date is the same or later). Fails only on a walk too long.
+    pub fn add_working_days_provisionally(
+        &self,
+        start: Date,
+        n: u32,
+    ) -> Result<Reckoned<Date>, CalendarError> {
+        let mut guessed = None;
         let mut d = start;
         let mut left = n;
         let mut walked = 0;
@@ -249,18 +295,30 @@ impl Calendar {
             if walked > WALK_DAYS_MAX {
                 return Err(CalendarError::TooFar);
             }
-            if self.is_working_day(d)? {
+            if self.working_day_or_weekday(d, &mut guessed) {
                 left -= 1;
             }
         }
-        Ok(d)
+        Ok(Reckoned {
+            value: d,
+            provisional: guessed,
+        })
     }
 
     /// Working days after `from` up to and including `to` (0 if `to <= from`).
     pub fn working_days_between(&self, from: Date, to: Date) -> Result<u32, CalendarError> {
-        if to <= from {
-            return Ok(0);
-        }
+        self.working_days_between_provisionally(from, to)?.exact()
+    }
+
+    /// Working days after `from` up to and including `to`, with the
+    /// weekdays of a year with no schedule counted (see
+    /// [`Calendar::add_working_days_provisionally`]).
+    pub fn working_days_between_provisionally(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> Result<Reckoned<u32>, CalendarError> {
+        let mut guessed = None;
         if to.days_since_epoch() - from.days_since_epoch() > i64::from(WALK_DAYS_MAX) {
             return Err(CalendarError::TooFar);
         }
@@ -268,11 +326,14 @@ impl Calendar {
         let mut count = 0;
         while d < to {
             d = next_day(d);
-            if self.is_working_day(d)? {
+            if self.working_day_or_weekday(d, &mut guessed) {
                 count += 1;
             }
         }
-        Ok(count)
+        Ok(Reckoned {
+            value: count,
+            provisional: guessed,
+        })
     }
 
     /// From 1 November, the next year if its schedule is missing (a warning
@@ -363,6 +424,52 @@ mod tests {
         assert_eq!(cal.missing_next_year(d(2026, 11, 1)), Some(2027));
         assert_eq!(cal.missing_next_year(d(2026, 10, 31)), None);
         assert_eq!(cal.missing_next_year(d(2025, 11, 1)), None);
+    }
+
+    #[test]
+    fn a_year_without_a_schedule_gives_a_provisional_answer_never_a_refusal() {
+        let cal = Calendar::embedded();
+        // From Sunday 2026-12-20: 9 weekdays left in 2026 (21–25, 28–31),
+        // then 11 weekdays of 2027 counted as working days (1, 4–8, 11–15).
+        let due = cal.add_working_days_provisionally(d(2026, 12, 20), 20);
+        assert_eq!(
+            due,
+            Ok(Reckoned {
+                value: d(2027, 1, 15),
+                provisional: Some(2027)
+            })
+        );
+        assert_eq!(due.unwrap().exact(), Err(CalendarError::YearUnknown(2027)));
+        // Within known years the answer is exact and equals the strict one.
+        let exact = cal
+            .add_working_days_provisionally(d(2026, 9, 28), 10)
+            .unwrap();
+        assert_eq!(exact.provisional, None);
+        assert_eq!(exact.value, d(2026, 10, 16));
+        let left = cal.working_days_between_provisionally(d(2026, 12, 30), d(2027, 1, 4));
+        assert_eq!(
+            left,
+            Ok(Reckoned {
+                value: 3,
+                provisional: Some(2027)
+            })
+        );
+        // Once the year is loaded the same question has an exact answer:
+        // with 2027-01-01 a holiday the deadline moves a day later.
+        let mut y2027 = YearSchedule::default();
+        for (i, h) in STATUTORY_HOLIDAYS.iter().enumerate() {
+            y2027.holidays.push((*h).to_owned());
+            y2027.off.insert(d(2027, 1 + i as u32, 1));
+        }
+        let cal = cal.with_year(2027, y2027).unwrap();
+        let due = cal.add_working_days_provisionally(d(2026, 12, 20), 20);
+        assert_eq!(
+            due,
+            Ok(Reckoned {
+                value: d(2027, 1, 18),
+                provisional: None
+            })
+        );
     }
 
     #[test]

@@ -44,16 +44,21 @@ pub const MAIN_CHAINS: &[&str] = &[
 #[serde(default, deny_unknown_fields)]
 pub struct ApplicationForm {
     /// Who files: an individual or an institution.
+    #[serde(deserialize_with = "crate::strict::object")]
     pub applicant: Applicant,
     /// The registered place (注册地): district code and address.
+    #[serde(deserialize_with = "crate::strict::object")]
     pub registered_place: RegisteredPlace,
     /// The applicant's website home page, if any.
     pub website: Option<String>,
     /// The person responsible for the service (负责人).
+    #[serde(deserialize_with = "crate::strict::object")]
     pub responsible: Responsible,
     /// The signed authenticity declaration.
+    #[serde(deserialize_with = "crate::strict::object")]
     pub declaration: Declaration,
     /// One or more services.
+    #[serde(deserialize_with = "crate::strict::objects")]
     pub services: Vec<Service>,
 }
 
@@ -65,8 +70,10 @@ pub struct Applicant {
     /// `individual` or `institution`.
     pub kind: Option<String>,
     /// An individual's details (kind `individual`).
+    #[serde(deserialize_with = "crate::strict::optional_object")]
     pub individual: Option<Individual>,
     /// An institution's details (kind `institution`).
+    #[serde(deserialize_with = "crate::strict::optional_object")]
     pub institution: Option<Institution>,
 }
 
@@ -167,8 +174,10 @@ pub struct Service {
     /// Whether an information-service management mechanism exists.
     pub has_management_mechanism: Option<bool>,
     /// Pre-approval items (前置审批) with their certificates.
+    #[serde(deserialize_with = "crate::strict::objects")]
     pub pre_approvals: Vec<PreApproval>,
     /// The service type and its conditional fields.
+    #[serde(deserialize_with = "crate::strict::object")]
     pub service_type: ServiceType,
     /// The main chain: one of [`MAIN_CHAINS`], or `other` with a name.
     pub main_chain: Option<String>,
@@ -200,10 +209,13 @@ pub struct ServiceType {
     /// technology: `baas`, `other`.
     pub kind: Option<String>,
     /// Block explorer fields (application / explorer).
+    #[serde(deserialize_with = "crate::strict::optional_object")]
     pub explorer: Option<ExplorerFields>,
     /// BaaS fields (technology / baas).
+    #[serde(deserialize_with = "crate::strict::optional_object")]
     pub baas: Option<BaasFields>,
     /// Other technology fields (technology / other).
+    #[serde(deserialize_with = "crate::strict::optional_object")]
     pub technology_other: Option<TechnologyOtherFields>,
 }
 

@@ -34,6 +34,7 @@ mod publication;
 mod review;
 mod sealed;
 mod store;
+pub mod strict;
 mod workflow;
 
 use std::path::Path;

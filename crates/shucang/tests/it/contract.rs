@@ -97,10 +97,19 @@ async fn a_body_must_be_an_object_not_an_array_filled_by_position() {
 
     let reg = Reg::spawn(None).await;
     let token = reg.filer("张三", "13912345678", "zhang@example.cn").await;
-    let res = reg
-        .post("/api/v1/applications", Some(&token), &json!([]))
-        .await;
-    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    // Nor anywhere inside: a part of the form is an object too (the fuzzer
+    // found `technology_other: [null, null]` filled by position).
+    for body in [
+        json!([]),
+        json!({"applicant": []}),
+        json!({"applicant": {"individual": ["张三"]}}),
+        json!({"services": [[]]}),
+        json!({"services": [{"service_type": {"technology_other": [null, null]}}]}),
+        json!({"services": [{"pre_approvals": [["item", 1]]}]}),
+    ] {
+        let res = reg.post("/api/v1/applications", Some(&token), &body).await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    }
     let mine = reg.get("/api/v1/applications", Some(&token)).await;
     let mine: Value = mine.json().await.unwrap();
     assert_eq!(

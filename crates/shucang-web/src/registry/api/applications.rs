@@ -198,6 +198,7 @@ pub(super) struct ChangeBody {
     #[schema(example = "2026-12-01")]
     changed_on: String,
     /// The whole form as it is now.
+    #[serde(deserialize_with = "shucang_registry::strict::object")]
     form: ApplicationForm,
 }
 

@@ -38,7 +38,7 @@ pub(super) struct DecisionBody {
 #[serde(untagged)]
 pub(super) enum ReasonBody {
     Text(String),
-    Field(FieldReason),
+    Field(#[serde(deserialize_with = "shucang_registry::strict::object")] FieldReason),
 }
 
 /// A reason about one field of the form.
