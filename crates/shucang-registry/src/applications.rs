@@ -162,7 +162,12 @@ impl Registry {
                 if today > due {
                     (Some(0), true)
                 } else {
-                    (Some(self.calendar.working_days_between(today, due)?), false)
+                    // Days left are counted like the deadline was: with
+                    // weekdays in a year without a schedule.
+                    let left = self
+                        .calendar
+                        .working_days_between_provisionally(today, due)?;
+                    (Some(left.value), false)
                 }
             }
             _ => (None, false),
@@ -195,9 +200,10 @@ impl Registry {
         r.state = t.to;
         r.version += 1;
         r.updated_at = t.at;
-        if let Some((at, due)) = t.submitted {
-            r.submitted_at = Some(at);
-            r.due_date = Some(due);
+        if let Some(d) = t.submitted {
+            r.submitted_at = Some(d.submitted_at);
+            r.due_date = Some(d.due);
+            r.due_provisional = d.provisional;
         }
         if let Some(decision) = t.decision {
             r.decision = Some(decision);

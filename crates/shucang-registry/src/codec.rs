@@ -66,6 +66,16 @@ pub fn detail(fields: &[(&str, String)]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
+/// A review deadline's audit detail: the date and, when it is
+/// provisional, the year whose holidays were not known.
+pub fn deadline_detail(due: shucang_calendar::Reckoned<Date>) -> String {
+    let mut detail = serde_json::json!({ "due_date": due.value.to_string() });
+    if let Some(year) = due.provisional {
+        detail["provisional_until_schedule_of"] = year.into();
+    }
+    detail.to_string()
+}
+
 /// A recorded change's audit detail: when it happened, the day it was due
 /// to be recorded, and whether it came late.
 pub fn change_detail(changed_on: Date, record_by: Date, late: bool) -> String {
@@ -98,8 +108,22 @@ mod tests {
         assert_eq!(decode_decision(&encode_decision(&d)).unwrap(), d);
         let p = Pending::Cancellation {
             termination_date: "2027-01-05".into(),
+            notice_provisional: Some(2027),
+            notice_short: false,
         };
         assert_eq!(decode_pending(&encode_pending(&p)).unwrap(), p);
+        // A row written before notices could be provisional reads as exact.
+        let old = r#"{"kind":"cancellation","termination_date":"2027-01-05"}"#;
+        let read = decode_pending(old).unwrap();
+        assert_eq!(
+            read,
+            Pending::Cancellation {
+                termination_date: "2027-01-05".into(),
+                notice_provisional: None,
+                notice_short: false,
+            }
+        );
+        assert_eq!(encode_pending(&read), old, "and is written back unchanged");
         assert_eq!(decode_state("under_review").unwrap(), AppState::UnderReview);
         assert_eq!(decode_date("2026-11-03").unwrap().to_string(), "2026-11-03");
     }

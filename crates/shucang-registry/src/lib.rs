@@ -419,3 +419,14 @@ pub(crate) fn ymd(s: &str) -> Option<Date> {
 pub(crate) fn parse_date(s: &str) -> Result<Date, RegistryError> {
     Ok(codec::decode_date(s)?)
 }
+
+/// What a message or page adds to a provisional date: empty for an exact
+/// one.
+pub fn provisional_note(year: Option<i32>) -> String {
+    match year {
+        None => String::new(),
+        Some(y) => format!(
+            "（暂定：{y} 年节假日安排尚未公布，按周一至周五计算；安排载入后自动重算并通知您）"
+        ),
+    }
+}

@@ -34,11 +34,23 @@ pub enum Pending {
         recorded_on: String,
         /// Recorded after `record_by`.
         late: bool,
+        /// Set while `record_by` is provisional: the year whose holidays
+        /// were not known (its weekdays were counted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record_by_provisional: Option<i32>,
     },
     /// A cancellation.
     Cancellation {
         /// The day the service ends.
         termination_date: String,
+        /// Set while the 30-working-day notice was checked provisionally:
+        /// the year whose holidays were not known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice_provisional: Option<i32>,
+        /// The notice turned out shorter than 30 working days once that
+        /// year's holidays were loaded (the reviewer sees it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        notice_short: bool,
     },
 }
 
@@ -103,19 +115,21 @@ impl Registry {
                 message: "a change keeps the filed services (one number each); file a new application for a new service".into(),
             });
         }
-        let record_by = self
+        let reckoned = self
             .calendar
-            .add_working_days(changed, CHANGE_RECORD_WORKING_DAYS)?;
+            .add_working_days_provisionally(changed, CHANGE_RECORD_WORKING_DAYS)?;
+        let record_by = reckoned.value;
         let late = today > record_by;
         let due = self
             .calendar
-            .add_working_days(today, crate::REVIEW_WORKING_DAYS)?;
+            .add_working_days_provisionally(today, crate::REVIEW_WORKING_DAYS)?;
         let pending = Pending::Change {
             form: Box::new(form.clone()),
             changed_on: changed.to_string(),
             record_by: record_by.to_string(),
             recorded_on: today.to_string(),
             late,
+            record_by_provisional: reckoned.provisional,
         };
         let late_note = if late {
             format!("（逾期：应于 {record_by} 前报备）")
@@ -147,20 +161,29 @@ impl Registry {
             .await?;
         let ends = parse_day(termination_date, "termination_date")?;
         let today = self.today();
+        // A year without a schedule counts its weekdays: the earliest date
+        // is then provisional (the true one is the same or later) and is
+        // checked again when that year's holidays are loaded.
         let earliest = self
             .calendar
-            .add_working_days(today, CANCELLATION_NOTICE_WORKING_DAYS)?;
-        if ends < earliest {
-            return Err(RegistryError::TooSoon(earliest.to_string()));
+            .add_working_days_provisionally(today, CANCELLATION_NOTICE_WORKING_DAYS)?;
+        if ends < earliest.value {
+            return Err(RegistryError::TooSoon(earliest.value.to_string()));
         }
         let due = self
             .calendar
-            .add_working_days(today, crate::REVIEW_WORKING_DAYS)?;
+            .add_working_days_provisionally(today, crate::REVIEW_WORKING_DAYS)?;
         let id = app.record.id;
         let pending = Pending::Cancellation {
             termination_date: ends.to_string(),
+            notice_provisional: earliest.provisional,
+            notice_short: false,
         };
-        let text = format!("您的备案（申请编号 {id}）注销申请已提交，拟终止服务日期：{ends}。");
+        let text = format!(
+            "您的备案（申请编号 {id}）注销申请已提交，拟终止服务日期：{ends}。审核期限：{}{}。",
+            due.value,
+            crate::provisional_note(due.provisional)
+        );
         let t = t
             .submitted(due)
             .detail(codec::detail(&[("termination_date", ends.to_string())]))
@@ -199,7 +222,9 @@ impl Registry {
                 PendingUpdate::Clear,
                 format!("您的备案（申请编号 {id}）变更审核未通过：{why}。原备案信息继续有效。"),
             ),
-            Some(Pending::Cancellation { termination_date }) if approve => (
+            Some(Pending::Cancellation {
+                termination_date, ..
+            }) if approve => (
                 Action::ApproveCancellation,
                 None,
                 PendingUpdate::Keep,
@@ -278,7 +303,10 @@ impl Registry {
             .applications_in(&[AppState::CancellationApproved])
             .await?
         {
-            let Some(Pending::Cancellation { termination_date }) = &record.pending else {
+            let Some(Pending::Cancellation {
+                termination_date, ..
+            }) = &record.pending
+            else {
                 continue;
             };
             if crate::parse_date(termination_date)? > today {
@@ -300,6 +328,118 @@ impl Registry {
                     termination_date.clone(),
                 )]))
                 .messages(self.notify(&filer, &text));
+            if self.store.transition(&t).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl Registry {
+    /// Recomputes every provisional date whose year's holidays are now
+    /// known (run when `registry serve` starts and right after
+    /// `load-holidays`): the review deadline from the day of submission, a
+    /// change's record-by date (and whether it was late), a cancellation's
+    /// 30-working-day notice (a notice that turns out short is flagged for
+    /// the reviewer). Each application recomputed gets an audit step and
+    /// its filer a message. Returns how many.
+    pub async fn settle_provisional_deadlines(&self) -> Result<usize, RegistryError> {
+        let known = |year: Option<i32>| year.is_some_and(|y| self.calendar.schedule(y).is_some());
+        let mut done = 0;
+        for record in self.store.applications_in(&AppState::IN_REVIEW).await? {
+            let pending_waits = match &record.pending {
+                Some(Pending::Change {
+                    record_by_provisional,
+                    ..
+                }) => known(*record_by_provisional),
+                Some(Pending::Cancellation {
+                    notice_provisional, ..
+                }) => known(*notice_provisional),
+                None => false,
+            };
+            let Some(submitted_at) = record.submitted_at else {
+                continue;
+            };
+            if !known(record.due_provisional) && !pending_waits {
+                continue;
+            }
+            let submitted_on = submitted_at.china_date();
+            let due = self
+                .calendar
+                .add_working_days_provisionally(submitted_on, crate::REVIEW_WORKING_DAYS)?;
+            let mut notes = vec![format!(
+                "审核期限按已公布的节假日安排重算为 {}{}",
+                due.value,
+                crate::provisional_note(due.provisional)
+            )];
+            let pending = match record.pending.clone() {
+                Some(Pending::Change {
+                    form,
+                    changed_on,
+                    recorded_on,
+                    record_by_provisional: Some(_),
+                    ..
+                }) => {
+                    let record_by = self.calendar.add_working_days_provisionally(
+                        crate::parse_date(&changed_on)?,
+                        CHANGE_RECORD_WORKING_DAYS,
+                    )?;
+                    let late = crate::parse_date(&recorded_on)? > record_by.value;
+                    if late {
+                        notes.push(format!("变更应于 {} 前报备，本次报备逾期", record_by.value));
+                    }
+                    PendingUpdate::Set(Pending::Change {
+                        form,
+                        changed_on,
+                        record_by: record_by.value.to_string(),
+                        recorded_on,
+                        late,
+                        record_by_provisional: record_by.provisional,
+                    })
+                }
+                Some(Pending::Cancellation {
+                    termination_date,
+                    notice_provisional: Some(_),
+                    ..
+                }) => {
+                    let earliest = self.calendar.add_working_days_provisionally(
+                        submitted_on,
+                        CANCELLATION_NOTICE_WORKING_DAYS,
+                    )?;
+                    let short = crate::parse_date(&termination_date)? < earliest.value;
+                    if short {
+                        notes.push(format!(
+                            "拟终止服务日期早于提前 30 个工作日的最早日期 {}，审核人员将与您联系",
+                            earliest.value
+                        ));
+                    }
+                    PendingUpdate::Set(Pending::Cancellation {
+                        termination_date,
+                        notice_provisional: earliest.provisional,
+                        notice_short: short,
+                    })
+                }
+                _ => PendingUpdate::Keep,
+            };
+            let id = record.id;
+            let Some(filer) = self.store.user_by_id(record.filer_id).await? else {
+                return Err(RegistryError::Internal(
+                    "an application without its filer".into(),
+                ));
+            };
+            let text = format!("您的备案申请（编号 {id}）{}。", notes.join("；"));
+            let t = Transition::step(
+                id,
+                record.state,
+                Action::SettleDeadline,
+                None,
+                self.clock.now(),
+            )?
+            .deadline(submitted_at, due)
+            .detail(codec::deadline_detail(due))
+            .messages(self.notify(&filer, &text))
+            .pending(pending);
             if self.store.transition(&t).await? {
                 done += 1;
             }

@@ -27,13 +27,15 @@ impl Registry {
         }
         let due = self
             .calendar
-            .add_working_days(now.china_date(), REVIEW_WORKING_DAYS)?;
+            .add_working_days_provisionally(now.china_date(), REVIEW_WORKING_DAYS)?;
         let text = format!(
-            "您的备案申请（编号 {id}）已提交，状态：未审核。审核期限：{due}（20 个工作日）。"
+            "您的备案申请（编号 {id}）已提交，状态：未审核。审核期限：{}（20 个工作日）{}。",
+            due.value,
+            crate::provisional_note(due.provisional)
         );
         let t = t
             .submitted(due)
-            .detail(codec::detail(&[("due_date", due.to_string())]))
+            .detail(codec::deadline_detail(due))
             .messages(self.notify(user, &text));
         self.transit(app, t).await
     }

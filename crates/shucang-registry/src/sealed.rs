@@ -166,6 +166,7 @@ mod tests {
             version: 1,
             submitted_at: None,
             due_date: None,
+            due_provisional: None,
             decision: None,
             pending: None,
             created_at: shucang_types::UnixMillis(0),

@@ -131,6 +131,9 @@ pub struct ApplicationRecord {
     pub submitted_at: Option<UnixMillis>,
     /// The review deadline (China date).
     pub due_date: Option<Date>,
+    /// Set while `due_date` is provisional: the year whose holidays were
+    /// not known when it was reckoned (its weekdays were counted).
+    pub due_provisional: Option<i32>,
     /// The last decision.
     pub decision: Option<Decision>,
     /// A pending change or cancellation.

@@ -9,6 +9,7 @@
 //! transition with [`Transition::step`] in the service method that takes it.
 
 use serde::{Deserialize, Serialize};
+use shucang_calendar::Reckoned;
 use shucang_notify::NewMessage;
 use shucang_types::{Date, UnixMillis};
 
@@ -178,6 +179,9 @@ pub enum Action {
     RejectCancellation,
     /// The registry cancels the filing on its termination date.
     Terminate,
+    /// The registry recomputes a provisional deadline once the holidays of
+    /// the year it reached are loaded.
+    SettleDeadline,
 }
 
 impl Action {
@@ -196,6 +200,7 @@ impl Action {
             Action::ApproveCancellation => "approve_cancellation",
             Action::RejectCancellation => "reject_cancellation",
             Action::Terminate => "cancelled",
+            Action::SettleDeadline => "deadline",
         }
     }
 
@@ -212,6 +217,7 @@ impl Action {
             | Action::ApproveCancellation
             | Action::RejectCancellation => "changing",
             Action::Terminate => "terminating",
+            Action::SettleDeadline => "recomputing the deadline",
         }
     }
 }
@@ -288,12 +294,39 @@ pub const STEPS: &[Step] = {
             S::Cancelled,
             Registry,
         ),
+        step(S::Submitted, A::SettleDeadline, S::Submitted, Registry),
+        step(S::UnderReview, A::SettleDeadline, S::UnderReview, Registry),
+        step(
+            S::ChangePending,
+            A::SettleDeadline,
+            S::ChangePending,
+            Registry,
+        ),
+        step(
+            S::CancellationPending,
+            A::SettleDeadline,
+            S::CancellationPending,
+            Registry,
+        ),
     ]
 };
 
 /// The step `action` takes from `from`, if the workflow has one.
 pub fn find_step(from: AppState, action: Action) -> Option<&'static Step> {
     STEPS.iter().find(|s| s.from == from && s.action == action)
+}
+
+/// A submission's review deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// When it was submitted.
+    pub submitted_at: UnixMillis,
+    /// The last day of the review.
+    pub due: Date,
+    /// The year without a holiday schedule that `due` was reckoned into
+    /// (weekdays counted): the date is provisional (暂定) until that
+    /// year's schedule is loaded.
+    pub provisional: Option<i32>,
 }
 
 /// A state change with everything that goes with it, applied atomically
@@ -315,8 +348,9 @@ pub struct Transition {
     pub actor_id: i64,
     /// Details for the audit trail (a JSON object, see `codec`).
     pub detail: String,
-    /// Set on submission: when, and the review deadline.
-    pub submitted: Option<(UnixMillis, Date)>,
+    /// Set on submission (and when a provisional deadline is settled):
+    /// when, and the review deadline.
+    pub submitted: Option<Deadline>,
     /// Set on a decision.
     pub decision: Option<Decision>,
     /// Numbers issued by this step.
@@ -381,8 +415,22 @@ impl Transition {
     }
 
     /// Records a submission at `self.at` with its review deadline.
-    pub fn submitted(mut self, due: Date) -> Transition {
-        self.submitted = Some((self.at, due));
+    pub fn submitted(mut self, due: Reckoned<Date>) -> Transition {
+        self.submitted = Some(Deadline {
+            submitted_at: self.at,
+            due: due.value,
+            provisional: due.provisional,
+        });
+        self
+    }
+
+    /// Sets the review deadline of a submission made at `submitted_at`.
+    pub fn deadline(mut self, submitted_at: UnixMillis, due: Reckoned<Date>) -> Transition {
+        self.submitted = Some(Deadline {
+            submitted_at,
+            due: due.value,
+            provisional: due.provisional,
+        });
         self
     }
 

@@ -58,6 +58,11 @@ pub(crate) const REGISTRY: &[Migration] = &[
         "personal data views",
         include_str!("../migrations/registry/0003_personal_data_views.sql"),
     ),
+    migration(
+        4,
+        "provisional deadlines",
+        include_str!("../migrations/registry/0004_provisional_deadlines.sql"),
+    ),
 ];
 
 /// Which database a store holds.

@@ -828,10 +828,19 @@ async fn registry(settings: Config, command: RegistryCommand) -> anyhow::Result<
             match result {
                 Ok(years) => {
                     for y in years {
-                        println!(
-                            "loaded the {y} holiday schedule (by {by}); restart the registry server to use it"
-                        );
+                        println!("loaded the {y} holiday schedule (by {by})");
                     }
+                    // With the new years in the calendar, provisional
+                    // deadlines become exact now (filers are told).
+                    let services =
+                        RegistryServices::open(&config, Arc::new(SystemClock), String::new())
+                            .await?;
+                    let settled = services.registry.settle_provisional_deadlines().await;
+                    services.store.close().await;
+                    println!(
+                        "recomputed {} provisional deadline(s); restart the registry server to use the schedule",
+                        settled?
+                    );
                     Ok(())
                 }
                 Err(shucang_registry::RegistryError::Invalid { field, message }) => {

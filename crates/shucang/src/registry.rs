@@ -97,6 +97,16 @@ impl RegistryApp {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let services = RegistryServices::open(config, clock, base_url).await?;
+        // Holidays loaded since the last start make provisional deadlines
+        // exact.
+        let settled = services
+            .registry
+            .settle_provisional_deadlines()
+            .await
+            .context("recomputing provisional deadlines")?;
+        if settled > 0 {
+            tracing::info!(settled, "provisional deadlines recomputed");
+        }
         Ok(RegistryApp {
             listener,
             services,

@@ -124,6 +124,7 @@ impl ApplicationStore for crate::SqlStore {
         let updated = sqlx::query(
             "UPDATE reg_applications SET state = $3, version = version + 1, updated_at = $4, \
              submitted_at = COALESCE($5, submitted_at), due_date = COALESCE($6, due_date), \
+             due_provisional = CASE WHEN $6 IS NULL THEN due_provisional ELSE $11 END, \
              decision = COALESCE($7, decision), form = COALESCE($8, form), \
              pending = CASE WHEN $9 = 1 THEN $10 ELSE pending END \
              WHERE id = $1 AND state = $2",
@@ -132,12 +133,13 @@ impl ApplicationStore for crate::SqlStore {
         .bind(t.from.code())
         .bind(t.to.code())
         .bind(t.at.0)
-        .bind(t.submitted.map(|(at, _)| at.0))
-        .bind(t.submitted.map(|(_, due)| due.to_string()))
+        .bind(t.submitted.map(|d| d.submitted_at.0))
+        .bind(t.submitted.map(|d| d.due.to_string()))
         .bind(t.decision.as_ref().map(codec::encode_decision))
         .bind(t.form.as_ref().map(codec::encode_form))
         .bind(set_pending)
         .bind(pending)
+        .bind(t.submitted.and_then(|d| d.provisional).map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(e)?

@@ -77,10 +77,11 @@ pub(crate) type AppRow = (
     Option<String>,
     i64,
     i64,
+    Option<i64>,
 );
 
 pub(crate) const APP_COLUMNS: &str = "id, filer_id, state, form, version, submitted_at, due_date, \
-     decision, pending, created_at, updated_at";
+     decision, pending, created_at, updated_at, due_provisional";
 
 pub(crate) fn app(r: AppRow) -> Result<ApplicationRecord, StoreError> {
     Ok(ApplicationRecord {
@@ -91,6 +92,7 @@ pub(crate) fn app(r: AppRow) -> Result<ApplicationRecord, StoreError> {
         version: r.4,
         submitted_at: r.5.map(UnixMillis),
         due_date: r.6.as_deref().map(codec::decode_date).transpose()?,
+        due_provisional: r.11.and_then(|y| i32::try_from(y).ok()),
         decision: r.7.as_deref().map(codec::decode_decision).transpose()?,
         pending: r.8.as_deref().map(codec::decode_pending).transpose()?,
         created_at: UnixMillis(r.9),

@@ -91,7 +91,7 @@ pub(super) async fn calendar(
         years: state.registry.calendar().years().collect(),
         missing_next_year: missing,
         warning: missing.map(|y| format!(
-            "{y} 年节假日安排尚未载入：到期日落在 {y} 年的审核期限无法计算。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
+            "{y} 年节假日安排尚未载入：落在 {y} 年的期限暂按周一至周五计算（due_provisional），载入后自动重算并通知申请人。请用 `shucang registry admin load-holidays` 载入国务院办公厅通知。"
         )),
     }))
 }

@@ -26,6 +26,10 @@ pub(super) struct ApplicationView {
     submitted_at: Option<String>,
     /// The reviewer's deadline, `YYYY-MM-DD` (20 working days after submission).
     due_date: Option<String>,
+    /// Set while `due_date` is provisional (暂定): the year whose holiday
+    /// schedule is not loaded yet (its weekdays were counted). It is
+    /// recomputed, and the filer told, once that schedule is loaded.
+    due_provisional: Option<i32>,
     /// Working days left until `due_date`, while under review.
     working_days_left: Option<u32>,
     /// The deadline has passed without a decision.
@@ -95,6 +99,7 @@ impl From<Application> for ApplicationView {
             version: a.record.version,
             submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
             due_date: a.record.due_date.map(|d| d.to_string()),
+            due_provisional: a.record.due_provisional,
             working_days_left: a.working_days_left,
             overdue: a.overdue,
             decision: a.record.decision.map(|d| DecisionView {
@@ -156,6 +161,8 @@ pub(super) struct QueueEntry {
     public_state: Option<&'static str>,
     submitted_at: Option<String>,
     due_date: Option<String>,
+    /// The year that makes `due_date` provisional, if any.
+    due_provisional: Option<i32>,
     working_days_left: Option<u32>,
     overdue: bool,
     /// How many services the application files.
@@ -174,6 +181,7 @@ impl From<Application> for QueueEntry {
             public_state: a.record.state.public_name(),
             submitted_at: a.record.submitted_at.map(|t| t.to_rfc3339_utc()),
             due_date: a.record.due_date.map(|d| d.to_string()),
+            due_provisional: a.record.due_provisional,
             working_days_left: a.working_days_left,
             overdue: a.overdue,
             services: a.record.form.services.len(),

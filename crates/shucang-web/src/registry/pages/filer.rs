@@ -67,7 +67,8 @@ pub(super) async fn home(
 fn app_row(a: &Application) -> Value {
     context! {
         id => a.record.id, state => a.record.state.code(), entity => a.record.form.applicant_name(),
-        due => a.record.due_date.map(|d| d.to_string()), numbers => a.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
+        due => a.record.due_date.map(|d| d.to_string()), due_provisional => a.record.due_provisional,
+        numbers => a.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
         editable => editable(a),
     }
 }

@@ -173,14 +173,24 @@ impl<'a> Step<'a> {
                 let late = if *late { " (!)" } else { "" };
                 format!("{} {changed_on}{late}", c.t("change_title"))
             }
-            Pending::Cancellation { termination_date } => {
-                format!("{} {termination_date}", c.t("cancel_title"))
+            Pending::Cancellation {
+                termination_date,
+                notice_short,
+                ..
+            } => {
+                let short = if *notice_short {
+                    format!("（{}）", c.t("notice_short"))
+                } else {
+                    String::new()
+                };
+                format!("{} {termination_date}{short}", c.t("cancel_title"))
             }
         });
         context! {
             id => app.record.id, state => app.record.state.code(), form => Value::from_serialize(&app.record.form),
             numbers => app.numbers.iter().map(|n| n.number.clone()).collect::<Vec<_>>(),
-            due => app.record.due_date.map(|d| d.to_string()), decision, pending,
+            due => app.record.due_date.map(|d| d.to_string()), due_provisional => app.record.due_provisional,
+            decision, pending,
             changeable => app.record.state == AppState::Approved,
         }
     }

@@ -29,18 +29,23 @@ pub(super) async fn home(
         .ok()
         .flatten()
         .map(|y| format!("{y}"));
+    let provisional_count = queue
+        .iter()
+        .filter(|a| a.record.due_provisional.is_some())
+        .count();
     let queue: Vec<Value> = queue
         .iter()
         .map(|a| {
             context! {
                 id => a.record.id, entity => a.record.form.applicant_name(), state => a.record.state.code(),
-                due => a.record.due_date.map(|d| d.to_string()), days_left => a.working_days_left, overdue => a.overdue,
+                due => a.record.due_date.map(|d| d.to_string()), due_provisional => a.record.due_provisional,
+                days_left => a.working_days_left, overdue => a.overdue,
             }
         })
         .collect();
     Ok(c.render(
         "review.html",
-        context! { queue, calendar_warning },
+        context! { queue, calendar_warning, provisional_count },
         StatusCode::OK,
     ))
 }
@@ -65,6 +70,7 @@ fn page(
 ) -> Response {
     let view = context! {
         id => app.record.id, state => app.record.state.code(), due => app.record.due_date.map(|d| d.to_string()),
+        due_provisional => app.record.due_provisional,
         days_left => app.working_days_left, overdue => app.overdue,
         warnings => app.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect::<Vec<_>>(),
         form_json => serde_json::to_string_pretty(&app.record.form).unwrap_or_default(),

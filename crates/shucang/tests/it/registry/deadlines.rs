@@ -39,11 +39,13 @@ const FIXTURE_2027: &str = "\
 ";
 
 /// From 1 November the reviewer console warns that next year's schedule
-/// is missing; a deadline reaching that year is an error naming it; an
-/// administrator loads the year (checked, recorded) and after a restart
-/// the deadline is computed.
+/// is missing, but no work stops: a submission and a cancellation whose
+/// dates reach that year are accepted with provisional (暂定) dates,
+/// weekdays counted, marked with the year. An administrator loads the
+/// year (checked, recorded); the dates are recomputed at once, the filers
+/// told, and a notice that turns out short is flagged for the reviewer.
 #[tokio::test]
-async fn a_missing_year_is_named_until_an_administrator_loads_it() {
+async fn a_missing_year_never_stops_the_work_and_its_dates_are_settled_when_loaded() {
     let dec_10 = "2026-12-10T02:00:00Z";
     let reg = Reg::spawn_in(tempfile::tempdir().unwrap(), None, dec_10).await;
     let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
@@ -57,25 +59,47 @@ async fn a_missing_year_is_named_until_an_administrator_loads_it() {
     assert!(cal["warning"].as_str().unwrap().contains("2027"));
     let res = reg.get("/api/v1/review/calendar", Some(&filer)).await;
     assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // Submitted on Thursday 10 December: 15 working days left in 2026,
+    // then 1 and 4–7 January 2027 counted as weekdays.
     let (id, _) = reg.drafted(&filer, individual_form).await;
-    let res = reg.submit(&filer, id).await;
-    let body = assert_error(
-        res,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "holiday_schedule_missing",
+    let sub = json_of(reg.submit(&filer, id).await, StatusCode::OK).await;
+    assert_eq!(sub["state"], "submitted");
+    assert_eq!(sub["due_date"], "2027-01-07");
+    assert_eq!(sub["due_provisional"], 2027);
+    let sms = reg.outbox("13912345678").await;
+    assert!(
+        sms.iter().any(|m| m.message.body.contains("暂定")),
+        "the filer is told the date is provisional"
+    );
+    let queue = json_of(
+        reg.get("/api/v1/review/queue", Some(&reviewer)).await,
+        StatusCode::OK,
     )
     .await;
-    assert!(
-        body["error"]["message"].as_str().unwrap().contains("2027"),
-        "{body}"
-    );
-    let still = reg.application(&filer, id).await;
-    assert_eq!(still["state"], "draft");
+    assert_eq!(queue[0]["due_provisional"], 2027, "{queue}");
+
+    // An approved filing cancelled on 21 January 2027: 30 working days
+    // on with 1 January counted — accepted, the notice provisional.
+    let (other, number) = super::approved(&reg, &filer, &reviewer, individual_form).await;
+    let c = json_of(
+        reg.post(
+            &format!("/api/v1/filings/{number}/cancellation"),
+            Some(&filer),
+            &serde_json::json!({"termination_date": "2027-01-21"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(c["state"], "cancellation_pending");
+    assert_eq!(c["pending"]["notice_provisional"], 2027, "{c}");
+    assert_eq!(c["due_provisional"], 2027);
     let dir = reg.stop().await;
     an_administrator_loads_the_year(dir.path()).await;
 
-    // After a restart: no warning, and the deadline runs into January 2027
-    // (1 January off).
+    // With 1 January off: the review is due 8 January, exact; the
+    // cancellation's earliest date was 22 January, so its notice is short.
     let reg = Reg::spawn_in(dir, None, dec_10).await;
     let (filer, reviewer) = (
         reg.login("13912345678").await,
@@ -87,8 +111,38 @@ async fn a_missing_year_is_named_until_an_administrator_loads_it() {
     )
     .await;
     assert_eq!(cal["missing_next_year"], Value::Null);
-    let sub = json_of(reg.submit(&filer, id).await, StatusCode::OK).await;
-    assert_eq!(sub["due_date"], "2027-01-08");
+    let app = reg.application(&filer, id).await;
+    assert_eq!(app["due_date"], "2027-01-08");
+    assert_eq!(app["due_provisional"], Value::Null);
+    let c = reg.application(&filer, other).await;
+    assert_eq!(c["state"], "cancellation_pending");
+    assert_eq!(c["pending"]["notice_short"], true, "{c}");
+    assert_eq!(c["pending"]["notice_provisional"], Value::Null);
+    let sms = reg.outbox("13912345678").await;
+    assert!(
+        sms.iter()
+            .any(|m| m.message.body.contains(&format!("编号 {id}"))
+                && m.message.body.contains("2027-01-08")),
+        "the filer is told the new date"
+    );
+    assert!(
+        sms.iter().any(|m| m.message.body.contains("2027-01-22")),
+        "and that the notice is short"
+    );
+    let trail = json_of(
+        reg.get(&format!("/api/v1/applications/{id}/audit"), Some(&filer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let last = trail.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "deadline", "{trail}");
+    assert_eq!(last["detail"]["due_date"], "2027-01-08");
+    // Settling again changes nothing.
+    assert_eq!(
+        reg.registry.settle_provisional_deadlines().await.unwrap(),
+        0
+    );
     reg.stop().await;
 }
 
@@ -143,5 +197,10 @@ async fn an_administrator_loads_the_year(dir: &std::path::Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("loaded the 2027 holiday schedule"));
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("loaded the 2027 holiday schedule"), "{out}");
+    assert!(
+        out.contains("recomputed 2 provisional deadline(s)"),
+        "{out}"
+    );
 }
