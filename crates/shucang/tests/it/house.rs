@@ -174,16 +174,16 @@ const RESTRICTED: &[(&[&str], &[&str], &str)] = &[
         "nothing but the store crate knows SQL",
     ),
     (
-        &[
-            "axum",
-            "hyper",
-            "tower",
-            "tower-http",
-            "minijinja",
-            "utoipa",
-        ],
+        &["axum", "hyper", "tower", "tower-http", "minijinja"],
         &[WEB, BINARY],
         "only the web crate and the binary know HTTP serving and templates",
+    ),
+    (
+        &["utoipa"],
+        &[WEB, BINARY, REGISTRY],
+        "the OpenAPI documents are the web crate's; the registry's form derives \
+         its own schema behind the optional `openapi` feature, so the document \
+         can never drift from what the form accepts",
     ),
     (
         &["reqwest"],
