@@ -52,7 +52,7 @@ use shucang_types::{Clock, Date, UnixMillis};
 pub use accounts::{Person, Registered};
 pub use checkins::{Checkin, CheckinEntry};
 pub use files::{FileError, FileStore, FileType, UPLOAD_BYTES_MAX, sniff};
-pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, validate};
+pub use form::{ApplicationForm, Findings, MAIN_CHAINS, Problem, SERVICES_MAX, Service, validate};
 pub use lifecycle::{
     BUILT_IN_LAST_YEAR, CANCELLATION_NOTICE_WORKING_DAYS, CHANGE_RECORD_WORKING_DAYS, Pending,
     calendar_with_loads, load_holiday_schedules,

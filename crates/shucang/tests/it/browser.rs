@@ -341,6 +341,30 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
     assert!(queue.contains("张三") && queue.contains("2026-11-03") && queue.contains(">20<"));
     shoot(&reviewer, "registry-review", 1280).await;
     reviewer.click_on("a[href^='/review/applications/']").await;
+    reviewer.find("dl.fields").await;
+    // The application reads as the labelled form: names of types, the
+    // documents as links, nothing of the stored data's shape.
+    let read = reviewer.source().await;
+    for shown in [
+        "真实姓名",
+        "张三",
+        "居民身份证",
+        "应用运营 · 区块链浏览器",
+        "签字的真实性承诺书",
+    ] {
+        assert!(read.contains(shown), "{shown} on the reviewer's page");
+    }
+    for hidden in [
+        "\"applicant\"",
+        "null",
+        "id_type",
+        "resident_id",
+        "application/pdf",
+    ] {
+        assert!(!read.contains(hidden), "{hidden} on the reviewer's page");
+    }
+    shoot(&reviewer, "registry-review-app", 1280).await;
+    shoot(&reviewer, "registry-review-app", 375).await;
     reviewer
         .click_on("input[name=decision][value=approve]")
         .await;
@@ -496,6 +520,9 @@ async fn the_four_steps(browser: &Session) {
         .await;
     browser.click_on("button[value=next]").await;
     browser.wait_url("/step/3").await;
+    // The explorer's own questions appear once the type is chosen.
+    let description = "为公众提供区块、交易与地址查询。";
+    describe_service(browser, description, 2, "application/explorer").await;
     browser
         .fill_inputs(&[
             ("name", "张三的区块链浏览器"),
@@ -508,8 +535,6 @@ async fn the_four_steps(browser: &Session) {
             ("ex_location", "北京市"),
         ])
         .await;
-    let description = "为公众提供区块、交易与地址查询。";
-    describe_service(browser, description, 2, "application/explorer").await;
     shoot(browser, "registry-step3", 1280).await;
     // Saved as a draft, then a second service (a wallet: no extra fields).
     browser.click_on("button[value=draft]").await;
@@ -545,6 +570,20 @@ async fn describe_service(browser: &Session, description: &str, chain: usize, se
 /// Documents: one upload form per slot; then the declaration agreed and
 /// the application submitted, due 20 working days on.
 async fn documents_and_submission(browser: &Session) {
+    // Submitted before the documents: each missing one is named as the
+    // form labels it, in Chinese, with no field path.
+    browser.click_on("input[name=agreed]").await;
+    browser.click_on("button[value=submit]").await;
+    browser.find("div.error[role=alert]").await;
+    let refused = browser
+        .text(&browser.find("div.error[role=alert]").await)
+        .await;
+    assert!(
+        refused.contains("主体证件 / 营业执照扫描件") && refused.contains("请上传材料"),
+        "{refused}"
+    );
+    assert!(!refused.contains("applicant."), "{refused}");
+    shoot(browser, "registry-problems", 375).await;
     // The file path is typed into the file input, as WebDriver does.
     let files = tempfile::tempdir().unwrap();
     let png_file = files.path().join("id.png");
@@ -572,7 +611,10 @@ async fn documents_and_submission(browser: &Session) {
         3,
         "three documents uploaded"
     );
-    browser.click_on("input[name=agreed]").await;
+    // Still agreed from the refused submission: the page kept it.
+    browser
+        .wait_until("document.querySelector('input[name=agreed]').checked")
+        .await;
     browser.click_on("button[value=submit]").await;
     browser
         .wait_until("document.querySelector('.notice') && document.querySelector('.notice').innerText.includes('已提交')")

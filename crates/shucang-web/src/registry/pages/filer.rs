@@ -10,7 +10,8 @@ use minijinja::{Value, context};
 use serde::de::IgnoredAny;
 use shucang_registry::{AppState, Application, ApplicationForm, RegistryError};
 
-use super::form::{self, Fields, Part, Step, apply_step, problem};
+use super::form::{self, Fields, Part, Step, apply_step};
+use super::outline;
 use super::{Filer, Signed, Visible, editable};
 use crate::kit::Posted;
 use crate::registry::RegistryState;
@@ -128,6 +129,13 @@ pub(super) async fn step_post(
         Ok(a) => a,
         Err(e) => return c.failed(&e),
     };
+    // Saved either way; a value in the wrong form on this step is said at
+    // once (a missing one waits for the submission).
+    let wrong = wrong_values(&c, &saved, step, service, state.registry.today());
+    if !wrong.is_empty() && action != Some("submit") {
+        let notice = Some(c.t("saved_with_problems").to_owned());
+        return Step::draft(&saved, step, service).render(&c, wrong, notice, StatusCode::OK);
+    }
     match action {
         Some("next") if step < 4 => c.redirect(&format!(
             "/filer/applications/{}/step/{}",
@@ -154,6 +162,28 @@ pub(super) async fn step_post(
     }
 }
 
+/// The values of step `step` (service `service`) that are filled in but
+/// in the wrong form, as the page lists problems.
+fn wrong_values(
+    c: &super::RegistryPage,
+    app: &Application,
+    step: u32,
+    service: usize,
+    today: shucang_types::Date,
+) -> Vec<Value> {
+    let ids: Vec<i64> = app.attachments.iter().map(|a| a.id).collect();
+    shucang_registry::validate(&app.record.form, &ids, today)
+        .problems
+        .iter()
+        .filter(|p| p.code != "required")
+        .filter(|p| {
+            outline::place(&p.path)
+                .is_some_and(|at| at.step == step && at.service.is_none_or(|n| n == service))
+        })
+        .map(|p| outline::problem(c, app.record.id, &p.path, p.code, None))
+        .collect()
+}
+
 /// A step page again, listing why the domain refused: the form's problems
 /// for an incomplete application, else the error at the field `path`. A
 /// failure on our side is the 500 page.
@@ -162,13 +192,14 @@ fn refused(c: &super::RegistryPage, page: Step<'_>, path: &str, e: &RegistryErro
         Ok(explained) => explained,
         Err(response) => return response,
     };
+    let id = page.app.record.id;
     let problems = match e {
         RegistryError::Incomplete(findings) => findings
             .problems
             .iter()
-            .map(|p| problem(&p.path, p.code))
+            .map(|p| outline::problem(c, id, &p.path, p.code, None))
             .collect(),
-        _ => vec![problem(path, &text)],
+        _ => vec![outline::problem(c, id, path, "", Some(&text))],
     };
     page.render(c, problems, None, status)
 }

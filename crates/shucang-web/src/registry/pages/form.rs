@@ -196,11 +196,6 @@ impl<'a> Step<'a> {
     }
 }
 
-/// A validation problem of the form as the page lists it.
-pub(super) fn problem(path: &str, code: &str) -> Value {
-    context! { path, code }
-}
-
 /// Every document the form asks for: the fixed three, then each service's
 /// pre-approval certificate and white paper where they apply; with the
 /// name of the file uploaded into each.

@@ -10,6 +10,7 @@
 mod account;
 mod filer;
 mod form;
+mod outline;
 mod publication;
 mod review;
 mod search;

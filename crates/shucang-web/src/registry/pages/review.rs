@@ -72,8 +72,8 @@ fn page(
         id => app.record.id, state => app.record.state.code(), due => app.record.due_date.map(|d| d.to_string()),
         due_provisional => app.record.due_provisional,
         days_left => app.working_days_left, overdue => app.overdue,
-        warnings => app.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect::<Vec<_>>(),
-        form_json => serde_json::to_string_pretty(&app.record.form).unwrap_or_default(),
+        warnings => app.warnings.iter().map(|w| super::outline::warning_line(c, w)).collect::<Vec<_>>(),
+        sections => super::outline::sections(c, app),
         attachments => app.attachments.iter().map(|a| context! { id => a.id, name => a.file_name, mime => a.mime }).collect::<Vec<_>>(),
         decidable => decidable(app.record.state),
     };

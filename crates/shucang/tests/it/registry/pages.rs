@@ -393,3 +393,73 @@ async fn an_unconfirmed_filer_is_told_to_confirm_before_a_draft() {
     assert!(drafts.is_empty(), "{drafts:?}");
     reg.stop().await;
 }
+
+/// Submitting lists each problem by the field's label on the form, says
+/// how to fix it and links to the step it is on — never a field path.
+#[tokio::test]
+async fn problems_name_the_field_say_how_to_fix_it_and_link_to_its_step() {
+    let reg = Reg::spawn(None).await;
+    reg.filer("李四", "13712345678", "li@example.cn").await;
+    let mut web = WebClient::signed_in(&reg.base, "13712345678").await;
+    let (_, to) = web.post("/filer/applications", &[]).await;
+    let id: i64 = to.split('/').nth(3).unwrap().parse().unwrap();
+    // Saving a step with values in the wrong form keeps the filer there
+    // and says so at once (what is merely missing waits for submission).
+    let (status, saved) = web
+        .post_page(
+            &format!("/filer/applications/{id}/step/1"),
+            &[
+                ("kind", "institution"),
+                ("inst_name", "某某科技有限公司"),
+                ("inst_credit_code", "91110108MA00000000"),
+                ("district_code", "110108"),
+                ("website", "www.example.cn"),
+                ("action", "next"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let saved = saved.replace("&#x2f;", "/");
+    assert!(
+        saved.contains("草稿已保存，但以下内容格式不正确")
+            && saved.contains("<strong>网站首页（如有）</strong>")
+            && saved.contains("value=\"www.example.cn\"")
+            && !saved.contains("必填"),
+        "{saved}"
+    );
+    let (status, page) = web
+        .post_page(
+            &format!("/filer/applications/{id}/step/4"),
+            &[("agreed", "yes"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = page.replace("&#x2f;", "/");
+    for shown in [
+        "<strong>负责人 · 真实姓名</strong>：必填",
+        "<strong>网站首页（如有）</strong>：请填写以 https:// 或 http:// 开头的完整网址",
+        "<strong>统一社会信用代码</strong>：统一社会信用代码为 18 位",
+        "<strong>服务信息</strong>：必填",
+        "<strong>主体证件 / 营业执照扫描件</strong>：请上传材料",
+        &format!("href=\"/filer/applications/{id}/step/1\""),
+        &format!("href=\"/filer/applications/{id}/step/2\""),
+    ] {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+    for hidden in ["website —", "applicant.", "registered_place", "credit_code"] {
+        assert!(!page.contains(hidden), "{hidden}: {page}");
+    }
+    // The English page says the same in English.
+    let (_, en) = web
+        .post_page(
+            &format!("/filer/applications/{id}/step/4?lang=en"),
+            &[("agreed", "yes"), ("action", "submit")],
+        )
+        .await;
+    let en = en.replace("&#x2f;", "/");
+    assert!(
+        en.contains("<strong>Website (if any)</strong>") && en.contains("step/1?lang=en"),
+        "{en}"
+    );
+    reg.stop().await;
+}
