@@ -65,25 +65,11 @@ impl Registry {
             confirmed: false,
             created_at: now,
         };
-        let messages = self.sealed(vec![
-            NewMessage {
-                channel: Channel::Sms,
-                recipient: phone.as_str().to_owned(),
-                subject: String::new(),
-                body: format!(
-                    "【区块链信息服务备案】您的验证码是 {code}，{VERIFICATION_MINUTES} 分钟内有效。"
-                ),
-            },
-            NewMessage {
-                channel: Channel::Email,
-                recipient: email.as_str().to_owned(),
-                subject: "确认您的电子邮箱 · 区块链信息服务备案管理系统".into(),
-                body: format!(
-                    "{name}，您好：\n请在 {VERIFICATION_MINUTES} 分钟内打开下面的链接确认邮箱：\n{}/filers/verify-email?token={token}\n",
-                    self.base_url
-                ),
-            },
-        ]);
+        let messages = self.confirmation_messages(
+            &name,
+            (phone.as_str(), Some(&code)),
+            (email.as_str(), Some(&token)),
+        );
         match self.store.insert_user(&user, &messages).await {
             Ok(id) => Ok(Registered::New(id)),
             Err(StoreError::PhoneTaken) => {
@@ -98,6 +84,85 @@ impl Registry {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The SMS with `code` and the e-mail with the link for `token`, for
+    /// whichever of the two is given.
+    fn confirmation_messages(
+        &self,
+        name: &str,
+        (phone, code): (&str, Option<&str>),
+        (email, token): (&str, Option<&str>),
+    ) -> Vec<NewMessage> {
+        let mut messages = Vec::new();
+        if let Some(code) = code {
+            messages.push(NewMessage {
+                channel: Channel::Sms,
+                recipient: phone.to_owned(),
+                subject: String::new(),
+                body: format!(
+                    "【区块链信息服务备案】您的验证码是 {code}，{VERIFICATION_MINUTES} 分钟内有效。"
+                ),
+            });
+        }
+        if let Some(token) = token {
+            messages.push(NewMessage {
+                channel: Channel::Email,
+                recipient: email.to_owned(),
+                subject: "确认您的电子邮箱 · 区块链信息服务备案管理系统".into(),
+                body: format!(
+                    "{name}，您好：\n请在 {VERIFICATION_MINUTES} 分钟内打开下面的链接确认邮箱：\n{}/filers/verify-email?token={token}\n",
+                    self.base_url
+                ),
+            });
+        }
+        self.sealed(messages)
+    }
+
+    /// Sends a filer who has not confirmed their mobile or e-mail a new
+    /// SMS code and/or a new e-mail link (the old ones stop working; the
+    /// code's attempts start again), at most
+    /// [`CONFIRMATION_RESENDS_PER_HOUR`] times an hour. Returns what is
+    /// still to confirm: (mobile, e-mail); nothing is sent for a confirmed
+    /// one.
+    pub async fn resend_confirmations(&self, user: &User) -> Result<(bool, bool), RegistryError> {
+        let (phone_open, email_open) = (!user.phone_verified, !user.email_verified);
+        if user.role != UserRole::Filer || !(phone_open || email_open) {
+            return Ok((phone_open, email_open));
+        }
+        let now = self.clock.now();
+        let event = WindowedEvent::hourly(
+            "resend_confirmations",
+            user.id.to_string(),
+            now,
+            crate::CONFIRMATION_RESENDS_PER_HOUR,
+        );
+        if !self.store.count_in_window(&event).await? {
+            return Err(RegistryError::RateLimited);
+        }
+        let code = phone_open.then(shucang_auth::six_digit_code);
+        let token = email_open.then(email_token);
+        let phone = &user.phone;
+        let code_hash = code
+            .as_ref()
+            .map(|c| self.key.keyed_hash(format!("sms:{phone}:{c}").as_bytes()));
+        let token_hash = token
+            .as_ref()
+            .map(|t| self.key.keyed_hash(format!("email:{t}").as_bytes()));
+        let messages = self.confirmation_messages(
+            &user.name,
+            (phone, code.as_deref()),
+            (&user.email, token.as_deref()),
+        );
+        let reissued = crate::Reissue {
+            phone_code_hash: code_hash.as_deref(),
+            email_token_hash: token_hash.as_deref(),
+            expires_at: now.plus_ms(VERIFICATION_MINUTES * MINUTE_MS),
+        };
+        self.store
+            .reissue_confirmations(user.id, &reissued, &messages, now)
+            .await?;
+        Ok((phone_open, email_open))
     }
 
     /// Creates a staff account (reviewer, publisher, auditor), confirmed.

@@ -63,7 +63,7 @@ pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,
     BatchStep, CalendarLoad, CheckinRecord, CheckinStore, ConfirmationRecord, NewUser,
     NumberRecord, ObjectionRecord, PersonalDataView, PersonalDataViewRecord, PublicationStore,
-    RegistryStore, StoreError, User, UserRole, UserStore,
+    RegistryStore, Reissue, StoreError, User, UserRole, UserStore,
 };
 pub use workflow::{
     Action, Actor, AppState, Decision, DecisionKind, PendingUpdate, Reason, STEPS, Step,
@@ -74,6 +74,9 @@ pub use workflow::{
 pub const REVIEW_WORKING_DAYS: u32 = 20;
 /// Minutes an SMS code and an e-mail link stay valid.
 pub const VERIFICATION_MINUTES: i64 = 30;
+/// How often an hour a filer may have the SMS code and e-mail link sent
+/// again.
+pub const CONFIRMATION_RESENDS_PER_HOUR: u32 = 3;
 /// Wrong SMS codes before a code is spent.
 pub const PHONE_CODE_ATTEMPTS_MAX: u32 = 5;
 /// Consecutive failed logins that lock an account.

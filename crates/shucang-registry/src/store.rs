@@ -343,6 +343,17 @@ impl<T> RegistryStore for T where
 {
 }
 
+/// New confirmations for an unconfirmed user (keyed hashes).
+#[derive(Debug, Clone, Copy)]
+pub struct Reissue<'a> {
+    /// The new SMS code's hash, when the mobile is unconfirmed.
+    pub phone_code_hash: Option<&'a str>,
+    /// The new e-mail token's hash, when the address is unconfirmed.
+    pub email_token_hash: Option<&'a str>,
+    /// When both stop working.
+    pub expires_at: UnixMillis,
+}
+
 /// Registry users: filers and staff, their confirmations and sessions.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -388,6 +399,17 @@ pub trait UserStore: Send + Sync {
     /// Marks the mobile confirmed, if the pending code is still the one
     /// with this hash (clearing it).
     async fn confirm_phone(&self, id: i64, code_hash: &str) -> Result<bool, StoreError>;
+    /// Replaces an unconfirmed user's pending confirmations (the SMS code,
+    /// its attempts started again, where the mobile is unconfirmed; the
+    /// e-mail token where the address is) and queues `messages`, in one
+    /// transaction; false when the user has confirmed both meanwhile.
+    async fn reissue_confirmations(
+        &self,
+        id: i64,
+        reissue: &Reissue<'_>,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<bool, StoreError>;
     /// Confirms the e-mail of the user whose pending token hash this is,
     /// if it has not expired at `now`; returns that user's id.
     async fn confirm_email(

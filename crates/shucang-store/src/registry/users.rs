@@ -120,6 +120,40 @@ impl UserStore for crate::SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn reissue_confirmations(
+        &self,
+        id: i64,
+        r: &shucang_registry::Reissue<'_>,
+        messages: &[NewMessage],
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let mut tx: Writer<StoreError> = self.write_tx().await?;
+        // Only what is unconfirmed changes: a confirmed mobile keeps no
+        // code, a confirmed address no token.
+        let updated = sqlx::query(
+            "UPDATE reg_users SET \
+             phone_code_hash = CASE WHEN phone_verified = 0 THEN $2 ELSE phone_code_hash END, \
+             phone_code_attempts = CASE WHEN phone_verified = 0 THEN 0 ELSE phone_code_attempts END, \
+             email_token_hash = CASE WHEN email_verified = 0 THEN $3 ELSE email_token_hash END, \
+             verify_expires_at = $4 \
+             WHERE id = $1 AND (phone_verified = 0 OR email_verified = 0)",
+        )
+        .bind(id)
+        .bind(r.phone_code_hash)
+        .bind(r.email_token_hash)
+        .bind(r.expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::registry::reg_error)?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        crate::registry::enqueue(&mut tx, messages, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn confirm_email(
         &self,
         token_hash: &str,

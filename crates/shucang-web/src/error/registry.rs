@@ -17,7 +17,9 @@ impl DomainError for RegistryError {
                 "phone" => row!(S::UNPROCESSABLE_ENTITY, "invalid_phone"),
                 "email" => row!(S::UNPROCESSABLE_ENTITY, "invalid_email"),
                 "password" => row!(S::UNPROCESSABLE_ENTITY, "weak_password"),
-                _ => row!(S::UNPROCESSABLE_ENTITY, "invalid_field"),
+                // Pages say what each field needs in their language (the
+                // domain's words, in English, are the API's message).
+                field => Meaning::row(S::UNPROCESSABLE_ENTITY, "invalid_field", invalid_key(field)),
             },
             E::PhoneTaken | E::Store(StoreError::PhoneTaken) => row!(S::CONFLICT, "phone_taken"),
             E::InvalidCredentials => row!(S::UNAUTHORIZED, "invalid_credentials"),
@@ -67,12 +69,26 @@ impl DomainError for RegistryError {
             E::Locked { until } => row.detail(until.to_rfc3339_utc()),
             E::CheckinClosed(opens, closes) => row.detail(format!("{opens} – {closes}")),
             E::WindowOpen(until) => row.detail(until.clone()),
-            E::Invalid { .. }
-            | E::WrongState { .. }
-            | E::BadDecision(_)
-            | E::BatchWrongState(_) => row.detail(self.to_string()),
             _ => row,
         })
+    }
+}
+
+/// The page's message for a field the domain refused: what the field
+/// needs, in the page's language.
+fn invalid_key(field: &str) -> &'static str {
+    match field {
+        "changed_on" => "error_invalid_changed_on",
+        "termination_date" => "error_invalid_date",
+        "services" => "error_invalid_services",
+        "opens_on" => "error_invalid_opens_on",
+        "closes_on" => "error_invalid_closes_on",
+        "note" => "error_invalid_note",
+        "number" => "error_invalid_number",
+        "text" => "error_invalid_text",
+        "contact" => "error_invalid_contact",
+        "q" => "error_invalid_q",
+        _ => "error_invalid_field",
     }
 }
 
@@ -91,6 +107,15 @@ pub(super) fn sample_keys() -> Vec<&'static str> {
         field("email"),
         field("password"),
         field("opens_on"),
+        field("closes_on"),
+        field("changed_on"),
+        field("termination_date"),
+        field("services"),
+        field("note"),
+        field("number"),
+        field("text"),
+        field("contact"),
+        field("q"),
         E::PhoneTaken,
         E::InvalidCredentials,
         E::Locked {

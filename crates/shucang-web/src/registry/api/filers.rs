@@ -5,15 +5,17 @@ use axum::extract::State;
 
 use crate::kit::api::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
 use serde::Deserialize;
 use shucang_registry::{Person, RegistryError};
 use utoipa::ToSchema;
 
-use super::views::{PhoneVerified, Registered, SessionView};
+use super::views::{PhoneVerified, Registered, SessionView, Unconfirmed};
 use super::{RegUser, bearer, created};
 use crate::ApiError;
 use crate::error::ErrorBody;
+use crate::kit::Page;
 use crate::kit::api::{ApiJson, ClientIp};
 use crate::registry::RegistryState;
 
@@ -89,46 +91,60 @@ pub(super) struct TokenQuery {
     token: Option<String>,
 }
 
-/// The e-mail link: a small page either way (it is opened in a browser).
+/// The e-mail link, opened in a browser: a page either way, in the
+/// registry's style and the browser's language.
 #[utoipa::path(get, path = "/filers/verify-email", tag = "filers",
     params(("token" = String, Query, description = "from the e-mail link")),
-    responses((status = 200, description = "a page: confirmed", content_type = "text/html"), (status = 400, description = "a page: wrong, used or expired", content_type = "text/html")))]
+    responses((status = 200, description = "a page: confirmed", content_type = "text/html"), (status = 400, description = "a page: wrong, used or expired, with what to do", content_type = "text/html")))]
 pub(super) async fn verify_email(
     State(state): State<RegistryState>,
+    c: Page<RegistryState>,
     query: Result<ApiQuery<TokenQuery>, ApiError>,
 ) -> Response {
-    let page = |status: StatusCode, zh: &str, en: &str| {
-        (
-            status,
-            Html(format!(
-                "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{zh}</title><body style=\"font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem\"><h1>{zh}</h1><p lang=\"en\">{en}</p></body></html>"
-            )),
-        )
-            .into_response()
-    };
+    let token = query.ok().and_then(|ApiQuery(q)| q.token);
     match state
         .registry
-        .verify_email(
-            query
-                .ok()
-                .and_then(|ApiQuery(q)| q.token)
-                .as_deref()
-                .unwrap_or(""),
-        )
+        .verify_email(token.as_deref().unwrap_or(""))
         .await
     {
-        Ok(_) => page(
-            StatusCode::OK,
-            "邮箱已确认",
-            "Your e-mail address is confirmed.",
-        ),
-        Err(RegistryError::VerificationFailed) => page(
-            StatusCode::BAD_REQUEST,
-            "链接无效或已过期",
-            "This link is wrong, used or expired.",
-        ),
-        Err(e) => ApiError::from(e).into_response(),
+        Ok(_) => {
+            let message = c.t("email_confirmed").to_owned();
+            let next_text = c.t("nav_filer").to_owned();
+            let next_href = format!("/filer{}", c.q());
+            c.render(
+                "message.html",
+                context! { message, ok => true, next_href, next_text },
+                StatusCode::OK,
+            )
+        }
+        Err(RegistryError::VerificationFailed) => {
+            let message = c.t("email_link_invalid").to_owned();
+            let next_text = c.t("nav_login").to_owned();
+            let next_href = format!("/login{}", c.q());
+            c.render(
+                "message.html",
+                context! { message, next_href, next_text },
+                StatusCode::BAD_REQUEST,
+            )
+        }
+        Err(e) => c.failed(&e),
     }
+}
+
+/// What is still to confirm after the code and link were sent again.
+#[utoipa::path(post, path = "/api/v1/filers/confirmations", tag = "filers",
+    responses((status = 202, description = "a new SMS code and/or e-mail link sent for what is unconfirmed (nothing when both are confirmed)", body = Unconfirmed),
+        (status = 429, description = "`rate_limited`: 3 times an hour", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn resend_confirmations(
+    RegUser { state, user }: RegUser,
+) -> Result<Response, ApiError> {
+    let (phone, email) = state.registry.resend_confirmations(&user).await?;
+    let body = Unconfirmed {
+        phone_verified: !phone,
+        email_verified: !email,
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
 /// A login.

@@ -42,6 +42,10 @@ pub(super) fn routes() -> Router<RegistryState> {
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/filers", post(filers::register))
         .route("/api/v1/filers/verify-phone", post(filers::verify_phone))
+        .route(
+            "/api/v1/filers/confirmations",
+            post(filers::resend_confirmations),
+        )
         .route("/filers/verify-email", get(filers::verify_email))
         .route("/api/v1/sessions", post(filers::login))
         .route("/api/v1/sessions/current", delete(filers::logout))

@@ -10,7 +10,7 @@ use crate::kit::openapi::StandardAnswers;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "shucang filing registry API", description = "区块链信息服务备案管理系统 — filers, applications, review, numbers, publication."),
-    paths(crate::routes::health::healthz, filers::register, filers::verify_phone, filers::verify_email, filers::login, filers::logout,
+    paths(crate::routes::health::healthz, filers::register, filers::verify_phone, filers::verify_email, filers::resend_confirmations, filers::login, filers::logout,
         applications::create_draft, applications::mine, applications::application, applications::update_draft,
         applications::upload, applications::download, applications::submit, applications::audit,
         applications::personal_data_views,

@@ -276,6 +276,13 @@ pub(super) struct PhoneVerified {
     pub(super) phone_verified: bool,
 }
 
+/// Where a filer's confirmations stand.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Unconfirmed {
+    pub(super) phone_verified: bool,
+    pub(super) email_verified: bool,
+}
+
 /// A session opened.
 #[derive(Serialize, ToSchema)]
 pub(super) struct SessionView {

@@ -37,7 +37,18 @@ pub(super) async fn home(
     State(state): State<RegistryState>,
     Signed { page: c, user, .. }: Signed<Filer>,
 ) -> Result<Response, Response> {
-    let apps = c.ok(state.registry.applications_of(&user).await)?;
+    home_page(&state, &c, &user, None, StatusCode::OK).await
+}
+
+/// The filer's home page, with an error of what they just tried.
+async fn home_page(
+    state: &RegistryState,
+    c: &super::RegistryPage,
+    user: &shucang_registry::User,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, Response> {
+    let apps = c.ok(state.registry.applications_of(user).await)?;
     let mut checkins = Vec::new();
     for w in state.registry.open_checkins().await.unwrap_or_default() {
         // One read of the window's confirmations, not one per filing.
@@ -61,7 +72,54 @@ pub(super) async fn home(
         }
     }
     let apps: Vec<Value> = apps.iter().map(app_row).collect();
-    Ok(c.render("filer.html", context! { apps, checkins }, StatusCode::OK))
+    // Until both are confirmed no application can be filed: say so, and
+    // offer to send the code and the link again.
+    let unconfirmed = !(user.phone_verified && user.email_verified);
+    Ok(c.render(
+        "filer.html",
+        context! { apps, checkins, unconfirmed, error, phone_verified => user.phone_verified, email_verified => user.email_verified, phone => user.phone.clone() },
+        status,
+    ))
+}
+
+/// `POST /filer/confirmations`: the SMS code and the e-mail link again,
+/// for what is not confirmed yet.
+pub(super) async fn resend_confirmations(
+    State(state): State<RegistryState>,
+    filer: Signed<Filer>,
+    Posted { page: c, .. }: Posted<RegistryState, IgnoredAny>,
+) -> Response {
+    match state.registry.resend_confirmations(&filer.user).await {
+        Ok((phone, email)) => {
+            let mut said = Vec::new();
+            if phone {
+                said.push(c.t("resent_sms").to_owned());
+            }
+            if email {
+                said.push(c.t("resent_email").to_owned());
+            }
+            if said.is_empty() {
+                said.push(c.t("nothing_to_confirm").to_owned());
+            }
+            let lang = if c.t("lang_code") == "en" {
+                "&lang=en"
+            } else {
+                ""
+            };
+            let (next_href, next_text) = if phone {
+                let href = format!("/verify?phone={}{lang}", filer.user.phone);
+                (href, c.t("enter_code").to_owned())
+            } else {
+                (format!("/filer{}", c.q()), c.t("filer_title").to_owned())
+            };
+            c.render(
+                "message.html",
+                context! { message => said.join(""), ok => true, next_href, next_text },
+                StatusCode::OK,
+            )
+        }
+        Err(e) => c.failed(&e),
+    }
 }
 
 /// An application in the filer's list.
@@ -86,6 +144,14 @@ pub(super) async fn new_application(
         .await
     {
         Ok(app) => c.redirect(&format!("/filer/applications/{}/step/1", app.record.id)),
+        // The home page says what to do (confirm, or send the code and
+        // link again), rather than a bare refusal.
+        Err(e @ RegistryError::Unconfirmed) => {
+            let error = c.explain(&e).map(|(_, text)| text).ok();
+            home_page(&state, &c, &filer.user, error, StatusCode::FORBIDDEN)
+                .await
+                .unwrap_or_else(|r| r)
+        }
         Err(e) => c.failed(&e),
     }
 }

@@ -163,6 +163,7 @@ pub(super) fn routes() -> Router<RegistryState> {
         .route("/logout", post(account::logout))
         .route("/filer", get(filer::home))
         .route("/filer/applications", post(filer::new_application))
+        .route("/filer/confirmations", post(filer::resend_confirmations))
         .route(
             "/filer/applications/{id}/step/{step}",
             get(filer::step_get).post(filer::step_post),

@@ -383,6 +383,12 @@ async fn an_unconfirmed_filer_is_told_to_confirm_before_a_draft() {
         page.contains("请先确认手机号和电子邮箱") && !page.contains("{\"error\""),
         "{page}"
     );
+    // The page says what to do next: confirm, or have both sent again.
+    assert!(
+        page.contains("action=\"/filer/confirmations\"")
+            && page.contains("重新发送验证码和确认邮件"),
+        "{page}"
+    );
     let user = reg
         .store
         .user_by_phone("13712345670")
@@ -391,6 +397,98 @@ async fn an_unconfirmed_filer_is_told_to_confirm_before_a_draft() {
         .unwrap();
     let drafts = reg.store.applications_of(user.id).await.unwrap();
     assert!(drafts.is_empty(), "{drafts:?}");
+
+    // Sent again: a new code and link; the old ones stop working.
+    let old_code = reg.sms_code("13712345670").await;
+    let old_link = reg.email_link("wang@example.cn").await;
+    let (status, sent) = web.post_page("/filer/confirmations", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        sent.contains("新的短信验证码已发送") && sent.contains("新的确认邮件已发送"),
+        "{sent}"
+    );
+    let sms = reg.outbox("13712345670").await;
+    let mail = reg.outbox("wang@example.cn").await;
+    assert_eq!((sms.len(), mail.len()), (2, 2));
+    let new_code = crate::support::sms_code(&sms[1].message.body).unwrap();
+    let link = |body: &str| {
+        body.lines()
+            .find(|l| l.contains("/filers/verify-email?token="))
+            .unwrap()
+            .to_owned()
+    };
+    let new_link = link(&mail[1].message.body);
+    let path = |l: &str| l[l.find("/filers/").unwrap()..].to_owned();
+    let (status, page) = web.get(&path(&old_link)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("重新发送确认邮件") && page.contains("区块链信息服务备案管理系统"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("This link"),
+        "no English on the Chinese page: {page}"
+    );
+    let (status, page) = web.get(&path(&new_link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("电子邮箱已确认") && !page.contains("confirmed"),
+        "{page}"
+    );
+    if old_code != new_code {
+        let body = serde_json::json!({"phone": "13712345670", "code": old_code});
+        let res = reg.post("/api/v1/filers/verify-phone", None, &body).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "the old code is spent"
+        );
+    }
+    let body = serde_json::json!({"phone": "13712345670", "code": new_code});
+    let res = reg.post("/api/v1/filers/verify-phone", None, &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Both confirmed: nothing more is sent, and the draft is made.
+    let (_, sent) = web.post_page("/filer/confirmations", &[]).await;
+    assert!(sent.contains("均已确认"), "{sent}");
+    assert_eq!(reg.outbox("13712345670").await.len(), 2);
+    let (status, _) = web.post("/filer/applications", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    reg.stop().await;
+}
+
+/// Sending the code and link again is bounded: three times an hour, then
+/// 429 `rate_limited`, through the API as through the page.
+#[tokio::test]
+async fn confirmations_are_sent_again_at_most_three_times_an_hour() {
+    let reg = Reg::spawn(None).await;
+    let body = serde_json::json!({"name": "王五", "phone": "13712345670",
+        "email": "wang@example.cn", "password": PASSWORD});
+    reg.post("/api/v1/filers", None, &body).await;
+    let token = reg.login("13712345670").await;
+    for _ in 0..3 {
+        let res = reg
+            .post(
+                "/api/v1/filers/confirmations",
+                Some(&token),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"phone_verified": false, "email_verified": false})
+        );
+    }
+    let res = reg
+        .post(
+            "/api/v1/filers/confirmations",
+            Some(&token),
+            &serde_json::json!({}),
+        )
+        .await;
+    crate::harness::assert_error(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(reg.outbox("13712345670").await.len(), 4, "registration + 3");
     reg.stop().await;
 }
 
