@@ -141,6 +141,27 @@ impl Catalog {
 mod tests {
     use super::*;
 
+    /// One password policy (`shucang_types::check_password`) for both
+    /// applications, stated the same way.
+    #[test]
+    fn both_applications_state_the_enforced_password_policy() {
+        let catalog = Catalog::built_in();
+        for lang in [Lang::ZhCn, Lang::En] {
+            let hint = |app| catalog.text(app, lang, "password_hint").to_owned();
+            assert_eq!(hint(App::Platform), hint(App::Registry), "{lang:?}");
+        }
+        let zh = catalog.text(App::Registry, Lang::ZhCn, "password_hint");
+        assert!(
+            zh.contains(&shucang_types::PASSWORD_LEN_MIN.to_string()),
+            "{zh}"
+        );
+        // The policy as enforced: 8 characters of three classes pass, two
+        // classes or 7 characters do not.
+        assert!(shucang_types::check_password("Abcdef#1", "").is_ok());
+        assert!(shucang_types::check_password("abcdefgh12", "").is_err());
+        assert!(shucang_types::check_password("Abc#123", "").is_err());
+    }
+
     #[test]
     fn every_language_of_an_application_has_the_same_keys() {
         let catalog = Catalog::built_in();
