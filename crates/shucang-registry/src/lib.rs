@@ -57,7 +57,10 @@ pub use lifecycle::{
     BUILT_IN_LAST_YEAR, CANCELLATION_NOTICE_WORKING_DAYS, CHANGE_RECORD_WORKING_DAYS, Pending,
     calendar_with_loads, load_holiday_schedules,
 };
-pub use publication::{Batch, OBJECTION_WORKING_DAYS, SEARCH_RESULTS_MAX};
+pub use publication::{
+    Batch, OBJECTION_CHARS_MAX, OBJECTION_WORKING_DAYS, PUBLIC_OBJECTIONS_PER_IP_PER_HOUR,
+    SEARCH_RESULTS_MAX,
+};
 pub use shucang_types::WindowedEvent;
 pub use store::{
     ApplicationRecord, ApplicationStore, AttachmentRecord, AuditEntry, BatchRecord, BatchState,

@@ -18,6 +18,8 @@ pub const SEARCH_RESULTS_MAX: usize = 50;
 pub const SEARCH_CHARS_MAX: usize = 100;
 /// Longest objection text, in characters.
 pub const OBJECTION_CHARS_MAX: usize = 2000;
+/// Objections one address may raise on public notices an hour.
+pub const PUBLIC_OBJECTIONS_PER_IP_PER_HOUR: u32 = 5;
 
 /// A batch with its filings.
 #[derive(Debug, Clone)]
@@ -36,6 +38,24 @@ impl Registry {
             return Err(RegistryError::Forbidden("publisher"));
         }
         Ok(())
+    }
+
+    /// The objections raised against batches still open for them, for
+    /// reviewers and publishers: each with its batch's number.
+    pub async fn open_objections(
+        &self,
+        user: &User,
+    ) -> Result<Vec<ObjectionRecord>, RegistryError> {
+        if !matches!(user.role, UserRole::Reviewer | UserRole::Publisher) {
+            return Err(RegistryError::Forbidden("reviewer"));
+        }
+        let mut out = Vec::new();
+        for b in self.store.batches().await? {
+            if b.state == BatchState::Objection {
+                out.extend(self.store.objections(b.number).await?);
+            }
+        }
+        Ok(out)
     }
 
     /// Gathers every approved filing not yet in a batch into the next batch.
@@ -125,6 +145,47 @@ impl Registry {
         contact: &str,
     ) -> Result<ObjectionRecord, RegistryError> {
         Self::publisher(user)?;
+        self.objection(batch, number, text, contact, user.id).await
+    }
+
+    /// An objection raised by anyone on the batch's public notice, while
+    /// its window is open; at most [`PUBLIC_OBJECTIONS_PER_IP_PER_HOUR`]
+    /// from one address an hour. Recorded as by user 0 (the public);
+    /// publishers and reviewers see it with the batch.
+    pub async fn raise_objection(
+        &self,
+        batch: i64,
+        number: &str,
+        text: &str,
+        contact: &str,
+        ip: &str,
+    ) -> Result<ObjectionRecord, RegistryError> {
+        // The batch is checked first, so a closed window spends nothing.
+        let b = self.published_batch(batch).await?;
+        if b.record.state != BatchState::Objection || self.window_closed(&b.record)? {
+            return Err(RegistryError::BatchWrongState(b.record.state.code()));
+        }
+        let event = shucang_types::WindowedEvent::hourly(
+            "objection_ip",
+            ip.to_owned(),
+            self.clock.now(),
+            PUBLIC_OBJECTIONS_PER_IP_PER_HOUR,
+        );
+        if !self.store.count_in_window(&event).await? {
+            return Err(RegistryError::RateLimited);
+        }
+        self.objection(batch, number, text, contact, 0).await
+    }
+
+    /// Records an objection to `number` of `batch` by `recorded_by`.
+    async fn objection(
+        &self,
+        batch: i64,
+        number: &str,
+        text: &str,
+        contact: &str,
+        recorded_by: i64,
+    ) -> Result<ObjectionRecord, RegistryError> {
         let b = self.batch(batch).await?;
         if b.record.state != BatchState::Objection || self.window_closed(&b.record)? {
             return Err(RegistryError::BatchWrongState(b.record.state.code()));
@@ -156,7 +217,7 @@ impl Registry {
             number: number.to_owned(),
             text: text.to_owned(),
             contact: contact.to_owned(),
-            recorded_by: user.id,
+            recorded_by,
             at: self.clock.now(),
         };
         o.id = self.store.insert_objection(&o).await?;

@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "registry/review_app.html",
     "registry/publish.html",
     "registry/audit.html",
+    "registry/notice.html",
 ];
 
 /// One page for both applications: it extends the `layout` it is given.

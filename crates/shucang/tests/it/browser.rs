@@ -372,6 +372,14 @@ async fn a_filer_files_in_the_browser_and_the_public_search_finds_the_number() {
     // Back on the queue (not still on the application, whose address
     // also starts with /review).
     reviewer.wait_until("location.pathname === '/review'").await;
+    // It says what was decided, with the numbers issued.
+    let confirmed = reviewer
+        .text(&reviewer.find("p.notice[role=status]").await)
+        .await;
+    assert!(
+        confirmed.contains("已审核通过，签发备案编号：") && confirmed.contains("网信备"),
+        "{confirmed}"
+    );
 
     // The publisher gathers and publishes the batch.
     let (publisher, _publisher_profile) = staff_session(

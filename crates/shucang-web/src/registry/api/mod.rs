@@ -109,7 +109,6 @@ pub(super) fn routes() -> Router<RegistryState> {
             "/api/v1/publication/batches/{n}/csv",
             get(publication::batch_csv),
         )
-        .route("/publication/batches/{n}", get(publication::batch_page))
         .route("/api/v1/public/filings", get(publication::search))
         .route("/api/v1/checkins", post(checkins::open))
         .route("/api/v1/checkins/{id}", get(checkins::checkin))

@@ -16,7 +16,7 @@ use crate::kit::openapi::StandardAnswers;
         applications::personal_data_views,
         review::queue, review::calendar, review::decide,
         publication::gather, publication::batches, publication::batch, publication::publish, publication::object,
-        publication::finalise, publication::batch_csv, publication::batch_page, publication::search,
+        publication::finalise, publication::batch_csv, publication::search,
         applications::change, applications::cancel, checkins::open, checkins::checkin, checkins::confirm),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &StandardAnswers),

@@ -4,10 +4,10 @@
 
 use crate::kit::api::ApiQuery;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use shucang_registry::{Batch, RegistryError};
+use shucang_registry::Batch;
 use utoipa::ToSchema;
 
 use super::views::{BatchSummary, BatchView, FilingView, ObjectionRecorded, SearchResults};
@@ -164,76 +164,6 @@ pub(super) async fn batch_csv(
         out,
     )
         .into_response())
-}
-
-/// Text escaped for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// The public notice of a batch, printable: window, then the table.
-#[utoipa::path(get, path = "/publication/batches/{n}", tag = "publication",
-    params(("n" = i64, Path)), responses((status = 200, description = "the printable notice", content_type = "text/html"), (status = 404, content_type = "text/html")))]
-pub(super) async fn batch_page(
-    State(state): State<RegistryState>,
-    Path(n): Path<String>,
-) -> Response {
-    let page = match batch_no(&n) {
-        Ok(n) => state.registry.published_batch(n).await,
-        Err(_) => Err(RegistryError::BatchNotFound),
-    };
-    let b = match page {
-        Ok(b) => b,
-        Err(RegistryError::BatchNotFound) => {
-            return (
-                StatusCode::NOT_FOUND,
-                Html("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title><h1>没有这一批公示</h1></html>".to_owned()),
-            )
-                .into_response();
-        }
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let status = match b.record.state {
-        shucang_registry::BatchState::Objection => format!(
-            "公示中：如有异议，请于 {} 前（含）提出。",
-            esc(&b
-                .record
-                .window_ends
-                .map(|d| d.to_string())
-                .unwrap_or_default())
-        ),
-        _ => "公示期满，本批备案信息已生效。".to_owned(),
-    };
-    let rows: String = b
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                i + 1,
-                esc(&e.entity_name),
-                esc(&e.service_name),
-                esc(&e.number)
-            )
-        })
-        .collect();
-    let title = format!("境内区块链信息服务备案清单（第{}批）", b.record.number);
-    Html(format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
-         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left}}\
-         @media print{{a{{display:none}}}}</style></head><body><h1>{title}</h1><p>{status}</p>\
-         <table><thead><tr><th>序号</th><th>主体名称</th><th>服务名称</th><th>备案编号</th></tr></thead>\
-         <tbody>{rows}</tbody></table><p><a href=\"/api/v1/publication/batches/{n}/csv\">CSV</a></p></body></html>",
-        n = b.record.number
-    ))
-    .into_response()
 }
 
 #[derive(Deserialize)]

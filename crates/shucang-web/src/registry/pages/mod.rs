@@ -10,6 +10,7 @@
 mod account;
 mod filer;
 mod form;
+mod notice;
 mod outline;
 mod publication;
 mod review;
@@ -186,6 +187,10 @@ pub(super) fn routes() -> Router<RegistryState> {
         .route(
             "/review/applications/{id}/attachments/{a}",
             get(review::attachment),
+        )
+        .route(
+            "/publication/batches/{n}",
+            get(notice::page).post(notice::object),
         )
         .route("/audit", get(publication::audit))
         .route("/publish", get(publication::home))

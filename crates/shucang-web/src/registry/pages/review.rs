@@ -10,19 +10,45 @@ use shucang_registry::{AppState, Application, DecisionKind, Reason};
 
 use super::form::Fields;
 use super::{RegistryPage, Reviewer, Signed, Visible};
+use crate::error::InvalidQuery;
 use crate::kit::Posted;
+use crate::kit::api::ApiQuery;
 use crate::kit::respond::{Disposition, private_file};
 use crate::registry::RegistryState;
 
 /// A reviewer's page about an application.
 type ReviewerApp = Visible<Reviewer>;
 
-/// `GET /review`.
+/// The query of the queue after a decision: `?decided=<id>`.
+#[derive(serde::Deserialize)]
+pub(super) struct Decided {
+    decided: Option<i64>,
+}
+
+/// `GET /review`; after a decision (`?decided=<id>`), what was decided,
+/// with the numbers an approval issued.
 pub(super) async fn home(
     State(state): State<RegistryState>,
     Signed { page: c, user, .. }: Signed<Reviewer>,
+    query: Result<ApiQuery<Decided>, crate::ApiError>,
 ) -> Result<Response, Response> {
+    let Ok(ApiQuery(Decided { decided })) = query else {
+        return Err(c.failed(&InvalidQuery));
+    };
+    let notice = match decided {
+        Some(id) => match state.registry.application(&user, id).await {
+            Ok(app) => decided_notice(&c, &app),
+            Err(_) => None,
+        },
+        None => None,
+    };
     let queue = c.ok(state.registry.review_queue(&user).await)?;
+    // Objections raised on open public notices reach the reviewers here.
+    let objections: Vec<Value> = c
+        .ok(state.registry.open_objections(&user).await)?
+        .iter()
+        .map(|o| context! { batch => o.batch, number => o.number, text => o.text, contact => o.contact, at => o.at.china_date().to_string() })
+        .collect();
     let calendar_warning = state
         .registry
         .calendar_warning(&user)
@@ -45,9 +71,26 @@ pub(super) async fn home(
         .collect();
     Ok(c.render(
         "review.html",
-        context! { queue, calendar_warning, provisional_count },
+        context! { queue, calendar_warning, provisional_count, notice, objections },
         StatusCode::OK,
     ))
+}
+
+/// What the queue says after a decision on `app`: approved with its
+/// numbers, rejected, or returned (nothing for an undecided one).
+fn decided_notice(c: &RegistryPage, app: &Application) -> Option<String> {
+    let id = app.record.id.to_string();
+    let key = match app.record.decision.as_ref()?.decision {
+        DecisionKind::Approve => "decided_approve",
+        DecisionKind::Reject => "decided_reject",
+        DecisionKind::Incomplete => "decided_incomplete",
+    };
+    let numbers: Vec<&str> = app.numbers.iter().map(|n| n.number.as_str()).collect();
+    Some(
+        c.t(key)
+            .replace("{id}", &id)
+            .replace("{numbers}", &numbers.join("、")),
+    )
 }
 
 /// Whether a decision can be made on an application in `state`.
@@ -131,7 +174,14 @@ pub(super) async fn decide(
         .decide(&user, app.record.id, kind, reasons)
         .await
     {
-        Ok(_) => Ok(c.redirect("/review")),
+        Ok(done) => {
+            let lang = if c.t("lang_code") == "en" {
+                "&lang=en"
+            } else {
+                ""
+            };
+            Ok(c.redirect(&format!("/review?decided={}{lang}", done.record.id)))
+        }
         Err(e) => {
             let (status, error) = c.explain(&e)?;
             Ok(page(&c, &app, Some(error), status))

@@ -561,3 +561,82 @@ async fn problems_name_the_field_say_how_to_fix_it_and_link_to_its_step() {
     );
     reg.stop().await;
 }
+
+/// Anyone raises an objection on a batch's public notice while its window
+/// is open: refused input keeps what was typed; the objection reaches the
+/// reviewers' page and the batch; five an hour from one address.
+#[tokio::test]
+async fn anyone_objects_on_the_public_notice_and_the_reviewers_see_it() {
+    let reg = Reg::spawn(None).await;
+    let (_, _, _, number) = an_approved_filing(&reg).await;
+    let publisher = reg.staff(UserRole::Publisher, "13600000002").await;
+    reg.gather_and_publish(&publisher).await;
+    let mut public = WebClient::new(&reg.base);
+    let (status, page) = public.get("/publication/batches/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("提出异议") && page.contains(&format!("<option value=\"{number}\"")),
+        "{page}"
+    );
+    let (status, page) = public
+        .post_page(
+            "/publication/batches/1",
+            &[
+                ("number", &number),
+                ("text", " "),
+                ("contact", "13800000000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("请填写异议内容") && page.contains("value=\"13800000000\""),
+        "the reason, and what was typed: {page}"
+    );
+    let (status, page) = public
+        .post_page(
+            "/publication/batches/1",
+            &[
+                ("number", &number),
+                ("text", "该主体已停止运营"),
+                ("contact", "13800000000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("您的异议已提交"), "{page}");
+    let mut reviewer = WebClient::signed_in(&reg.base, "13600000001").await;
+    let (_, queue) = reviewer.get("/review").await;
+    assert!(
+        queue.contains("公示异议") && queue.contains("该主体已停止运营"),
+        "{queue}"
+    );
+    let batch = json_of(
+        reg.get("/api/v1/publication/batches/1", Some(&publisher))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(batch["objections"][0]["text"], "该主体已停止运营");
+    // Five an hour from one address (the refused one counted too).
+    let fields = [
+        ("number", number.as_str()),
+        ("text", "再次异议"),
+        ("contact", "x"),
+    ];
+    for _ in 0..3 {
+        let (status, _) = public.post_page("/publication/batches/1", &fields).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, page) = public.post_page("/publication/batches/1", &fields).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("再次异议"), "the text is kept: {page}");
+    let batch = json_of(
+        reg.get("/api/v1/publication/batches/1", Some(&publisher))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(batch["objections"].as_array().unwrap().len(), 4);
+    reg.stop().await;
+}
