@@ -94,8 +94,10 @@ fn tx_row(r: &TxRecord) -> TxRow {
     }
 }
 
-/// Transactions per minute over the 24 hours before `now_ms`, as an SVG.
-fn chart(state: &AppState, now_ms: u64) -> String {
+/// Transactions per minute over the 24 hours before `now_ms`: the SVG
+/// (its labels are the page's, in HTML, so a phone's narrow chart does
+/// not squash them) and the busiest minute's count.
+fn chart(state: &AppState, now_ms: u64) -> (String, u64) {
     let since = now_ms.saturating_sub(86_400_000);
     let per_minute = state
         .chain
@@ -108,12 +110,13 @@ fn chart(state: &AppState, now_ms: u64) -> String {
         .enumerate()
         .map(|(i, n)| format!("{},{:.1}", i, h - (*n as f64 / max as f64) * (h - 10.0)))
         .collect();
-    format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"tx/min\" preserveAspectRatio=\"none\">\
-         <polyline fill=\"none\" stroke=\"#b4232a\" stroke-width=\"2\" points=\"{}\"/>\
-         <text x=\"4\" y=\"14\" font-size=\"12\" fill=\"#59636e\">max {max}/min</text></svg>",
+    let peak = per_minute.iter().copied().max().unwrap_or(0);
+    let svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" aria-hidden=\"true\" preserveAspectRatio=\"none\">\
+         <polyline fill=\"none\" stroke=\"#b4232a\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\" points=\"{}\"/></svg>",
         points.join(" ")
-    )
+    );
+    (svg, peak)
 }
 
 /// `GET /explorer`.
@@ -144,6 +147,7 @@ pub(crate) async fn explorer(State(state): State<AppState>, c: PlatformPage) -> 
             context! { height => b.header.height, hash => hex::encode(b.hash), tx_count => b.header.tx_count, time => time(b.header.timestamp_ms) }
         })
         .collect();
+    let (svg, peak) = chart(&state, now);
     let extra = context! {
         stats => context! {
             height => stats.height, tx_count => stats.tx_count, token_count => stats.token_count,
@@ -153,7 +157,7 @@ pub(crate) async fn explorer(State(state): State<AppState>, c: PlatformPage) -> 
         },
         blocks => block_rows,
         txs => txs,
-        chart => chart(&state, now),
+        chart => svg, chart_peak => peak,
     };
     c.render("explorer.html", extra, StatusCode::OK)
 }

@@ -9,6 +9,7 @@ mod chain;
 mod cli;
 mod collectibles;
 mod contract;
+mod crawl;
 mod drops;
 mod harness;
 mod house;

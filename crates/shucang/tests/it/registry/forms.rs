@@ -47,7 +47,7 @@ pub(super) fn individual_form(ids: &[i64]) -> Value {
 
 /// A complete institution application with two services whose documents
 /// are `ids`.
-pub(super) fn institution_form(ids: &[i64]) -> Value {
+pub(crate) fn institution_form(ids: &[i64]) -> Value {
     json!({
         "applicant": {"kind": "institution", "institution": {
             "name": "深圳某某链科技有限公司", "credit_code": "91440300708461136T",

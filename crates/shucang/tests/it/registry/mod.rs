@@ -27,7 +27,7 @@ use shucang_registry::{Registry, UserRole};
 use shucang_types::{ManualClock, UnixMillis};
 use tokio::sync::oneshot;
 
-pub(crate) use forms::{pdf, png, resident_id};
+pub(crate) use forms::{institution_form, pdf, png, resident_id};
 
 use crate::harness::assert_error;
 
@@ -304,7 +304,7 @@ impl Reg {
 
     /// Opens a draft, uploads its documents and saves `form` over them
     /// (the answer unchecked); returns the draft's id and the documents'.
-    async fn drafted(&self, token: &str, form: fn(&[i64]) -> Value) -> (i64, Vec<i64>) {
+    pub(crate) async fn drafted(&self, token: &str, form: fn(&[i64]) -> Value) -> (i64, Vec<i64>) {
         let id = self.new_application(token).await;
         let ids = documents(self, token, id).await;
         self.save(token, id, &form(&ids)).await;
@@ -318,7 +318,7 @@ impl Reg {
     }
 
     /// Submits application `id`.
-    async fn submit(&self, token: &str, id: i64) -> reqwest::Response {
+    pub(crate) async fn submit(&self, token: &str, id: i64) -> reqwest::Response {
         self.post(
             &format!("/api/v1/applications/{id}/submit"),
             Some(token),
@@ -394,7 +394,7 @@ impl Reg {
 
     /// Gathers the approved filings into the next batch and publishes it
     /// (the answers unchecked).
-    async fn gather_and_publish(&self, publisher: &str) {
+    pub(crate) async fn gather_and_publish(&self, publisher: &str) {
         self.post("/api/v1/publication/batches", Some(publisher), &json!({}))
             .await;
         self.batch(publisher, "publish", &json!({})).await;
@@ -433,7 +433,7 @@ async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
 /// 张三 (a confirmed filer) and a reviewer, and 张三's approved individual
 /// filing; returns the filer's and reviewer's tokens and the filing's id
 /// and number.
-async fn an_approved_filing(reg: &Reg) -> (String, String, i64, String) {
+pub(crate) async fn an_approved_filing(reg: &Reg) -> (String, String, i64, String) {
     let filer = reg.filer("张三", "13912345678", "zhang@example.cn").await;
     let reviewer = reg.staff(UserRole::Reviewer, "13600000001").await;
     let (id, number) = approved(reg, &filer, &reviewer, forms::individual_form).await;
