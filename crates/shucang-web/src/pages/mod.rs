@@ -48,6 +48,20 @@ pub struct SiteInfo {
     pub public_url: Option<String>,
 }
 
+impl SiteInfo {
+    /// The public-security filing number's 14 digits, which the ministry's
+    /// site looks the filing up by (`京公网安备11010802012345号`).
+    pub fn public_security_code(&self) -> Option<String> {
+        let digits: String = self
+            .public_security_filing_number
+            .as_deref()?
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        (digits.len() == 14).then_some(digits)
+    }
+}
+
 /// A platform page request.
 pub(crate) type PlatformPage = Page<AppState>;
 
@@ -87,6 +101,7 @@ impl WebApp for AppState {
     fn globals(&self, user: Option<&Account>) -> Value {
         context! {
             site => &self.site,
+            psb_code => self.site.public_security_code(),
             user => user.map(|a| a.phone.masked()),
             staff => user.is_some_and(|a| is_staff(a.role)),
         }

@@ -138,6 +138,7 @@ async fn the_footer_shows_the_configured_numbers() {
     let app = TestApp::spawn_configured(|c| {
         c.site.blockchain_filing_number = Some("京网信备1101081963896882001X号".into());
         c.site.icp_number = Some("京ICP备00000000号".into());
+        c.site.public_security_filing_number = Some("京公网安备11010802012345号".into());
         c.site.technical_provider = Some("某某数字科技有限公司".into());
     })
     .await;
@@ -145,6 +146,20 @@ async fn the_footer_shows_the_configured_numbers() {
     assert!(page.contains("京网信备1101081963896882001X号"));
     assert!(page.contains("京ICP备00000000号"));
     assert!(page.contains("某某数字科技有限公司"));
+    // The numbers link to where anyone checks them, as Chinese sites do:
+    // the ICP number to the ministry's filing system, the public-security
+    // number (with its badge) to its own record.
+    assert!(
+        page.contains("href=\"https://beian.miit.gov.cn/\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("webSearch?code=11010802012345") && page.contains("psb-badge"),
+        "{page}"
+    );
+    app.stop().await;
+    let app = TestApp::spawn().await;
+    let (_, page) = html(&app, "/explorer").await;
     assert!(page.contains("公安机关备案号：未配置"));
     app.stop().await;
 }
